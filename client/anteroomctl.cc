@@ -1,0 +1,182 @@
+// anteroomctl: the operator's and tester's command line for Anteroom. Administers rooms over
+// the admin API and plays a visitor over the gateway API, printing each response as JSON.
+
+#include <cstdio>
+#include <iostream>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+#include "anteroom/v1/room_admin.grpc.pb.h"
+#include "anteroom/v1/waiting_room.grpc.pb.h"
+#include "google/protobuf/util/json_util.h"
+#include "grpcpp/create_channel.h"
+#include "grpcpp/security/credentials.h"
+
+ABSL_FLAG(std::string, server, "127.0.0.1:50051", "Gateway API address.");
+ABSL_FLAG(std::string, admin, "127.0.0.1:50052", "Admin API address.");
+ABSL_FLAG(absl::Duration, timeout, absl::Seconds(5), "Deadline of each call.");
+ABSL_FLAG(int64_t, max_active_sessions, -1, "create-room/update-room: concurrency budget.");
+ABSL_FLAG(std::string, session_ttl, "", "create-room/update-room: lease length, e.g. 5m.");
+ABSL_FLAG(std::string, settings, "",
+          "create-room/update-room: any RoomSettings as JSON, e.g. '{\"queue_all\":true}'.");
+
+namespace {
+
+constexpr char kUsage[] = R"(anteroomctl: administer Anteroom rooms and play a visitor.
+
+Operators (admin API, --admin):
+  anteroomctl rooms                          list rooms
+  anteroomctl create-room ROOM [--max_active_sessions=N] [--session_ttl=5m] [--settings=JSON]
+  anteroomctl update-room ROOM [--max_active_sessions=N] [--session_ttl=5m] [--settings=JSON]
+  anteroomctl get-room ROOM
+  anteroomctl status ROOM                    queue depth, active sessions, admissions
+  anteroomctl delete-room ROOM
+
+Visitors (gateway API, --server):
+  anteroomctl admit ROOM CLIENT_ID           -> ADMITTED with a session, or QUEUED with a ticket
+  anteroomctl poll TICKET                    -> position and wait, or ADMITTED
+  anteroomctl heartbeat SESSION              -> renews the lease
+  anteroomctl leave TOKEN                    -> ends a ticket or session
+
+Responses are printed as JSON; errors go to stderr with the gRPC status code (exit 1).)";
+
+using google::protobuf::Message;
+
+int PrintResult(const grpc::Status& status, const Message& response) {
+  if (!status.ok()) {
+    std::cerr << "error: " << status.error_code() << " "
+              << (status.error_code() == grpc::StatusCode::UNAVAILABLE
+                      ? "UNAVAILABLE (is anteroomd running?) "
+                      : "")
+              << status.error_message() << "\n";
+    return 1;
+  }
+  std::string json;
+  google::protobuf::util::JsonPrintOptions options;
+  options.add_whitespace = true;
+  options.always_print_primitive_fields = true;
+  options.preserve_proto_field_names = true;
+  (void)google::protobuf::util::MessageToJsonString(response, &json, options);
+  std::cout << json;
+  return 0;
+}
+
+int UsageError(const std::string& message) {
+  std::cerr << "error: " << message << "\n\n" << kUsage << "\n";
+  return 2;
+}
+
+// Builds the settings patch from --max_active_sessions, --session_ttl and --settings.
+bool SettingsFromFlags(anteroom::v1::RoomSettings* settings, std::string* error) {
+  if (const std::string json = absl::GetFlag(FLAGS_settings); !json.empty()) {
+    auto status = google::protobuf::util::JsonStringToMessage(json, settings);
+    if (!status.ok()) {
+      *error = absl::StrCat("--settings is not valid RoomSettings JSON: ", status.message().as_string());
+      return false;
+    }
+  }
+  if (const int64_t n = absl::GetFlag(FLAGS_max_active_sessions); n >= 0) {
+    settings->set_max_active_sessions(static_cast<uint32_t>(n));
+  }
+  if (const std::string ttl = absl::GetFlag(FLAGS_session_ttl); !ttl.empty()) {
+    absl::Duration d;
+    if (!absl::ParseDuration(ttl, &d)) {
+      *error = absl::StrCat("--session_ttl '", ttl, "' is not a duration (e.g. 90s, 5m)");
+      return false;
+    }
+    settings->mutable_session_ttl()->set_seconds(absl::ToInt64Seconds(d));
+    settings->mutable_session_ttl()->set_nanos(
+        static_cast<int32_t>(absl::ToInt64Nanoseconds(d % absl::Seconds(1))));
+  }
+  return true;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage(kUsage);
+  std::vector<char*> args = absl::ParseCommandLine(argc, argv);
+  if (args.size() < 2) return UsageError("no command given");
+  const std::string command = args[1];
+  auto arg = [&](size_t i) { return i < args.size() ? std::string(args[i]) : std::string(); };
+  auto need = [&](size_t count) { return args.size() == count + 2; };
+
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() +
+                       absl::ToChronoNanoseconds(absl::GetFlag(FLAGS_timeout)));
+  auto gateway = anteroom::v1::WaitingRoom::NewStub(
+      grpc::CreateChannel(absl::GetFlag(FLAGS_server), grpc::InsecureChannelCredentials()));
+  auto admin = anteroom::v1::RoomAdmin::NewStub(
+      grpc::CreateChannel(absl::GetFlag(FLAGS_admin), grpc::InsecureChannelCredentials()));
+
+  if (command == "rooms" && need(0)) {
+    anteroom::v1::ListRoomsResponse response;
+    return PrintResult(admin->ListRooms(&context, {}, &response), response);
+  }
+  if ((command == "create-room" || command == "update-room") && need(1)) {
+    anteroom::v1::RoomSettings settings;
+    std::string error;
+    if (!SettingsFromFlags(&settings, &error)) return UsageError(error);
+    anteroom::v1::Room response;
+    if (command == "create-room") {
+      anteroom::v1::CreateRoomRequest request;
+      request.set_room(arg(2));
+      *request.mutable_settings() = settings;
+      return PrintResult(admin->CreateRoom(&context, request, &response), response);
+    }
+    anteroom::v1::UpdateRoomRequest request;
+    request.set_room(arg(2));
+    *request.mutable_settings() = settings;
+    return PrintResult(admin->UpdateRoom(&context, request, &response), response);
+  }
+  if (command == "get-room" && need(1)) {
+    anteroom::v1::GetRoomRequest request;
+    request.set_room(arg(2));
+    anteroom::v1::Room response;
+    return PrintResult(admin->GetRoom(&context, request, &response), response);
+  }
+  if (command == "status" && need(1)) {
+    anteroom::v1::GetRoomStatusRequest request;
+    request.set_room(arg(2));
+    anteroom::v1::RoomStatus response;
+    return PrintResult(admin->GetRoomStatus(&context, request, &response), response);
+  }
+  if (command == "delete-room" && need(1)) {
+    anteroom::v1::DeleteRoomRequest request;
+    request.set_room(arg(2));
+    anteroom::v1::DeleteRoomResponse response;
+    return PrintResult(admin->DeleteRoom(&context, request, &response), response);
+  }
+  if (command == "admit" && need(2)) {
+    anteroom::v1::AdmitRequest request;
+    request.set_room(arg(2));
+    request.set_client_id(arg(3));
+    anteroom::v1::VisitorStatus response;
+    return PrintResult(gateway->Admit(&context, request, &response), response);
+  }
+  if (command == "poll" && need(1)) {
+    anteroom::v1::PollRequest request;
+    request.set_ticket(arg(2));
+    anteroom::v1::VisitorStatus response;
+    return PrintResult(gateway->Poll(&context, request, &response), response);
+  }
+  if (command == "heartbeat" && need(1)) {
+    anteroom::v1::HeartbeatRequest request;
+    request.set_session(arg(2));
+    anteroom::v1::VisitorStatus response;
+    return PrintResult(gateway->Heartbeat(&context, request, &response), response);
+  }
+  if (command == "leave" && need(1)) {
+    anteroom::v1::LeaveRequest request;
+    request.set_token(arg(2));
+    anteroom::v1::LeaveResponse response;
+    return PrintResult(gateway->Leave(&context, request, &response), response);
+  }
+  return UsageError(absl::StrCat("unknown command or wrong number of arguments: ", command));
+}

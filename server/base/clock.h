@@ -1,0 +1,36 @@
+#pragma once
+
+#include "absl/time/time.h"
+
+namespace anteroom::base {
+
+// The source of wall-clock time for everything that decides admissions, leases and
+// expiries. Production code names RealClock only in main; tests use a simulated clock
+// (tests/testing/sim_clock.h) and advance it explicitly.
+//
+// Thread-safe: implementations may be called from any thread.
+class Clock {
+ public:
+  virtual ~Clock() = default;
+  // The current time.
+  virtual absl::Time Now() = 0;
+};
+
+// The system's wall clock.
+class RealClock final : public Clock {
+ public:
+  absl::Time Now() override;
+};
+
+// Measures elapsed real time for latency metrics. Monotonic; never used for decisions.
+class Stopwatch {
+ public:
+  Stopwatch();
+  // Seconds since construction.
+  double ElapsedSeconds() const;
+
+ private:
+  int64_t start_ns_;
+};
+
+}  // namespace anteroom::base

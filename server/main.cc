@@ -1,0 +1,180 @@
+// anteroomd: the Anteroom server. The only place that reads flags, opens RocksDB, names the
+// real clock, starts the listeners and handles signals.
+
+#include <signal.h>
+
+#include <cstdio>
+#include <fstream>
+#include <memory>
+#include <sstream>
+#include <string>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "anteroom/v1/config.pb.h"
+#include "google/protobuf/text_format.h"
+#include "prometheus/exposer.h"
+#include "server/base/clock.h"
+#include "server/base/log.h"
+#include "server/base/random.h"
+#include "server/service/convert.h"
+#include "server/service/metrics.h"
+#include "server/service/room_manager.h"
+#include "server/service/server.h"
+#include "storage/rocksdb_store.h"
+
+ABSL_FLAG(std::string, listen, "127.0.0.1:50051", "Gateway API (WaitingRoom) address.");
+ABSL_FLAG(std::string, admin_listen, "127.0.0.1:50052", "Admin API (RoomAdmin) address.");
+ABSL_FLAG(std::string, metrics_listen, "127.0.0.1:9464",
+          "Prometheus /metrics address (host:port).");
+ABSL_FLAG(std::string, data_dir, "./data", "RocksDB data directory (created if missing).");
+ABSL_FLAG(bool, sync_writes, false,
+          "fsync the write-ahead log before acknowledging a write (survives power loss).");
+ABSL_FLAG(std::string, rooms, "",
+          "Text-format anteroom.v1.RoomsConfig file: rooms created or updated at start-up.");
+ABSL_FLAG(std::string, ports_file, "",
+          "If set, write the bound addresses here once serving (for scripts and tests).");
+ABSL_FLAG(std::string, log_level, "info", "debug, info, warning or error.");
+
+namespace anteroom {
+namespace {
+
+int Fail(const absl::Status& status) {
+  ANTEROOM_LOG(kError, "%s", status.ToString());
+  return 1;
+}
+
+absl::Status ApplyRoomsFile(const std::string& path, service::RoomManager* rooms) {
+  std::ifstream in(path);
+  if (!in) return absl::NotFoundError(absl::StrCat("cannot read --rooms file ", path));
+  std::stringstream text;
+  text << in.rdbuf();
+  v1::RoomsConfig config;
+  if (!google::protobuf::TextFormat::ParseFromString(text.str(), &config)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--rooms file ", path, " is not a valid text-format RoomsConfig"));
+  }
+  for (const v1::RoomConfig& room : config.room()) {
+    absl::Status s;
+    if (rooms->GetRoom(room.id()).ok()) {
+      s = rooms->UpdateRoom(room.id(), [&](core::RoomSettings* settings) {
+                 return service::ApplySettingsPatch(room.settings(), settings);
+               }).status();
+    } else {
+      core::RoomSettings settings;
+      s = service::ApplySettingsPatch(room.settings(), &settings);
+      if (s.ok()) s = rooms->CreateRoom(room.id(), settings).status();
+    }
+    if (!s.ok()) {
+      return absl::Status(s.code(), absl::StrCat("--rooms ", path, ", room '", room.id(),
+                                                 "': ", s.message()));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status WritePortsFile(const std::string& path, const std::string& text) {
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    out << text;
+    if (!out) return absl::UnavailableError(absl::StrCat("cannot write ", tmp));
+  }
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+    return absl::UnavailableError(absl::StrCat("cannot rename ", tmp, " to ", path));
+  }
+  return absl::OkStatus();
+}
+
+std::string HostOf(const std::string& address) {
+  const size_t colon = address.rfind(':');
+  return colon == std::string::npos ? address : address.substr(0, colon);
+}
+
+int Run() {
+  const std::string level = absl::GetFlag(FLAGS_log_level);
+  if (level == "debug") base::SetMinLogLevel(base::LogLevel::kDebug);
+  if (level == "warning") base::SetMinLogLevel(base::LogLevel::kWarning);
+  if (level == "error") base::SetMinLogLevel(base::LogLevel::kError);
+
+  // Block the stop signals in every thread; the main thread waits for them with sigwait.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  storage::RocksDbStoreOptions store_options;
+  store_options.path = absl::GetFlag(FLAGS_data_dir);
+  store_options.sync_writes = absl::GetFlag(FLAGS_sync_writes);
+  absl::StatusOr<std::unique_ptr<storage::RocksDbStore>> store =
+      storage::RocksDbStore::Open(store_options);
+  if (!store.ok()) return Fail(store.status());
+
+  base::RealClock clock;
+  base::SecureTokenSource tokens;
+  service::Metrics metrics;
+  service::RoomManager rooms(store->get(), &clock, &tokens, &metrics);
+  if (absl::Status s = rooms.Load(); !s.ok()) return Fail(s);
+  if (!absl::GetFlag(FLAGS_rooms).empty()) {
+    if (absl::Status s = ApplyRoomsFile(absl::GetFlag(FLAGS_rooms), &rooms); !s.ok()) {
+      return Fail(s);
+    }
+  }
+
+  std::unique_ptr<prometheus::Exposer> exposer;
+  const std::string metrics_listen = absl::GetFlag(FLAGS_metrics_listen);
+  try {
+    exposer = std::make_unique<prometheus::Exposer>(metrics_listen);
+  } catch (const std::exception& e) {
+    return Fail(absl::UnavailableError(absl::StrCat(
+        "cannot serve metrics on ", metrics_listen, " (address in use?): ", e.what())));
+  }
+  exposer->RegisterCollectable(metrics.registry());
+
+  service::ServerOptions server_options;
+  server_options.listen = absl::GetFlag(FLAGS_listen);
+  server_options.admin_listen = absl::GetFlag(FLAGS_admin_listen);
+  absl::StatusOr<std::unique_ptr<service::Server>> server =
+      service::Server::Start(server_options, &rooms, &metrics);
+  if (!server.ok()) return Fail(server.status());
+
+  const std::string gateway_address =
+      absl::StrCat(HostOf(server_options.listen), ":", (*server)->port());
+  const std::string admin_address =
+      absl::StrCat(HostOf(server_options.admin_listen), ":", (*server)->admin_port());
+  const std::string metrics_address =
+      absl::StrCat(HostOf(metrics_listen), ":", exposer->GetListeningPorts().front());
+  ANTEROOM_LOG(kInfo, "anteroomd serving: gateway %s, admin %s, metrics http://%s/metrics, data %s%s",
+               gateway_address, admin_address, metrics_address, store_options.path,
+               store_options.sync_writes ? " (sync writes)" : "");
+  if (!absl::GetFlag(FLAGS_ports_file).empty()) {
+    absl::Status s = WritePortsFile(
+        absl::GetFlag(FLAGS_ports_file),
+        absl::StrCat("gateway=", gateway_address, "\nadmin=", admin_address,
+                     "\nmetrics=", metrics_address, "\n"));
+    if (!s.ok()) return Fail(s);
+  }
+
+  int signal_number = 0;
+  sigwait(&stop_signals, &signal_number);
+  ANTEROOM_LOG(kInfo, "received %s: finishing in-flight calls", strsignal(signal_number));
+  (*server)->Shutdown(absl::Seconds(10));
+  if (absl::Status s = (*store)->Flush(); !s.ok()) return Fail(s);
+  ANTEROOM_LOG(kInfo, "anteroomd stopped cleanly");
+  return 0;
+}
+
+}  // namespace
+}  // namespace anteroom
+
+int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage(
+      "Anteroom waiting-room server.\nUsage: anteroomd [--listen=ADDR] [--admin_listen=ADDR] "
+      "[--metrics_listen=ADDR] [--data_dir=DIR] [--sync_writes] [--rooms=FILE]");
+  absl::ParseCommandLine(argc, argv);
+  return anteroom::Run();
+}

@@ -1,0 +1,29 @@
+#pragma once
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "anteroom/v1/room.pb.h"
+#include "anteroom/v1/waiting_room.pb.h"
+#include "grpcpp/support/status.h"
+#include "server/core/room.h"
+#include "server/core/settings.h"
+
+// Conversions between the public protos and the core's types, and the one mapping from
+// absl::Status to grpc::Status.
+namespace anteroom::service {
+
+grpc::Status ToGrpc(const absl::Status& status);
+
+// Applies the fields set in `patch` on top of `settings`. INVALID_ARGUMENT names a field
+// that cannot be represented (e.g. a negative duration); range checks are the core's.
+absl::Status ApplySettingsPatch(const v1::RoomSettings& patch, core::RoomSettings* settings);
+
+// Every field filled in.
+v1::RoomSettings ToProto(const core::RoomSettings& settings);
+
+void ToProto(const core::VisitorView& view, absl::string_view room, v1::VisitorStatus* out);
+
+google::protobuf::Duration ToProtoDuration(absl::Duration d);
+google::protobuf::Timestamp ToProtoTime(absl::Time t);
+
+}  // namespace anteroom::service

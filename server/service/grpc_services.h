@@ -1,0 +1,81 @@
+#pragma once
+
+#include "anteroom/v1/room_admin.grpc.pb.h"
+#include "anteroom/v1/waiting_room.grpc.pb.h"
+#include "server/service/metrics.h"
+#include "server/service/room_manager.h"
+
+namespace anteroom::service {
+
+// The gateway API: adapts anteroom.v1.WaitingRoom to RoomManager. Validates requests (an
+// INVALID_ARGUMENT names the field), converts between protos and the core's types, maps
+// statuses, and records each call's latency. Handlers never block on anything but a room's
+// lock and its storage write.
+//
+// Thread-safe.
+class WaitingRoomService final : public v1::WaitingRoom::CallbackService {
+ public:
+  WaitingRoomService(RoomManager* rooms, Metrics* metrics) : rooms_(rooms), metrics_(metrics) {}
+
+  grpc::ServerUnaryReactor* Admit(grpc::CallbackServerContext* context,
+                                  const v1::AdmitRequest* request,
+                                  v1::VisitorStatus* response) override;
+  grpc::ServerUnaryReactor* Poll(grpc::CallbackServerContext* context,
+                                 const v1::PollRequest* request,
+                                 v1::VisitorStatus* response) override;
+  grpc::ServerUnaryReactor* Heartbeat(grpc::CallbackServerContext* context,
+                                      const v1::HeartbeatRequest* request,
+                                      v1::VisitorStatus* response) override;
+  grpc::ServerUnaryReactor* Leave(grpc::CallbackServerContext* context,
+                                  const v1::LeaveRequest* request,
+                                  v1::LeaveResponse* response) override;
+
+ private:
+  RoomManager* const rooms_;
+  Metrics* const metrics_;
+};
+
+// The operators' API: adapts anteroom.v1.RoomAdmin to RoomManager.
+//
+// Thread-safe.
+class RoomAdminService final : public v1::RoomAdmin::CallbackService {
+ public:
+  RoomAdminService(RoomManager* rooms, Metrics* metrics) : rooms_(rooms), metrics_(metrics) {}
+
+  grpc::ServerUnaryReactor* CreateRoom(grpc::CallbackServerContext* context,
+                                       const v1::CreateRoomRequest* request,
+                                       v1::Room* response) override;
+  grpc::ServerUnaryReactor* UpdateRoom(grpc::CallbackServerContext* context,
+                                       const v1::UpdateRoomRequest* request,
+                                       v1::Room* response) override;
+  grpc::ServerUnaryReactor* GetRoom(grpc::CallbackServerContext* context,
+                                    const v1::GetRoomRequest* request,
+                                    v1::Room* response) override;
+  grpc::ServerUnaryReactor* ListRooms(grpc::CallbackServerContext* context,
+                                      const v1::ListRoomsRequest* request,
+                                      v1::ListRoomsResponse* response) override;
+  grpc::ServerUnaryReactor* DeleteRoom(grpc::CallbackServerContext* context,
+                                       const v1::DeleteRoomRequest* request,
+                                       v1::DeleteRoomResponse* response) override;
+  grpc::ServerUnaryReactor* GetRoomStatus(grpc::CallbackServerContext* context,
+                                          const v1::GetRoomStatusRequest* request,
+                                          v1::RoomStatus* response) override;
+  grpc::ServerUnaryReactor* CreateEvent(grpc::CallbackServerContext* context,
+                                        const v1::CreateEventRequest* request,
+                                        v1::Event* response) override;
+  grpc::ServerUnaryReactor* ListEvents(grpc::CallbackServerContext* context,
+                                       const v1::ListEventsRequest* request,
+                                       v1::ListEventsResponse* response) override;
+  grpc::ServerUnaryReactor* CancelEvent(grpc::CallbackServerContext* context,
+                                        const v1::CancelEventRequest* request,
+                                        v1::CancelEventResponse* response) override;
+
+ private:
+  RoomManager* const rooms_;
+  Metrics* const metrics_;
+};
+
+// Converts a room to its public form.
+void ToProto(const RoomInfo& info, v1::Room* out);
+
+}  // namespace anteroom::service

@@ -1,0 +1,81 @@
+#include "server/service/server.h"
+
+#include "absl/strings/str_cat.h"
+#include "grpcpp/ext/proto_server_reflection_plugin.h"
+#include "grpcpp/health_check_service_interface.h"
+#include "grpcpp/security/server_credentials.h"
+#include "grpcpp/server_builder.h"
+
+namespace anteroom::service {
+namespace {
+
+absl::StatusOr<std::unique_ptr<grpc::Server>> StartListener(const std::string& address,
+                                                            grpc::Service* service,
+                                                            absl::string_view what, int* port) {
+  grpc::ServerBuilder builder;
+  // Without this a second server on the same port would silently share it.
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
+  builder.AddListeningPort(address, grpc::InsecureServerCredentials(), port);
+  builder.RegisterService(service);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  if (server == nullptr || *port == 0) {
+    return absl::UnavailableError(absl::StrCat("cannot listen for the ", what, " on ", address,
+                                               " (address in use or not valid?)"));
+  }
+  return server;
+}
+
+}  // namespace
+
+Server::Server(RoomManager* rooms, Metrics* metrics, absl::Duration tick_interval)
+    : rooms_(rooms),
+      tick_interval_(tick_interval),
+      gateway_service_(rooms, metrics),
+      admin_service_(rooms, metrics) {}
+
+absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerOptions& options,
+                                                      RoomManager* rooms, Metrics* metrics) {
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  std::unique_ptr<Server> server(new Server(rooms, metrics, options.tick_interval));
+  absl::StatusOr<std::unique_ptr<grpc::Server>> gateway =
+      StartListener(options.listen, &server->gateway_service_, "gateway API", &server->port_);
+  if (!gateway.ok()) return gateway.status();
+  server->gateway_ = std::move(*gateway);
+  absl::StatusOr<std::unique_ptr<grpc::Server>> admin = StartListener(
+      options.admin_listen, &server->admin_service_, "admin API", &server->admin_port_);
+  if (!admin.ok()) {
+    server->gateway_->Shutdown();
+    return admin.status();
+  }
+  server->admin_ = std::move(*admin);
+  server->ticker_ = std::thread([s = server.get()] { s->RunTicker(); });
+  return server;
+}
+
+Server::~Server() { Shutdown(absl::ZeroDuration()); }
+
+void Server::Shutdown(absl::Duration grace) {
+  {
+    base::MutexLock lock(&mu_);
+    if (stopping_) return;
+    stopping_ = true;
+    wake_.SignalAll();
+  }
+  const auto deadline = std::chrono::system_clock::now() + absl::ToChronoNanoseconds(grace);
+  if (gateway_) gateway_->Shutdown(deadline);
+  if (admin_) admin_->Shutdown(deadline);
+  if (ticker_.joinable()) ticker_.join();
+}
+
+void Server::RunTicker() {
+  base::MutexLock lock(&mu_);
+  while (!stopping_) {
+    mu_.Unlock();
+    rooms_->TickAll();
+    mu_.Lock();
+    if (!stopping_) wake_.WaitWithTimeout(&mu_, tick_interval_);
+  }
+}
+
+}  // namespace anteroom::service

@@ -1,0 +1,66 @@
+#pragma once
+
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "grpcpp/server.h"
+#include "server/base/mutex.h"
+#include "server/service/grpc_services.h"
+#include "server/service/metrics.h"
+#include "server/service/room_manager.h"
+
+namespace anteroom::service {
+
+struct ServerOptions {
+  // Gateway API (anteroom.v1.WaitingRoom). Port 0 picks a free port. Default 127.0.0.1:50051.
+  std::string listen = "127.0.0.1:50051";
+  // Operators' API (anteroom.v1.RoomAdmin). Default 127.0.0.1:50052 (loopback only).
+  std::string admin_listen = "127.0.0.1:50052";
+  // How often lapsed leases are expired and free slots filled. Default 100 ms.
+  absl::Duration tick_interval = absl::Milliseconds(100);
+};
+
+// The two gRPC listeners (gateway and admin, each with server reflection and gRPC health)
+// and the admission ticker, over one RoomManager.
+//
+// A listener whose port is taken fails Start: port sharing (SO_REUSEPORT) is off, so a
+// second instance cannot silently split traffic with the first.
+//
+// Thread-safe.
+class Server {
+ public:
+  static absl::StatusOr<std::unique_ptr<Server>> Start(const ServerOptions& options,
+                                                       RoomManager* rooms, Metrics* metrics);
+  ~Server();
+
+  // The bound ports (useful when the options asked for port 0).
+  int port() const { return port_; }
+  int admin_port() const { return admin_port_; }
+
+  // Stops accepting calls, lets in-flight calls finish for up to `grace` (then cancels
+  // them), and stops the ticker. Idempotent.
+  void Shutdown(absl::Duration grace);
+
+ private:
+  Server(RoomManager* rooms, Metrics* metrics, absl::Duration tick_interval);
+  void RunTicker();
+
+  RoomManager* const rooms_;
+  const absl::Duration tick_interval_;
+  WaitingRoomService gateway_service_;
+  RoomAdminService admin_service_;
+  std::unique_ptr<grpc::Server> gateway_;
+  std::unique_ptr<grpc::Server> admin_;
+  int port_ = 0;
+  int admin_port_ = 0;
+
+  base::Mutex mu_;
+  base::CondVar wake_;
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  std::thread ticker_;
+};
+
+}  // namespace anteroom::service

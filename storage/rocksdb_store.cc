@@ -1,0 +1,155 @@
+#include "storage/rocksdb_store.h"
+
+#include <vector>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/match.h"
+#include "rocksdb/db.h"
+#include "rocksdb/options.h"
+#include "rocksdb/slice.h"
+#include "rocksdb/write_batch.h"
+
+namespace anteroom::storage {
+namespace {
+
+constexpr const char* kColumnFamilies[kTableCount] = {"default",
+                                                      "rooms", "tickets", "sessions"};
+constexpr absl::string_view kFormatKey = "format_version";
+
+// The one conversion from RocksDB status to absl::Status.
+absl::Status FromRocks(const rocksdb::Status& s, absl::string_view what) {
+  if (s.ok()) return absl::OkStatus();
+  const std::string message = absl::StrCat(what, ": ", s.ToString());
+  if (s.IsNotFound()) return absl::NotFoundError(message);
+  if (s.IsCorruption()) return absl::DataLossError(message);
+  if (s.IsInvalidArgument() || s.IsNotSupported()) return absl::FailedPreconditionError(message);
+  // I/O errors, a full disk, busy or timed-out: transient from the caller's point of view.
+  return absl::UnavailableError(message);
+}
+
+rocksdb::Slice ToSlice(absl::string_view s) { return rocksdb::Slice(s.data(), s.size()); }
+
+}  // namespace
+
+struct RocksDbStore::Impl {
+  std::unique_ptr<rocksdb::DB> db;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;  // indexed by Table
+  rocksdb::WriteOptions write_options;
+
+  rocksdb::ColumnFamilyHandle* cf(Table t) const { return handles[static_cast<int>(t)]; }
+
+  ~Impl() {
+    for (auto* h : handles) {
+      if (h != nullptr) db->DestroyColumnFamilyHandle(h);
+    }
+    if (db) db->Close();
+  }
+};
+
+RocksDbStore::RocksDbStore(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+RocksDbStore::~RocksDbStore() = default;
+
+absl::StatusOr<std::unique_ptr<RocksDbStore>> RocksDbStore::Open(
+    const RocksDbStoreOptions& options) {
+  rocksdb::DBOptions db_options;
+  db_options.create_if_missing = true;
+  db_options.create_missing_column_families = true;
+  db_options.keep_log_file_num = 5;
+  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
+  for (const char* name : kColumnFamilies) {
+    descriptors.emplace_back(name, rocksdb::ColumnFamilyOptions());
+  }
+  auto impl = std::make_unique<Impl>();
+  rocksdb::DB* raw = nullptr;
+  rocksdb::Status s =
+      rocksdb::DB::Open(db_options, options.path, descriptors, &impl->handles, &raw);
+  if (!s.ok()) {
+    const std::string text = s.ToString();
+    if (absl::StrContains(text, "lock") || absl::StrContains(text, "LOCK")) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "data directory ", options.path,
+          " is in use by another process (is another anteroomd running?): ", text));
+    }
+    return FromRocks(s, absl::StrCat("cannot open data directory ", options.path));
+  }
+  impl->db.reset(raw);
+  impl->write_options.sync = options.sync_writes;
+
+  std::string version;
+  s = impl->db->Get(rocksdb::ReadOptions(), impl->cf(Table::kMeta), ToSlice(kFormatKey), &version);
+  if (s.IsNotFound()) {
+    rocksdb::WriteOptions sync_write;
+    sync_write.sync = true;
+    s = impl->db->Put(sync_write, impl->cf(Table::kMeta), ToSlice(kFormatKey),
+                      std::to_string(kFormatVersion));
+    if (!s.ok()) return FromRocks(s, "cannot write format version");
+  } else if (!s.ok()) {
+    return FromRocks(s, "cannot read format version");
+  } else {
+    int found = 0;
+    if (!absl::SimpleAtoi(version, &found)) {
+      return absl::DataLossError(absl::StrCat("data directory ", options.path,
+                                              " has an unreadable format version '", version,
+                                              "'"));
+    }
+    if (found > kFormatVersion) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "data directory ", options.path, " was written by a newer Anteroom (format ", found,
+          "); this version reads format ", kFormatVersion, " or older"));
+    }
+  }
+  return std::unique_ptr<RocksDbStore>(new RocksDbStore(std::move(impl)));
+}
+
+absl::Status RocksDbStore::Write(const WriteBatch& batch) {
+  rocksdb::WriteBatch wb;
+  for (const WriteBatch::Entry& e : batch.entries()) {
+    rocksdb::Status s;
+    switch (e.op) {
+      case WriteBatch::Op::kPut:
+        s = wb.Put(impl_->cf(e.table), ToSlice(e.key), ToSlice(e.value));
+        break;
+      case WriteBatch::Op::kDelete:
+        s = wb.Delete(impl_->cf(e.table), ToSlice(e.key));
+        break;
+      case WriteBatch::Op::kDeleteRange:
+        s = wb.DeleteRange(impl_->cf(e.table), ToSlice(e.key), ToSlice(e.value));
+        break;
+    }
+    if (!s.ok()) return FromRocks(s, "cannot build write batch");
+  }
+  return FromRocks(impl_->db->Write(impl_->write_options, &wb), "storage write failed");
+}
+
+absl::StatusOr<std::optional<std::string>> RocksDbStore::Get(Table table, absl::string_view key) {
+  std::string value;
+  rocksdb::Status s = impl_->db->Get(rocksdb::ReadOptions(), impl_->cf(table), ToSlice(key), &value);
+  if (s.IsNotFound()) return std::optional<std::string>();
+  if (!s.ok()) return FromRocks(s, "storage read failed");
+  return std::optional<std::string>(std::move(value));
+}
+
+absl::Status RocksDbStore::Scan(Table table, absl::string_view prefix, const ScanFn& fn) {
+  rocksdb::ReadOptions read_options;
+  std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(read_options, impl_->cf(table)));
+  for (it->Seek(ToSlice(prefix)); it->Valid() && it->key().starts_with(ToSlice(prefix));
+       it->Next()) {
+    if (absl::Status s = fn(absl::string_view(it->key().data(), it->key().size()),
+                            absl::string_view(it->value().data(), it->value().size()));
+        !s.ok()) {
+      return s;
+    }
+  }
+  return FromRocks(it->status(), "storage scan failed");
+}
+
+absl::Status RocksDbStore::Flush() {
+  if (absl::Status s = FromRocks(impl_->db->FlushWAL(/*sync=*/true), "WAL flush failed"); !s.ok()) {
+    return s;
+  }
+  rocksdb::FlushOptions flush_options;
+  return FromRocks(impl_->db->Flush(flush_options, impl_->handles), "memtable flush failed");
+}
+
+}  // namespace anteroom::storage
