@@ -5,6 +5,7 @@
 #include "grpcpp/health_check_service_interface.h"
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server_builder.h"
+#include "grpc/health/v1/health.pb.h"
 
 namespace anteroom::service {
 namespace {
@@ -36,6 +37,8 @@ Server::Server(RoomManager* rooms, Metrics* metrics, absl::Duration tick_interva
 absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerOptions& options,
                                                       RoomManager* rooms, Metrics* metrics) {
   grpc::EnableDefaultHealthCheckService(true);
+  // Links the health protocol's descriptors so reflection can describe grpc.health.v1.
+  (void)grpc::health::v1::HealthCheckRequest::descriptor();
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   std::unique_ptr<Server> server(new Server(rooms, metrics, options.tick_interval));
   absl::StatusOr<std::unique_ptr<grpc::Server>> gateway =

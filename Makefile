@@ -1,0 +1,49 @@
+# Anteroom: `make run` starts a server with a demo room; `make test` runs every check CI runs.
+JOBS ?= 2
+DATA_DIR ?= ./data
+CTEST = ctest --output-on-failure -j$(JOBS)
+
+.PHONY: all deps build run test test-default test-asan test-tsan test-clang lint clean
+
+all: build
+
+deps:
+	@.ci/install-deps
+
+build: deps
+	@cmake --preset default >/dev/null
+	@cmake --build build -j$(JOBS)
+
+# Starts anteroomd in the foreground with its defaults (gateway 127.0.0.1:50051, admin
+# 127.0.0.1:50052, metrics http://127.0.0.1:9464/metrics, data in ./data) and a demo room.
+run: build
+	./build/server/anteroomd --data_dir=$(DATA_DIR) --rooms=deploy/rooms.demo.textproto
+
+# Every test: the default build, ASan+UBSan, TSan, clang's lock-annotation check, and lint.
+test: lint test-default test-asan test-tsan test-clang
+
+lint:
+	@.ci/lint
+
+test-default: build
+	cd build && $(CTEST)
+
+test-asan: deps
+	@cmake --preset asan >/dev/null
+	@cmake --build build-asan -j$(JOBS)
+	cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 $(CTEST)
+
+test-tsan: deps
+	@cmake --preset tsan >/dev/null
+	@cmake --build build-tsan -j$(JOBS) --target core_test service_test storage_test
+	cd build-tsan && TSAN_OPTIONS="suppressions=$(CURDIR)/.ci/tsan.supp halt_on_error=1" \
+	  $(CTEST) -L unit
+
+# Compiles everything with clang -Wthread-safety -Werror: a lock annotation that does not
+# hold fails the build.
+test-clang: deps
+	@cmake --preset clang >/dev/null
+	@cmake --build build-clang -j$(JOBS)
+
+clean:
+	rm -rf build build-asan build-tsan build-clang

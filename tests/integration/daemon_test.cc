@@ -1,0 +1,198 @@
+// The real anteroomd binary: started, driven over loopback gRPC by a client that knows no
+// .proto file (as grpcurl would), killed with SIGKILL, restarted, and compared.
+
+#include <filesystem>
+#include <fstream>
+
+#include "absl/strings/str_cat.h"
+#include "grpcpp/create_channel.h"
+#include "grpcpp/security/credentials.h"
+#include "gtest/gtest.h"
+#include "tests/testing/daemon.h"
+#include "tests/testing/http_get.h"
+#include "tests/testing/reflection_client.h"
+
+namespace anteroom {
+namespace {
+
+using testing::Daemon;
+using testing::ReflectionClient;
+
+constexpr char kBinary[] = ANTEROOMD_PATH;
+
+// Extracts a string field from the JSON a ReflectionClient returns.
+std::string Field(const std::string& json, const std::string& name) {
+  const std::string key = "\"" + name + "\":\"";
+  const size_t start = json.find(key);
+  if (start == std::string::npos) return "";
+  const size_t begin = start + key.size();
+  return json.substr(begin, json.find('"', begin) - begin);
+}
+
+class DaemonTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    // This process's idle client channels are polled only by gRPC's backup poller (every
+    // 5 s by default), so a daemon's graceful shutdown would wait that long for them to
+    // acknowledge GOAWAY. A busy gateway polls all the time; poll often here too.
+    setenv("GRPC_CLIENT_CHANNEL_BACKUP_POLL_INTERVAL_MS", "20", 1);
+  }
+
+  void SetUp() override {
+    dir_ = testing::MakeTempDir("anteroom-it");
+    data_dir_ = dir_ + "/data";
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  std::unique_ptr<Daemon> StartDaemon(std::vector<std::string> args = {}) {
+    auto daemon = Daemon::Start(kBinary, data_dir_, std::move(args));
+    EXPECT_TRUE(daemon.ok()) << daemon.status();
+    return daemon.ok() ? std::move(*daemon) : nullptr;
+  }
+
+  static ReflectionClient Client(const std::string& address) {
+    return ReflectionClient(grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
+  }
+
+  std::string dir_, data_dir_;
+};
+
+TEST_F(DaemonTest, PlacesAndSessionsSurviveKill9AndRestart) {
+  std::unique_ptr<Daemon> daemon = StartDaemon();
+  ASSERT_NE(daemon, nullptr);
+  {
+    ReflectionClient admin = Client(daemon->admin_address());
+    ASSERT_TRUE(admin
+                    .Call("anteroom.v1.RoomAdmin/CreateRoom",
+                          R"({"room":"clinic","settings":{"max_active_sessions":2}})")
+                    .ok());
+  }
+  std::vector<std::string> sessions, tickets;
+  {
+    ReflectionClient gateway = Client(daemon->gateway_address());
+    for (int i = 0; i < 5; ++i) {
+      auto r = gateway.Call("anteroom.v1.WaitingRoom/Admit",
+                            absl::StrCat(R"({"room":"clinic","client_id":"v)", i, "\"}"));
+      ASSERT_TRUE(r.ok()) << r.status();
+      if (i < 2) {
+        ASSERT_EQ(Field(*r, "state"), "ADMITTED") << *r;
+        sessions.push_back(Field(*r, "session"));
+      } else {
+        ASSERT_EQ(Field(*r, "state"), "QUEUED") << *r;
+        ASSERT_EQ(Field(*r, "position"), std::to_string(i - 1)) << *r;
+        tickets.push_back(Field(*r, "ticket"));
+      }
+    }
+  }
+
+  daemon->Kill9();
+  daemon = StartDaemon();
+  ASSERT_NE(daemon, nullptr);
+  ReflectionClient gateway = Client(daemon->gateway_address());
+  for (size_t i = 0; i < tickets.size(); ++i) {
+    auto r = gateway.Call("anteroom.v1.WaitingRoom/Poll", absl::StrCat(R"({"ticket":")", tickets[i], "\"}"));
+    ASSERT_TRUE(r.ok()) << r.status();
+    EXPECT_EQ(Field(*r, "state"), "QUEUED") << *r;
+    EXPECT_EQ(Field(*r, "position"), std::to_string(i + 1)) << *r;
+  }
+  for (const std::string& s : sessions) {
+    auto r = gateway.Call("anteroom.v1.WaitingRoom/Heartbeat", absl::StrCat(R"({"session":")", s, "\"}"));
+    ASSERT_TRUE(r.ok()) << r.status();
+    EXPECT_EQ(Field(*r, "state"), "ADMITTED") << *r;
+  }
+
+  auto left = gateway.Call("anteroom.v1.WaitingRoom/Leave", absl::StrCat(R"({"token":")", sessions[0], "\"}"));
+  ASSERT_TRUE(left.ok()) << left.status();
+  auto next = gateway.Call("anteroom.v1.WaitingRoom/Poll", absl::StrCat(R"({"ticket":")", tickets[0], "\"}"));
+  ASSERT_TRUE(next.ok());
+  EXPECT_EQ(Field(*next, "state"), "ADMITTED") << *next;
+  EXPECT_FALSE(Field(*next, "session").empty());
+
+  auto metrics = testing::HttpGet(daemon->metrics_address(), "/metrics");
+  ASSERT_TRUE(metrics.ok()) << metrics.status();
+  EXPECT_NE(metrics->find("anteroom_queue_depth{room=\"clinic\"} 2"), std::string::npos) << *metrics;
+  EXPECT_NE(metrics->find("anteroom_active_sessions{room=\"clinic\"} 2"), std::string::npos);
+  EXPECT_NE(metrics->find("anteroom_rpc_duration_seconds_count{method=\"Poll\"}"), std::string::npos);
+
+  EXPECT_EQ(daemon->Terminate(), 0) << daemon->Stderr();
+  EXPECT_NE(daemon->Stderr().find("stopped cleanly"), std::string::npos);
+}
+
+TEST_F(DaemonTest, SigtermFlushesAndEverythingIsThereAfterRestart) {
+  std::unique_ptr<Daemon> daemon = StartDaemon();
+  ASSERT_NE(daemon, nullptr);
+  ASSERT_TRUE(Client(daemon->admin_address())
+                  .Call("anteroom.v1.RoomAdmin/CreateRoom",
+                        R"({"room":"r","settings":{"max_active_sessions":1}})")
+                  .ok());
+  ReflectionClient gateway = Client(daemon->gateway_address());
+  ASSERT_TRUE(gateway.Call("anteroom.v1.WaitingRoom/Admit", R"({"room":"r","client_id":"a"})").ok());
+  auto b = gateway.Call("anteroom.v1.WaitingRoom/Admit", R"({"room":"r","client_id":"b"})");
+  ASSERT_TRUE(b.ok());
+  EXPECT_EQ(daemon->Terminate(), 0) << daemon->Stderr();
+  daemon = StartDaemon();
+  ASSERT_NE(daemon, nullptr);
+  auto again = Client(daemon->gateway_address())
+                   .Call("anteroom.v1.WaitingRoom/Admit", R"({"room":"r","client_id":"b"})");
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(Field(*again, "ticket"), Field(*b, "ticket")) << "an Admit retry after restart";
+  EXPECT_EQ(Field(*again, "position"), "1");
+}
+
+TEST_F(DaemonTest, ASecondInstanceOnTheSameDataDirectoryFailsClearly) {
+  std::unique_ptr<Daemon> first = StartDaemon();
+  ASSERT_NE(first, nullptr);
+  testing::ExitResult second = testing::RunToExit(
+      kBinary, {"--listen=127.0.0.1:0", "--admin_listen=127.0.0.1:0",
+                "--metrics_listen=127.0.0.1:0", "--data_dir=" + data_dir_});
+  EXPECT_EQ(second.exit_code, 1);
+  EXPECT_NE(second.stderr_text.find("in use by another process"), std::string::npos)
+      << second.stderr_text;
+}
+
+TEST_F(DaemonTest, ASecondInstanceOnTheSamePortFailsClearly) {
+  std::unique_ptr<Daemon> first = StartDaemon();
+  ASSERT_NE(first, nullptr);
+  testing::ExitResult second = testing::RunToExit(
+      kBinary, {"--listen=" + first->gateway_address(), "--admin_listen=127.0.0.1:0",
+                "--metrics_listen=127.0.0.1:0", "--data_dir=" + dir_ + "/other"});
+  EXPECT_EQ(second.exit_code, 1);
+  EXPECT_NE(second.stderr_text.find("cannot listen for the gateway API on " +
+                                    first->gateway_address()),
+            std::string::npos)
+      << second.stderr_text;
+  testing::ExitResult third = testing::RunToExit(
+      kBinary, {"--listen=127.0.0.1:0", "--admin_listen=127.0.0.1:0",
+                "--metrics_listen=" + first->metrics_address(), "--data_dir=" + dir_ + "/third"});
+  EXPECT_EQ(third.exit_code, 1);
+  EXPECT_NE(third.stderr_text.find("cannot serve metrics on"), std::string::npos)
+      << third.stderr_text;
+}
+
+TEST_F(DaemonTest, RoomsFileCreatesRoomsAtStartAndBadFilesAreRefused) {
+  const std::string rooms = dir_ + "/rooms.textproto";
+  {
+    std::ofstream out(rooms);
+    out << R"(room { id: "demo" settings { max_active_sessions: 3 session_ttl { seconds: 120 } } })";
+  }
+  std::unique_ptr<Daemon> daemon = StartDaemon({"--rooms=" + rooms});
+  ASSERT_NE(daemon, nullptr);
+  auto room = Client(daemon->admin_address()).Call("anteroom.v1.RoomAdmin/GetRoom", R"({"room":"demo"})");
+  ASSERT_TRUE(room.ok()) << room.status();
+  EXPECT_NE(room->find("\"max_active_sessions\":3"), std::string::npos) << *room;
+  EXPECT_EQ(daemon->Terminate(), 0);
+  {
+    std::ofstream out(rooms);
+    out << R"(room { id: "demo" settings { queueing_method: RANDOM } })";
+  }
+  testing::ExitResult refused =
+      testing::RunToExit(kBinary, {"--listen=127.0.0.1:0", "--admin_listen=127.0.0.1:0",
+                                   "--metrics_listen=127.0.0.1:0", "--data_dir=" + data_dir_,
+                                   "--rooms=" + rooms});
+  EXPECT_EQ(refused.exit_code, 1);
+  EXPECT_NE(refused.stderr_text.find("settings.queueing_method"), std::string::npos)
+      << refused.stderr_text;
+}
+
+}  // namespace
+}  // namespace anteroom

@@ -1,0 +1,353 @@
+// The service over real gRPC on loopback: an in-process anteroomd (memory store, simulated
+// clock) called through the generated stubs and through a reflection-only client.
+
+#include <memory>
+
+#include "anteroom/v1/room_admin.grpc.pb.h"
+#include "anteroom/v1/waiting_room.grpc.pb.h"
+#include "google/protobuf/util/json_util.h"
+#include "grpcpp/create_channel.h"
+#include "grpcpp/security/credentials.h"
+#include "gtest/gtest.h"
+#include "server/service/server.h"
+#include "storage/memory_store.h"
+#include "tests/testing/failing_store.h"
+#include "tests/testing/reflection_client.h"
+#include "tests/testing/sim_clock.h"
+
+namespace anteroom::service {
+namespace {
+
+using testing::CountingTokenSource;
+using testing::FailingStore;
+using testing::SimulatedClock;
+
+class ServiceTest : public ::testing::Test {
+ protected:
+  void SetUp() override { StartServer(); }
+  void TearDown() override { StopServer(); }
+
+  void StartServer() {
+    metrics_ = std::make_unique<Metrics>();
+    rooms_ = std::make_unique<RoomManager>(&store_, &clock_, &tokens_, metrics_.get());
+    ASSERT_TRUE(rooms_->Load().ok());
+    ServerOptions options;
+    options.listen = "127.0.0.1:0";
+    options.admin_listen = "127.0.0.1:0";
+    auto server = Server::Start(options, rooms_.get(), metrics_.get());
+    ASSERT_TRUE(server.ok()) << server.status();
+    server_ = std::move(*server);
+    gateway_channel_ = grpc::CreateChannel(absl::StrCat("127.0.0.1:", server_->port()),
+                                           grpc::InsecureChannelCredentials());
+    admin_channel_ = grpc::CreateChannel(absl::StrCat("127.0.0.1:", server_->admin_port()),
+                                         grpc::InsecureChannelCredentials());
+    gateway_ = v1::WaitingRoom::NewStub(gateway_channel_);
+    admin_ = v1::RoomAdmin::NewStub(admin_channel_);
+  }
+
+  void StopServer() {
+    if (server_) server_->Shutdown(absl::Seconds(5));
+    server_.reset();
+    rooms_.reset();
+    metrics_.reset();
+  }
+
+  // A restart: new manager and server over the same store.
+  void Restart() {
+    StopServer();
+    StartServer();
+  }
+
+  grpc::Status CreateRoom(const std::string& room, uint32_t max_active,
+                          int64_t ttl_seconds = 300) {
+    grpc::ClientContext ctx;
+    v1::CreateRoomRequest req;
+    req.set_room(room);
+    req.mutable_settings()->set_max_active_sessions(max_active);
+    req.mutable_settings()->mutable_session_ttl()->set_seconds(ttl_seconds);
+    v1::Room resp;
+    return admin_->CreateRoom(&ctx, req, &resp);
+  }
+
+  v1::VisitorStatus Admit(const std::string& room, const std::string& client,
+                          grpc::Status* status = nullptr) {
+    grpc::ClientContext ctx;
+    v1::AdmitRequest req;
+    req.set_room(room);
+    req.set_client_id(client);
+    v1::VisitorStatus resp;
+    grpc::Status s = gateway_->Admit(&ctx, req, &resp);
+    if (status) *status = s;
+    else EXPECT_TRUE(s.ok()) << s.error_message();
+    return resp;
+  }
+
+  v1::VisitorStatus Poll(const std::string& ticket, grpc::Status* status = nullptr) {
+    grpc::ClientContext ctx;
+    v1::PollRequest req;
+    req.set_ticket(ticket);
+    v1::VisitorStatus resp;
+    grpc::Status s = gateway_->Poll(&ctx, req, &resp);
+    if (status) *status = s;
+    else EXPECT_TRUE(s.ok()) << s.error_message();
+    return resp;
+  }
+
+  v1::VisitorStatus Heartbeat(const std::string& session, grpc::Status* status = nullptr) {
+    grpc::ClientContext ctx;
+    v1::HeartbeatRequest req;
+    req.set_session(session);
+    v1::VisitorStatus resp;
+    grpc::Status s = gateway_->Heartbeat(&ctx, req, &resp);
+    if (status) *status = s;
+    else EXPECT_TRUE(s.ok()) << s.error_message();
+    return resp;
+  }
+
+  bool Leave(const std::string& token) {
+    grpc::ClientContext ctx;
+    v1::LeaveRequest req;
+    req.set_token(token);
+    v1::LeaveResponse resp;
+    EXPECT_TRUE(gateway_->Leave(&ctx, req, &resp).ok());
+    return resp.ended();
+  }
+
+  v1::RoomStatus Status(const std::string& room) {
+    grpc::ClientContext ctx;
+    v1::GetRoomStatusRequest req;
+    req.set_room(room);
+    v1::RoomStatus resp;
+    EXPECT_TRUE(admin_->GetRoomStatus(&ctx, req, &resp).ok());
+    return resp;
+  }
+
+  storage::MemoryStore memory_;
+  FailingStore store_{&memory_};
+  SimulatedClock clock_;
+  CountingTokenSource tokens_;
+  std::unique_ptr<Metrics> metrics_;
+  std::unique_ptr<RoomManager> rooms_;
+  std::unique_ptr<Server> server_;
+  std::shared_ptr<grpc::Channel> gateway_channel_, admin_channel_;
+  std::unique_ptr<v1::WaitingRoom::Stub> gateway_;
+  std::unique_ptr<v1::RoomAdmin::Stub> admin_;
+};
+
+TEST_F(ServiceTest, TwoSlotsFiveVisitorsThenRestartThenLeave) {
+  ASSERT_TRUE(CreateRoom("shop", 2).ok());
+  std::vector<v1::VisitorStatus> v;
+  for (int i = 0; i < 5; ++i) v.push_back(Admit("shop", "visitor-" + std::to_string(i)));
+  EXPECT_EQ(v[0].state(), v1::ADMITTED);
+  EXPECT_EQ(v[1].state(), v1::ADMITTED);
+  for (int i = 2; i < 5; ++i) {
+    EXPECT_EQ(v[i].state(), v1::QUEUED);
+    EXPECT_EQ(v[i].position(), static_cast<uint64_t>(i - 1));
+    EXPECT_GT(v[i].poll_after().seconds(), 0);
+  }
+
+  Restart();
+  for (int i = 2; i < 5; ++i) EXPECT_EQ(Poll(v[i].ticket()).position(), static_cast<uint64_t>(i - 1));
+  for (int i = 0; i < 2; ++i) EXPECT_EQ(Heartbeat(v[i].session()).state(), v1::ADMITTED);
+
+  EXPECT_TRUE(Leave(v[0].session()));
+  const v1::VisitorStatus now_in = Poll(v[2].ticket());
+  EXPECT_EQ(now_in.state(), v1::ADMITTED);
+  EXPECT_FALSE(now_in.session().empty());
+  EXPECT_EQ(Poll(v[3].ticket()).position(), 1u);
+  const v1::RoomStatus status = Status("shop");
+  EXPECT_EQ(status.queue_depth(), 2u);
+  EXPECT_EQ(status.active_sessions(), 2u);
+  EXPECT_EQ(status.admitted_total(), 3u);
+}
+
+TEST_F(ServiceTest, AdmitRetriesNeverMakeASecondPlace) {
+  ASSERT_TRUE(CreateRoom("shop", 1).ok());
+  Admit("shop", "a");
+  const v1::VisitorStatus first = Admit("shop", "b");
+  const v1::VisitorStatus retry = Admit("shop", "b");
+  EXPECT_EQ(first.ticket(), retry.ticket());
+  EXPECT_EQ(Status("shop").queue_depth(), 1u);
+}
+
+TEST_F(ServiceTest, LeasesExpireOnTheSimulatedClockAndTheNextInLineIsAdmitted) {
+  ASSERT_TRUE(CreateRoom("shop", 1, /*ttl_seconds=*/60).ok());
+  const v1::VisitorStatus a = Admit("shop", "a");
+  const v1::VisitorStatus b = Admit("shop", "b");
+  clock_.Advance(absl::Seconds(61));
+  rooms_->TickAll();
+  EXPECT_EQ(Heartbeat(a.session()).state(), v1::EXPIRED);
+  EXPECT_EQ(Poll(b.ticket()).state(), v1::ADMITTED);
+}
+
+TEST_F(ServiceTest, BadInputGetsAClearErrorNamingTheField) {
+  ASSERT_TRUE(CreateRoom("shop", 1).ok());
+  grpc::Status s;
+  Admit("", "a", &s);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(s.error_message().find("room"), std::string::npos);
+  Admit("shop", "", &s);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(s.error_message().find("client_id"), std::string::npos);
+  Admit("shop", std::string(129, 'x'), &s);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  Admit("nope", "a", &s);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::NOT_FOUND);
+  Poll("garbage", &s);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(s.error_message().find("ticket"), std::string::npos);
+  const v1::VisitorStatus a = Admit("shop", "a");
+  Poll(a.session(), &s);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << "a session is not a ticket";
+  Heartbeat("", &s);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(s.error_message().find("session"), std::string::npos);
+  // Well-formed but unknown: a business outcome, not an error.
+  EXPECT_EQ(Poll("t.shop.AAAAAAAAAAAAAAAAAAAAAA").state(), v1::EXPIRED);
+  EXPECT_EQ(CreateRoom("shop", 1).error_code(), grpc::StatusCode::ALREADY_EXISTS);
+  EXPECT_EQ(CreateRoom("Bad Name", 1).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  const grpc::Status zero = CreateRoom("zero", 0);
+  EXPECT_EQ(zero.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(zero.error_message().find("settings.max_active_sessions"), std::string::npos);
+}
+
+TEST_F(ServiceTest, SettingsNotImplementedYetAreRefusedNotIgnored) {
+  grpc::ClientContext ctx;
+  v1::CreateRoomRequest req;
+  req.set_room("rated");
+  req.mutable_settings()->set_admissions_per_minute(60);
+  v1::Room resp;
+  const grpc::Status s = admin_->CreateRoom(&ctx, req, &resp);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::UNIMPLEMENTED);
+  EXPECT_NE(s.error_message().find("admissions_per_minute"), std::string::npos);
+
+  ASSERT_TRUE(CreateRoom("shop", 1).ok());
+  // Echoing GetRoom's settings back (every field at its default) is accepted.
+  grpc::ClientContext get_ctx;
+  v1::GetRoomRequest get;
+  get.set_room("shop");
+  v1::Room room;
+  ASSERT_TRUE(admin_->GetRoom(&get_ctx, get, &room).ok());
+  grpc::ClientContext update_ctx;
+  v1::UpdateRoomRequest update;
+  update.set_room("shop");
+  *update.mutable_settings() = room.settings();
+  update.mutable_settings()->set_max_active_sessions(3);
+  v1::Room updated;
+  ASSERT_TRUE(admin_->UpdateRoom(&update_ctx, update, &updated).ok());
+  EXPECT_EQ(updated.settings().max_active_sessions(), 3u);
+
+  grpc::ClientContext event_ctx;
+  v1::CreateEventRequest event;
+  event.set_room("shop");
+  v1::Event created;
+  EXPECT_EQ(admin_->CreateEvent(&event_ctx, event, &created).error_code(),
+            grpc::StatusCode::UNIMPLEMENTED);
+}
+
+TEST_F(ServiceTest, UpdateRoomTakesEffectAtOnceAndSurvivesRestart) {
+  ASSERT_TRUE(CreateRoom("shop", 1).ok());
+  Admit("shop", "a");
+  const v1::VisitorStatus b = Admit("shop", "b");
+  grpc::ClientContext ctx;
+  v1::UpdateRoomRequest req;
+  req.set_room("shop");
+  req.mutable_settings()->set_max_active_sessions(2);
+  v1::Room resp;
+  ASSERT_TRUE(admin_->UpdateRoom(&ctx, req, &resp).ok());
+  EXPECT_EQ(resp.settings().session_ttl().seconds(), 300) << "unset fields keep their value";
+  EXPECT_EQ(Poll(b.ticket()).state(), v1::ADMITTED);
+  Restart();
+  EXPECT_EQ(Status("shop").max_active_sessions(), 2u);
+  EXPECT_EQ(Status("shop").active_sessions(), 2u);
+}
+
+TEST_F(ServiceTest, ListAndDeleteRooms) {
+  ASSERT_TRUE(CreateRoom("b-room", 1).ok());
+  ASSERT_TRUE(CreateRoom("a-room", 1).ok());
+  Admit("a-room", "x");
+  Admit("a-room", "y");
+  grpc::ClientContext list_ctx;
+  v1::ListRoomsResponse list;
+  ASSERT_TRUE(admin_->ListRooms(&list_ctx, {}, &list).ok());
+  ASSERT_EQ(list.rooms_size(), 2);
+  EXPECT_EQ(list.rooms(0).id(), "a-room");
+  grpc::ClientContext del_ctx;
+  v1::DeleteRoomRequest del;
+  del.set_room("a-room");
+  v1::DeleteRoomResponse del_resp;
+  ASSERT_TRUE(admin_->DeleteRoom(&del_ctx, del, &del_resp).ok());
+  Restart();
+  grpc::Status s;
+  Admit("a-room", "x", &s);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::NOT_FOUND);
+  ASSERT_TRUE(CreateRoom("a-room", 1).ok());
+  EXPECT_EQ(Status("a-room").queue_depth(), 0u) << "a deleted room's queue is gone";
+  EXPECT_EQ(Status("a-room").active_sessions(), 0u);
+}
+
+TEST_F(ServiceTest, AStorageFailureIsUnavailableAndNothingUnpersistedSurvives) {
+  ASSERT_TRUE(CreateRoom("shop", 1).ok());
+  const v1::VisitorStatus a = Admit("shop", "a");
+  const v1::VisitorStatus b = Admit("shop", "b");
+  store_.set_fail_writes(true);
+  grpc::Status s;
+  Admit("shop", "c", &s);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAVAILABLE);
+  grpc::ClientContext ctx;
+  v1::LeaveRequest leave;
+  leave.set_token(a.session());
+  v1::LeaveResponse resp;
+  EXPECT_EQ(gateway_->Leave(&ctx, leave, &resp).error_code(), grpc::StatusCode::UNAVAILABLE);
+  // Memory was rolled back to the store: a still holds the slot, b still waits, c has no place.
+  EXPECT_EQ(Poll(b.ticket()).state(), v1::QUEUED);
+  EXPECT_EQ(Status("shop").queue_depth(), 1u);
+  store_.set_fail_writes(false);
+  EXPECT_EQ(Heartbeat(a.session()).state(), v1::ADMITTED);
+  EXPECT_EQ(Admit("shop", "c").position(), 2u);
+}
+
+TEST_F(ServiceTest, GatewayListenerDoesNotServeTheAdminApi) {
+  auto wrong = v1::RoomAdmin::NewStub(gateway_channel_);
+  grpc::ClientContext ctx;
+  v1::ListRoomsResponse resp;
+  EXPECT_EQ(wrong->ListRooms(&ctx, {}, &resp).error_code(), grpc::StatusCode::UNIMPLEMENTED);
+}
+
+// What grpcurl does: no .proto files, only server reflection.
+TEST_F(ServiceTest, ReflectionAloneDiscoversAndCallsEverything) {
+  testing::ReflectionClient admin(admin_channel_);
+  testing::ReflectionClient gateway(gateway_channel_);
+  auto services = gateway.ListServices();
+  ASSERT_TRUE(services.ok()) << services.status();
+  EXPECT_NE(std::find(services->begin(), services->end(), "anteroom.v1.WaitingRoom"),
+            services->end());
+  EXPECT_NE(std::find(services->begin(), services->end(), "grpc.health.v1.Health"),
+            services->end());
+  auto admin_services = admin.ListServices();
+  ASSERT_TRUE(admin_services.ok());
+  EXPECT_NE(std::find(admin_services->begin(), admin_services->end(), "anteroom.v1.RoomAdmin"),
+            admin_services->end());
+  auto methods = gateway.ListMethods("anteroom.v1.WaitingRoom");
+  ASSERT_TRUE(methods.ok()) << methods.status();
+  EXPECT_EQ(*methods, (std::vector<std::string>{"Admit", "Poll", "Heartbeat", "Leave"}));
+
+  auto created = admin.Call("anteroom.v1.RoomAdmin/CreateRoom",
+                            R"({"room":"refl","settings":{"max_active_sessions":1,"session_ttl":"120s"}})");
+  ASSERT_TRUE(created.ok()) << created.status();
+  EXPECT_NE(created->find("\"session_ttl\":\"120s\""), std::string::npos) << *created;
+  auto first = gateway.Call("anteroom.v1.WaitingRoom/Admit", R"({"room":"refl","client_id":"a"})");
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_NE(first->find("\"state\":\"ADMITTED\""), std::string::npos) << *first;
+  auto second = gateway.Call("anteroom.v1.WaitingRoom/Admit", R"({"room":"refl","client_id":"b"})");
+  ASSERT_TRUE(second.ok());
+  EXPECT_NE(second->find("\"position\":\"1\""), std::string::npos) << *second;
+  auto health = gateway.Call("grpc.health.v1.Health/Check", "{}");
+  ASSERT_TRUE(health.ok()) << health.status();
+  EXPECT_NE(health->find("SERVING"), std::string::npos) << *health;
+  auto bad = gateway.Call("anteroom.v1.WaitingRoom/Poll", R"({"ticket":"nonsense"})");
+  EXPECT_EQ(bad.status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace anteroom::service

@@ -1,0 +1,155 @@
+#include "tests/testing/daemon.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+
+namespace anteroom::testing {
+namespace {
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+pid_t Spawn(const std::string& binary, const std::vector<std::string>& args,
+            const std::string& stderr_path) {
+  std::vector<std::string> argv_storage = {binary};
+  argv_storage.insert(argv_storage.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (std::string& a : argv_storage) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  const pid_t pid = fork();
+  if (pid == 0) {
+    const int fd = open(stderr_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (fd >= 0) {
+      dup2(fd, STDERR_FILENO);
+      dup2(fd, STDOUT_FILENO);
+    }
+    execv(binary.c_str(), argv.data());
+    _exit(127);
+  }
+  return pid;
+}
+
+// Waits for `pid` to exit, up to `timeout`; returns its exit code, or -1 (signal/timeout).
+int WaitExit(pid_t pid, absl::Duration timeout, bool* exited) {
+  const absl::Time deadline = absl::Now() + timeout;
+  int status = 0;
+  while (true) {
+    const pid_t r = waitpid(pid, &status, WNOHANG);
+    if (r == pid) {
+      *exited = true;
+      return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    }
+    if (r < 0 || absl::Now() > deadline) {
+      *exited = r < 0;
+      return -1;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+}
+
+}  // namespace
+
+std::string MakeTempDir(const std::string& prefix) {
+  const char* base = std::getenv("TMPDIR");
+  std::string pattern = absl::StrCat(base ? base : "/tmp", "/", prefix, "-XXXXXX");
+  if (mkdtemp(pattern.data()) == nullptr) std::abort();
+  return pattern;
+}
+
+absl::StatusOr<std::unique_ptr<Daemon>> Daemon::Start(const std::string& binary,
+                                                      const std::string& data_dir,
+                                                      std::vector<std::string> extra_args,
+                                                      absl::Duration timeout) {
+  std::string dir = MakeTempDir("anteroomd-run");
+  const std::string ports_file = dir + "/ports";
+  std::vector<std::string> args = {"--listen=127.0.0.1:0", "--admin_listen=127.0.0.1:0",
+                                   "--metrics_listen=127.0.0.1:0",
+                                   absl::StrCat("--data_dir=", data_dir),
+                                   absl::StrCat("--ports_file=", ports_file)};
+  args.insert(args.end(), extra_args.begin(), extra_args.end());
+  const pid_t pid = Spawn(binary, args, dir + "/stderr");
+  if (pid < 0) return absl::InternalError("fork failed");
+  std::unique_ptr<Daemon> daemon(new Daemon(pid, dir));
+
+  // Wait for the condition "ports file written" with a deadline, failing early if the
+  // daemon exits.
+  const absl::Time deadline = absl::Now() + timeout;
+  while (access(ports_file.c_str(), R_OK) != 0) {
+    int status = 0;
+    if (waitpid(pid, &status, WNOHANG) == pid) {
+      daemon->pid_ = -1;
+      return absl::UnavailableError(
+          absl::StrCat("anteroomd exited during start-up:\n", daemon->Stderr()));
+    }
+    if (absl::Now() > deadline) {
+      return absl::DeadlineExceededError(
+          absl::StrCat("anteroomd did not start in time:\n", daemon->Stderr()));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  for (absl::string_view line : absl::StrSplit(ReadFile(ports_file), '\n', absl::SkipEmpty())) {
+    std::pair<std::string, std::string> kv = absl::StrSplit(line, absl::MaxSplits('=', 1));
+    if (kv.first == "gateway") daemon->gateway_ = kv.second;
+    if (kv.first == "admin") daemon->admin_ = kv.second;
+    if (kv.first == "metrics") daemon->metrics_ = kv.second;
+  }
+  return daemon;
+}
+
+Daemon::~Daemon() {
+  Kill9();
+  // The run directory holds only the ports file and the log.
+  (void)std::system(absl::StrCat("rm -rf '", dir_, "'").c_str());
+}
+
+void Daemon::Kill9() {
+  if (pid_ <= 0) return;
+  kill(pid_, SIGKILL);
+  int status = 0;
+  waitpid(pid_, &status, 0);
+  pid_ = -1;
+}
+
+int Daemon::Terminate(absl::Duration timeout) {
+  if (pid_ <= 0) return -1;
+  kill(pid_, SIGTERM);
+  bool exited = false;
+  const int code = WaitExit(pid_, timeout, &exited);
+  if (exited) pid_ = -1;
+  return code;
+}
+
+std::string Daemon::Stderr() const { return ReadFile(dir_ + "/stderr"); }
+
+ExitResult RunToExit(const std::string& binary, const std::vector<std::string>& args,
+                     absl::Duration timeout) {
+  const std::string dir = MakeTempDir("anteroom-exit");
+  const pid_t pid = Spawn(binary, args, dir + "/stderr");
+  ExitResult result;
+  bool exited = false;
+  result.exit_code = WaitExit(pid, timeout, &exited);
+  if (!exited) {
+    kill(pid, SIGKILL);
+    int status = 0;
+    waitpid(pid, &status, 0);
+  }
+  result.stderr_text = ReadFile(dir + "/stderr");
+  (void)std::system(absl::StrCat("rm -rf '", dir, "'").c_str());
+  return result;
+}
+
+}  // namespace anteroom::testing

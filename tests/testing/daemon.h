@@ -1,0 +1,58 @@
+#pragma once
+
+#include <sys/types.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+
+namespace anteroom::testing {
+
+// Runs the real anteroomd binary for integration tests: on loopback ports chosen by the
+// kernel, reporting them through --ports_file, with stderr kept in a file for assertions.
+class Daemon {
+ public:
+  // Starts `binary` with `data_dir` and `extra_args` and waits (up to `timeout`) until it
+  // serves. Fails with the daemon's stderr if it exits first.
+  static absl::StatusOr<std::unique_ptr<Daemon>> Start(const std::string& binary,
+                                                       const std::string& data_dir,
+                                                       std::vector<std::string> extra_args = {},
+                                                       absl::Duration timeout = absl::Seconds(60));
+  // Kills the daemon (SIGKILL) if it still runs.
+  ~Daemon();
+
+  const std::string& gateway_address() const { return gateway_; }
+  const std::string& admin_address() const { return admin_; }
+  const std::string& metrics_address() const { return metrics_; }
+  pid_t pid() const { return pid_; }
+
+  // SIGKILL, as a crash would; waits for the process to be gone.
+  void Kill9();
+  // SIGTERM; waits up to `timeout` for exit and returns the exit code (-1 on timeout or
+  // death by a signal).
+  int Terminate(absl::Duration timeout = absl::Seconds(30));
+  std::string Stderr() const;
+
+ private:
+  Daemon(pid_t pid, std::string dir) : pid_(pid), dir_(std::move(dir)) {}
+  pid_t pid_;
+  std::string dir_;  // holds the ports file and the captured stderr
+  std::string gateway_, admin_, metrics_;
+};
+
+struct ExitResult {
+  int exit_code = -1;  // -1 when killed by a signal or timed out
+  std::string stderr_text;
+};
+
+// Runs `binary` with `args` to completion (killing it after `timeout`), capturing stderr.
+ExitResult RunToExit(const std::string& binary, const std::vector<std::string>& args,
+                     absl::Duration timeout = absl::Seconds(30));
+
+// A fresh, empty directory under $TMPDIR (or /tmp), removed by the caller if wanted.
+std::string MakeTempDir(const std::string& prefix);
+
+}  // namespace anteroom::testing
