@@ -3,6 +3,7 @@
 
 #include <cstdio>
 #include <iostream>
+#include <iterator>
 #include <memory>
 #include <string>
 #include <vector>
@@ -48,13 +49,35 @@ Responses are printed as JSON; errors go to stderr with the gRPC status code (ex
 
 using google::protobuf::Message;
 
+const char* CodeName(grpc::StatusCode code) {
+  static constexpr const char* kNames[] = {"OK",
+                                           "CANCELLED",
+                                           "UNKNOWN",
+                                           "INVALID_ARGUMENT",
+                                           "DEADLINE_EXCEEDED",
+                                           "NOT_FOUND",
+                                           "ALREADY_EXISTS",
+                                           "PERMISSION_DENIED",
+                                           "RESOURCE_EXHAUSTED",
+                                           "FAILED_PRECONDITION",
+                                           "ABORTED",
+                                           "OUT_OF_RANGE",
+                                           "UNIMPLEMENTED",
+                                           "INTERNAL",
+                                           "UNAVAILABLE",
+                                           "DATA_LOSS",
+                                           "UNAUTHENTICATED"};
+  const int i = static_cast<int>(code);
+  return i >= 0 && i < static_cast<int>(std::size(kNames)) ? kNames[i] : "UNKNOWN";
+}
+
 int PrintResult(const grpc::Status& status, const Message& response) {
   if (!status.ok()) {
-    std::cerr << "error: " << status.error_code() << " "
+    std::cerr << "error: " << CodeName(status.error_code()) << ": " << status.error_message()
               << (status.error_code() == grpc::StatusCode::UNAVAILABLE
-                      ? "UNAVAILABLE (is anteroomd running?) "
+                      ? " (is anteroomd running at that address?)"
                       : "")
-              << status.error_message() << "\n";
+              << "\n";
     return 1;
   }
   std::string json;
@@ -77,7 +100,8 @@ bool SettingsFromFlags(anteroom::v1::RoomSettings* settings, std::string* error)
   if (const std::string json = absl::GetFlag(FLAGS_settings); !json.empty()) {
     auto status = google::protobuf::util::JsonStringToMessage(json, settings);
     if (!status.ok()) {
-      *error = absl::StrCat("--settings is not valid RoomSettings JSON: ", status.message().as_string());
+      *error =
+          absl::StrCat("--settings is not valid RoomSettings JSON: ", status.message().as_string());
       return false;
     }
   }

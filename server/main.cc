@@ -60,17 +60,20 @@ absl::Status ApplyRoomsFile(const std::string& path, service::RoomManager* rooms
   for (const v1::RoomConfig& room : config.room()) {
     absl::Status s;
     if (rooms->GetRoom(room.id()).ok()) {
-      s = rooms->UpdateRoom(room.id(), [&](core::RoomSettings* settings) {
-                 return service::ApplySettingsPatch(room.settings(), settings);
-               }).status();
+      s = rooms
+              ->UpdateRoom(room.id(),
+                           [&](core::RoomSettings* settings) {
+                             return service::ApplySettingsPatch(room.settings(), settings);
+                           })
+              .status();
     } else {
       core::RoomSettings settings;
       s = service::ApplySettingsPatch(room.settings(), &settings);
       if (s.ok()) s = rooms->CreateRoom(room.id(), settings).status();
     }
     if (!s.ok()) {
-      return absl::Status(s.code(), absl::StrCat("--rooms ", path, ", room '", room.id(),
-                                                 "': ", s.message()));
+      return absl::Status(
+          s.code(), absl::StrCat("--rooms ", path, ", room '", room.id(), "': ", s.message()));
     }
   }
   return absl::OkStatus();
@@ -137,8 +140,8 @@ int Run() {
   try {
     exposer = std::make_unique<prometheus::Exposer>(metrics_listen);
   } catch (const std::exception& e) {
-    return Fail(absl::UnavailableError(absl::StrCat(
-        "cannot serve metrics on ", metrics_listen, " (address in use?): ", e.what())));
+    return Fail(absl::UnavailableError(absl::StrCat("cannot serve metrics on ", metrics_listen,
+                                                    " (address in use?): ", e.what())));
   }
   exposer->RegisterCollectable(metrics.registry());
 
@@ -148,14 +151,15 @@ int Run() {
       absl::StrCat(HostOf(server_options.admin_listen), ":", (*server)->admin_port());
   const std::string metrics_address =
       absl::StrCat(HostOf(metrics_listen), ":", exposer->GetListeningPorts().front());
-  ANTEROOM_LOG(kInfo, "anteroomd serving: gateway %s, admin %s, metrics http://%s/metrics, data %s%s",
+  ANTEROOM_LOG(kInfo,
+               "anteroomd serving: gateway %s, admin %s, metrics http://%s/metrics, data %s%s",
                gateway_address, admin_address, metrics_address, store_options.path,
                store_options.sync_writes ? " (sync writes)" : "");
   if (!absl::GetFlag(FLAGS_ports_file).empty()) {
-    absl::Status s = WritePortsFile(
-        absl::GetFlag(FLAGS_ports_file),
-        absl::StrCat("gateway=", gateway_address, "\nadmin=", admin_address,
-                     "\nmetrics=", metrics_address, "\n"));
+    absl::Status s =
+        WritePortsFile(absl::GetFlag(FLAGS_ports_file),
+                       absl::StrCat("gateway=", gateway_address, "\nadmin=", admin_address,
+                                    "\nmetrics=", metrics_address, "\n"));
     if (!s.ok()) return Fail(s);
   }
 

@@ -2,9 +2,9 @@
 
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/match.h"
 #include "rocksdb/db.h"
 #include "rocksdb/options.h"
 #include "rocksdb/slice.h"
@@ -13,8 +13,7 @@
 namespace anteroom::storage {
 namespace {
 
-constexpr const char* kColumnFamilies[kTableCount] = {"default",
-                                                      "rooms", "tickets", "sessions"};
+constexpr const char* kColumnFamilies[kTableCount] = {"default", "rooms", "tickets", "sessions"};
 constexpr absl::string_view kFormatKey = "format_version";
 
 // The one conversion from RocksDB status to absl::Status.
@@ -67,9 +66,9 @@ absl::StatusOr<std::unique_ptr<RocksDbStore>> RocksDbStore::Open(
   if (!s.ok()) {
     const std::string text = s.ToString();
     if (absl::StrContains(text, "lock") || absl::StrContains(text, "LOCK")) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "data directory ", options.path,
-          " is in use by another process (is another anteroomd running?): ", text));
+      return absl::FailedPreconditionError(
+          absl::StrCat("data directory ", options.path,
+                       " is in use by another process (is another anteroomd running?): ", text));
     }
     return FromRocks(s, absl::StrCat("cannot open data directory ", options.path));
   }
@@ -90,13 +89,12 @@ absl::StatusOr<std::unique_ptr<RocksDbStore>> RocksDbStore::Open(
     int found = 0;
     if (!absl::SimpleAtoi(version, &found)) {
       return absl::DataLossError(absl::StrCat("data directory ", options.path,
-                                              " has an unreadable format version '", version,
-                                              "'"));
+                                              " has an unreadable format version '", version, "'"));
     }
     if (found > kFormatVersion) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "data directory ", options.path, " was written by a newer Anteroom (format ", found,
-          "); this version reads format ", kFormatVersion, " or older"));
+      return absl::FailedPreconditionError(
+          absl::StrCat("data directory ", options.path, " was written by a newer Anteroom (format ",
+                       found, "); this version reads format ", kFormatVersion, " or older"));
     }
   }
   return std::unique_ptr<RocksDbStore>(new RocksDbStore(std::move(impl)));
@@ -124,7 +122,8 @@ absl::Status RocksDbStore::Write(const WriteBatch& batch) {
 
 absl::StatusOr<std::optional<std::string>> RocksDbStore::Get(Table table, absl::string_view key) {
   std::string value;
-  rocksdb::Status s = impl_->db->Get(rocksdb::ReadOptions(), impl_->cf(table), ToSlice(key), &value);
+  rocksdb::Status s =
+      impl_->db->Get(rocksdb::ReadOptions(), impl_->cf(table), ToSlice(key), &value);
   if (s.IsNotFound()) return std::optional<std::string>();
   if (!s.ok()) return FromRocks(s, "storage read failed");
   return std::optional<std::string>(std::move(value));

@@ -41,8 +41,8 @@ class CondVar {
   // Waits until notified or `timeout` passes; `mu` must be held. Returns false on timeout.
   bool WaitWithTimeout(Mutex* mu, absl::Duration timeout) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
     std::unique_lock<std::mutex> lock(mu->mu_, std::adopt_lock);
-    const bool notified = cv_.wait_for(lock, absl::ToChronoNanoseconds(timeout)) ==
-                          std::cv_status::no_timeout;
+    const bool notified =
+        cv_.wait_for(lock, absl::ToChronoNanoseconds(timeout)) == std::cv_status::no_timeout;
     lock.release();
     return notified;
   }

@@ -11,8 +11,7 @@
 namespace anteroom::base {
 
 std::string EncodeTokenBits(const uint8_t bytes[16]) {
-  return absl::WebSafeBase64Escape(
-      absl::string_view(reinterpret_cast<const char*>(bytes), 16));
+  return absl::WebSafeBase64Escape(absl::string_view(reinterpret_cast<const char*>(bytes), 16));
 }
 
 std::string SecureTokenSource::NewTokenBits() {

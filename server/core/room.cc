@@ -13,8 +13,7 @@ constexpr absl::Duration kMinPollAfter = absl::Seconds(2);
 constexpr absl::Duration kMaxPollAfter = absl::Seconds(20);
 }  // namespace
 
-Room::Room(std::string id, RoomSettings settings, absl::Time created_at,
-           base::TokenSource* tokens)
+Room::Room(std::string id, RoomSettings settings, absl::Time created_at, base::TokenSource* tokens)
     : id_(std::move(id)), settings_(settings), created_at_(created_at), tokens_(tokens) {}
 
 void Room::UpdateSettings(const RoomSettings& settings, absl::Time now, Changes* changes) {
@@ -89,9 +88,8 @@ RoomStats Room::Stats() const {
   stats.queue_depth = static_cast<int64_t>(order_.size());
   stats.active_sessions = active_sessions();
   stats.admitted_total = admitted_total_;
-  stats.estimated_wait = (order_.empty() && HasFreeSlot())
-                             ? absl::ZeroDuration()
-                             : EstimateWait(stats.queue_depth + 1);
+  stats.estimated_wait = (order_.empty() && HasFreeSlot()) ? absl::ZeroDuration()
+                                                           : EstimateWait(stats.queue_depth + 1);
   return stats;
 }
 
@@ -138,12 +136,12 @@ void Room::FillFreeSlots(absl::Time now, Changes* changes) {
   }
 }
 
-const Session& Room::StartSession(std::string client_id, std::string origin_ticket,
-                                  absl::Time now, Changes* changes) {
+const Session& Room::StartSession(std::string client_id, std::string origin_ticket, absl::Time now,
+                                  Changes* changes) {
   const std::string token = MakeToken(TokenKind::kSession, id_, tokens_->NewTokenBits());
-  auto [it, inserted] = sessions_.emplace(
-      token, Session{token, std::move(client_id), std::move(origin_ticket), now,
-                     now + settings_.session_ttl});
+  auto [it, inserted] =
+      sessions_.emplace(token, Session{token, std::move(client_id), std::move(origin_ticket), now,
+                                       now + settings_.session_ttl});
   const Session& s = it->second;
   leases_.insert({s.expires_at, token});
   by_client_[s.client_id] = token;

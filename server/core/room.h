@@ -1,18 +1,17 @@
 #pragma once
 
 #include <cstdint>
-#include <set>
-#include <string>
-#include "absl/strings/string_view.h"
-#include <utility>
-#include <vector>
-
 #include <ext/pb_ds/assoc_container.hpp>
 #include <ext/pb_ds/tree_policy.hpp>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/node_hash_map.h"
 #include "absl/status/status.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "server/base/random.h"
 #include "server/core/settings.h"
@@ -25,13 +24,13 @@ enum class VisitorState { kAdmitted, kQueued, kPreQueued, kRejected, kExpired };
 // What the gateway is told about one visitor.
 struct VisitorView {
   VisitorState state = VisitorState::kExpired;
-  std::string ticket;   // set while queued, and kept once admitted from the queue
-  std::string session;  // set when admitted
+  std::string ticket;    // set while queued, and kept once admitted from the queue
+  std::string session;   // set when admitted
   int64_t position = 0;  // 1 = next; 0 when not queued
   absl::Duration estimated_wait = absl::ZeroDuration();
   absl::Duration poll_after = absl::ZeroDuration();
   absl::Time lease_expires_at = absl::InfinitePast();  // set when admitted
-  std::string reason;  // for kRejected / kExpired
+  std::string reason;                                  // for kRejected / kExpired
 };
 
 // A waiting visitor's place. `seq` orders the queue: smaller is earlier.
@@ -89,8 +88,7 @@ struct RoomStats {
 class Room {
  public:
   // `settings` must have passed ValidateSettings. `tokens` must outlive the room.
-  Room(std::string id, RoomSettings settings, absl::Time created_at,
-       base::TokenSource* tokens);
+  Room(std::string id, RoomSettings settings, absl::Time created_at, base::TokenSource* tokens);
 
   Room(const Room&) = delete;
   Room& operator=(const Room&) = delete;
@@ -131,8 +129,8 @@ class Room {
  private:
   // seq -> ticket token, with O(log n) rank queries for exact positions.
   using OrderIndex =
-      __gnu_pbds::tree<uint64_t, const std::string*, std::less<uint64_t>,
-                       __gnu_pbds::rb_tree_tag, __gnu_pbds::tree_order_statistics_node_update>;
+      __gnu_pbds::tree<uint64_t, const std::string*, std::less<uint64_t>, __gnu_pbds::rb_tree_tag,
+                       __gnu_pbds::tree_order_statistics_node_update>;
 
   int64_t active_sessions() const { return static_cast<int64_t>(sessions_.size()); }
   bool HasFreeSlot() const { return active_sessions() < settings_.max_active_sessions; }
@@ -157,11 +155,11 @@ class Room {
   base::TokenSource* const tokens_;
 
   absl::node_hash_map<std::string, Ticket> tickets_;  // waiting tickets by token
-  OrderIndex order_;                                   // the queue, by seq
+  OrderIndex order_;                                  // the queue, by seq
   uint64_t next_seq_ = 1;
-  absl::node_hash_map<std::string, Session> sessions_;  // by session token
-  std::set<std::pair<absl::Time, std::string>> leases_;  // (expires_at, token)
-  absl::flat_hash_map<std::string, std::string> by_client_;  // client_id -> ticket/session
+  absl::node_hash_map<std::string, Session> sessions_;              // by session token
+  std::set<std::pair<absl::Time, std::string>> leases_;             // (expires_at, token)
+  absl::flat_hash_map<std::string, std::string> by_client_;         // client_id -> ticket/session
   absl::flat_hash_map<std::string, std::string> admitted_tickets_;  // ticket -> session
   int64_t admitted_total_ = 0;
 };

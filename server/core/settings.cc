@@ -1,15 +1,15 @@
 #include "server/core/settings.h"
 
-#include "absl/strings/str_cat.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
 
 namespace anteroom::core {
 
 absl::Status ValidateSettings(const RoomSettings& s) {
   if (s.max_active_sessions < 1 || s.max_active_sessions > kMaxActiveSessionsLimit) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "settings.max_active_sessions must be between 1 and ", kMaxActiveSessionsLimit,
-        ", got ", s.max_active_sessions));
+    return absl::InvalidArgumentError(
+        absl::StrCat("settings.max_active_sessions must be between 1 and ", kMaxActiveSessionsLimit,
+                     ", got ", s.max_active_sessions));
   }
   if (s.session_ttl < absl::Seconds(1) || s.session_ttl > absl::Hours(24)) {
     return absl::InvalidArgumentError(

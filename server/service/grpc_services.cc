@@ -49,7 +49,8 @@ absl::Status ViewResult(const absl::StatusOr<core::VisitorView>& view, absl::str
 }
 
 absl::Status Unimplemented(absl::string_view what) {
-  return absl::UnimplementedError(absl::StrCat(what, " is not supported by this server version yet"));
+  return absl::UnimplementedError(
+      absl::StrCat(what, " is not supported by this server version yet"));
 }
 
 }  // namespace
@@ -193,8 +194,7 @@ grpc::ServerUnaryReactor* RoomAdminService::GetRoomStatus(grpc::CallbackServerCo
 }
 
 grpc::ServerUnaryReactor* RoomAdminService::CreateEvent(grpc::CallbackServerContext* context,
-                                                        const v1::CreateEventRequest*,
-                                                        v1::Event*) {
+                                                        const v1::CreateEventRequest*, v1::Event*) {
   return Handle(context, metrics_, "CreateEvent", [] { return Unimplemented("CreateEvent"); });
 }
 

@@ -49,8 +49,7 @@ class RoomAdminService final : public v1::RoomAdmin::CallbackService {
                                        const v1::UpdateRoomRequest* request,
                                        v1::Room* response) override;
   grpc::ServerUnaryReactor* GetRoom(grpc::CallbackServerContext* context,
-                                    const v1::GetRoomRequest* request,
-                                    v1::Room* response) override;
+                                    const v1::GetRoomRequest* request, v1::Room* response) override;
   grpc::ServerUnaryReactor* ListRooms(grpc::CallbackServerContext* context,
                                       const v1::ListRoomsRequest* request,
                                       v1::ListRoomsResponse* response) override;

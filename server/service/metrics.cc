@@ -35,8 +35,7 @@ Metrics::RoomSeries Metrics::ForRoom(const std::string& room) {
   base::MutexLock lock(&mu_);
   auto it = rooms_.find(room);
   if (it != rooms_.end()) return it->second;
-  RoomSeries series{&queue_depth_.Add({{"room", room}}),
-                    &active_sessions_.Add({{"room", room}}),
+  RoomSeries series{&queue_depth_.Add({{"room", room}}), &active_sessions_.Add({{"room", room}}),
                     &admissions_.Add({{"room", room}})};
   rooms_.emplace(room, series);
   return series;

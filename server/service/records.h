@@ -1,9 +1,9 @@
 #pragma once
 
 #include <string>
-#include "absl/strings/string_view.h"
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "anteroom/storage/v1/records.pb.h"
 #include "server/core/room.h"
 #include "storage/store.h"

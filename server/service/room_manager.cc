@@ -21,12 +21,11 @@ RoomManager::RoomManager(storage::Store* store, base::Clock* clock, base::TokenS
 
 absl::Status RoomManager::Load() {
   std::map<std::string, std::shared_ptr<Entry>> loaded;
-  absl::Status s = store_->Scan(
-      storage::Table::kRooms, "", [&](absl::string_view key, absl::string_view value) {
+  absl::Status s =
+      store_->Scan(storage::Table::kRooms, "", [&](absl::string_view key, absl::string_view value) {
         absl::StatusOr<std::unique_ptr<core::Room>> room = LoadRoom(key, value);
         if (!room.ok()) return room.status();
-        auto entry =
-            std::make_shared<Entry>(std::move(*room), metrics_->ForRoom(std::string(key)));
+        auto entry = std::make_shared<Entry>(std::move(*room), metrics_->ForRoom(std::string(key)));
         base::MutexLock lock(&entry->mu);
         entry->persisted_admitted_total = entry->room->Stats().admitted_total;
         UpdateGauges(*entry);
@@ -53,23 +52,23 @@ absl::StatusOr<std::unique_ptr<core::Room>> RoomManager::LoadRoom(absl::string_v
   core::RoomSettings settings;
   if (absl::Status s = ApplySettingsPatch(record->settings(), &settings); !s.ok()) return s;
   auto room = std::make_unique<core::Room>(std::string(id), settings,
-                                           absl::FromUnixMicros(record->create_time_us()),
-                                           tokens_);
+                                           absl::FromUnixMicros(record->create_time_us()), tokens_);
   room->RestoreAdmittedTotal(static_cast<int64_t>(record->admitted_total()));
   const std::string prefix = RoomPrefix(id);
-  absl::Status s = store_->Scan(storage::Table::kTickets, prefix,
-                                [&](absl::string_view, absl::string_view value) {
-                                  auto t = ParseRecord<storage::v1::TicketRecord>(
-                                      value, absl::StrCat("ticket of room ", id));
-                                  if (!t.ok()) return t.status();
-                                  return room->RestoreTicket(FromRecord(*t));
-                                });
+  absl::Status s = store_->Scan(
+      storage::Table::kTickets, prefix, [&](absl::string_view, absl::string_view value) {
+        auto t = ParseRecord<storage::v1::TicketRecord>(value, absl::StrCat("ticket of room ", id));
+        if (!t.ok()) return t.status();
+        return room->RestoreTicket(FromRecord(*t));
+      });
   if (!s.ok()) return s;
-  s = store_->Scan(storage::Table::kSessions, prefix, [&](absl::string_view, absl::string_view value) {
-    auto r = ParseRecord<storage::v1::SessionRecord>(value, absl::StrCat("session of room ", id));
-    if (!r.ok()) return r.status();
-    return room->RestoreSession(FromRecord(*r));
-  });
+  s = store_->Scan(
+      storage::Table::kSessions, prefix, [&](absl::string_view, absl::string_view value) {
+        auto r =
+            ParseRecord<storage::v1::SessionRecord>(value, absl::StrCat("session of room ", id));
+        if (!r.ok()) return r.status();
+        return room->RestoreSession(FromRecord(*r));
+      });
   if (!s.ok()) return s;
   return room;
 }
@@ -108,7 +107,8 @@ absl::Status RoomManager::Commit(Entry& entry, const core::Changes& changes,
       ANTEROOM_LOG(kError, "room %s: storage write failed, reloading the room: %s", room.id(),
                    s.ToString());
       // Roll memory back to what is persisted, so nothing unacknowledged survives.
-      absl::StatusOr<std::optional<std::string>> bytes = store_->Get(storage::Table::kRooms, room.id());
+      absl::StatusOr<std::optional<std::string>> bytes =
+          store_->Get(storage::Table::kRooms, room.id());
       if (bytes.ok() && bytes->has_value()) {
         absl::StatusOr<std::unique_ptr<core::Room>> reloaded = LoadRoom(room.id(), **bytes);
         if (reloaded.ok()) {
@@ -120,8 +120,8 @@ absl::Status RoomManager::Commit(Entry& entry, const core::Changes& changes,
         }
       }
       UpdateGauges(entry);
-      return absl::UnavailableError(absl::StrCat("storage unavailable, nothing was changed: ",
-                                                 s.message()));
+      return absl::UnavailableError(
+          absl::StrCat("storage unavailable, nothing was changed: ", s.message()));
     }
     entry.persisted_admitted_total = admitted_total;
     if (changes.admitted > 0) entry.series.admissions->Increment(changes.admitted);

@@ -1,6 +1,8 @@
 // The real anteroomd binary: started, driven over loopback gRPC by a client that knows no
 // .proto file (as grpcurl would), killed with SIGKILL, restarted, and compared.
 
+#include "tests/testing/daemon.h"
+
 #include <filesystem>
 #include <fstream>
 
@@ -8,7 +10,6 @@
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
 #include "gtest/gtest.h"
-#include "tests/testing/daemon.h"
 #include "tests/testing/http_get.h"
 #include "tests/testing/reflection_client.h"
 
@@ -19,6 +20,7 @@ using testing::Daemon;
 using testing::ReflectionClient;
 
 constexpr char kBinary[] = ANTEROOMD_PATH;
+constexpr char kCtl[] = ANTEROOMCTL_PATH;
 
 // Extracts a string field from the JSON a ReflectionClient returns.
 std::string Field(const std::string& json, const std::string& name) {
@@ -90,29 +92,35 @@ TEST_F(DaemonTest, PlacesAndSessionsSurviveKill9AndRestart) {
   ASSERT_NE(daemon, nullptr);
   ReflectionClient gateway = Client(daemon->gateway_address());
   for (size_t i = 0; i < tickets.size(); ++i) {
-    auto r = gateway.Call("anteroom.v1.WaitingRoom/Poll", absl::StrCat(R"({"ticket":")", tickets[i], "\"}"));
+    auto r = gateway.Call("anteroom.v1.WaitingRoom/Poll",
+                          absl::StrCat(R"({"ticket":")", tickets[i], "\"}"));
     ASSERT_TRUE(r.ok()) << r.status();
     EXPECT_EQ(Field(*r, "state"), "QUEUED") << *r;
     EXPECT_EQ(Field(*r, "position"), std::to_string(i + 1)) << *r;
   }
   for (const std::string& s : sessions) {
-    auto r = gateway.Call("anteroom.v1.WaitingRoom/Heartbeat", absl::StrCat(R"({"session":")", s, "\"}"));
+    auto r = gateway.Call("anteroom.v1.WaitingRoom/Heartbeat",
+                          absl::StrCat(R"({"session":")", s, "\"}"));
     ASSERT_TRUE(r.ok()) << r.status();
     EXPECT_EQ(Field(*r, "state"), "ADMITTED") << *r;
   }
 
-  auto left = gateway.Call("anteroom.v1.WaitingRoom/Leave", absl::StrCat(R"({"token":")", sessions[0], "\"}"));
+  auto left = gateway.Call("anteroom.v1.WaitingRoom/Leave",
+                           absl::StrCat(R"({"token":")", sessions[0], "\"}"));
   ASSERT_TRUE(left.ok()) << left.status();
-  auto next = gateway.Call("anteroom.v1.WaitingRoom/Poll", absl::StrCat(R"({"ticket":")", tickets[0], "\"}"));
+  auto next = gateway.Call("anteroom.v1.WaitingRoom/Poll",
+                           absl::StrCat(R"({"ticket":")", tickets[0], "\"}"));
   ASSERT_TRUE(next.ok());
   EXPECT_EQ(Field(*next, "state"), "ADMITTED") << *next;
   EXPECT_FALSE(Field(*next, "session").empty());
 
   auto metrics = testing::HttpGet(daemon->metrics_address(), "/metrics");
   ASSERT_TRUE(metrics.ok()) << metrics.status();
-  EXPECT_NE(metrics->find("anteroom_queue_depth{room=\"clinic\"} 2"), std::string::npos) << *metrics;
+  EXPECT_NE(metrics->find("anteroom_queue_depth{room=\"clinic\"} 2"), std::string::npos)
+      << *metrics;
   EXPECT_NE(metrics->find("anteroom_active_sessions{room=\"clinic\"} 2"), std::string::npos);
-  EXPECT_NE(metrics->find("anteroom_rpc_duration_seconds_count{method=\"Poll\"}"), std::string::npos);
+  EXPECT_NE(metrics->find("anteroom_rpc_duration_seconds_count{method=\"Poll\"}"),
+            std::string::npos);
 
   EXPECT_EQ(daemon->Terminate(), 0) << daemon->Stderr();
   EXPECT_NE(daemon->Stderr().find("stopped cleanly"), std::string::npos);
@@ -126,7 +134,8 @@ TEST_F(DaemonTest, SigtermFlushesAndEverythingIsThereAfterRestart) {
                         R"({"room":"r","settings":{"max_active_sessions":1}})")
                   .ok());
   ReflectionClient gateway = Client(daemon->gateway_address());
-  ASSERT_TRUE(gateway.Call("anteroom.v1.WaitingRoom/Admit", R"({"room":"r","client_id":"a"})").ok());
+  ASSERT_TRUE(
+      gateway.Call("anteroom.v1.WaitingRoom/Admit", R"({"room":"r","client_id":"a"})").ok());
   auto b = gateway.Call("anteroom.v1.WaitingRoom/Admit", R"({"room":"r","client_id":"b"})");
   ASSERT_TRUE(b.ok());
   EXPECT_EQ(daemon->Terminate(), 0) << daemon->Stderr();
@@ -142,9 +151,9 @@ TEST_F(DaemonTest, SigtermFlushesAndEverythingIsThereAfterRestart) {
 TEST_F(DaemonTest, ASecondInstanceOnTheSameDataDirectoryFailsClearly) {
   std::unique_ptr<Daemon> first = StartDaemon();
   ASSERT_NE(first, nullptr);
-  testing::ExitResult second = testing::RunToExit(
-      kBinary, {"--listen=127.0.0.1:0", "--admin_listen=127.0.0.1:0",
-                "--metrics_listen=127.0.0.1:0", "--data_dir=" + data_dir_});
+  testing::ExitResult second =
+      testing::RunToExit(kBinary, {"--listen=127.0.0.1:0", "--admin_listen=127.0.0.1:0",
+                                   "--metrics_listen=127.0.0.1:0", "--data_dir=" + data_dir_});
   EXPECT_EQ(second.exit_code, 1);
   EXPECT_NE(second.stderr_text.find("in use by another process"), std::string::npos)
       << second.stderr_text;
@@ -157,9 +166,9 @@ TEST_F(DaemonTest, ASecondInstanceOnTheSamePortFailsClearly) {
       kBinary, {"--listen=" + first->gateway_address(), "--admin_listen=127.0.0.1:0",
                 "--metrics_listen=127.0.0.1:0", "--data_dir=" + dir_ + "/other"});
   EXPECT_EQ(second.exit_code, 1);
-  EXPECT_NE(second.stderr_text.find("cannot listen for the gateway API on " +
-                                    first->gateway_address()),
-            std::string::npos)
+  EXPECT_NE(
+      second.stderr_text.find("cannot listen for the gateway API on " + first->gateway_address()),
+      std::string::npos)
       << second.stderr_text;
   testing::ExitResult third = testing::RunToExit(
       kBinary, {"--listen=127.0.0.1:0", "--admin_listen=127.0.0.1:0",
@@ -177,7 +186,8 @@ TEST_F(DaemonTest, RoomsFileCreatesRoomsAtStartAndBadFilesAreRefused) {
   }
   std::unique_ptr<Daemon> daemon = StartDaemon({"--rooms=" + rooms});
   ASSERT_NE(daemon, nullptr);
-  auto room = Client(daemon->admin_address()).Call("anteroom.v1.RoomAdmin/GetRoom", R"({"room":"demo"})");
+  auto room =
+      Client(daemon->admin_address()).Call("anteroom.v1.RoomAdmin/GetRoom", R"({"room":"demo"})");
   ASSERT_TRUE(room.ok()) << room.status();
   EXPECT_NE(room->find("\"max_active_sessions\":3"), std::string::npos) << *room;
   EXPECT_EQ(daemon->Terminate(), 0);
@@ -185,13 +195,45 @@ TEST_F(DaemonTest, RoomsFileCreatesRoomsAtStartAndBadFilesAreRefused) {
     std::ofstream out(rooms);
     out << R"(room { id: "demo" settings { queueing_method: RANDOM } })";
   }
-  testing::ExitResult refused =
-      testing::RunToExit(kBinary, {"--listen=127.0.0.1:0", "--admin_listen=127.0.0.1:0",
-                                   "--metrics_listen=127.0.0.1:0", "--data_dir=" + data_dir_,
-                                   "--rooms=" + rooms});
+  testing::ExitResult refused = testing::RunToExit(
+      kBinary, {"--listen=127.0.0.1:0", "--admin_listen=127.0.0.1:0",
+                "--metrics_listen=127.0.0.1:0", "--data_dir=" + data_dir_, "--rooms=" + rooms});
   EXPECT_EQ(refused.exit_code, 1);
   EXPECT_NE(refused.stderr_text.find("settings.queueing_method"), std::string::npos)
       << refused.stderr_text;
+}
+
+TEST_F(DaemonTest, AnteroomctlAdministersRoomsAndPlaysAVisitor) {
+  std::unique_ptr<Daemon> daemon = StartDaemon();
+  ASSERT_NE(daemon, nullptr);
+  auto ctl = [&](std::vector<std::string> args) {
+    args.insert(args.begin(),
+                {"--server=" + daemon->gateway_address(), "--admin=" + daemon->admin_address()});
+    return testing::RunToExit(kCtl, args);
+  };
+  testing::ExitResult created =
+      ctl({"create-room", "desk", "--max_active_sessions=1", "--session_ttl=90s"});
+  ASSERT_EQ(created.exit_code, 0) << created.stderr_text;
+  EXPECT_NE(created.stderr_text.find("\"session_ttl\": \"90s\""), std::string::npos)
+      << created.stderr_text;
+  testing::ExitResult first = ctl({"admit", "desk", "a"});
+  EXPECT_NE(first.stderr_text.find("\"state\": \"ADMITTED\""), std::string::npos)
+      << first.stderr_text;
+  testing::ExitResult second = ctl({"admit", "desk", "b"});
+  EXPECT_NE(second.stderr_text.find("\"state\": \"QUEUED\""), std::string::npos)
+      << second.stderr_text;
+  testing::ExitResult status = ctl({"status", "desk"});
+  EXPECT_NE(status.stderr_text.find("\"queue_depth\": \"1\""), std::string::npos)
+      << status.stderr_text;
+  testing::ExitResult missing = ctl({"status", "nope"});
+  EXPECT_EQ(missing.exit_code, 1);
+  EXPECT_NE(missing.stderr_text.find("error: NOT_FOUND: room 'nope' does not exist"),
+            std::string::npos)
+      << missing.stderr_text;
+  testing::ExitResult usage = ctl({"admit", "desk"});
+  EXPECT_EQ(usage.exit_code, 2);
+  EXPECT_NE(usage.stderr_text.find("anteroomctl admit ROOM CLIENT_ID"), std::string::npos)
+      << usage.stderr_text;
 }
 
 }  // namespace

@@ -58,8 +58,7 @@ class ServiceTest : public ::testing::Test {
     StartServer();
   }
 
-  grpc::Status CreateRoom(const std::string& room, uint32_t max_active,
-                          int64_t ttl_seconds = 300) {
+  grpc::Status CreateRoom(const std::string& room, uint32_t max_active, int64_t ttl_seconds = 300) {
     grpc::ClientContext ctx;
     v1::CreateRoomRequest req;
     req.set_room(room);
@@ -77,8 +76,10 @@ class ServiceTest : public ::testing::Test {
     req.set_client_id(client);
     v1::VisitorStatus resp;
     grpc::Status s = gateway_->Admit(&ctx, req, &resp);
-    if (status) *status = s;
-    else EXPECT_TRUE(s.ok()) << s.error_message();
+    if (status)
+      *status = s;
+    else
+      EXPECT_TRUE(s.ok()) << s.error_message();
     return resp;
   }
 
@@ -88,8 +89,10 @@ class ServiceTest : public ::testing::Test {
     req.set_ticket(ticket);
     v1::VisitorStatus resp;
     grpc::Status s = gateway_->Poll(&ctx, req, &resp);
-    if (status) *status = s;
-    else EXPECT_TRUE(s.ok()) << s.error_message();
+    if (status)
+      *status = s;
+    else
+      EXPECT_TRUE(s.ok()) << s.error_message();
     return resp;
   }
 
@@ -99,8 +102,10 @@ class ServiceTest : public ::testing::Test {
     req.set_session(session);
     v1::VisitorStatus resp;
     grpc::Status s = gateway_->Heartbeat(&ctx, req, &resp);
-    if (status) *status = s;
-    else EXPECT_TRUE(s.ok()) << s.error_message();
+    if (status)
+      *status = s;
+    else
+      EXPECT_TRUE(s.ok()) << s.error_message();
     return resp;
   }
 
@@ -147,7 +152,8 @@ TEST_F(ServiceTest, TwoSlotsFiveVisitorsThenRestartThenLeave) {
   }
 
   Restart();
-  for (int i = 2; i < 5; ++i) EXPECT_EQ(Poll(v[i].ticket()).position(), static_cast<uint64_t>(i - 1));
+  for (int i = 2; i < 5; ++i)
+    EXPECT_EQ(Poll(v[i].ticket()).position(), static_cast<uint64_t>(i - 1));
   for (int i = 0; i < 2; ++i) EXPECT_EQ(Heartbeat(v[i].session()).state(), v1::ADMITTED);
 
   EXPECT_TRUE(Leave(v[0].session()));
@@ -332,8 +338,9 @@ TEST_F(ServiceTest, ReflectionAloneDiscoversAndCallsEverything) {
   ASSERT_TRUE(methods.ok()) << methods.status();
   EXPECT_EQ(*methods, (std::vector<std::string>{"Admit", "Poll", "Heartbeat", "Leave"}));
 
-  auto created = admin.Call("anteroom.v1.RoomAdmin/CreateRoom",
-                            R"({"room":"refl","settings":{"max_active_sessions":1,"session_ttl":"120s"}})");
+  auto created =
+      admin.Call("anteroom.v1.RoomAdmin/CreateRoom",
+                 R"({"room":"refl","settings":{"max_active_sessions":1,"session_ttl":"120s"}})");
   ASSERT_TRUE(created.ok()) << created.status();
   EXPECT_NE(created->find("\"session_ttl\":\"120s\""), std::string::npos) << *created;
   auto first = gateway.Call("anteroom.v1.WaitingRoom/Admit", R"({"room":"refl","client_id":"a"})");

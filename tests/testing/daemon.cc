@@ -76,10 +76,9 @@ absl::StatusOr<std::unique_ptr<Daemon>> Daemon::Start(const std::string& binary,
                                                       absl::Duration timeout) {
   std::string dir = MakeTempDir("anteroomd-run");
   const std::string ports_file = dir + "/ports";
-  std::vector<std::string> args = {"--listen=127.0.0.1:0", "--admin_listen=127.0.0.1:0",
-                                   "--metrics_listen=127.0.0.1:0",
-                                   absl::StrCat("--data_dir=", data_dir),
-                                   absl::StrCat("--ports_file=", ports_file)};
+  std::vector<std::string> args = {
+      "--listen=127.0.0.1:0", "--admin_listen=127.0.0.1:0", "--metrics_listen=127.0.0.1:0",
+      absl::StrCat("--data_dir=", data_dir), absl::StrCat("--ports_file=", ports_file)};
   args.insert(args.end(), extra_args.begin(), extra_args.end());
   const pid_t pid = Spawn(binary, args, dir + "/stderr");
   if (pid < 0) return absl::InternalError("fork failed");

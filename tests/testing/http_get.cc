@@ -30,7 +30,8 @@ absl::StatusOr<std::string> HttpGet(const std::string& host_port, const std::str
     close(fd);
     return absl::UnavailableError(absl::StrCat("cannot connect to ", host_port));
   }
-  const std::string request = absl::StrCat("GET ", path, " HTTP/1.0\r\nHost: ", host_port, "\r\n\r\n");
+  const std::string request =
+      absl::StrCat("GET ", path, " HTTP/1.0\r\nHost: ", host_port, "\r\n\r\n");
   if (write(fd, request.data(), request.size()) != static_cast<ssize_t>(request.size())) {
     close(fd);
     return absl::UnavailableError("write failed");
@@ -38,14 +39,16 @@ absl::StatusOr<std::string> HttpGet(const std::string& host_port, const std::str
   std::string response;
   char buffer[8192];
   ssize_t n;
-  while ((n = read(fd, buffer, sizeof(buffer))) > 0) response.append(buffer, static_cast<size_t>(n));
+  while ((n = read(fd, buffer, sizeof(buffer))) > 0)
+    response.append(buffer, static_cast<size_t>(n));
   close(fd);
   const size_t body = response.find("\r\n\r\n");
   if (response.rfind("HTTP/1.", 0) != 0 || body == std::string::npos) {
     return absl::DataLossError("not an HTTP response");
   }
   if (response.find(" 200 ") > response.find("\r\n")) {
-    return absl::UnavailableError(absl::StrCat("HTTP error: ", response.substr(0, response.find("\r\n"))));
+    return absl::UnavailableError(
+        absl::StrCat("HTTP error: ", response.substr(0, response.find("\r\n"))));
   }
   return response.substr(body + 4);
 }

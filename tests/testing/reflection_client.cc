@@ -27,7 +27,8 @@ std::string ToString(const grpc::ByteBuffer& buffer) {
   std::vector<grpc::Slice> slices;
   (void)buffer.Dump(&slices);
   std::string out;
-  for (const grpc::Slice& s : slices) out.append(reinterpret_cast<const char*>(s.begin()), s.size());
+  for (const grpc::Slice& s : slices)
+    out.append(reinterpret_cast<const char*>(s.begin()), s.size());
   return out;
 }
 
@@ -158,7 +159,8 @@ absl::StatusOr<std::vector<std::string>> ReflectionClient::ListMethods(const std
   const google::protobuf::ServiceDescriptor* descriptor = pool_.FindServiceByName(service);
   if (descriptor == nullptr) return absl::NotFoundError(absl::StrCat("no service ", service));
   std::vector<std::string> methods;
-  for (int i = 0; i < descriptor->method_count(); ++i) methods.push_back(descriptor->method(i)->name());
+  for (int i = 0; i < descriptor->method_count(); ++i)
+    methods.push_back(descriptor->method(i)->name());
   return methods;
 }
 
