@@ -20,6 +20,7 @@
 #include "server/base/clock.h"
 #include "server/base/log.h"
 #include "server/base/random.h"
+#include "server/service/client_key.h"
 #include "server/service/convert.h"
 #include "server/service/metrics.h"
 #include "server/service/room_manager.h"
@@ -118,9 +119,12 @@ int Run() {
   if (!store.ok()) return Fail(store.status());
 
   base::RealClock clock;
-  base::SecureTokenSource tokens;
+  base::SecureRandom random;
+  absl::StatusOr<service::ClientKeyer> keyer =
+      service::ClientKeyer::LoadOrCreate(store->get(), &random);
+  if (!keyer.ok()) return Fail(keyer.status());
   service::Metrics metrics;
-  service::RoomManager rooms(store->get(), &clock, &tokens, &metrics);
+  service::RoomManager rooms(store->get(), &clock, &random, &*keyer, &metrics);
   if (absl::Status s = rooms.Load(); !s.ok()) return Fail(s);
   if (!absl::GetFlag(FLAGS_rooms).empty()) {
     if (absl::Status s = ApplyRoomsFile(absl::GetFlag(FLAGS_rooms), &rooms); !s.ok()) {

@@ -1,27 +1,39 @@
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
-#include <string>
 
 namespace anteroom::base {
 
-// Produces unguessable random strings for tickets and session tokens.
+// A source of random bits for token secrets, RANDOM admissions and the pre-queue shuffle.
+// Production uses SecureRandom (the kernel's CSPRNG); tests may inject a seeded generator.
 //
 // Thread-safe.
-class TokenSource {
+class RandomSource {
  public:
-  virtual ~TokenSource() = default;
-  // 128 random bits, encoded as 22 characters of unpadded base64url ([A-Za-z0-9_-]).
-  virtual std::string NewTokenBits() = 0;
+  virtual ~RandomSource() = default;
+  virtual void Fill(void* buffer, size_t size) = 0;
+
+  uint64_t Next64() {
+    uint64_t v;
+    Fill(&v, sizeof(v));
+    return v;
+  }
+  // Uniform in [0, n), without modulo bias; n must be > 0.
+  uint64_t Uniform(uint64_t n) {
+    const uint64_t limit = UINT64_MAX - UINT64_MAX % n;
+    uint64_t v;
+    do {
+      v = Next64();
+    } while (v >= limit);
+    return v % n;
+  }
 };
 
 // Reads the kernel's CSPRNG (getrandom(2)); never blocks once the system is booted.
-class SecureTokenSource final : public TokenSource {
+class SecureRandom final : public RandomSource {
  public:
-  std::string NewTokenBits() override;
+  void Fill(void* buffer, size_t size) override;
 };
-
-// Encodes 16 bytes as unpadded base64url.
-std::string EncodeTokenBits(const uint8_t bytes[16]);
 
 }  // namespace anteroom::base

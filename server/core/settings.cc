@@ -5,43 +5,76 @@
 
 namespace anteroom::core {
 
+RoomSettings ApplyOverrides(RoomSettings s, const SettingsOverrides& o) {
+  if (o.max_active_sessions) s.max_active_sessions = *o.max_active_sessions;
+  if (o.admissions_per_minute) s.admissions_per_minute = *o.admissions_per_minute;
+  if (o.session_ttl) s.session_ttl = *o.session_ttl;
+  if (o.session_renewal) s.session_renewal = *o.session_renewal;
+  if (o.arrival_ttl) s.arrival_ttl = *o.arrival_ttl;
+  if (o.place_hold) s.place_hold = *o.place_hold;
+  if (o.queueing_method) s.queueing_method = *o.queueing_method;
+  if (o.queue_all) s.queue_all = *o.queue_all;
+  if (o.max_queue_length) s.max_queue_length = *o.max_queue_length;
+  return s;
+}
+
 absl::Status ValidateSettings(const RoomSettings& s) {
   if (s.max_active_sessions < 1 || s.max_active_sessions > kMaxActiveSessionsLimit) {
     return absl::InvalidArgumentError(
         absl::StrCat("settings.max_active_sessions must be between 1 and ", kMaxActiveSessionsLimit,
                      ", got ", s.max_active_sessions));
   }
+  if (s.admissions_per_minute < 0 || s.admissions_per_minute > kMaxAdmissionsPerMinute) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("settings.admissions_per_minute must be between 0 (unlimited) and ",
+                     kMaxAdmissionsPerMinute, ", got ", s.admissions_per_minute));
+  }
   if (s.session_ttl < absl::Seconds(1) || s.session_ttl > absl::Hours(24)) {
     return absl::InvalidArgumentError(
         absl::StrCat("settings.session_ttl must be between 1s and 24h, got ",
                      absl::FormatDuration(s.session_ttl)));
   }
-  if (s.admissions_per_minute < 0) {
-    return absl::InvalidArgumentError("settings.admissions_per_minute must not be negative");
-  }
-  if (s.arrival_ttl < absl::ZeroDuration() || s.place_hold < absl::ZeroDuration()) {
+  if (s.arrival_ttl != absl::ZeroDuration() &&
+      (s.arrival_ttl < kMinVisitorTimeout || s.arrival_ttl > absl::Hours(24))) {
     return absl::InvalidArgumentError(
-        "settings.arrival_ttl and settings.place_hold must not be negative");
+        absl::StrCat("settings.arrival_ttl must be 0 (off) or between ",
+                     absl::FormatDuration(kMinVisitorTimeout), " and 24h, got ",
+                     absl::FormatDuration(s.arrival_ttl)));
+  }
+  if (s.place_hold != absl::ZeroDuration() &&
+      (s.place_hold < kMinVisitorTimeout || s.place_hold > absl::Hours(24))) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "settings.place_hold must be 0 (off) or between ", absl::FormatDuration(kMinVisitorTimeout),
+        " and 24h, got ", absl::FormatDuration(s.place_hold)));
   }
   if (s.max_queue_length < 0) {
     return absl::InvalidArgumentError("settings.max_queue_length must not be negative");
   }
-  // Settings designed into the API but not implemented by this version: refuse anything but
-  // the default so an operator never believes a limit is in force when it is not.
-  const RoomSettings defaults;
-  auto unimplemented = [](absl::string_view field) {
-    return absl::UnimplementedError(
-        absl::StrCat("settings.", field, " is not supported by this server version yet"));
-  };
-  if (s.admissions_per_minute != defaults.admissions_per_minute) {
-    return unimplemented("admissions_per_minute");
+  return absl::OkStatus();
+}
+
+absl::Status ValidateEvent(const Event& e, absl::Time now, const RoomSettings& room_settings,
+                           const std::vector<Event>& others) {
+  if (e.start == absl::Time() || e.end == absl::Time()) {
+    return absl::InvalidArgumentError("event.start and event.end are required");
   }
-  if (s.session_renewal != defaults.session_renewal) return unimplemented("session_renewal");
-  if (s.arrival_ttl != defaults.arrival_ttl) return unimplemented("arrival_ttl");
-  if (s.place_hold != defaults.place_hold) return unimplemented("place_hold");
-  if (s.queueing_method != defaults.queueing_method) return unimplemented("queueing_method");
-  if (s.queue_all != defaults.queue_all) return unimplemented("queue_all");
-  if (s.max_queue_length != defaults.max_queue_length) return unimplemented("max_queue_length");
+  if (e.end <= e.start) return absl::InvalidArgumentError("event.end must be after event.start");
+  if (e.prequeue_start > e.start) {
+    return absl::InvalidArgumentError("event.prequeue_start must not be after event.start");
+  }
+  if (e.end <= now) return absl::InvalidArgumentError("event.end is in the past");
+  if (e.prequeue_start < now && e.prequeue_start != e.start) {
+    return absl::InvalidArgumentError("event.prequeue_start is in the past");
+  }
+  if (absl::Status s = ValidateSettings(ApplyOverrides(room_settings, e.overrides)); !s.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("event.overrides: ", s.message()));
+  }
+  for (const Event& o : others) {
+    if (e.prequeue_start < o.end && o.prequeue_start < e.end) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("event overlaps event ", o.id, " (pre-queue included)"));
+    }
+  }
   return absl::OkStatus();
 }
 

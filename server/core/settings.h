@@ -1,9 +1,12 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 
 namespace anteroom::core {
@@ -16,31 +19,74 @@ enum class QueueingMethod { kFifo, kRandom, kPassthrough, kReject };
 struct RoomSettings {
   // Concurrency budget. Default 100; 1..kMaxActiveSessionsLimit.
   int64_t max_active_sessions = 100;
-  // Admissions per minute; 0 = unlimited. Default 0. (Not implemented yet.)
+  // Outflow from the queue; 0 = unlimited. Token bucket, burst of one second's worth
+  // (at least 1). Default 0.
   int64_t admissions_per_minute = 0;
   // Lease length. Default 5 min; 1 s..24 h.
   absl::Duration session_ttl = absl::Minutes(5);
-  // Heartbeats renew the lease. Default true. (false not implemented yet.)
+  // Heartbeats renew the lease. When false, a session ends session_ttl after admission.
+  // Default true.
   bool session_renewal = true;
-  // No-show timeout; zero = off. Default off. (Not implemented yet.)
+  // An admitted visitor who has not sent a first Heartbeat within this loses the slot;
+  // zero = off. Default off; otherwise at least kMinVisitorTimeout.
   absl::Duration arrival_ttl = absl::ZeroDuration();
-  // Abandonment timeout; zero = off. Default off. (Not implemented yet.)
+  // A queued visitor who has not polled for this long loses the place; zero = off.
+  // Default off; otherwise at least kMinVisitorTimeout.
   absl::Duration place_hold = absl::ZeroDuration();
-  // Default FIFO. (Only FIFO is implemented yet.)
+  // Default FIFO.
   QueueingMethod queueing_method = QueueingMethod::kFifo;
-  // Queue everyone, admit nobody. Default false. (Not implemented yet.)
+  // Queue everyone, admit nobody. Default false.
   bool queue_all = false;
-  // 0 = unlimited. Default 0. (Not implemented yet.)
+  // Waiting visitors (queued and pre-queued) beyond which Admit rejects; 0 = unlimited.
   int64_t max_queue_length = 0;
 
   friend bool operator==(const RoomSettings&, const RoomSettings&) = default;
 };
 
 inline constexpr int64_t kMaxActiveSessionsLimit = 10'000'000;
+inline constexpr int64_t kMaxAdmissionsPerMinute = 600'000'000;
+// A place hold or arrival TTL shorter than this would drop visitors who poll at the
+// customary 20 s refresh.
+inline constexpr absl::Duration kMinVisitorTimeout = absl::Seconds(30);
 
-// Checks a complete settings value. INVALID_ARGUMENT names the field (as in the public API,
-// "settings.<field>"); UNIMPLEMENTED names a setting this version does not support yet.
+// Per-event replacements for some settings; unset fields keep the room's value.
+struct SettingsOverrides {
+  std::optional<int64_t> max_active_sessions;
+  std::optional<int64_t> admissions_per_minute;
+  std::optional<absl::Duration> session_ttl;
+  std::optional<bool> session_renewal;
+  std::optional<absl::Duration> arrival_ttl;
+  std::optional<absl::Duration> place_hold;
+  std::optional<QueueingMethod> queueing_method;
+  std::optional<bool> queue_all;
+  std::optional<int64_t> max_queue_length;
+
+  friend bool operator==(const SettingsOverrides&, const SettingsOverrides&) = default;
+};
+
+RoomSettings ApplyOverrides(RoomSettings settings, const SettingsOverrides& overrides);
+
+// A scheduled window of a room: from prequeue_start to start arrivals are pre-queued; at
+// start the pre-queue (shuffled if asked) joins the queue ahead of later arrivals; from start
+// to end the overrides are in force.
+struct Event {
+  std::string id;
+  absl::Time prequeue_start;  // == start when there is no pre-queue
+  absl::Time start;
+  absl::Time end;
+  bool shuffle_at_start = true;
+  SettingsOverrides overrides;
+  bool started = false;  // the pre-queue has joined the queue (happens exactly once)
+};
+
+// Checks a complete settings value; INVALID_ARGUMENT names the field as in the public API
+// ("settings.<field>").
 absl::Status ValidateSettings(const RoomSettings& settings);
+
+// Checks a new event against the clock and the room's other events (which must not overlap
+// it, pre-queue included). Fields are named as in the public API ("event.<field>").
+absl::Status ValidateEvent(const Event& event, absl::Time now, const RoomSettings& room_settings,
+                           const std::vector<Event>& others);
 
 // Room names: 1..63 characters of [a-z0-9_-], first a letter or digit.
 absl::Status ValidateRoomId(absl::string_view id, absl::string_view field_name);

@@ -1,17 +1,39 @@
 #include "server/core/token.h"
 
-#include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "server/core/settings.h"
 
 namespace anteroom::core {
+namespace {
+constexpr size_t kPayloadBytes = 24;
+constexpr size_t kEncodedChars = 32;
 
-std::string MakeToken(TokenKind kind, absl::string_view room, absl::string_view random_bits) {
-  return absl::StrCat(kind == TokenKind::kTicket ? "t." : "s.", room, ".", random_bits);
+void PutBigEndian(uint64_t v, char* out) {
+  for (int i = 7; i >= 0; --i) {
+    out[i] = static_cast<char>(v & 0xff);
+    v >>= 8;
+  }
+}
+
+uint64_t GetBigEndian(const char* in) {
+  uint64_t v = 0;
+  for (int i = 0; i < 8; ++i) v = (v << 8) | static_cast<uint8_t>(in[i]);
+  return v;
+}
+}  // namespace
+
+std::string MakeToken(TokenKind kind, absl::string_view room, uint64_t id, const Secret& secret) {
+  char payload[kPayloadBytes];
+  PutBigEndian(id, payload);
+  PutBigEndian(secret[0], payload + 8);
+  PutBigEndian(secret[1], payload + 16);
+  return absl::StrCat(kind == TokenKind::kTicket ? "t." : "s.", room, ".",
+                      absl::WebSafeBase64Escape(absl::string_view(payload, kPayloadBytes)));
 }
 
 std::optional<ParsedToken> ParseToken(absl::string_view token) {
-  if (token.size() < 2 + 1 + 1 + 22 || token[1] != '.') return std::nullopt;
+  if (token.size() < 2 + 1 + 1 + kEncodedChars || token[1] != '.') return std::nullopt;
   TokenKind kind;
   if (token[0] == 't') {
     kind = TokenKind::kTicket;
@@ -24,12 +46,20 @@ std::optional<ParsedToken> ParseToken(absl::string_view token) {
   const size_t dot = rest.rfind('.');
   if (dot == absl::string_view::npos) return std::nullopt;
   const absl::string_view room = rest.substr(0, dot);
-  const absl::string_view bits = rest.substr(dot + 1);
-  if (bits.size() != 22 || !ValidateRoomId(room, "token").ok()) return std::nullopt;
-  for (char c : bits) {
-    if (!absl::ascii_isalnum(c) && c != '-' && c != '_') return std::nullopt;
+  const absl::string_view encoded = rest.substr(dot + 1);
+  if (encoded.size() != kEncodedChars || !ValidateRoomId(room, "token").ok()) return std::nullopt;
+  std::string payload;
+  if (!absl::WebSafeBase64Unescape(encoded, &payload) || payload.size() != kPayloadBytes) {
+    return std::nullopt;
   }
-  return ParsedToken{kind, room};
+  return ParsedToken{kind, room, GetBigEndian(payload.data()),
+                     Secret{GetBigEndian(payload.data() + 8), GetBigEndian(payload.data() + 16)}};
+}
+
+bool SecretsEqual(const Secret& a, const Secret& b) {
+  // No early exit: timing does not reveal how much of a guess was right.
+  volatile uint64_t diff = (a[0] ^ b[0]) | (a[1] ^ b[1]);
+  return diff == 0;
 }
 
 }  // namespace anteroom::core

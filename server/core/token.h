@@ -1,5 +1,7 @@
 #pragma once
 
+#include <array>
+#include <cstdint>
 #include <optional>
 #include <string>
 
@@ -7,19 +9,29 @@
 
 namespace anteroom::core {
 
-// Tickets and session tokens are "<kind>.<room>.<22 chars of base64url>": 128 random bits
-// from a CSPRNG, prefixed with the room so Poll/Heartbeat/Leave need no room argument.
+// 128 random bits that make a token unguessable.
+using Secret = std::array<uint64_t, 2>;
+
+// Tickets and session tokens are "<kind>.<room>.<32 chars of base64url>", the base64url
+// encoding 8 bytes of id and 16 bytes of secret. The id finds the ticket or session; the
+// secret, 128 bits from a CSPRNG, is compared in constant time, so a token cannot be guessed
+// or forged from another. The room prefix lets Poll, Heartbeat and Leave take no room.
 enum class TokenKind { kTicket, kSession };
 
 struct ParsedToken {
   TokenKind kind;
   absl::string_view room;
+  uint64_t id;
+  Secret secret;
 };
 
-std::string MakeToken(TokenKind kind, absl::string_view room, absl::string_view random_bits);
+std::string MakeToken(TokenKind kind, absl::string_view room, uint64_t id, const Secret& secret);
 
-// Returns nullopt for anything that is not a well-formed token (the caller reports
+// nullopt for anything that is not a well-formed token (the caller reports
 // INVALID_ARGUMENT). A well-formed token may still be unknown to the room.
 std::optional<ParsedToken> ParseToken(absl::string_view token);
+
+// Constant-time comparison.
+bool SecretsEqual(const Secret& a, const Secret& b);
 
 }  // namespace anteroom::core

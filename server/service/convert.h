@@ -18,8 +18,17 @@ grpc::Status ToGrpc(const absl::Status& status);
 // that cannot be represented (e.g. a negative duration); range checks are the core's.
 absl::Status ApplySettingsPatch(const v1::RoomSettings& patch, core::RoomSettings* settings);
 
+// The fields set in `patch`, as overrides (an event's, or an update's).
+absl::StatusOr<core::SettingsOverrides> OverridesFromProto(const v1::RoomSettings& patch);
+// Only the overridden fields set.
+v1::RoomSettings ToProto(const core::SettingsOverrides& overrides);
+
 // Every field filled in.
 v1::RoomSettings ToProto(const core::RoomSettings& settings);
+
+// An operator's event (id and started are ignored). INVALID_ARGUMENT names the field.
+absl::StatusOr<core::Event> EventFromProto(const v1::Event& event);
+v1::Event ToProto(const core::Event& event);
 
 void ToProto(const core::VisitorView& view, absl::string_view room, v1::VisitorStatus* out);
 

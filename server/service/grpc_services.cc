@@ -25,9 +25,9 @@ grpc::ServerUnaryReactor* Handle(grpc::CallbackServerContext* context, Metrics* 
 }
 
 // Checks that `token` (the request field `field`) is a well-formed token of the wanted kind
-// (any kind when `kind` is nullopt) and returns its room.
-absl::StatusOr<std::string> TokenRoom(absl::string_view token, absl::string_view field,
-                                      std::optional<core::TokenKind> kind) {
+// (any kind when `kind` is nullopt).
+absl::StatusOr<core::ParsedToken> ParseTokenField(absl::string_view token, absl::string_view field,
+                                                  std::optional<core::TokenKind> kind) {
   if (token.empty()) return absl::InvalidArgumentError(absl::StrCat(field, " is required"));
   std::optional<core::ParsedToken> parsed = core::ParseToken(token);
   if (!parsed) {
@@ -38,7 +38,7 @@ absl::StatusOr<std::string> TokenRoom(absl::string_view token, absl::string_view
         field, " is a ", parsed->kind == core::TokenKind::kTicket ? "ticket" : "session token",
         ", not a ", *kind == core::TokenKind::kTicket ? "ticket" : "session token"));
   }
-  return std::string(parsed->room);
+  return *parsed;
 }
 
 absl::Status ViewResult(const absl::StatusOr<core::VisitorView>& view, absl::string_view room,
@@ -46,11 +46,6 @@ absl::Status ViewResult(const absl::StatusOr<core::VisitorView>& view, absl::str
   if (!view.ok()) return view.status();
   ToProto(*view, room, response);
   return absl::OkStatus();
-}
-
-absl::Status Unimplemented(absl::string_view what) {
-  return absl::UnimplementedError(
-      absl::StrCat(what, " is not supported by this server version yet"));
 }
 
 }  // namespace
@@ -82,10 +77,10 @@ grpc::ServerUnaryReactor* WaitingRoomService::Poll(grpc::CallbackServerContext* 
                                                    const v1::PollRequest* request,
                                                    v1::VisitorStatus* response) {
   return Handle(context, metrics_, "Poll", [&]() -> absl::Status {
-    absl::StatusOr<std::string> room =
-        TokenRoom(request->ticket(), "ticket", core::TokenKind::kTicket);
-    if (!room.ok()) return room.status();
-    return ViewResult(rooms_->Poll(*room, request->ticket()), *room, response);
+    absl::StatusOr<core::ParsedToken> ticket =
+        ParseTokenField(request->ticket(), "ticket", core::TokenKind::kTicket);
+    if (!ticket.ok()) return ticket.status();
+    return ViewResult(rooms_->Poll(*ticket), ticket->room, response);
   });
 }
 
@@ -93,10 +88,10 @@ grpc::ServerUnaryReactor* WaitingRoomService::Heartbeat(grpc::CallbackServerCont
                                                         const v1::HeartbeatRequest* request,
                                                         v1::VisitorStatus* response) {
   return Handle(context, metrics_, "Heartbeat", [&]() -> absl::Status {
-    absl::StatusOr<std::string> room =
-        TokenRoom(request->session(), "session", core::TokenKind::kSession);
-    if (!room.ok()) return room.status();
-    return ViewResult(rooms_->Heartbeat(*room, request->session()), *room, response);
+    absl::StatusOr<core::ParsedToken> session =
+        ParseTokenField(request->session(), "session", core::TokenKind::kSession);
+    if (!session.ok()) return session.status();
+    return ViewResult(rooms_->Heartbeat(*session), session->room, response);
   });
 }
 
@@ -104,9 +99,10 @@ grpc::ServerUnaryReactor* WaitingRoomService::Leave(grpc::CallbackServerContext*
                                                     const v1::LeaveRequest* request,
                                                     v1::LeaveResponse* response) {
   return Handle(context, metrics_, "Leave", [&]() -> absl::Status {
-    absl::StatusOr<std::string> room = TokenRoom(request->token(), "token", std::nullopt);
-    if (!room.ok()) return room.status();
-    absl::StatusOr<bool> ended = rooms_->Leave(*room, request->token());
+    absl::StatusOr<core::ParsedToken> token =
+        ParseTokenField(request->token(), "token", std::nullopt);
+    if (!token.ok()) return token.status();
+    absl::StatusOr<bool> ended = rooms_->Leave(*token);
     if (!ended.ok()) return ended.status();
     response->set_ended(*ended);
     return absl::OkStatus();
@@ -179,35 +175,69 @@ grpc::ServerUnaryReactor* RoomAdminService::GetRoomStatus(grpc::CallbackServerCo
                                                           v1::RoomStatus* response) {
   return Handle(context, metrics_, "GetRoomStatus", [&]() -> absl::Status {
     if (absl::Status s = core::ValidateRoomId(request->room(), "room"); !s.ok()) return s;
-    absl::StatusOr<RoomInfo> info = rooms_->GetRoom(request->room());
-    if (!info.ok()) return info.status();
     absl::StatusOr<core::RoomStats> stats = rooms_->GetRoomStatus(request->room());
     if (!stats.ok()) return stats.status();
     response->set_room(request->room());
     response->set_queue_depth(static_cast<uint64_t>(stats->queue_depth));
+    response->set_prequeue_depth(static_cast<uint64_t>(stats->prequeue_depth));
     response->set_active_sessions(static_cast<uint64_t>(stats->active_sessions));
-    response->set_max_active_sessions(static_cast<uint32_t>(info->settings.max_active_sessions));
+    response->set_max_active_sessions(static_cast<uint32_t>(stats->max_active_sessions));
     response->set_admitted_total(static_cast<uint64_t>(stats->admitted_total));
+    response->set_observed_admissions_per_minute(stats->observed_admissions_per_minute);
     *response->mutable_estimated_wait() = ToProtoDuration(stats->estimated_wait);
     return absl::OkStatus();
   });
 }
 
 grpc::ServerUnaryReactor* RoomAdminService::CreateEvent(grpc::CallbackServerContext* context,
-                                                        const v1::CreateEventRequest*, v1::Event*) {
-  return Handle(context, metrics_, "CreateEvent", [] { return Unimplemented("CreateEvent"); });
+                                                        const v1::CreateEventRequest* request,
+                                                        v1::Event* response) {
+  return Handle(context, metrics_, "CreateEvent", [&]() -> absl::Status {
+    if (absl::Status s = core::ValidateRoomId(request->room(), "room"); !s.ok()) return s;
+    if (!request->has_event()) return absl::InvalidArgumentError("event is required");
+    absl::StatusOr<core::Event> event = EventFromProto(request->event());
+    if (!event.ok()) return event.status();
+    absl::StatusOr<core::Event> created = rooms_->CreateEvent(request->room(), *event);
+    if (!created.ok()) return created.status();
+    *response = ToProto(*created);
+    return absl::OkStatus();
+  });
 }
 
 grpc::ServerUnaryReactor* RoomAdminService::ListEvents(grpc::CallbackServerContext* context,
-                                                       const v1::ListEventsRequest*,
-                                                       v1::ListEventsResponse*) {
-  return Handle(context, metrics_, "ListEvents", [] { return Unimplemented("ListEvents"); });
+                                                       const v1::ListEventsRequest* request,
+                                                       v1::ListEventsResponse* response) {
+  return Handle(context, metrics_, "ListEvents", [&]() -> absl::Status {
+    if (absl::Status s = core::ValidateRoomId(request->room(), "room"); !s.ok()) return s;
+    absl::StatusOr<std::vector<core::Event>> events = rooms_->ListEvents(request->room());
+    if (!events.ok()) return events.status();
+    for (const core::Event& e : *events) *response->add_events() = ToProto(e);
+    return absl::OkStatus();
+  });
 }
 
 grpc::ServerUnaryReactor* RoomAdminService::CancelEvent(grpc::CallbackServerContext* context,
-                                                        const v1::CancelEventRequest*,
+                                                        const v1::CancelEventRequest* request,
                                                         v1::CancelEventResponse*) {
-  return Handle(context, metrics_, "CancelEvent", [] { return Unimplemented("CancelEvent"); });
+  return Handle(context, metrics_, "CancelEvent", [&]() -> absl::Status {
+    if (absl::Status s = core::ValidateRoomId(request->room(), "room"); !s.ok()) return s;
+    if (request->event_id().empty()) return absl::InvalidArgumentError("event_id is required");
+    return rooms_->CancelEvent(request->room(), request->event_id());
+  });
+}
+
+grpc::ServerUnaryReactor* RoomAdminService::RevokeSession(grpc::CallbackServerContext* context,
+                                                          const v1::RevokeSessionRequest* request,
+                                                          v1::RevokeSessionResponse* response) {
+  return Handle(context, metrics_, "RevokeSession", [&]() -> absl::Status {
+    absl::StatusOr<core::ParsedToken> session =
+        ParseTokenField(request->session(), "session", core::TokenKind::kSession);
+    if (!session.ok()) return session.status();
+    absl::StatusOr<bool> revoked = rooms_->RevokeSession(*session);
+    if (!revoked.ok()) return revoked.status();
+    response->set_revoked(*revoked);
+    return absl::OkStatus();
+  });
 }
 
 }  // namespace anteroom::service

@@ -68,6 +68,9 @@ class RoomAdminService final : public v1::RoomAdmin::CallbackService {
   grpc::ServerUnaryReactor* CancelEvent(grpc::CallbackServerContext* context,
                                         const v1::CancelEventRequest* request,
                                         v1::CancelEventResponse* response) override;
+  grpc::ServerUnaryReactor* RevokeSession(grpc::CallbackServerContext* context,
+                                          const v1::RevokeSessionRequest* request,
+                                          v1::RevokeSessionResponse* response) override;
 
  private:
   RoomManager* const rooms_;

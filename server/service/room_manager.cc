@@ -15,9 +15,9 @@ absl::Status RoomNotFound(absl::string_view id) {
 
 }  // namespace
 
-RoomManager::RoomManager(storage::Store* store, base::Clock* clock, base::TokenSource* tokens,
-                         Metrics* metrics)
-    : store_(store), clock_(clock), tokens_(tokens), metrics_(metrics) {}
+RoomManager::RoomManager(storage::Store* store, base::Clock* clock, base::RandomSource* random,
+                         const ClientKeyer* keyer, Metrics* metrics)
+    : store_(store), clock_(clock), random_(random), keyer_(keyer), metrics_(metrics) {}
 
 absl::Status RoomManager::Load() {
   std::map<std::string, std::shared_ptr<Entry>> loaded;
@@ -27,18 +27,15 @@ absl::Status RoomManager::Load() {
         if (!room.ok()) return room.status();
         auto entry = std::make_shared<Entry>(std::move(*room), metrics_->ForRoom(std::string(key)));
         base::MutexLock lock(&entry->mu);
-        entry->persisted_admitted_total = entry->room->Stats().admitted_total;
         UpdateGauges(*entry);
+        const core::RoomStats stats = entry->room->Stats(clock_->Now());
+        ANTEROOM_LOG(kInfo, "loaded room %s: %d waiting, %d pre-queued, %d active sessions",
+                     std::string(key), stats.queue_depth, stats.prequeue_depth,
+                     stats.active_sessions);
         loaded.emplace(std::string(key), std::move(entry));
         return absl::OkStatus();
       });
   if (!s.ok()) return s;
-  for (auto& [id, entry] : loaded) {
-    base::MutexLock lock(&entry->mu);
-    const core::RoomStats stats = entry->room->Stats();
-    ANTEROOM_LOG(kInfo, "loaded room %s: %d waiting, %d active sessions", id, stats.queue_depth,
-                 stats.active_sessions);
-  }
   base::MutexLock lock(&mu_);
   rooms_ = std::move(loaded);
   return absl::OkStatus();
@@ -51,15 +48,32 @@ absl::StatusOr<std::unique_ptr<core::Room>> RoomManager::LoadRoom(absl::string_v
   if (!record.ok()) return record.status();
   core::RoomSettings settings;
   if (absl::Status s = ApplySettingsPatch(record->settings(), &settings); !s.ok()) return s;
+  const absl::Time now = clock_->Now();
   auto room = std::make_unique<core::Room>(std::string(id), settings,
-                                           absl::FromUnixMicros(record->create_time_us()), tokens_);
-  room->RestoreAdmittedTotal(static_cast<int64_t>(record->admitted_total()));
+                                           absl::FromUnixMicros(record->create_time_us()), random_);
+  room->RestoreCounters(static_cast<int64_t>(record->admitted_total()),
+                        record->next_event_number());
+  for (const storage::v1::EventRecord& e : record->events()) {
+    absl::StatusOr<core::SettingsOverrides> overrides = OverridesFromProto(e.overrides());
+    if (!overrides.ok()) return overrides.status();
+    core::Event event;
+    event.id = e.id();
+    event.prequeue_start = absl::FromUnixMicros(e.prequeue_start_us());
+    event.start = absl::FromUnixMicros(e.start_us());
+    event.end = absl::FromUnixMicros(e.end_us());
+    event.shuffle_at_start = e.shuffle_at_start();
+    event.overrides = *overrides;
+    event.started = e.started();
+    room->RestoreEvent(event);
+  }
   const std::string prefix = RoomPrefix(id);
   absl::Status s = store_->Scan(
       storage::Table::kTickets, prefix, [&](absl::string_view, absl::string_view value) {
-        auto t = ParseRecord<storage::v1::TicketRecord>(value, absl::StrCat("ticket of room ", id));
+        auto r = ParseRecord<storage::v1::TicketRecord>(value, absl::StrCat("ticket of room ", id));
+        if (!r.ok()) return r.status();
+        absl::StatusOr<core::Ticket> t = FromRecord(*r);
         if (!t.ok()) return t.status();
-        return room->RestoreTicket(FromRecord(*t));
+        return room->RestoreTicket(*t, now);
       });
   if (!s.ok()) return s;
   s = store_->Scan(
@@ -67,18 +81,31 @@ absl::StatusOr<std::unique_ptr<core::Room>> RoomManager::LoadRoom(absl::string_v
         auto r =
             ParseRecord<storage::v1::SessionRecord>(value, absl::StrCat("session of room ", id));
         if (!r.ok()) return r.status();
-        return room->RestoreSession(FromRecord(*r));
+        absl::StatusOr<core::Session> session = FromRecord(*r);
+        if (!session.ok()) return session.status();
+        return room->RestoreSession(*session);
       });
   if (!s.ok()) return s;
   return room;
 }
 
-std::string RoomManager::EncodeRoomRecord(const core::Room& room, int64_t admitted_total) const {
+std::string RoomManager::EncodeRoomRecord(const core::Room& room) {
   storage::v1::RoomRecord record;
   record.set_id(room.id());
   *record.mutable_settings() = ToProto(room.settings());
   record.set_create_time_us(absl::ToUnixMicros(room.created_at()));
-  record.set_admitted_total(static_cast<uint64_t>(admitted_total));
+  record.set_admitted_total(static_cast<uint64_t>(room.admitted_total()));
+  record.set_next_event_number(room.next_event_number());
+  for (const core::Event& e : room.events()) {
+    storage::v1::EventRecord* r = record.add_events();
+    r->set_id(e.id);
+    r->set_prequeue_start_us(absl::ToUnixMicros(e.prequeue_start));
+    r->set_start_us(absl::ToUnixMicros(e.start));
+    r->set_end_us(absl::ToUnixMicros(e.end));
+    r->set_shuffle_at_start(e.shuffle_at_start);
+    *r->mutable_overrides() = ToProto(e.overrides);
+    r->set_started(e.started);
+  }
   return record.SerializeAsString();
 }
 
@@ -92,15 +119,26 @@ std::shared_ptr<RoomManager::Entry> RoomManager::Find(const std::string& id) {
   return it == rooms_.end() ? nullptr : it->second;
 }
 
-absl::Status RoomManager::Commit(Entry& entry, const core::Changes& changes,
-                                 bool write_room_record) {
-  core::Room& room = *entry.room;
-  const int64_t admitted_total = room.Stats().admitted_total;
-  if (!changes.empty() || write_room_record) {
+template <typename T>
+absl::StatusOr<T> RoomManager::WithRoom(
+    const std::string& id, absl::FunctionRef<T(core::Room&, absl::Time, core::Changes*)> fn) {
+  std::shared_ptr<Entry> entry = Find(id);
+  if (!entry) return RoomNotFound(id);
+  base::MutexLock lock(&entry->mu);
+  if (entry->deleted) return RoomNotFound(id);
+  core::Changes changes;
+  T result = fn(*entry->room, clock_->Now(), &changes);
+  if (absl::Status s = Commit(*entry, changes); !s.ok()) return s;
+  return result;
+}
+
+absl::Status RoomManager::Commit(Entry& entry, const core::Changes& changes) {
+  if (!changes.empty()) {
+    core::Room& room = *entry.room;
     storage::WriteBatch batch;
     AppendChanges(room.id(), changes, &batch);
-    if (write_room_record || admitted_total != entry.persisted_admitted_total) {
-      batch.Put(storage::Table::kRooms, room.id(), EncodeRoomRecord(room, admitted_total));
+    if (changes.room_dirty) {
+      batch.Put(storage::Table::kRooms, room.id(), EncodeRoomRecord(room));
     }
     absl::Status s = store_->Write(batch);
     if (!s.ok()) {
@@ -109,30 +147,36 @@ absl::Status RoomManager::Commit(Entry& entry, const core::Changes& changes,
       // Roll memory back to what is persisted, so nothing unacknowledged survives.
       absl::StatusOr<std::optional<std::string>> bytes =
           store_->Get(storage::Table::kRooms, room.id());
+      absl::Status reload = bytes.status();
       if (bytes.ok() && bytes->has_value()) {
         absl::StatusOr<std::unique_ptr<core::Room>> reloaded = LoadRoom(room.id(), **bytes);
-        if (reloaded.ok()) {
-          entry.room = std::move(*reloaded);
-          entry.persisted_admitted_total = entry.room->Stats().admitted_total;
-        } else {
-          ANTEROOM_LOG(kError, "room %s: reload failed: %s", entry.room->id(),
-                       reloaded.status().ToString());
-        }
+        reload = reloaded.status();
+        if (reloaded.ok()) entry.room = std::move(*reloaded);
+      }
+      if (!reload.ok()) {
+        ANTEROOM_LOG(kError, "room %s: reload failed: %s", entry.room->id(), reload.ToString());
       }
       UpdateGauges(entry);
       return absl::UnavailableError(
           absl::StrCat("storage unavailable, nothing was changed: ", s.message()));
     }
-    entry.persisted_admitted_total = admitted_total;
-    if (changes.admitted > 0) entry.series.admissions->Increment(changes.admitted);
+  }
+  if (changes.admitted > 0)
+    entry.series.admissions->Increment(static_cast<double>(changes.admitted));
+  for (const std::string& id : changes.events_started) {
+    ANTEROOM_LOG(kInfo, "room %s: event %s started; its pre-queue joined the queue",
+                 entry.room->id(), id);
+  }
+  for (const std::string& id : changes.events_ended) {
+    ANTEROOM_LOG(kInfo, "room %s: event %s ended", entry.room->id(), id);
   }
   UpdateGauges(entry);
   return absl::OkStatus();
 }
 
 void RoomManager::UpdateGauges(Entry& entry) {
-  const core::RoomStats stats = entry.room->Stats();
-  entry.series.queue_depth->Set(static_cast<double>(stats.queue_depth));
+  const core::RoomStats stats = entry.room->Stats(clock_->Now());
+  entry.series.queue_depth->Set(static_cast<double>(stats.queue_depth + stats.prequeue_depth));
   entry.series.active_sessions->Set(static_cast<double>(stats.active_sessions));
 }
 
@@ -144,9 +188,12 @@ absl::StatusOr<RoomInfo> RoomManager::CreateRoom(const std::string& id,
   if (rooms_.contains(id)) {
     return absl::AlreadyExistsError(absl::StrCat("room '", id, "' already exists"));
   }
-  auto room = std::make_unique<core::Room>(id, settings, clock_->Now(), tokens_);
+  auto room = std::make_unique<core::Room>(id, settings, clock_->Now(), random_);
   storage::WriteBatch batch;
-  batch.Put(storage::Table::kRooms, id, EncodeRoomRecord(*room, 0));
+  // A new room starts clean even if a crash interrupted an earlier delete of the same name.
+  batch.DeleteRange(storage::Table::kTickets, RoomPrefix(id), RoomPrefixEnd(id));
+  batch.DeleteRange(storage::Table::kSessions, RoomPrefix(id), RoomPrefixEnd(id));
+  batch.Put(storage::Table::kRooms, id, EncodeRoomRecord(*room));
   if (absl::Status s = store_->Write(batch); !s.ok()) return s;
   RoomInfo info = InfoOf(*room);
   auto entry = std::make_shared<Entry>(std::move(room), metrics_->ForRoom(id));
@@ -162,20 +209,26 @@ absl::StatusOr<RoomInfo> RoomManager::CreateRoom(const std::string& id,
 
 absl::StatusOr<RoomInfo> RoomManager::UpdateRoom(
     const std::string& id, const std::function<absl::Status(core::RoomSettings*)>& mutate) {
-  std::shared_ptr<Entry> entry = Find(id);
-  if (!entry) return RoomNotFound(id);
-  base::MutexLock lock(&entry->mu);
-  if (entry->deleted) return RoomNotFound(id);
-  core::RoomSettings settings = entry->room->settings();
-  if (absl::Status s = mutate(&settings); !s.ok()) return s;
-  if (absl::Status s = core::ValidateSettings(settings); !s.ok()) return s;
-  core::Changes changes;
-  entry->room->UpdateSettings(settings, clock_->Now(), &changes);
-  // On failure Commit reloads the room, which also restores the persisted settings.
-  if (absl::Status s = Commit(*entry, changes, /*write_room_record=*/true); !s.ok()) return s;
-  ANTEROOM_LOG(kInfo, "room %s updated: max_active_sessions=%d session_ttl=%s", id,
-               settings.max_active_sessions, absl::FormatDuration(settings.session_ttl));
-  return InfoOf(*entry->room);
+  absl::StatusOr<absl::StatusOr<RoomInfo>> result = WithRoom<absl::StatusOr<RoomInfo>>(
+      id,
+      [&](core::Room& room, absl::Time now, core::Changes* changes) -> absl::StatusOr<RoomInfo> {
+        core::RoomSettings settings = room.settings();
+        if (absl::Status s = mutate(&settings); !s.ok()) return s;
+        if (absl::Status s = core::ValidateSettings(settings); !s.ok()) return s;
+        // On a failed write Commit reloads the room, which restores the persisted settings.
+        room.UpdateSettings(settings, now, changes);
+        return InfoOf(room);
+      });
+  if (!result.ok()) return result.status();
+  if (result->ok()) {
+    const core::RoomSettings& s = (*result)->settings;
+    ANTEROOM_LOG(kInfo,
+                 "room %s updated: max_active_sessions=%d admissions_per_minute=%d "
+                 "session_ttl=%s queue_all=%v",
+                 id, s.max_active_sessions, s.admissions_per_minute,
+                 absl::FormatDuration(s.session_ttl), s.queue_all);
+  }
+  return *result;
 }
 
 absl::StatusOr<RoomInfo> RoomManager::GetRoom(const std::string& id) {
@@ -207,10 +260,8 @@ absl::Status RoomManager::DeleteRoom(const std::string& id) {
   std::shared_ptr<Entry> entry = it->second;
   base::MutexLock entry_lock(&entry->mu);
   storage::WriteBatch batch;
-  std::string end = id;
-  end.push_back('\1');  // every key of the room sorts before "<id> 0x01"
-  batch.DeleteRange(storage::Table::kTickets, RoomPrefix(id), end);
-  batch.DeleteRange(storage::Table::kSessions, RoomPrefix(id), end);
+  batch.DeleteRange(storage::Table::kTickets, RoomPrefix(id), RoomPrefixEnd(id));
+  batch.DeleteRange(storage::Table::kSessions, RoomPrefix(id), RoomPrefixEnd(id));
   batch.Delete(storage::Table::kRooms, id);
   if (absl::Status s = store_->Write(batch); !s.ok()) return s;
   entry->deleted = true;
@@ -225,51 +276,84 @@ absl::StatusOr<core::RoomStats> RoomManager::GetRoomStatus(const std::string& id
   if (!entry) return RoomNotFound(id);
   base::MutexLock lock(&entry->mu);
   if (entry->deleted) return RoomNotFound(id);
-  return entry->room->Stats();
+  return entry->room->Stats(clock_->Now());
+}
+
+absl::StatusOr<core::Event> RoomManager::CreateEvent(const std::string& room, core::Event event) {
+  absl::StatusOr<absl::StatusOr<core::Event>> result = WithRoom<absl::StatusOr<core::Event>>(
+      room, [&](core::Room& r, absl::Time now, core::Changes* changes) {
+        return r.AddEvent(event, now, changes);
+      });
+  if (!result.ok()) return result.status();
+  if (result->ok()) {
+    ANTEROOM_LOG(kInfo, "room %s: event %s scheduled: pre-queue %s, start %s, end %s%s", room,
+                 (*result)->id, absl::FormatTime((*result)->prequeue_start),
+                 absl::FormatTime((*result)->start), absl::FormatTime((*result)->end),
+                 (*result)->shuffle_at_start ? ", shuffled at start" : "");
+  }
+  return *result;
+}
+
+absl::StatusOr<std::vector<core::Event>> RoomManager::ListEvents(const std::string& room) {
+  std::shared_ptr<Entry> entry = Find(room);
+  if (!entry) return RoomNotFound(room);
+  base::MutexLock lock(&entry->mu);
+  if (entry->deleted) return RoomNotFound(room);
+  return entry->room->events();
+}
+
+absl::Status RoomManager::CancelEvent(const std::string& room, const std::string& event_id) {
+  absl::StatusOr<absl::Status> result =
+      WithRoom<absl::Status>(room, [&](core::Room& r, absl::Time now, core::Changes* changes) {
+        return r.CancelEvent(event_id, now, changes);
+      });
+  if (!result.ok()) return result.status();
+  if (result->ok()) ANTEROOM_LOG(kInfo, "room %s: event %s cancelled", room, event_id);
+  return *result;
+}
+
+absl::StatusOr<bool> RoomManager::RevokeSession(const core::ParsedToken& session) {
+  const std::string room(session.room);
+  absl::StatusOr<bool> revoked =
+      WithRoom<bool>(room, [&](core::Room& r, absl::Time now, core::Changes* changes) {
+        return r.Revoke(session.id, session.secret, now, changes);
+      });
+  if (revoked.ok() && *revoked)
+    ANTEROOM_LOG(kInfo, "room %s: session %d revoked", room, session.id);
+  return revoked;
 }
 
 absl::StatusOr<core::VisitorView> RoomManager::Admit(const std::string& room,
                                                      absl::string_view client_id) {
-  std::shared_ptr<Entry> entry = Find(room);
-  if (!entry) return RoomNotFound(room);
-  base::MutexLock lock(&entry->mu);
-  if (entry->deleted) return RoomNotFound(room);
-  core::Changes changes;
-  core::VisitorView view = entry->room->Admit(client_id, clock_->Now(), &changes);
-  if (absl::Status s = Commit(*entry, changes, /*write_room_record=*/false); !s.ok()) return s;
-  return view;
+  const core::ClientKey key = keyer_->Of(client_id);
+  return WithRoom<core::VisitorView>(room,
+                                     [&](core::Room& r, absl::Time now, core::Changes* changes) {
+                                       return r.Admit(key, now, changes);
+                                     });
 }
 
-absl::StatusOr<core::VisitorView> RoomManager::Poll(const std::string& room,
-                                                    absl::string_view ticket) {
-  std::shared_ptr<Entry> entry = Find(room);
-  if (!entry) return RoomNotFound(room);
+absl::StatusOr<core::VisitorView> RoomManager::Poll(const core::ParsedToken& ticket) {
+  // No write: Poll only marks the visitor seen, which is not persisted (a restart treats
+  // everyone as seen at start-up).
+  std::shared_ptr<Entry> entry = Find(std::string(ticket.room));
+  if (!entry) return RoomNotFound(ticket.room);
   base::MutexLock lock(&entry->mu);
-  if (entry->deleted) return RoomNotFound(room);
-  return entry->room->Poll(ticket, clock_->Now());
+  if (entry->deleted) return RoomNotFound(ticket.room);
+  return entry->room->Poll(ticket.id, ticket.secret, clock_->Now());
 }
 
-absl::StatusOr<core::VisitorView> RoomManager::Heartbeat(const std::string& room,
-                                                         absl::string_view session) {
-  std::shared_ptr<Entry> entry = Find(room);
-  if (!entry) return RoomNotFound(room);
-  base::MutexLock lock(&entry->mu);
-  if (entry->deleted) return RoomNotFound(room);
-  core::Changes changes;
-  core::VisitorView view = entry->room->Heartbeat(session, clock_->Now(), &changes);
-  if (absl::Status s = Commit(*entry, changes, /*write_room_record=*/false); !s.ok()) return s;
-  return view;
+absl::StatusOr<core::VisitorView> RoomManager::Heartbeat(const core::ParsedToken& session) {
+  return WithRoom<core::VisitorView>(std::string(session.room),
+                                     [&](core::Room& r, absl::Time now, core::Changes* changes) {
+                                       return r.Heartbeat(session.id, session.secret, now, changes);
+                                     });
 }
 
-absl::StatusOr<bool> RoomManager::Leave(const std::string& room, absl::string_view token) {
-  std::shared_ptr<Entry> entry = Find(room);
-  if (!entry) return RoomNotFound(room);
-  base::MutexLock lock(&entry->mu);
-  if (entry->deleted) return RoomNotFound(room);
-  core::Changes changes;
-  const bool ended = entry->room->Leave(token, clock_->Now(), &changes);
-  if (absl::Status s = Commit(*entry, changes, /*write_room_record=*/false); !s.ok()) return s;
-  return ended;
+absl::StatusOr<bool> RoomManager::Leave(const core::ParsedToken& token) {
+  return WithRoom<bool>(std::string(token.room),
+                        [&](core::Room& r, absl::Time now, core::Changes* changes) {
+                          return r.Leave(token.kind, token.id, token.secret, now, changes);
+                        });
 }
 
 void RoomManager::TickAll() {
@@ -284,7 +368,7 @@ void RoomManager::TickAll() {
     core::Changes changes;
     entry->room->Tick(clock_->Now(), &changes);
     // A failure is logged and rolled back by Commit; the next tick tries again.
-    (void)Commit(*entry, changes, /*write_room_record=*/false);
+    (void)Commit(*entry, changes);
   }
 }
 

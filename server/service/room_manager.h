@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "server/base/clock.h"
@@ -13,6 +14,8 @@
 #include "server/base/random.h"
 #include "server/core/room.h"
 #include "server/core/settings.h"
+#include "server/core/token.h"
+#include "server/service/client_key.h"
 #include "server/service/metrics.h"
 #include "storage/store.h"
 
@@ -37,8 +40,8 @@ struct RoomInfo {
 class RoomManager {
  public:
   // All pointers must outlive the manager.
-  RoomManager(storage::Store* store, base::Clock* clock, base::TokenSource* tokens,
-              Metrics* metrics);
+  RoomManager(storage::Store* store, base::Clock* clock, base::RandomSource* random,
+              const ClientKeyer* keyer, Metrics* metrics);
 
   // Loads every room with its queue and sessions from the store. Call once, before serving.
   absl::Status Load();
@@ -52,13 +55,18 @@ class RoomManager {
   std::vector<RoomInfo> ListRooms();
   absl::Status DeleteRoom(const std::string& id);
   absl::StatusOr<core::RoomStats> GetRoomStatus(const std::string& id);
+  absl::StatusOr<core::Event> CreateEvent(const std::string& room, core::Event event);
+  absl::StatusOr<std::vector<core::Event>> ListEvents(const std::string& room);
+  absl::Status CancelEvent(const std::string& room, const std::string& event_id);
+  // `session` must be a parsed session token. Returns whether it was live.
+  absl::StatusOr<bool> RevokeSession(const core::ParsedToken& session);
 
   // --- Visitors (through gateways) ---
   absl::StatusOr<core::VisitorView> Admit(const std::string& room, absl::string_view client_id);
-  // `ticket` / `session` / `token` must be well-formed tokens of `room`.
-  absl::StatusOr<core::VisitorView> Poll(const std::string& room, absl::string_view ticket);
-  absl::StatusOr<core::VisitorView> Heartbeat(const std::string& room, absl::string_view session);
-  absl::StatusOr<bool> Leave(const std::string& room, absl::string_view token);
+  // Tokens come parsed (core::ParseToken) and of the right kind.
+  absl::StatusOr<core::VisitorView> Poll(const core::ParsedToken& ticket);
+  absl::StatusOr<core::VisitorView> Heartbeat(const core::ParsedToken& session);
+  absl::StatusOr<bool> Leave(const core::ParsedToken& token);
 
   // Expires lapsed leases and fills free slots in every room; run periodically.
   void TickAll();
@@ -69,26 +77,31 @@ class RoomManager {
         : room(std::move(r)), series(s) {}
     base::Mutex mu;
     std::unique_ptr<core::Room> room ABSL_GUARDED_BY(mu);
-    int64_t persisted_admitted_total ABSL_GUARDED_BY(mu) = 0;
     bool deleted ABSL_GUARDED_BY(mu) = false;
     const Metrics::RoomSeries series;
   };
 
   std::shared_ptr<Entry> Find(const std::string& id);
+  // Runs `fn(room, now, changes)` under the room's lock, then commits the changes; the
+  // result is returned only if they were persisted.
+  template <typename T>
+  absl::StatusOr<T> WithRoom(const std::string& id,
+                             absl::FunctionRef<T(core::Room&, absl::Time, core::Changes*)> fn);
   // Builds a room from its persisted records.
   absl::StatusOr<std::unique_ptr<core::Room>> LoadRoom(absl::string_view id,
                                                        absl::string_view record_bytes);
-  // Persists `changes`, and the room record when asked or when admissions changed its
-  // totals; on failure reloads the room from the store and returns UNAVAILABLE.
-  absl::Status Commit(Entry& entry, const core::Changes& changes, bool write_room_record)
+  // Persists `changes` (the room record too when they say so); on failure reloads the room
+  // from the store and returns UNAVAILABLE.
+  absl::Status Commit(Entry& entry, const core::Changes& changes)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(entry.mu);
   void UpdateGauges(Entry& entry) ABSL_EXCLUSIVE_LOCKS_REQUIRED(entry.mu);
-  std::string EncodeRoomRecord(const core::Room& room, int64_t admitted_total) const;
+  static std::string EncodeRoomRecord(const core::Room& room);
   static RoomInfo InfoOf(const core::Room& room);
 
   storage::Store* const store_;
   base::Clock* const clock_;
-  base::TokenSource* const tokens_;
+  base::RandomSource* const random_;
+  const ClientKeyer* const keyer_;
   Metrics* const metrics_;
 
   base::Mutex mu_;  // guards the map, not the rooms

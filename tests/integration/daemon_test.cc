@@ -193,13 +193,13 @@ TEST_F(DaemonTest, RoomsFileCreatesRoomsAtStartAndBadFilesAreRefused) {
   EXPECT_EQ(daemon->Terminate(), 0);
   {
     std::ofstream out(rooms);
-    out << R"(room { id: "demo" settings { queueing_method: RANDOM } })";
+    out << R"(room { id: "demo" settings { place_hold { seconds: 5 } } })";
   }
   testing::ExitResult refused = testing::RunToExit(
       kBinary, {"--listen=127.0.0.1:0", "--admin_listen=127.0.0.1:0",
                 "--metrics_listen=127.0.0.1:0", "--data_dir=" + data_dir_, "--rooms=" + rooms});
   EXPECT_EQ(refused.exit_code, 1);
-  EXPECT_NE(refused.stderr_text.find("settings.queueing_method"), std::string::npos)
+  EXPECT_NE(refused.stderr_text.find("settings.place_hold"), std::string::npos)
       << refused.stderr_text;
 }
 

@@ -1,7 +1,10 @@
 #pragma once
 
+#include <random>
+
 #include "server/base/clock.h"
 #include "server/base/mutex.h"
+#include "server/base/random.h"
 
 namespace anteroom::testing {
 
@@ -23,20 +26,23 @@ class SimulatedClock final : public base::Clock {
   absl::Time now_ ABSL_GUARDED_BY(mu_);
 };
 
-// Deterministic, distinct 128-bit tokens for tests that compare runs. Thread-safe.
-class CountingTokenSource final : public base::TokenSource {
+// A deterministic random source (fixed seed) so tests are repeatable. Thread-safe.
+class SeededRandom final : public base::RandomSource {
  public:
-  std::string NewTokenBits() override {
+  explicit SeededRandom(uint64_t seed = 1) : engine_(seed) {}
+  void Fill(void* buffer, size_t size) override {
     base::MutexLock lock(&mu_);
-    uint8_t bytes[16] = {};
-    uint64_t n = ++count_;
-    for (int i = 0; i < 8; ++i) bytes[15 - i] = static_cast<uint8_t>(n >> (8 * i));
-    return base::EncodeTokenBits(bytes);
+    auto* bytes = static_cast<uint8_t*>(buffer);
+    for (size_t i = 0; i < size; i += 8) {
+      const uint64_t v = engine_();
+      for (size_t j = 0; j < 8 && i + j < size; ++j)
+        bytes[i + j] = static_cast<uint8_t>(v >> (8 * j));
+    }
   }
 
  private:
   base::Mutex mu_;
-  uint64_t count_ ABSL_GUARDED_BY(mu_) = 0;
+  std::mt19937_64 engine_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace anteroom::testing

@@ -1,0 +1,31 @@
+#pragma once
+
+#include <array>
+#include <memory>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "server/base/random.h"
+#include "server/core/room.h"
+#include "storage/store.h"
+
+namespace anteroom::service {
+
+// Turns a gateway's client_id into the room core's ClientKey: the first 128 bits of
+// HMAC-SHA256 under a 256-bit secret kept in the store (meta key "client_key_secret",
+// created on first start). Raw client ids are never stored, keys are stable across restarts,
+// and nobody without the secret can craft a client_id that collides with another visitor's.
+//
+// Thread-safe (immutable once loaded).
+class ClientKeyer {
+ public:
+  static absl::StatusOr<ClientKeyer> LoadOrCreate(storage::Store* store,
+                                                  base::RandomSource* random);
+  core::ClientKey Of(absl::string_view client_id) const;
+
+ private:
+  explicit ClientKeyer(std::array<uint8_t, 32> secret) : secret_(secret) {}
+  std::array<uint8_t, 32> secret_;
+};
+
+}  // namespace anteroom::service
