@@ -114,8 +114,8 @@ void Room::StartEvent(Event& event, absl::Time now, Changes* changes) {
   std::vector<uint64_t> order;
   order.reserve(static_cast<size_t>(prequeue_count_));
   for (uint64_t seq : prequeue_) {
-    auto it = slots_.find(seq);
-    if (it != slots_.end() && it->second.state == SlotState::kPreQueued) order.push_back(seq);
+    const Slot* slot = slots_.Find(seq);
+    if (slot != nullptr && slot->state == SlotState::kPreQueued) order.push_back(seq);
   }
   if (event.shuffle_at_start) {
     // Fisher-Yates with the injected (in production: cryptographic) random source: every
@@ -127,14 +127,14 @@ void Room::StartEvent(Event& event, absl::Time now, Changes* changes) {
   // The pre-queue takes the next places: behind those already queued before the pre-queue
   // opened, ahead of everyone arriving from now on.
   for (uint64_t old_seq : order) {
-    Slot slot = slots_.find(old_seq)->second;
-    slots_.erase(old_seq);
+    Slot slot = *slots_.Find(old_seq);
+    slots_.Erase(old_seq);
     changes->erased_ticket_seqs.push_back(old_seq);
     const uint64_t seq = next_seq_++;
     slot.state = SlotState::kQueued;
     slot.last_seen_us = Micros(now);
     if (slot.id != seq) remap_[slot.id] = seq;
-    Slot& placed = slots_.emplace(seq, slot).first->second;
+    Slot& placed = slots_.Insert(seq, slot);
     queue_.PushBack(seq);
     LinkTail(seq, placed);
     changes->put_tickets.push_back(ToTicket(seq, placed));
@@ -155,7 +155,7 @@ VisitorView Room::Admit(const ClientKey& client, absl::Time now, Changes* change
       return AdmittedView(sessions_.find(it->second & ~kSessionPlace)->second);
     }
     const uint64_t seq = SeqOf(it->second);
-    const Slot& slot = slots_.find(seq)->second;
+    const Slot& slot = *slots_.Find(seq);
     if (slot.state == SlotState::kPreQueued) return PrequeuedView(slot, PrequeueEvent(now));
     return QueuedView(seq, slot, now);
   }
@@ -163,7 +163,7 @@ VisitorView Room::Admit(const ClientKey& client, absl::Time now, Changes* change
   const bool queue_full = s.max_queue_length > 0 && waiting() >= s.max_queue_length;
   if (const Event* event = PrequeueEvent(now)) {
     if (queue_full) return RejectedView("queue full");
-    return PrequeuedView(slots_.find(Enqueue(client, true, now, changes))->second, event);
+    return PrequeuedView(*slots_.Find(Enqueue(client, true, now, changes)), event);
   }
   if (s.queueing_method == QueueingMethod::kPassthrough) {
     return AdmittedView(StartSession(client, 0, Secret{}, now, s, changes));
@@ -177,7 +177,7 @@ VisitorView Room::Admit(const ClientKey& client, absl::Time now, Changes* change
   }
   if (queue_full) return RejectedView("queue full");
   const uint64_t seq = Enqueue(client, false, now, changes);
-  return QueuedView(seq, slots_.find(seq)->second, now);
+  return QueuedView(seq, *slots_.Find(seq), now);
 }
 
 VisitorView Room::Poll(uint64_t ticket_id, const Secret& secret, absl::Time now) {
@@ -185,7 +185,7 @@ VisitorView Room::Poll(uint64_t ticket_id, const Secret& secret, absl::Time now)
   if (view.state == VisitorState::kQueued) {
     // A refresh of a live place restarts its place hold.
     const uint64_t seq = SeqOf(ticket_id);
-    Slot& slot = slots_.find(seq)->second;
+    Slot& slot = *slots_.Find(seq);
     slot.last_seen_us = Micros(now);
     Unlink(slot);
     LinkTail(seq, slot);
@@ -195,9 +195,9 @@ VisitorView Room::Poll(uint64_t ticket_id, const Secret& secret, absl::Time now)
 
 VisitorView Room::View(uint64_t ticket_id, const Secret& secret, absl::Time now) const {
   const uint64_t seq = SeqOf(ticket_id);
-  if (auto it = slots_.find(seq);
-      it != slots_.end() && it->second.id == ticket_id && SecretsEqual(it->second.secret, secret)) {
-    const Slot& slot = it->second;
+  if (const Slot* found = slots_.Find(seq);
+      found != nullptr && found->id == ticket_id && SecretsEqual(found->secret, secret)) {
+    const Slot& slot = *found;
     if (slot.state == SlotState::kPreQueued) return PrequeuedView(slot, PrequeueEvent(now));
     const RoomSettings s = EffectiveSettings(now);
     if (s.place_hold > absl::ZeroDuration() &&
@@ -251,8 +251,8 @@ bool Room::Leave(TokenKind kind, uint64_t id, const Secret& secret, absl::Time n
   bool ended = false;
   if (kind == TokenKind::kTicket) {
     const uint64_t seq = SeqOf(id);
-    if (auto it = slots_.find(seq);
-        it != slots_.end() && it->second.id == id && SecretsEqual(it->second.secret, secret)) {
+    if (const Slot* slot = slots_.Find(seq);
+        slot != nullptr && slot->id == id && SecretsEqual(slot->secret, secret)) {
       RemoveTicket(seq, changes);
       ended = true;
     } else if (auto a = admitted_tickets_.find(id); a != admitted_tickets_.end()) {
@@ -316,8 +316,7 @@ void Room::ExpireAbandoned(absl::Time now, const RoomSettings& s, Changes* chang
   if (s.place_hold <= absl::ZeroDuration()) return;
   const int64_t cutoff = Micros(now - s.place_hold);
   for (int n = 0; n < kMaxRemovalsPerOperation && lru_head_ != 0; ++n) {
-    const Slot& head = slots_.find(lru_head_)->second;
-    if (head.last_seen_us > cutoff) break;
+    if (slots_.Find(lru_head_)->last_seen_us > cutoff) break;
     RemoveTicket(lru_head_, changes);
     ++changes->abandoned;
   }
@@ -347,9 +346,9 @@ void Room::EndSession(uint64_t id, absl::Time now, bool revoke, Changes* changes
 }
 
 void Room::RemoveTicket(uint64_t seq, Changes* changes) {
-  auto it = slots_.find(seq);
-  if (it == slots_.end()) return;
-  Slot& slot = it->second;
+  Slot* found = slots_.Find(seq);
+  if (found == nullptr) return;
+  Slot& slot = *found;
   if (slot.state == SlotState::kQueued) {
     queue_.Remove(seq);
     Unlink(slot);
@@ -361,17 +360,15 @@ void Room::RemoveTicket(uint64_t seq, Changes* changes) {
   }
   if (slot.id != seq) remap_.erase(slot.id);
   changes->erased_ticket_seqs.push_back(seq);
-  slots_.erase(it);
+  slots_.Erase(seq);
 }
 
 // --- Admissions ---
 
 uint64_t Room::Enqueue(const ClientKey& client, bool prequeued, absl::Time now, Changes* changes) {
   const uint64_t seq = next_seq_++;
-  Slot& slot = slots_
-                   .emplace(seq, Slot{NewSecret(), client, seq, 0, 0, Micros(now), Micros(now),
-                                      prequeued ? SlotState::kPreQueued : SlotState::kQueued})
-                   .first->second;
+  Slot& slot = slots_.Insert(seq, Slot{NewSecret(), client, seq, 0, 0, Micros(now), Micros(now),
+                                       prequeued ? SlotState::kPreQueued : SlotState::kQueued});
   if (prequeued) {
     prequeue_.push_back(seq);
     ++prequeue_count_;
@@ -415,7 +412,7 @@ bool Room::TakeAdmissionToken(absl::Time now, const RoomSettings& s) {
 }
 
 void Room::AdmitTicket(uint64_t seq, absl::Time now, const RoomSettings& s, Changes* changes) {
-  const Slot slot = slots_.find(seq)->second;
+  const Slot slot = *slots_.Find(seq);
   RemoveTicket(seq, changes);
   const Session& session = StartSession(slot.client, slot.id, slot.secret, now, s, changes);
   admitted_tickets_[slot.id] = session.id;
@@ -509,9 +506,60 @@ size_t Room::MemoryBytes() const {
     using Value = typename std::decay_t<decltype(m)>::value_type;
     return m.capacity() * (sizeof(Value) + 1);
   };
-  return map_bytes(slots_) + map_bytes(remap_) + map_bytes(clients_) + map_bytes(sessions_) +
+  return slots_.MemoryBytes() + map_bytes(remap_) + map_bytes(clients_) + map_bytes(sessions_) +
          map_bytes(admitted_tickets_) + queue_.MemoryBytes() +
          prequeue_.capacity() * sizeof(uint64_t) + leases_.size() * 64;
+}
+
+// --- Slot table ---
+
+Room::Slot* Room::SlotTable::Find(uint64_t seq) {
+  return const_cast<Slot*>(static_cast<const SlotTable*>(this)->Find(seq));
+}
+
+const Room::Slot* Room::SlotTable::Find(uint64_t seq) const {
+  const uint64_t chunk = seq / kChunkSlots;
+  if (chunk < base_chunk_ || chunk - base_chunk_ >= chunks_.size()) return nullptr;
+  const Chunk* c = chunks_[chunk - base_chunk_].get();
+  if (c == nullptr) return nullptr;
+  const Slot& slot = c->slots[seq % kChunkSlots];
+  return slot.state == SlotState::kEmpty ? nullptr : &slot;
+}
+
+Room::Slot& Room::SlotTable::Insert(uint64_t seq, const Slot& slot) {
+  const uint64_t chunk = seq / kChunkSlots;
+  if (chunks_.empty()) base_chunk_ = chunk;
+  while (chunk < base_chunk_) {  // restoring out of order, or a remapped ticket
+    chunks_.emplace_front();
+    --base_chunk_;
+  }
+  while (chunk - base_chunk_ >= chunks_.size()) chunks_.emplace_back();
+  std::unique_ptr<Chunk>& c = chunks_[chunk - base_chunk_];
+  if (c == nullptr) c = std::make_unique<Chunk>();
+  ++c->live;
+  Slot& placed = c->slots[seq % kChunkSlots];
+  placed = slot;
+  return placed;
+}
+
+void Room::SlotTable::Erase(uint64_t seq) {
+  const uint64_t chunk = seq / kChunkSlots;
+  std::unique_ptr<Chunk>& c = chunks_[chunk - base_chunk_];
+  c->slots[seq % kChunkSlots].state = SlotState::kEmpty;
+  if (--c->live == 0) c.reset();
+  while (!chunks_.empty() && chunks_.front() == nullptr) {
+    chunks_.pop_front();
+    ++base_chunk_;
+  }
+  while (!chunks_.empty() && chunks_.back() == nullptr) chunks_.pop_back();
+}
+
+size_t Room::SlotTable::MemoryBytes() const {
+  size_t bytes = chunks_.size() * sizeof(std::unique_ptr<Chunk>);
+  for (const auto& c : chunks_) {
+    if (c) bytes += sizeof(Chunk);
+  }
+  return bytes;
 }
 
 // --- Views ---
@@ -586,7 +634,7 @@ void Room::LinkTail(uint64_t seq, Slot& slot) {
   slot.prev = lru_tail_;
   slot.next = 0;
   if (lru_tail_ != 0) {
-    slots_.find(lru_tail_)->second.next = seq;
+    slots_.Find(lru_tail_)->next = seq;
   } else {
     lru_head_ = seq;
   }
@@ -595,12 +643,12 @@ void Room::LinkTail(uint64_t seq, Slot& slot) {
 
 void Room::Unlink(Slot& slot) {
   if (slot.prev != 0) {
-    slots_.find(slot.prev)->second.next = slot.next;
+    slots_.Find(slot.prev)->next = slot.next;
   } else {
     lru_head_ = slot.next;
   }
   if (slot.next != 0) {
-    slots_.find(slot.next)->second.prev = slot.prev;
+    slots_.Find(slot.next)->prev = slot.prev;
   } else {
     lru_tail_ = slot.prev;
   }
@@ -617,14 +665,12 @@ Ticket Room::ToTicket(uint64_t seq, const Slot& slot) const {
 }
 
 absl::Status Room::RestoreTicket(const Ticket& t, absl::Time now) {
-  if (slots_.contains(t.seq)) {
+  if (slots_.Find(t.seq) != nullptr) {
     return absl::DataLossError(absl::StrCat("room ", id_, ": duplicate ticket seq ", t.seq));
   }
   Slot& slot =
-      slots_
-          .emplace(t.seq, Slot{t.secret, t.client, t.id, 0, 0, Micros(now), Micros(t.enqueued_at),
-                               t.prequeued ? SlotState::kPreQueued : SlotState::kQueued})
-          .first->second;
+      slots_.Insert(t.seq, Slot{t.secret, t.client, t.id, 0, 0, Micros(now), Micros(t.enqueued_at),
+                                t.prequeued ? SlotState::kPreQueued : SlotState::kQueued});
   if (t.id != t.seq) remap_[t.id] = t.seq;
   if (t.prequeued) {
     prequeue_.push_back(t.seq);

@@ -2,6 +2,8 @@
 
 #include <array>
 #include <cstdint>
+#include <deque>
+#include <memory>
 #include <set>
 #include <string>
 #include <utility>
@@ -193,17 +195,39 @@ class Room {
   int64_t admitted_total() const { return admitted_total_; }
 
  private:
-  enum class SlotState : uint8_t { kQueued, kPreQueued };
-  // A waiting visitor in memory (about 80 bytes).
+  enum class SlotState : uint8_t { kEmpty, kQueued, kPreQueued };
+  // A waiting visitor in memory (80 bytes).
   struct Slot {
     Secret secret;
     ClientKey client;
-    uint64_t id;
-    uint64_t prev;  // place-hold list, by seq; 0 = none
-    uint64_t next;
-    int64_t last_seen_us;
-    int64_t enqueued_us;
-    SlotState state;
+    uint64_t id = 0;
+    uint64_t prev = 0;  // place-hold list, by seq; 0 = none
+    uint64_t next = 0;
+    int64_t last_seen_us = 0;
+    int64_t enqueued_us = 0;
+    SlotState state = SlotState::kEmpty;
+  };
+
+  // Slots by seq in chunks of 256 consecutive seqs, allocated on first use and freed when
+  // their last visitor leaves: dense like an array while the queue drains in order, without
+  // an array's cost for the gaps RANDOM admissions and departures leave behind.
+  class SlotTable {
+   public:
+    Slot* Find(uint64_t seq);
+    const Slot* Find(uint64_t seq) const;
+    // `seq` must not be present.
+    Slot& Insert(uint64_t seq, const Slot& slot);
+    void Erase(uint64_t seq);
+    size_t MemoryBytes() const;
+
+   private:
+    static constexpr uint64_t kChunkSlots = 256;
+    struct Chunk {
+      std::array<Slot, kChunkSlots> slots;
+      int live = 0;
+    };
+    uint64_t base_chunk_ = 0;  // chunk number of chunks_[0]
+    std::deque<std::unique_ptr<Chunk>> chunks_;
   };
   static constexpr uint64_t kSessionPlace = uint64_t{1} << 63;
 
@@ -250,7 +274,7 @@ class Room {
   base::RandomSource* const random_;
 
   // Waiting visitors.
-  absl::flat_hash_map<uint64_t, Slot> slots_;      // by seq
+  SlotTable slots_;                                // by seq
   absl::flat_hash_map<uint64_t, uint64_t> remap_;  // ticket id -> seq, after a shuffle
   RankIndex queue_;                                // queued seqs (not pre-queued)
   std::vector<uint64_t> prequeue_;                 // pre-queued seqs (some may have left)

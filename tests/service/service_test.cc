@@ -1,7 +1,10 @@
 // The service over real gRPC on loopback: an in-process anteroomd (memory store, simulated
 // clock) called through the generated stubs and through a reflection-only client.
 
+#include <cmath>
+#include <map>
 #include <memory>
+#include <thread>
 
 #include "anteroom/v1/room_admin.grpc.pb.h"
 #include "anteroom/v1/waiting_room.grpc.pb.h"
@@ -9,6 +12,7 @@
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
 #include "gtest/gtest.h"
+#include "server/service/convert.h"
 #include "server/service/server.h"
 #include "storage/memory_store.h"
 #include "tests/testing/failing_store.h"
@@ -316,6 +320,155 @@ TEST_F(ServiceTest, GatewayListenerDoesNotServeTheAdminApi) {
   grpc::ClientContext ctx;
   v1::ListRoomsResponse resp;
   EXPECT_EQ(wrong->ListRooms(&ctx, {}, &resp).error_code(), grpc::StatusCode::UNIMPLEMENTED);
+}
+
+// Acceptance: 3 slots, 60 admissions a minute, a burst of 1,000 arrivals. Visitors leave
+// 2.5 s after being let in. Every 100 ms of simulated time: never more than 3 active, never
+// more admissions than the rate allows (one second's burst), and admission in arrival order.
+TEST_F(ServiceTest, BurstOfAThousandRespectsTheCapAndTheRate) {
+  grpc::ClientContext ctx;
+  v1::CreateRoomRequest req;
+  req.set_room("drop");
+  req.mutable_settings()->set_max_active_sessions(3);
+  req.mutable_settings()->set_admissions_per_minute(60);
+  v1::Room room;
+  ASSERT_TRUE(admin_->CreateRoom(&ctx, req, &room).ok());
+
+  // 1,000 concurrent arrivals from 4 gateway threads.
+  std::vector<v1::VisitorStatus> arrivals(1000);
+  std::vector<std::thread> gateways;
+  for (int g = 0; g < 4; ++g) {
+    gateways.emplace_back([&, g] {
+      for (int i = g; i < 1000; i += 4) arrivals[i] = Admit("drop", "v" + std::to_string(i));
+    });
+  }
+  for (std::thread& t : gateways) t.join();
+  std::vector<std::string> line(1000);  // tickets by position
+  std::vector<std::string> in;          // sessions in
+  int admitted_at_once = 0;
+  for (const v1::VisitorStatus& v : arrivals) {
+    if (v.state() == v1::ADMITTED) {
+      ++admitted_at_once;
+      in.push_back(v.session());
+    } else {
+      ASSERT_EQ(v.state(), v1::QUEUED);
+      ASSERT_LE(v.position(), 999u);
+      ASSERT_TRUE(line[v.position()].empty()) << "two visitors at position " << v.position();
+      line[v.position()] = v.ticket();
+    }
+  }
+  EXPECT_EQ(admitted_at_once, 1) << "the bucket holds one second's worth: 1 admission";
+
+  std::map<std::string, absl::Time> leave_at;
+  leave_at[in[0]] = clock_.Now() + absl::Milliseconds(2500);
+  size_t next = 1;  // the next position expected to be admitted
+  int64_t admitted = 1;
+  const absl::Time t0 = clock_.Now();
+  for (int tick = 1; tick <= 600; ++tick) {
+    clock_.Advance(absl::Milliseconds(100));
+    for (auto it = leave_at.begin(); it != leave_at.end();) {
+      if (it->second <= clock_.Now()) {
+        EXPECT_TRUE(Leave(it->first));
+        it = leave_at.erase(it);
+      } else {
+        ++it;
+      }
+    }
+    rooms_->TickAll();
+    // Whoever is admitted now must be next in line: poll the head of the line.
+    while (next < line.size()) {
+      const v1::VisitorStatus head = Poll(line[next]);
+      if (head.state() != v1::ADMITTED) {
+        ASSERT_EQ(head.position(), 1u) << "FIFO: position " << next << " is not at the head";
+        break;
+      }
+      leave_at[head.session()] = clock_.Now() + absl::Milliseconds(2500);
+      ++admitted;
+      ++next;
+    }
+    const v1::RoomStatus status = Status("drop");
+    ASSERT_LE(status.active_sessions(), 3u);
+    const double elapsed = absl::ToDoubleSeconds(clock_.Now() - t0);
+    ASSERT_LE(admitted, 1 + static_cast<int64_t>(elapsed * 1.0) + 1) << "faster than 60/min";
+    ASSERT_EQ(status.admitted_total(), static_cast<uint64_t>(admitted));
+  }
+  // The rate is what held the line: about one a second for the minute.
+  EXPECT_GE(admitted, 55);
+}
+
+// Acceptance: an event with a pre-queue of 1,000 shuffles them at start (admission order
+// uncorrelated with arrival), then admits later arrivals only after them.
+TEST_F(ServiceTest, EventPrequeueOfAThousandIsShuffledAndServedFirst) {
+  ASSERT_TRUE(CreateRoom("tickets", 1, /*ttl_seconds=*/86400).ok());
+  const v1::VisitorStatus holder = Admit("tickets", "holder");
+  ASSERT_EQ(holder.state(), v1::ADMITTED);
+  grpc::ClientContext ctx;
+  v1::CreateEventRequest req;
+  req.set_room("tickets");
+  *req.mutable_event()->mutable_prequeue_start() = ToProtoTime(clock_.Now());
+  *req.mutable_event()->mutable_start() = ToProtoTime(clock_.Now() + absl::Minutes(10));
+  *req.mutable_event()->mutable_end() = ToProtoTime(clock_.Now() + absl::Hours(2));
+  v1::Event event;
+  ASSERT_TRUE(admin_->CreateEvent(&ctx, req, &event).ok());
+  EXPECT_TRUE(event.shuffle_at_start()) << "shuffling is the default";
+
+  std::vector<std::string> pre;
+  for (int i = 0; i < 1000; ++i) {
+    clock_.Advance(absl::Milliseconds(500));
+    const v1::VisitorStatus v = Admit("tickets", "pre" + std::to_string(i));
+    ASSERT_EQ(v.state(), v1::PRE_QUEUED);
+    ASSERT_EQ(v.event_starts_at().seconds(), event.start().seconds());
+    pre.push_back(v.ticket());
+  }
+  clock_.Advance(absl::Minutes(2));  // past the start
+  rooms_->TickAll();
+  const v1::VisitorStatus later = Admit("tickets", "later");
+  EXPECT_EQ(later.position(), 1001u) << "later arrivals only after the whole pre-queue";
+
+  std::vector<int> arrival_at_position(1001, -1);
+  double sum_d2 = 0;
+  for (int i = 0; i < 1000; ++i) {
+    const v1::VisitorStatus v = Poll(pre[i]);
+    ASSERT_EQ(v.state(), v1::QUEUED);
+    arrival_at_position[v.position()] = i;
+    const double d = static_cast<double>(i) - static_cast<double>(v.position() - 1);
+    sum_d2 += d * d;
+  }
+  const double rho = 1 - 6 * sum_d2 / (1000.0 * (1000.0 * 1000.0 - 1));
+  EXPECT_LT(std::abs(rho), 0.1) << "Spearman correlation of arrival and place: " << rho;
+
+  // Admission follows the shuffled places: free the slot 50 times.
+  std::string session = holder.session();
+  for (int k = 1; k <= 50; ++k) {
+    ASSERT_TRUE(Leave(session));
+    const v1::VisitorStatus next = Poll(pre[arrival_at_position[k]]);
+    ASSERT_EQ(next.state(), v1::ADMITTED) << "place " << k;
+    session = next.session();
+  }
+  grpc::ClientContext list_ctx;
+  v1::ListEventsRequest list_req;
+  list_req.set_room("tickets");
+  v1::ListEventsResponse list;
+  ASSERT_TRUE(admin_->ListEvents(&list_ctx, list_req, &list).ok());
+  ASSERT_EQ(list.events_size(), 1);
+  EXPECT_TRUE(list.events(0).started());
+}
+
+TEST_F(ServiceTest, RevokedSessionFreesItsSlotAndIsToldOnItsNextHeartbeat) {
+  ASSERT_TRUE(CreateRoom("shop", 1).ok());
+  const v1::VisitorStatus a = Admit("shop", "a");
+  const v1::VisitorStatus b = Admit("shop", "b");
+  grpc::ClientContext ctx;
+  v1::RevokeSessionRequest req;
+  req.set_session(a.session());
+  v1::RevokeSessionResponse resp;
+  ASSERT_TRUE(admin_->RevokeSession(&ctx, req, &resp).ok());
+  EXPECT_TRUE(resp.revoked());
+  EXPECT_EQ(Poll(b.ticket()).state(), v1::ADMITTED);
+  Restart();
+  const v1::VisitorStatus told = Heartbeat(a.session());
+  EXPECT_EQ(told.state(), v1::EXPIRED);
+  EXPECT_EQ(told.reason(), "session revoked") << "remembered across a restart";
 }
 
 // What grpcurl does: no .proto files, only server reflection.
