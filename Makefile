@@ -3,7 +3,9 @@ JOBS ?= 2
 DATA_DIR ?= ./data
 CTEST = ctest --output-on-failure -j$(JOBS)
 
-.PHONY: all deps build run test test-default test-asan test-tsan test-clang lint clean
+FUZZ_SECONDS ?= 20
+
+.PHONY: all deps build run test test-default test-asan test-tsan test-clang fuzz lint clean
 
 all: build
 
@@ -39,11 +41,23 @@ test-tsan: deps
 	cd build-tsan && TSAN_OPTIONS="suppressions=$(CURDIR)/.ci/tsan.supp halt_on_error=1" \
 	  $(CTEST) -L unit
 
-# Compiles everything with clang -Wthread-safety -Werror: a lock annotation that does not
-# hold fails the build.
+# Compiles everything with clang -Wthread-safety -Werror (a lock annotation that does not
+# hold fails the build), then fuzzes the room core for $(FUZZ_SECONDS) s.
 test-clang: deps
 	@cmake --preset clang >/dev/null
 	@cmake --build build-clang -j$(JOBS)
+	@$(MAKE) --no-print-directory fuzz
+
+# libFuzzer on the room core (tests/core/room_fuzz.cc), starting from the checked-in corpus;
+# new inputs go to build-clang/fuzz-corpus (copy interesting ones to tests/core/fuzz_corpus).
+fuzz:
+	@cmake --preset clang >/dev/null
+	@cmake --build build-clang -j$(JOBS) --target room_fuzz
+	@mkdir -p build-clang/fuzz-corpus
+	@./build-clang/tests/core/room_fuzz -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+	  build-clang/fuzz-corpus tests/core/fuzz_corpus > build-clang/fuzz.log 2>&1 \
+	  || { tail -n 40 build-clang/fuzz.log; echo "fuzz: the room core failed (input saved as crash-*)"; exit 1; }
+	@grep -E '^(Done|stat::new_units_added)' build-clang/fuzz.log
 
 clean:
 	rm -rf build build-asan build-tsan build-clang

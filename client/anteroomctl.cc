@@ -12,6 +12,7 @@
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "anteroom/v1/room_admin.grpc.pb.h"
 #include "anteroom/v1/waiting_room.grpc.pb.h"
@@ -26,6 +27,15 @@ ABSL_FLAG(int64_t, max_active_sessions, -1, "create-room/update-room: concurrenc
 ABSL_FLAG(std::string, session_ttl, "", "create-room/update-room: lease length, e.g. 5m.");
 ABSL_FLAG(std::string, settings, "",
           "create-room/update-room: any RoomSettings as JSON, e.g. '{\"queue_all\":true}'.");
+ABSL_FLAG(std::string, prequeue_start, "",
+          "create-event: when the pre-queue opens (RFC 3339, or +DURATION from now). "
+          "Default: no pre-queue.");
+ABSL_FLAG(std::string, start, "", "create-event: when the event opens (RFC 3339 or +DURATION).");
+ABSL_FLAG(std::string, end, "", "create-event: when the event closes (RFC 3339 or +DURATION).");
+ABSL_FLAG(bool, shuffle, true, "create-event: shuffle the pre-queue at start.");
+ABSL_FLAG(std::string, overrides, "",
+          "create-event: RoomSettings JSON in force during the event, e.g. "
+          "'{\"max_active_sessions\":500}'.");
 
 namespace {
 
@@ -38,6 +48,11 @@ Operators (admin API, --admin):
   anteroomctl get-room ROOM
   anteroomctl status ROOM                    queue depth, active sessions, admissions
   anteroomctl delete-room ROOM
+  anteroomctl create-event ROOM --start=+10m --end=+2h [--prequeue_start=+0s] [--shuffle=false]
+                                [--overrides=JSON]     times: RFC 3339 or +DURATION from now
+  anteroomctl events ROOM
+  anteroomctl cancel-event ROOM EVENT_ID
+  anteroomctl revoke SESSION                 ends a visitor's session at once
 
 Visitors (gateway API, --server):
   anteroomctl admit ROOM CLIENT_ID           -> ADMITTED with a session, or QUEUED with a ticket
@@ -121,6 +136,24 @@ bool SettingsFromFlags(anteroom::v1::RoomSettings* settings, std::string* error)
   return true;
 }
 
+// Parses "2026-12-01T12:00:00Z" or "+10m" (from now) into a Timestamp.
+bool ParseWhen(const std::string& text, google::protobuf::Timestamp* out, std::string* error) {
+  absl::Time t;
+  if (!text.empty() && text[0] == '+') {
+    absl::Duration d;
+    if (!absl::ParseDuration(text.substr(1), &d)) {
+      *error = absl::StrCat("'", text, "' is not +DURATION (e.g. +10m)");
+      return false;
+    }
+    t = absl::Now() + d;
+  } else if (!absl::ParseTime(absl::RFC3339_full, text, &t, error)) {
+    *error = absl::StrCat("'", text, "' is not an RFC 3339 time: ", *error);
+    return false;
+  }
+  out->set_seconds(absl::ToUnixSeconds(t));
+  return true;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -176,6 +209,51 @@ int main(int argc, char** argv) {
     request.set_room(arg(2));
     anteroom::v1::DeleteRoomResponse response;
     return PrintResult(admin->DeleteRoom(&context, request, &response), response);
+  }
+  if (command == "create-event" && need(1)) {
+    anteroom::v1::CreateEventRequest request;
+    request.set_room(arg(2));
+    anteroom::v1::Event* event = request.mutable_event();
+    std::string error;
+    if (absl::GetFlag(FLAGS_start).empty() || absl::GetFlag(FLAGS_end).empty()) {
+      return UsageError("create-event needs --start and --end");
+    }
+    if (!ParseWhen(absl::GetFlag(FLAGS_start), event->mutable_start(), &error) ||
+        !ParseWhen(absl::GetFlag(FLAGS_end), event->mutable_end(), &error) ||
+        (!absl::GetFlag(FLAGS_prequeue_start).empty() &&
+         !ParseWhen(absl::GetFlag(FLAGS_prequeue_start), event->mutable_prequeue_start(),
+                    &error))) {
+      return UsageError(error);
+    }
+    event->set_shuffle_at_start(absl::GetFlag(FLAGS_shuffle));
+    if (const std::string json = absl::GetFlag(FLAGS_overrides); !json.empty()) {
+      auto status = google::protobuf::util::JsonStringToMessage(json, event->mutable_overrides());
+      if (!status.ok()) {
+        return UsageError(absl::StrCat("--overrides is not valid RoomSettings JSON: ",
+                                       status.message().as_string()));
+      }
+    }
+    anteroom::v1::Event response;
+    return PrintResult(admin->CreateEvent(&context, request, &response), response);
+  }
+  if (command == "events" && need(1)) {
+    anteroom::v1::ListEventsRequest request;
+    request.set_room(arg(2));
+    anteroom::v1::ListEventsResponse response;
+    return PrintResult(admin->ListEvents(&context, request, &response), response);
+  }
+  if (command == "cancel-event" && need(2)) {
+    anteroom::v1::CancelEventRequest request;
+    request.set_room(arg(2));
+    request.set_event_id(arg(3));
+    anteroom::v1::CancelEventResponse response;
+    return PrintResult(admin->CancelEvent(&context, request, &response), response);
+  }
+  if (command == "revoke" && need(1)) {
+    anteroom::v1::RevokeSessionRequest request;
+    request.set_session(arg(2));
+    anteroom::v1::RevokeSessionResponse response;
+    return PrintResult(admin->RevokeSession(&context, request, &response), response);
   }
   if (command == "admit" && need(2)) {
     anteroom::v1::AdmitRequest request;

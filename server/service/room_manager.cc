@@ -224,9 +224,9 @@ absl::StatusOr<RoomInfo> RoomManager::UpdateRoom(
     const core::RoomSettings& s = (*result)->settings;
     ANTEROOM_LOG(kInfo,
                  "room %s updated: max_active_sessions=%d admissions_per_minute=%d "
-                 "session_ttl=%s queue_all=%v",
+                 "session_ttl=%s queue_all=%s",
                  id, s.max_active_sessions, s.admissions_per_minute,
-                 absl::FormatDuration(s.session_ttl), s.queue_all);
+                 absl::FormatDuration(s.session_ttl), s.queue_all ? "true" : "false");
   }
   return *result;
 }

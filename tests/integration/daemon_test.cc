@@ -230,6 +230,20 @@ TEST_F(DaemonTest, AnteroomctlAdministersRoomsAndPlaysAVisitor) {
   EXPECT_NE(missing.stderr_text.find("error: NOT_FOUND: room 'nope' does not exist"),
             std::string::npos)
       << missing.stderr_text;
+  testing::ExitResult event = ctl({"create-event", "desk", "--prequeue_start=+1h", "--start=+2h",
+                                   "--end=+3h", "--overrides={\"max_active_sessions\":5}"});
+  ASSERT_EQ(event.exit_code, 0) << event.stderr_text;
+  EXPECT_NE(event.stderr_text.find("\"id\": \"e1\""), std::string::npos) << event.stderr_text;
+  testing::ExitResult events = ctl({"events", "desk"});
+  EXPECT_NE(events.stderr_text.find("\"max_active_sessions\": 5"), std::string::npos)
+      << events.stderr_text;
+  EXPECT_EQ(ctl({"cancel-event", "desk", "e1"}).exit_code, 0);
+  const std::string session_key = "\"session\": \"";
+  const size_t at = first.stderr_text.find(session_key) + session_key.size();
+  const std::string session = first.stderr_text.substr(at, first.stderr_text.find('"', at) - at);
+  testing::ExitResult revoked = ctl({"revoke", session});
+  EXPECT_NE(revoked.stderr_text.find("\"revoked\": true"), std::string::npos)
+      << revoked.stderr_text;
   testing::ExitResult usage = ctl({"admit", "desk"});
   EXPECT_EQ(usage.exit_code, 2);
   EXPECT_NE(usage.stderr_text.find("anteroomctl admit ROOM CLIENT_ID"), std::string::npos)
