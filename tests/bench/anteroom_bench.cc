@@ -19,28 +19,13 @@
 #include "absl/flags/usage.h"
 #include "server/core/room.h"
 #include "server/core/token.h"
+#include "tests/testing/sim_clock.h"
 
 ABSL_FLAG(int64_t, visitors, 10'000'000, "scale: visitors waiting in the room");
 ABSL_FLAG(int64_t, lookups, 1'000'000, "scale: position look-ups to time");
 
 namespace anteroom::bench {
 namespace {
-
-// Deterministic and fast: the benchmark measures the room, not the random source.
-class FastRandom final : public base::RandomSource {
- public:
-  void Fill(void* buffer, size_t size) override {
-    auto* bytes = static_cast<uint8_t*>(buffer);
-    for (size_t i = 0; i < size; i += 8) {
-      const uint64_t v = engine_();
-      for (size_t j = 0; j < 8 && i + j < size; ++j)
-        bytes[i + j] = static_cast<uint8_t>(v >> (8 * j));
-    }
-  }
-
- private:
-  std::mt19937_64 engine_{42};
-};
 
 int64_t RssBytes() {
   std::ifstream statm("/proc/self/statm");
@@ -82,7 +67,7 @@ core::Session FillRoom(core::Room& room, int64_t waiting, absl::Time now) {
 int Scale() {
   const int64_t n = absl::GetFlag(FLAGS_visitors);
   const int64_t lookups = absl::GetFlag(FLAGS_lookups);
-  FastRandom random;
+  testing::SeededRandom random(42);  // deterministic: runs compare
   const absl::Time now = absl::FromUnixSeconds(1'800'000'000);
   core::RoomSettings settings;
   settings.max_active_sessions = 1;
