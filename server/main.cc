@@ -5,6 +5,7 @@
 
 #include <cstdio>
 #include <fstream>
+#include <future>
 #include <memory>
 #include <sstream>
 #include <string>
@@ -21,6 +22,7 @@
 #include "server/base/log.h"
 #include "server/base/random.h"
 #include "server/service/client_key.h"
+#include "server/service/committer.h"
 #include "server/service/convert.h"
 #include "server/service/metrics.h"
 #include "server/service/room_manager.h"
@@ -61,12 +63,14 @@ absl::Status ApplyRoomsFile(const std::string& path, service::RoomManager* rooms
   for (const v1::RoomConfig& room : config.room()) {
     absl::Status s;
     if (rooms->GetRoom(room.id()).ok()) {
-      s = rooms
-              ->UpdateRoom(room.id(),
-                           [&](core::RoomSettings* settings) {
-                             return service::ApplySettingsPatch(room.settings(), settings);
-                           })
-              .status();
+      std::promise<absl::Status> updated;
+      rooms->UpdateRoom(
+          room.id(),
+          [&](core::RoomSettings* settings) {
+            return service::ApplySettingsPatch(room.settings(), settings);
+          },
+          [&](absl::StatusOr<service::RoomInfo> info) { updated.set_value(info.status()); });
+      s = updated.get_future().get();
     } else {
       core::RoomSettings settings;
       s = service::ApplySettingsPatch(room.settings(), &settings);
@@ -124,7 +128,8 @@ int Run() {
       service::ClientKeyer::LoadOrCreate(store->get(), &random);
   if (!keyer.ok()) return Fail(keyer.status());
   service::Metrics metrics;
-  service::RoomManager rooms(store->get(), &clock, &random, &*keyer, &metrics);
+  service::Committer committer(store->get());
+  service::RoomManager rooms(store->get(), &committer, &clock, &random, &*keyer, &metrics);
   if (absl::Status s = rooms.Load(); !s.ok()) return Fail(s);
   if (!absl::GetFlag(FLAGS_rooms).empty()) {
     if (absl::Status s = ApplyRoomsFile(absl::GetFlag(FLAGS_rooms), &rooms); !s.ok()) {
@@ -171,6 +176,7 @@ int Run() {
   sigwait(&stop_signals, &signal_number);
   ANTEROOM_LOG(kInfo, "received %s: finishing in-flight calls", strsignal(signal_number));
   (*server)->Shutdown(absl::Seconds(10));
+  committer.Stop();  // everything acknowledged has been written; nothing else is pending
   if (absl::Status s = (*store)->Flush(); !s.ok()) return Fail(s);
   server->reset();
   store->reset();  // closes RocksDB: everything acknowledged is on disk

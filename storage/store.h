@@ -38,8 +38,18 @@ class WriteBatch {
   void DeleteRange(Table table, std::string begin, std::string end) {
     entries_.push_back({Op::kDeleteRange, table, std::move(begin), std::move(end)});
   }
+  // Appends every write of `other`, after this batch's own.
+  void Append(WriteBatch&& other) {
+    if (entries_.empty()) {
+      entries_ = std::move(other.entries_);
+    } else {
+      for (Entry& e : other.entries_) entries_.push_back(std::move(e));
+    }
+    other.entries_.clear();
+  }
   const std::vector<Entry>& entries() const { return entries_; }
   bool empty() const { return entries_.empty(); }
+  size_t size() const { return entries_.size(); }
 
  private:
   std::vector<Entry> entries_;

@@ -34,8 +34,9 @@ class ABSL_SCOPED_LOCKABLE MutexLock {
   Mutex* const mu_;
 };
 
-// A condition variable for base::Mutex. Waits use real time and are only for threads that
-// pace themselves (the admission ticker) or for tests waiting on a condition with a deadline.
+// A condition variable for base::Mutex. Timed waits use real time and are only for threads
+// that pace themselves (the admission ticker) or for tests waiting on a condition with a
+// deadline.
 class CondVar {
  public:
   // Waits until notified or `timeout` passes; `mu` must be held. Returns false on timeout.
@@ -45,6 +46,12 @@ class CondVar {
         cv_.wait_for(lock, absl::ToChronoNanoseconds(timeout)) == std::cv_status::no_timeout;
     lock.release();
     return notified;
+  }
+  // Waits until notified (spurious wake-ups possible: re-check the condition).
+  void Wait(Mutex* mu) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+    std::unique_lock<std::mutex> lock(mu->mu_, std::adopt_lock);
+    cv_.wait(lock);
+    lock.release();
   }
   void SignalAll() { cv_.notify_all(); }
 

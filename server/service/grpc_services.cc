@@ -12,16 +12,48 @@ namespace {
 
 constexpr size_t kMaxClientIdBytes = 128;
 
-// Runs one unary handler to completion inline and records its latency.
+// Finishes one RPC (on whichever thread its answer arrives) and records its latency.
+class Finisher {
+ public:
+  Finisher(grpc::CallbackServerContext* context, Metrics* metrics, absl::string_view method)
+      : reactor_(context->DefaultReactor()), metrics_(metrics), method_(method) {}
+  void operator()(const absl::Status& status) const {
+    metrics_->ObserveRpc(method_, stopwatch_.ElapsedSeconds());
+    reactor_->Finish(ToGrpc(status));
+  }
+  grpc::ServerUnaryReactor* reactor() const { return reactor_; }
+
+ private:
+  grpc::ServerUnaryReactor* reactor_;
+  Metrics* metrics_;
+  absl::string_view method_;  // a literal
+  base::Stopwatch stopwatch_;
+};
+
+// Runs a handler whose answer is ready at once.
 template <typename Fn>
 grpc::ServerUnaryReactor* Handle(grpc::CallbackServerContext* context, Metrics* metrics,
                                  absl::string_view method, Fn&& fn) {
-  base::Stopwatch stopwatch;
-  const absl::Status status = fn();
-  metrics->ObserveRpc(method, stopwatch.ElapsedSeconds());
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  reactor->Finish(ToGrpc(status));
-  return reactor;
+  Finisher finish(context, metrics, method);
+  finish(fn());
+  return finish.reactor();
+}
+
+// Runs a handler that answers later through `finish` (after its changes are durable).
+template <typename Fn>
+grpc::ServerUnaryReactor* HandleAsync(grpc::CallbackServerContext* context, Metrics* metrics,
+                                      absl::string_view method, Fn&& fn) {
+  Finisher finish(context, metrics, method);
+  fn(finish);
+  return finish.reactor();
+}
+
+// Answers with a visitor's status once it is known.
+Callback<core::VisitorView> ViewTo(v1::VisitorStatus* response, std::string room, Finisher finish) {
+  return [response, room = std::move(room), finish](absl::StatusOr<core::VisitorView> view) {
+    if (view.ok()) ToProto(*view, room, response);
+    finish(view.status());
+  };
 }
 
 // Checks that `token` (the request field `field`) is a well-formed token of the wanted kind
@@ -41,13 +73,6 @@ absl::StatusOr<core::ParsedToken> ParseTokenField(absl::string_view token, absl:
   return *parsed;
 }
 
-absl::Status ViewResult(const absl::StatusOr<core::VisitorView>& view, absl::string_view room,
-                        v1::VisitorStatus* response) {
-  if (!view.ok()) return view.status();
-  ToProto(*view, room, response);
-  return absl::OkStatus();
-}
-
 }  // namespace
 
 void ToProto(const RoomInfo& info, v1::Room* out) {
@@ -61,51 +86,53 @@ void ToProto(const RoomInfo& info, v1::Room* out) {
 grpc::ServerUnaryReactor* WaitingRoomService::Admit(grpc::CallbackServerContext* context,
                                                     const v1::AdmitRequest* request,
                                                     v1::VisitorStatus* response) {
-  return Handle(context, metrics_, "Admit", [&]() -> absl::Status {
-    if (absl::Status s = core::ValidateRoomId(request->room(), "room"); !s.ok()) return s;
-    if (request->client_id().empty()) return absl::InvalidArgumentError("client_id is required");
-    if (request->client_id().size() > kMaxClientIdBytes) {
-      return absl::InvalidArgumentError(
+  return HandleAsync(context, metrics_, "Admit", [&](Finisher finish) {
+    absl::Status invalid = core::ValidateRoomId(request->room(), "room");
+    if (invalid.ok() && request->client_id().empty()) {
+      invalid = absl::InvalidArgumentError("client_id is required");
+    }
+    if (invalid.ok() && request->client_id().size() > kMaxClientIdBytes) {
+      invalid = absl::InvalidArgumentError(
           absl::StrCat("client_id must be at most ", kMaxClientIdBytes, " bytes"));
     }
-    return ViewResult(rooms_->Admit(request->room(), request->client_id()), request->room(),
-                      response);
+    if (!invalid.ok()) return finish(invalid);
+    rooms_->Admit(request->room(), request->client_id(), ViewTo(response, request->room(), finish));
   });
 }
 
 grpc::ServerUnaryReactor* WaitingRoomService::Poll(grpc::CallbackServerContext* context,
                                                    const v1::PollRequest* request,
                                                    v1::VisitorStatus* response) {
-  return Handle(context, metrics_, "Poll", [&]() -> absl::Status {
+  return HandleAsync(context, metrics_, "Poll", [&](Finisher finish) {
     absl::StatusOr<core::ParsedToken> ticket =
         ParseTokenField(request->ticket(), "ticket", core::TokenKind::kTicket);
-    if (!ticket.ok()) return ticket.status();
-    return ViewResult(rooms_->Poll(*ticket), ticket->room, response);
+    if (!ticket.ok()) return finish(ticket.status());
+    rooms_->Poll(*ticket, ViewTo(response, std::string(ticket->room), finish));
   });
 }
 
 grpc::ServerUnaryReactor* WaitingRoomService::Heartbeat(grpc::CallbackServerContext* context,
                                                         const v1::HeartbeatRequest* request,
                                                         v1::VisitorStatus* response) {
-  return Handle(context, metrics_, "Heartbeat", [&]() -> absl::Status {
+  return HandleAsync(context, metrics_, "Heartbeat", [&](Finisher finish) {
     absl::StatusOr<core::ParsedToken> session =
         ParseTokenField(request->session(), "session", core::TokenKind::kSession);
-    if (!session.ok()) return session.status();
-    return ViewResult(rooms_->Heartbeat(*session), session->room, response);
+    if (!session.ok()) return finish(session.status());
+    rooms_->Heartbeat(*session, ViewTo(response, std::string(session->room), finish));
   });
 }
 
 grpc::ServerUnaryReactor* WaitingRoomService::Leave(grpc::CallbackServerContext* context,
                                                     const v1::LeaveRequest* request,
                                                     v1::LeaveResponse* response) {
-  return Handle(context, metrics_, "Leave", [&]() -> absl::Status {
+  return HandleAsync(context, metrics_, "Leave", [&](Finisher finish) {
     absl::StatusOr<core::ParsedToken> token =
         ParseTokenField(request->token(), "token", std::nullopt);
-    if (!token.ok()) return token.status();
-    absl::StatusOr<bool> ended = rooms_->Leave(*token);
-    if (!ended.ok()) return ended.status();
-    response->set_ended(*ended);
-    return absl::OkStatus();
+    if (!token.ok()) return finish(token.status());
+    rooms_->Leave(*token, [response, finish](absl::StatusOr<bool> ended) {
+      if (ended.ok()) response->set_ended(*ended);
+      finish(ended.status());
+    });
   });
 }
 
@@ -128,15 +155,16 @@ grpc::ServerUnaryReactor* RoomAdminService::CreateRoom(grpc::CallbackServerConte
 grpc::ServerUnaryReactor* RoomAdminService::UpdateRoom(grpc::CallbackServerContext* context,
                                                        const v1::UpdateRoomRequest* request,
                                                        v1::Room* response) {
-  return Handle(context, metrics_, "UpdateRoom", [&]() -> absl::Status {
-    if (absl::Status s = core::ValidateRoomId(request->room(), "room"); !s.ok()) return s;
-    absl::StatusOr<RoomInfo> info =
-        rooms_->UpdateRoom(request->room(), [&](core::RoomSettings* settings) {
-          return ApplySettingsPatch(request->settings(), settings);
+  return HandleAsync(context, metrics_, "UpdateRoom", [&](Finisher finish) {
+    if (absl::Status s = core::ValidateRoomId(request->room(), "room"); !s.ok()) return finish(s);
+    const v1::RoomSettings patch = request->settings();
+    rooms_->UpdateRoom(
+        request->room(),
+        [patch](core::RoomSettings* settings) { return ApplySettingsPatch(patch, settings); },
+        [response, finish](absl::StatusOr<RoomInfo> info) {
+          if (info.ok()) ToProto(*info, response);
+          finish(info.status());
         });
-    if (!info.ok()) return info.status();
-    ToProto(*info, response);
-    return absl::OkStatus();
   });
 }
 
@@ -192,15 +220,16 @@ grpc::ServerUnaryReactor* RoomAdminService::GetRoomStatus(grpc::CallbackServerCo
 grpc::ServerUnaryReactor* RoomAdminService::CreateEvent(grpc::CallbackServerContext* context,
                                                         const v1::CreateEventRequest* request,
                                                         v1::Event* response) {
-  return Handle(context, metrics_, "CreateEvent", [&]() -> absl::Status {
-    if (absl::Status s = core::ValidateRoomId(request->room(), "room"); !s.ok()) return s;
-    if (!request->has_event()) return absl::InvalidArgumentError("event is required");
+  return HandleAsync(context, metrics_, "CreateEvent", [&](Finisher finish) {
+    if (absl::Status s = core::ValidateRoomId(request->room(), "room"); !s.ok()) return finish(s);
+    if (!request->has_event()) return finish(absl::InvalidArgumentError("event is required"));
     absl::StatusOr<core::Event> event = EventFromProto(request->event());
-    if (!event.ok()) return event.status();
-    absl::StatusOr<core::Event> created = rooms_->CreateEvent(request->room(), *event);
-    if (!created.ok()) return created.status();
-    *response = ToProto(*created);
-    return absl::OkStatus();
+    if (!event.ok()) return finish(event.status());
+    rooms_->CreateEvent(request->room(), *event,
+                        [response, finish](absl::StatusOr<core::Event> created) {
+                          if (created.ok()) *response = ToProto(*created);
+                          finish(created.status());
+                        });
   });
 }
 
@@ -219,24 +248,27 @@ grpc::ServerUnaryReactor* RoomAdminService::ListEvents(grpc::CallbackServerConte
 grpc::ServerUnaryReactor* RoomAdminService::CancelEvent(grpc::CallbackServerContext* context,
                                                         const v1::CancelEventRequest* request,
                                                         v1::CancelEventResponse*) {
-  return Handle(context, metrics_, "CancelEvent", [&]() -> absl::Status {
-    if (absl::Status s = core::ValidateRoomId(request->room(), "room"); !s.ok()) return s;
-    if (request->event_id().empty()) return absl::InvalidArgumentError("event_id is required");
-    return rooms_->CancelEvent(request->room(), request->event_id());
+  return HandleAsync(context, metrics_, "CancelEvent", [&](Finisher finish) {
+    if (absl::Status s = core::ValidateRoomId(request->room(), "room"); !s.ok()) return finish(s);
+    if (request->event_id().empty()) {
+      return finish(absl::InvalidArgumentError("event_id is required"));
+    }
+    rooms_->CancelEvent(request->room(), request->event_id(),
+                        [finish](absl::StatusOr<bool> done) { finish(done.status()); });
   });
 }
 
 grpc::ServerUnaryReactor* RoomAdminService::RevokeSession(grpc::CallbackServerContext* context,
                                                           const v1::RevokeSessionRequest* request,
                                                           v1::RevokeSessionResponse* response) {
-  return Handle(context, metrics_, "RevokeSession", [&]() -> absl::Status {
+  return HandleAsync(context, metrics_, "RevokeSession", [&](Finisher finish) {
     absl::StatusOr<core::ParsedToken> session =
         ParseTokenField(request->session(), "session", core::TokenKind::kSession);
-    if (!session.ok()) return session.status();
-    absl::StatusOr<bool> revoked = rooms_->RevokeSession(*session);
-    if (!revoked.ok()) return revoked.status();
-    response->set_revoked(*revoked);
-    return absl::OkStatus();
+    if (!session.ok()) return finish(session.status());
+    rooms_->RevokeSession(*session, [response, finish](absl::StatusOr<bool> revoked) {
+      if (revoked.ok()) response->set_revoked(*revoked);
+      finish(revoked.status());
+    });
   });
 }
 

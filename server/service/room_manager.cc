@@ -15,9 +15,14 @@ absl::Status RoomNotFound(absl::string_view id) {
 
 }  // namespace
 
-RoomManager::RoomManager(storage::Store* store, base::Clock* clock, base::RandomSource* random,
-                         const ClientKeyer* keyer, Metrics* metrics)
-    : store_(store), clock_(clock), random_(random), keyer_(keyer), metrics_(metrics) {}
+RoomManager::RoomManager(storage::Store* store, Committer* committer, base::Clock* clock,
+                         base::RandomSource* random, const ClientKeyer* keyer, Metrics* metrics)
+    : store_(store),
+      committer_(committer),
+      clock_(clock),
+      random_(random),
+      keyer_(keyer),
+      metrics_(metrics) {}
 
 absl::Status RoomManager::Load() {
   std::map<std::string, std::shared_ptr<Entry>> loaded;
@@ -120,58 +125,112 @@ std::shared_ptr<RoomManager::Entry> RoomManager::Find(const std::string& id) {
 }
 
 template <typename T>
-absl::StatusOr<T> RoomManager::WithRoom(
-    const std::string& id, absl::FunctionRef<T(core::Room&, absl::Time, core::Changes*)> fn) {
+void RoomManager::WithRoom(
+    const std::string& id,
+    absl::FunctionRef<absl::StatusOr<T>(core::Room&, absl::Time, core::Changes*)> fn,
+    Callback<T> done) {
   std::shared_ptr<Entry> entry = Find(id);
-  if (!entry) return RoomNotFound(id);
-  base::MutexLock lock(&entry->mu);
-  if (entry->deleted) return RoomNotFound(id);
-  core::Changes changes;
-  T result = fn(*entry->room, clock_->Now(), &changes);
-  if (absl::Status s = Commit(*entry, changes); !s.ok()) return s;
-  return result;
+  if (!entry) return done(RoomNotFound(id));
+  std::function<void(const absl::Status&)> answer;
+  {
+    base::MutexLock lock(&entry->mu);
+    if (entry->deleted) {
+      answer = [&done, id](const absl::Status&) { done(RoomNotFound(id)); };
+    } else {
+      core::Changes changes;
+      absl::StatusOr<T> result = fn(*entry->room, clock_->Now(), &changes);
+      const uint64_t wait_for = Submit(entry, changes);
+      answer = [done = std::move(done), result = std::move(result)](const absl::Status& written) {
+        if (written.ok()) {
+          done(std::move(result));
+        } else {
+          done(written);
+        }
+      };
+      if (wait_for > entry->durable) {
+        entry->waiters.emplace_back(wait_for, std::move(answer));
+        return;
+      }
+    }
+  }
+  answer(absl::OkStatus());
 }
 
-absl::Status RoomManager::Commit(Entry& entry, const core::Changes& changes) {
-  if (!changes.empty()) {
-    core::Room& room = *entry.room;
-    storage::WriteBatch batch;
-    AppendChanges(room.id(), changes, &batch);
-    if (changes.room_dirty) {
-      batch.Put(storage::Table::kRooms, room.id(), EncodeRoomRecord(room));
-    }
-    absl::Status s = store_->Write(batch);
-    if (!s.ok()) {
-      ANTEROOM_LOG(kError, "room %s: storage write failed, reloading the room: %s", room.id(),
-                   s.ToString());
-      // Roll memory back to what is persisted, so nothing unacknowledged survives.
-      absl::StatusOr<std::optional<std::string>> bytes =
-          store_->Get(storage::Table::kRooms, room.id());
-      absl::Status reload = bytes.status();
-      if (bytes.ok() && bytes->has_value()) {
-        absl::StatusOr<std::unique_ptr<core::Room>> reloaded = LoadRoom(room.id(), **bytes);
-        reload = reloaded.status();
-        if (reloaded.ok()) entry.room = std::move(*reloaded);
+uint64_t RoomManager::Submit(const std::shared_ptr<Entry>& entry, const core::Changes& changes) {
+  UpdateGauges(*entry);
+  if (changes.empty()) return entry->applied;  // still wait for what this call saw
+  const uint64_t seq = ++entry->applied;
+  storage::WriteBatch batch;
+  AppendChanges(entry->room->id(), changes, &batch);
+  if (changes.room_dirty) {
+    batch.Put(storage::Table::kRooms, entry->room->id(), EncodeRoomRecord(*entry->room));
+  }
+  // What the metrics and the log need once the write is known to have succeeded.
+  core::Changes summary;
+  summary.admitted = changes.admitted;
+  summary.events_started = changes.events_started;
+  summary.events_ended = changes.events_ended;
+  const uint64_t epoch = entry->epoch;
+  committer_->Submit(entry->room->id(), epoch, std::move(batch),
+                     [this, entry, seq, epoch, summary = std::move(summary)](
+                         const absl::Status& s) { OnWritten(entry, seq, epoch, summary, s); });
+  return seq;
+}
+
+void RoomManager::OnWritten(const std::shared_ptr<Entry>& entry, uint64_t seq, uint64_t epoch,
+                            const core::Changes& summary, const absl::Status& status) {
+  std::vector<std::function<void(const absl::Status&)>> ready;
+  absl::Status outcome = absl::OkStatus();
+  {
+    base::MutexLock lock(&entry->mu);
+    // A write from before a reload: its waiters were answered at the reload.
+    if (epoch != entry->epoch) return;
+    const std::string& room = entry->room->id();
+    if (status.ok()) {
+      entry->durable = std::max(entry->durable, seq);
+      if (summary.admitted > 0) {
+        entry->series.admissions->Increment(static_cast<double>(summary.admitted));
       }
-      if (!reload.ok()) {
-        ANTEROOM_LOG(kError, "room %s: reload failed: %s", entry.room->id(), reload.ToString());
+      for (const std::string& id : summary.events_started) {
+        ANTEROOM_LOG(kInfo, "room %s: event %s started; its pre-queue joined the queue", room, id);
       }
-      UpdateGauges(entry);
-      return absl::UnavailableError(
-          absl::StrCat("storage unavailable, nothing was changed: ", s.message()));
+      for (const std::string& id : summary.events_ended) {
+        ANTEROOM_LOG(kInfo, "room %s: event %s ended", room, id);
+      }
+      while (!entry->waiters.empty() && entry->waiters.front().first <= entry->durable) {
+        ready.push_back(std::move(entry->waiters.front().second));
+        entry->waiters.pop_front();
+      }
+    } else {
+      ANTEROOM_LOG(kError, "room %s: storage write failed, reloading the room: %s", room,
+                   status.ToString());
+      outcome = absl::UnavailableError(
+          absl::StrCat("storage unavailable, nothing was changed: ", status.message()));
+      for (auto& waiter : entry->waiters) ready.push_back(std::move(waiter.second));
+      entry->waiters.clear();
+      ReloadLocked(*entry);
     }
   }
-  if (changes.admitted > 0)
-    entry.series.admissions->Increment(static_cast<double>(changes.admitted));
-  for (const std::string& id : changes.events_started) {
-    ANTEROOM_LOG(kInfo, "room %s: event %s started; its pre-queue joined the queue",
-                 entry.room->id(), id);
+  for (auto& answer : ready) answer(outcome);
+}
+
+void RoomManager::ReloadLocked(Entry& entry) {
+  // Memory goes back to what is persisted, so nothing unacknowledged survives; later writes
+  // go under a new epoch, and the committer drops those still queued under the old one.
+  const std::string id = entry.room->id();
+  absl::StatusOr<std::optional<std::string>> bytes = store_->Get(storage::Table::kRooms, id);
+  absl::Status reload = bytes.status();
+  if (bytes.ok() && bytes->has_value()) {
+    absl::StatusOr<std::unique_ptr<core::Room>> reloaded = LoadRoom(id, **bytes);
+    reload = reloaded.status();
+    if (reloaded.ok()) entry.room = std::move(*reloaded);
   }
-  for (const std::string& id : changes.events_ended) {
-    ANTEROOM_LOG(kInfo, "room %s: event %s ended", entry.room->id(), id);
+  if (!reload.ok()) {
+    ANTEROOM_LOG(kError, "room %s: reload failed, keeping memory as is: %s", id, reload.ToString());
   }
+  ++entry.epoch;
+  entry.applied = entry.durable;
   UpdateGauges(entry);
-  return absl::OkStatus();
 }
 
 void RoomManager::UpdateGauges(Entry& entry) {
@@ -194,7 +253,8 @@ absl::StatusOr<RoomInfo> RoomManager::CreateRoom(const std::string& id,
   batch.DeleteRange(storage::Table::kTickets, RoomPrefix(id), RoomPrefixEnd(id));
   batch.DeleteRange(storage::Table::kSessions, RoomPrefix(id), RoomPrefixEnd(id));
   batch.Put(storage::Table::kRooms, id, EncodeRoomRecord(*room));
-  if (absl::Status s = store_->Write(batch); !s.ok()) return s;
+  // Waiting under the map lock is safe: committer callbacks never take it.
+  if (absl::Status s = committer_->SubmitAndWait(id, 0, std::move(batch)); !s.ok()) return s;
   RoomInfo info = InfoOf(*room);
   auto entry = std::make_shared<Entry>(std::move(room), metrics_->ForRoom(id));
   {
@@ -207,28 +267,25 @@ absl::StatusOr<RoomInfo> RoomManager::CreateRoom(const std::string& id,
   return info;
 }
 
-absl::StatusOr<RoomInfo> RoomManager::UpdateRoom(
-    const std::string& id, const std::function<absl::Status(core::RoomSettings*)>& mutate) {
-  absl::StatusOr<absl::StatusOr<RoomInfo>> result = WithRoom<absl::StatusOr<RoomInfo>>(
+void RoomManager::UpdateRoom(const std::string& id,
+                             std::function<absl::Status(core::RoomSettings*)> mutate,
+                             Callback<RoomInfo> done) {
+  WithRoom<RoomInfo>(
       id,
       [&](core::Room& room, absl::Time now, core::Changes* changes) -> absl::StatusOr<RoomInfo> {
         core::RoomSettings settings = room.settings();
         if (absl::Status s = mutate(&settings); !s.ok()) return s;
         if (absl::Status s = core::ValidateSettings(settings); !s.ok()) return s;
-        // On a failed write Commit reloads the room, which restores the persisted settings.
         room.UpdateSettings(settings, now, changes);
+        ANTEROOM_LOG(kInfo,
+                     "room %s updated: max_active_sessions=%d admissions_per_minute=%d "
+                     "session_ttl=%s queue_all=%s",
+                     id, settings.max_active_sessions, settings.admissions_per_minute,
+                     absl::FormatDuration(settings.session_ttl),
+                     settings.queue_all ? "true" : "false");
         return InfoOf(room);
-      });
-  if (!result.ok()) return result.status();
-  if (result->ok()) {
-    const core::RoomSettings& s = (*result)->settings;
-    ANTEROOM_LOG(kInfo,
-                 "room %s updated: max_active_sessions=%d admissions_per_minute=%d "
-                 "session_ttl=%s queue_all=%s",
-                 id, s.max_active_sessions, s.admissions_per_minute,
-                 absl::FormatDuration(s.session_ttl), s.queue_all ? "true" : "false");
-  }
-  return *result;
+      },
+      std::move(done));
 }
 
 absl::StatusOr<RoomInfo> RoomManager::GetRoom(const std::string& id) {
@@ -258,13 +315,24 @@ absl::Status RoomManager::DeleteRoom(const std::string& id) {
   auto it = rooms_.find(id);
   if (it == rooms_.end()) return RoomNotFound(id);
   std::shared_ptr<Entry> entry = it->second;
-  base::MutexLock entry_lock(&entry->mu);
+  uint64_t epoch;
+  {
+    base::MutexLock entry_lock(&entry->mu);
+    entry->deleted = true;
+    epoch = entry->epoch;
+  }
   storage::WriteBatch batch;
   batch.DeleteRange(storage::Table::kTickets, RoomPrefix(id), RoomPrefixEnd(id));
   batch.DeleteRange(storage::Table::kSessions, RoomPrefix(id), RoomPrefixEnd(id));
   batch.Delete(storage::Table::kRooms, id);
-  if (absl::Status s = store_->Write(batch); !s.ok()) return s;
-  entry->deleted = true;
+  // The room lock is released before waiting (the committer's callbacks take it); the map
+  // lock keeps the name from being reused meanwhile.
+  if (absl::Status s = committer_->SubmitAndWait(id, epoch, std::move(batch)); !s.ok()) {
+    base::MutexLock entry_lock(&entry->mu);
+    entry->deleted = false;
+    ReloadLocked(*entry);
+    return s;
+  }
   rooms_.erase(it);
   metrics_->RemoveRoom(id);
   ANTEROOM_LOG(kInfo, "room %s deleted", id);
@@ -279,19 +347,21 @@ absl::StatusOr<core::RoomStats> RoomManager::GetRoomStatus(const std::string& id
   return entry->room->Stats(clock_->Now());
 }
 
-absl::StatusOr<core::Event> RoomManager::CreateEvent(const std::string& room, core::Event event) {
-  absl::StatusOr<absl::StatusOr<core::Event>> result = WithRoom<absl::StatusOr<core::Event>>(
-      room, [&](core::Room& r, absl::Time now, core::Changes* changes) {
-        return r.AddEvent(event, now, changes);
-      });
-  if (!result.ok()) return result.status();
-  if (result->ok()) {
-    ANTEROOM_LOG(kInfo, "room %s: event %s scheduled: pre-queue %s, start %s, end %s%s", room,
-                 (*result)->id, absl::FormatTime((*result)->prequeue_start),
-                 absl::FormatTime((*result)->start), absl::FormatTime((*result)->end),
-                 (*result)->shuffle_at_start ? ", shuffled at start" : "");
-  }
-  return *result;
+void RoomManager::CreateEvent(const std::string& room, core::Event event,
+                              Callback<core::Event> done) {
+  WithRoom<core::Event>(
+      room,
+      [&](core::Room& r, absl::Time now, core::Changes* changes) {
+        absl::StatusOr<core::Event> created = r.AddEvent(event, now, changes);
+        if (created.ok()) {
+          ANTEROOM_LOG(kInfo, "room %s: event %s scheduled: pre-queue %s, start %s, end %s%s", room,
+                       created->id, absl::FormatTime(created->prequeue_start),
+                       absl::FormatTime(created->start), absl::FormatTime(created->end),
+                       created->shuffle_at_start ? ", shuffled at start" : "");
+        }
+        return created;
+      },
+      std::move(done));
 }
 
 absl::StatusOr<std::vector<core::Event>> RoomManager::ListEvents(const std::string& room) {
@@ -302,58 +372,67 @@ absl::StatusOr<std::vector<core::Event>> RoomManager::ListEvents(const std::stri
   return entry->room->events();
 }
 
-absl::Status RoomManager::CancelEvent(const std::string& room, const std::string& event_id) {
-  absl::StatusOr<absl::Status> result =
-      WithRoom<absl::Status>(room, [&](core::Room& r, absl::Time now, core::Changes* changes) {
-        return r.CancelEvent(event_id, now, changes);
-      });
-  if (!result.ok()) return result.status();
-  if (result->ok()) ANTEROOM_LOG(kInfo, "room %s: event %s cancelled", room, event_id);
-  return *result;
+void RoomManager::CancelEvent(const std::string& room, const std::string& event_id,
+                              Callback<bool> done) {
+  WithRoom<bool>(
+      room,
+      [&](core::Room& r, absl::Time now, core::Changes* changes) -> absl::StatusOr<bool> {
+        if (absl::Status s = r.CancelEvent(event_id, now, changes); !s.ok()) return s;
+        ANTEROOM_LOG(kInfo, "room %s: event %s cancelled", room, event_id);
+        return true;
+      },
+      std::move(done));
 }
 
-absl::StatusOr<bool> RoomManager::RevokeSession(const core::ParsedToken& session) {
-  const std::string room(session.room);
-  absl::StatusOr<bool> revoked =
-      WithRoom<bool>(room, [&](core::Room& r, absl::Time now, core::Changes* changes) {
-        return r.Revoke(session.id, session.secret, now, changes);
-      });
-  if (revoked.ok() && *revoked)
-    ANTEROOM_LOG(kInfo, "room %s: session %d revoked", room, session.id);
-  return revoked;
+void RoomManager::RevokeSession(const core::ParsedToken& session, Callback<bool> done) {
+  WithRoom<bool>(
+      std::string(session.room),
+      [&](core::Room& r, absl::Time now, core::Changes* changes) -> absl::StatusOr<bool> {
+        const bool revoked = r.Revoke(session.id, session.secret, now, changes);
+        if (revoked) ANTEROOM_LOG(kInfo, "room %s: session %d revoked", r.id(), session.id);
+        return revoked;
+      },
+      std::move(done));
 }
 
-absl::StatusOr<core::VisitorView> RoomManager::Admit(const std::string& room,
-                                                     absl::string_view client_id) {
+void RoomManager::Admit(const std::string& room, absl::string_view client_id,
+                        Callback<core::VisitorView> done) {
   const core::ClientKey key = keyer_->Of(client_id);
-  return WithRoom<core::VisitorView>(room,
-                                     [&](core::Room& r, absl::Time now, core::Changes* changes) {
-                                       return r.Admit(key, now, changes);
-                                     });
+  WithRoom<core::VisitorView>(
+      room,
+      [&](core::Room& r, absl::Time now, core::Changes* changes)
+          -> absl::StatusOr<core::VisitorView> { return r.Admit(key, now, changes); },
+      std::move(done));
 }
 
-absl::StatusOr<core::VisitorView> RoomManager::Poll(const core::ParsedToken& ticket) {
-  // No write: Poll only marks the visitor seen, which is not persisted (a restart treats
-  // everyone as seen at start-up).
-  std::shared_ptr<Entry> entry = Find(std::string(ticket.room));
-  if (!entry) return RoomNotFound(ticket.room);
-  base::MutexLock lock(&entry->mu);
-  if (entry->deleted) return RoomNotFound(ticket.room);
-  return entry->room->Poll(ticket.id, ticket.secret, clock_->Now());
+void RoomManager::Poll(const core::ParsedToken& ticket, Callback<core::VisitorView> done) {
+  // Poll writes nothing (when a visitor was last seen is not persisted: a restart treats
+  // everyone as seen at start-up), but it answers only once what it reports is durable.
+  WithRoom<core::VisitorView>(
+      std::string(ticket.room),
+      [&](core::Room& r, absl::Time now, core::Changes*) -> absl::StatusOr<core::VisitorView> {
+        return r.Poll(ticket.id, ticket.secret, now);
+      },
+      std::move(done));
 }
 
-absl::StatusOr<core::VisitorView> RoomManager::Heartbeat(const core::ParsedToken& session) {
-  return WithRoom<core::VisitorView>(std::string(session.room),
-                                     [&](core::Room& r, absl::Time now, core::Changes* changes) {
-                                       return r.Heartbeat(session.id, session.secret, now, changes);
-                                     });
+void RoomManager::Heartbeat(const core::ParsedToken& session, Callback<core::VisitorView> done) {
+  WithRoom<core::VisitorView>(
+      std::string(session.room),
+      [&](core::Room& r, absl::Time now,
+          core::Changes* changes) -> absl::StatusOr<core::VisitorView> {
+        return r.Heartbeat(session.id, session.secret, now, changes);
+      },
+      std::move(done));
 }
 
-absl::StatusOr<bool> RoomManager::Leave(const core::ParsedToken& token) {
-  return WithRoom<bool>(std::string(token.room),
-                        [&](core::Room& r, absl::Time now, core::Changes* changes) {
-                          return r.Leave(token.kind, token.id, token.secret, now, changes);
-                        });
+void RoomManager::Leave(const core::ParsedToken& token, Callback<bool> done) {
+  WithRoom<bool>(
+      std::string(token.room),
+      [&](core::Room& r, absl::Time now, core::Changes* changes) -> absl::StatusOr<bool> {
+        return r.Leave(token.kind, token.id, token.secret, now, changes);
+      },
+      std::move(done));
 }
 
 void RoomManager::TickAll() {
@@ -367,8 +446,8 @@ void RoomManager::TickAll() {
     if (entry->deleted) continue;
     core::Changes changes;
     entry->room->Tick(clock_->Now(), &changes);
-    // A failure is logged and rolled back by Commit; the next tick tries again.
-    (void)Commit(*entry, changes);
+    // A failed write is logged and rolled back in OnWritten; the next tick tries again.
+    Submit(entry, changes);
   }
 }
 

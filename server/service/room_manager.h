@@ -1,5 +1,6 @@
 #pragma once
 
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -16,6 +17,7 @@
 #include "server/core/settings.h"
 #include "server/core/token.h"
 #include "server/service/client_key.h"
+#include "server/service/committer.h"
 #include "server/service/metrics.h"
 #include "storage/store.h"
 
@@ -28,20 +30,28 @@ struct RoomInfo {
   absl::Time created_at;
 };
 
+template <typename T>
+using Callback = std::function<void(absl::StatusOr<T>)>;
+
 // Owns every room: serialises operations on each room with one lock per room, persists what
-// each operation changed before acknowledging it (write-through to the Store), and keeps the
-// room metrics current.
+// each operation changed through the group Committer, and keeps the room metrics current.
 //
-// Guarantee: an operation that returns OK has its effects in the store. When a store write
-// fails, the operation returns UNAVAILABLE and the room is reloaded from the store, so memory
-// never runs ahead of what is persisted.
+// Durability contract: a visitor or operator call answers only once every change it made
+// or saw is in the store (the room's `durable` sequence has caught up with what the call
+// observed), so no answer reveals state a crash could lose. The room lock is not held while
+// waiting, so concurrent calls share one (possibly fsync'd) write. When a write fails, the
+// calls waiting on it answer UNAVAILABLE and the room is reloaded from the store: memory
+// never keeps what was not persisted.
+//
+// Visitor calls complete through a callback, possibly on the committer's thread. Operator
+// calls that create or delete rooms block until written (they are rare).
 //
 // Thread-safe. Operations on different rooms run in parallel.
 class RoomManager {
  public:
   // All pointers must outlive the manager.
-  RoomManager(storage::Store* store, base::Clock* clock, base::RandomSource* random,
-              const ClientKeyer* keyer, Metrics* metrics);
+  RoomManager(storage::Store* store, Committer* committer, base::Clock* clock,
+              base::RandomSource* random, const ClientKeyer* keyer, Metrics* metrics);
 
   // Loads every room with its queue and sessions from the store. Call once, before serving.
   absl::Status Load();
@@ -49,24 +59,25 @@ class RoomManager {
   // --- Operators ---
   absl::StatusOr<RoomInfo> CreateRoom(const std::string& id, const core::RoomSettings& settings);
   // `mutate` edits a copy of the current settings; the result is validated and applied.
-  absl::StatusOr<RoomInfo> UpdateRoom(
-      const std::string& id, const std::function<absl::Status(core::RoomSettings*)>& mutate);
+  void UpdateRoom(const std::string& id, std::function<absl::Status(core::RoomSettings*)> mutate,
+                  Callback<RoomInfo> done);
   absl::StatusOr<RoomInfo> GetRoom(const std::string& id);
   std::vector<RoomInfo> ListRooms();
   absl::Status DeleteRoom(const std::string& id);
   absl::StatusOr<core::RoomStats> GetRoomStatus(const std::string& id);
-  absl::StatusOr<core::Event> CreateEvent(const std::string& room, core::Event event);
+  void CreateEvent(const std::string& room, core::Event event, Callback<core::Event> done);
   absl::StatusOr<std::vector<core::Event>> ListEvents(const std::string& room);
-  absl::Status CancelEvent(const std::string& room, const std::string& event_id);
-  // `session` must be a parsed session token. Returns whether it was live.
-  absl::StatusOr<bool> RevokeSession(const core::ParsedToken& session);
+  void CancelEvent(const std::string& room, const std::string& event_id, Callback<bool> done);
+  // `session` must be a parsed session token. Answers whether it was live.
+  void RevokeSession(const core::ParsedToken& session, Callback<bool> done);
 
   // --- Visitors (through gateways) ---
-  absl::StatusOr<core::VisitorView> Admit(const std::string& room, absl::string_view client_id);
+  void Admit(const std::string& room, absl::string_view client_id,
+             Callback<core::VisitorView> done);
   // Tokens come parsed (core::ParseToken) and of the right kind.
-  absl::StatusOr<core::VisitorView> Poll(const core::ParsedToken& ticket);
-  absl::StatusOr<core::VisitorView> Heartbeat(const core::ParsedToken& session);
-  absl::StatusOr<bool> Leave(const core::ParsedToken& token);
+  void Poll(const core::ParsedToken& ticket, Callback<core::VisitorView> done);
+  void Heartbeat(const core::ParsedToken& session, Callback<core::VisitorView> done);
+  void Leave(const core::ParsedToken& token, Callback<bool> done);
 
   // Expires lapsed leases and fills free slots in every room; run periodically.
   void TickAll();
@@ -78,27 +89,40 @@ class RoomManager {
     base::Mutex mu;
     std::unique_ptr<core::Room> room ABSL_GUARDED_BY(mu);
     bool deleted ABSL_GUARDED_BY(mu) = false;
+    // Every change gets the next `applied` number; `durable` is the highest whose write
+    // completed. `epoch` changes when the room is reloaded after a failed write.
+    uint64_t applied ABSL_GUARDED_BY(mu) = 0;
+    uint64_t durable ABSL_GUARDED_BY(mu) = 0;
+    uint64_t epoch ABSL_GUARDED_BY(mu) = 0;
+    // Answers waiting for `durable` to reach their number.
+    std::deque<std::pair<uint64_t, std::function<void(const absl::Status&)>>> waiters
+        ABSL_GUARDED_BY(mu);
     const Metrics::RoomSeries series;
   };
 
   std::shared_ptr<Entry> Find(const std::string& id);
-  // Runs `fn(room, now, changes)` under the room's lock, then commits the changes; the
-  // result is returned only if they were persisted.
+  // Runs `fn(room, now, changes)` under the room's lock, submits the changes, and calls
+  // `done` with fn's result once everything fn saw or changed is durable.
   template <typename T>
-  absl::StatusOr<T> WithRoom(const std::string& id,
-                             absl::FunctionRef<T(core::Room&, absl::Time, core::Changes*)> fn);
+  void WithRoom(const std::string& id,
+                absl::FunctionRef<absl::StatusOr<T>(core::Room&, absl::Time, core::Changes*)> fn,
+                Callback<T> done);
+  // Submits `changes` of the locked entry; returns the number the caller must wait for.
+  uint64_t Submit(const std::shared_ptr<Entry>& entry, const core::Changes& changes)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(entry->mu);
+  // The committer's report on change `seq` of `entry`, submitted under `epoch`.
+  void OnWritten(const std::shared_ptr<Entry>& entry, uint64_t seq, uint64_t epoch,
+                 const core::Changes& summary, const absl::Status& status);
   // Builds a room from its persisted records.
   absl::StatusOr<std::unique_ptr<core::Room>> LoadRoom(absl::string_view id,
                                                        absl::string_view record_bytes);
-  // Persists `changes` (the room record too when they say so); on failure reloads the room
-  // from the store and returns UNAVAILABLE.
-  absl::Status Commit(Entry& entry, const core::Changes& changes)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(entry.mu);
+  void ReloadLocked(Entry& entry) ABSL_EXCLUSIVE_LOCKS_REQUIRED(entry.mu);
   void UpdateGauges(Entry& entry) ABSL_EXCLUSIVE_LOCKS_REQUIRED(entry.mu);
   static std::string EncodeRoomRecord(const core::Room& room);
   static RoomInfo InfoOf(const core::Room& room);
 
   storage::Store* const store_;
+  Committer* const committer_;
   base::Clock* const clock_;
   base::RandomSource* const random_;
   const ClientKeyer* const keyer_;

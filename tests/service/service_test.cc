@@ -2,6 +2,7 @@
 // clock) called through the generated stubs and through a reflection-only client.
 
 #include <cmath>
+#include <future>
 #include <map>
 #include <memory>
 #include <thread>
@@ -16,6 +17,7 @@
 #include "server/service/server.h"
 #include "storage/memory_store.h"
 #include "tests/testing/failing_store.h"
+#include "tests/testing/gated_store.h"
 #include "tests/testing/reflection_client.h"
 #include "tests/testing/sim_clock.h"
 
@@ -36,8 +38,9 @@ class ServiceTest : public ::testing::Test {
     auto keyer = ClientKeyer::LoadOrCreate(&store_, &random_);
     ASSERT_TRUE(keyer.ok()) << keyer.status();
     keyer_ = std::make_unique<ClientKeyer>(*keyer);
-    rooms_ =
-        std::make_unique<RoomManager>(&store_, &clock_, &random_, keyer_.get(), metrics_.get());
+    committer_ = std::make_unique<Committer>(&store_);
+    rooms_ = std::make_unique<RoomManager>(&store_, committer_.get(), &clock_, &random_,
+                                           keyer_.get(), metrics_.get());
     ASSERT_TRUE(rooms_->Load().ok());
     ServerOptions options;
     options.listen = "127.0.0.1:0";
@@ -56,7 +59,9 @@ class ServiceTest : public ::testing::Test {
   void StopServer() {
     if (server_) server_->Shutdown(absl::Seconds(5));
     server_.reset();
+    if (committer_) committer_->Stop();
     rooms_.reset();
+    committer_.reset();
     metrics_.reset();
   }
 
@@ -136,10 +141,12 @@ class ServiceTest : public ::testing::Test {
   }
 
   storage::MemoryStore memory_;
-  FailingStore store_{&memory_};
+  testing::GatedStore gate_{&memory_};
+  FailingStore store_{&gate_};
   SimulatedClock clock_;
   SeededRandom random_;
   std::unique_ptr<ClientKeyer> keyer_;
+  std::unique_ptr<Committer> committer_;
   std::unique_ptr<Metrics> metrics_;
   std::unique_ptr<RoomManager> rooms_;
   std::unique_ptr<Server> server_;
@@ -469,6 +476,28 @@ TEST_F(ServiceTest, RevokedSessionFreesItsSlotAndIsToldOnItsNextHeartbeat) {
   const v1::VisitorStatus told = Heartbeat(a.session());
   EXPECT_EQ(told.state(), v1::EXPIRED);
   EXPECT_EQ(told.reason(), "session revoked") << "remembered across a restart";
+}
+
+// No answer reveals state a crash could lose: while the write that admits b is in flight,
+// b's Poll (which would show ADMITTED) does not answer; it answers once the write is done.
+TEST_F(ServiceTest, AnswersWaitUntilWhatTheyShowIsDurable) {
+  ASSERT_TRUE(CreateRoom("shop", 1).ok());
+  const v1::VisitorStatus a = Admit("shop", "a");
+  const v1::VisitorStatus b = Admit("shop", "b");
+  gate_.Close();
+  std::thread leave([&] { Leave(a.session()); });  // frees the slot: b is admitted
+  ASSERT_TRUE(gate_.AwaitBlockedWriter(absl::Seconds(10)));
+  std::promise<absl::StatusOr<core::VisitorView>> polled;
+  rooms_->Poll(*core::ParseToken(b.ticket()),
+               [&](absl::StatusOr<core::VisitorView> v) { polled.set_value(std::move(v)); });
+  auto result = polled.get_future();
+  // RoomManager::Poll has run; its answer waits for the write.
+  EXPECT_NE(result.wait_for(std::chrono::milliseconds(0)), std::future_status::ready);
+  gate_.Open();
+  leave.join();
+  absl::StatusOr<core::VisitorView> view = result.get();
+  ASSERT_TRUE(view.ok());
+  EXPECT_EQ(view->state, core::VisitorState::kAdmitted);
 }
 
 // What grpcurl does: no .proto files, only server reflection.

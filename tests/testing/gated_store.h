@@ -1,0 +1,66 @@
+#pragma once
+
+#include <atomic>
+
+#include "absl/time/clock.h"
+#include "server/base/mutex.h"
+#include "storage/store.h"
+
+namespace anteroom::testing {
+
+// Wraps a Store; while closed, writes block inside Write (as a slow fsync would) until the
+// gate opens. Counts writes and can fail them. Thread-safe.
+class GatedStore final : public storage::Store {
+ public:
+  explicit GatedStore(storage::Store* inner) : inner_(inner) {}
+
+  void Close() {
+    base::MutexLock lock(&mu_);
+    open_ = false;
+  }
+  void Open() {
+    base::MutexLock lock(&mu_);
+    open_ = true;
+    changed_.SignalAll();
+  }
+  void set_fail_writes(bool fail) { fail_ = fail; }
+  int writes() const { return writes_; }
+  // Waits (up to `timeout`) until a writer is blocked at the closed gate.
+  bool AwaitBlockedWriter(absl::Duration timeout) {
+    base::MutexLock lock(&mu_);
+    const absl::Time deadline = absl::Now() + timeout;
+    while (blocked_ == 0 && absl::Now() < deadline)
+      changed_.WaitWithTimeout(&mu_, deadline - absl::Now());
+    return blocked_ > 0;
+  }
+
+  absl::Status Write(const storage::WriteBatch& batch) override {
+    {
+      base::MutexLock lock(&mu_);
+      ++blocked_;
+      changed_.SignalAll();
+      while (!open_) changed_.Wait(&mu_);
+      --blocked_;
+    }
+    ++writes_;
+    if (fail_) return absl::UnavailableError("injected: I/O error");
+    return inner_->Write(batch);
+  }
+  absl::StatusOr<std::optional<std::string>> Get(storage::Table t, absl::string_view k) override {
+    return inner_->Get(t, k);
+  }
+  absl::Status Scan(storage::Table t, absl::string_view p, const ScanFn& fn) override {
+    return inner_->Scan(t, p, fn);
+  }
+
+ private:
+  storage::Store* inner_;
+  base::Mutex mu_;
+  base::CondVar changed_;
+  bool open_ ABSL_GUARDED_BY(mu_) = true;
+  int blocked_ ABSL_GUARDED_BY(mu_) = 0;
+  std::atomic<int> writes_{0};
+  std::atomic<bool> fail_{false};
+};
+
+}  // namespace anteroom::testing
