@@ -2,12 +2,18 @@
 //
 //   anteroom-bench scale [--visitors=N]   one room with N waiting visitors: memory per visitor,
 //                                          position look-up time, admission work vs queue length
+//   anteroom-bench admit [--seconds=S] [--concurrency=C]
+//                                          starts the real anteroomd twice (without and with
+//                                          --sync_writes) and drives Admit over loopback gRPC
 //
 // Figures are printed as "name value unit" lines.
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
+#include <filesystem>
+#include <functional>
 #include <cstdio>
 #include <fstream>
 #include <random>
@@ -17,12 +23,22 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/strings/str_cat.h"
+#include "anteroom/v1/room_admin.grpc.pb.h"
+#include "anteroom/v1/waiting_room.grpc.pb.h"
+#include "grpcpp/create_channel.h"
+#include "grpcpp/security/credentials.h"
+#include "server/base/mutex.h"
 #include "server/core/room.h"
 #include "server/core/token.h"
+#include "tests/testing/daemon.h"
 #include "tests/testing/sim_clock.h"
 
 ABSL_FLAG(int64_t, visitors, 10'000'000, "scale: visitors waiting in the room");
 ABSL_FLAG(int64_t, lookups, 1'000'000, "scale: position look-ups to time");
+ABSL_FLAG(double, seconds, 10, "admit: seconds of load per configuration");
+ABSL_FLAG(int, concurrency, 64, "admit: calls in flight");
+ABSL_FLAG(std::string, anteroomd, "", "admit: path of anteroomd (default: next to this build)");
 
 namespace anteroom::bench {
 namespace {
@@ -136,13 +152,128 @@ int Scale() {
   return 0;
 }
 
+// Keeps `concurrency` Admit calls in flight for `seconds`, each a new visitor; returns the
+// completed calls' latencies in microseconds.
+struct LoadResult {
+  std::vector<double> latencies_us;
+  int64_t errors = 0;
+  double seconds = 0;
+};
+
+LoadResult AdmitLoad(const std::string& address, const std::string& room, double seconds,
+                     int concurrency) {
+  auto channel = grpc::CreateChannel(address, grpc::InsecureChannelCredentials());
+  auto stub = v1::WaitingRoom::NewStub(channel);
+  base::Mutex mu;
+  base::CondVar done_cv;
+  LoadResult result;
+  int in_flight = 0;
+  int64_t next_id = 0;
+  const auto start = std::chrono::steady_clock::now();
+  const auto deadline = start + std::chrono::duration<double>(seconds);
+
+  struct Call {
+    grpc::ClientContext context;
+    v1::AdmitRequest request;
+    v1::VisitorStatus response;
+    std::chrono::steady_clock::time_point sent;
+  };
+  std::function<void()> issue = [&]() {
+    auto* call = new Call;
+    {
+      base::MutexLock lock(&mu);
+      call->request.set_room(room);
+      call->request.set_client_id(absl::StrCat("bench-", next_id++));
+      ++in_flight;
+    }
+    call->sent = std::chrono::steady_clock::now();
+    stub->async()->Admit(&call->context, &call->request, &call->response,
+                         [&, call](grpc::Status status) {
+                           const auto now = std::chrono::steady_clock::now();
+                           bool again;
+                           {
+                             base::MutexLock lock(&mu);
+                             if (status.ok()) {
+                               result.latencies_us.push_back(
+                                   std::chrono::duration<double, std::micro>(now - call->sent).count());
+                             } else {
+                               ++result.errors;
+                             }
+                             --in_flight;
+                             again = now < deadline;
+                             if (!again && in_flight == 0) done_cv.SignalAll();
+                           }
+                           delete call;
+                           if (again) issue();
+                         });
+  };
+  for (int i = 0; i < concurrency; ++i) issue();
+  base::MutexLock lock(&mu);
+  while (in_flight > 0) done_cv.WaitWithTimeout(&mu, absl::Seconds(1));
+  result.seconds = Seconds(start);
+  return result;
+}
+
+double Percentile(std::vector<double>& v, double p) {
+  if (v.empty()) return 0;
+  const size_t i = std::min(v.size() - 1, static_cast<size_t>(p * static_cast<double>(v.size())));
+  std::nth_element(v.begin(), v.begin() + static_cast<long>(i), v.end());
+  return v[i];
+}
+
+int Admit(const char* argv0) {
+  std::string binary = absl::GetFlag(FLAGS_anteroomd);
+  if (binary.empty()) {
+    const std::string self = std::filesystem::canonical("/proc/self/exe").string();
+    binary = (std::filesystem::path(self).parent_path() / "../../server/anteroomd").string();
+  }
+  (void)argv0;
+  double baseline = 0;
+  for (const bool sync : {false, true}) {
+    const std::string dir = testing::MakeTempDir("anteroom-bench");
+    auto daemon = testing::Daemon::Start(binary, dir + "/data",
+                                         {sync ? "--sync_writes=true" : "--sync_writes=false"});
+    if (!daemon.ok()) {
+      std::fprintf(stderr, "%s\n", std::string(daemon.status().message()).c_str());
+      return 1;
+    }
+    {
+      auto admin = v1::RoomAdmin::NewStub(
+          grpc::CreateChannel((*daemon)->admin_address(), grpc::InsecureChannelCredentials()));
+      grpc::ClientContext ctx;
+      v1::CreateRoomRequest req;
+      req.set_room("bench");
+      req.mutable_settings()->set_max_active_sessions(1'000);
+      v1::Room room;
+      if (!admin->CreateRoom(&ctx, req, &room).ok()) return 1;
+    }
+    LoadResult r = AdmitLoad((*daemon)->gateway_address(), "bench", absl::GetFlag(FLAGS_seconds),
+                             absl::GetFlag(FLAGS_concurrency));
+    const double rate = static_cast<double>(r.latencies_us.size()) / r.seconds;
+    if (!sync) baseline = rate;
+    const char* name = sync ? "admit_sync" : "admit_nosync";
+    std::printf("%s_throughput %.0f per_second (%zu calls, %lld errors, concurrency %d)\n", name,
+                rate, r.latencies_us.size(), static_cast<long long>(r.errors),
+                absl::GetFlag(FLAGS_concurrency));
+    std::printf("%s_latency_p50 %.0f us\n", name, Percentile(r.latencies_us, 0.50));
+    std::printf("%s_latency_p99 %.0f us\n", name, Percentile(r.latencies_us, 0.99));
+    if (sync) std::printf("admit_sync_vs_nosync %.2f\n", rate / baseline);
+    (*daemon)->Terminate();
+    std::filesystem::remove_all(dir);
+  }
+  return 0;
+}
+
 }  // namespace
 }  // namespace anteroom::bench
 
 int main(int argc, char** argv) {
-  absl::SetProgramUsageMessage("anteroom-bench scale [--visitors=N] [--lookups=N]");
+  absl::SetProgramUsageMessage("anteroom-bench scale|admit [flags]");
   std::vector<char*> args = absl::ParseCommandLine(argc, argv);
   if (args.size() == 2 && std::string(args[1]) == "scale") return anteroom::bench::Scale();
-  std::fprintf(stderr, "usage: anteroom-bench scale [--visitors=N] [--lookups=N]\n");
+  if (args.size() == 2 && std::string(args[1]) == "admit") return anteroom::bench::Admit(argv[0]);
+  std::fprintf(stderr,
+               "usage: anteroom-bench scale [--visitors=N] [--lookups=N]\n"
+               "       anteroom-bench admit [--seconds=S] [--concurrency=C] [--anteroomd=PATH]\n");
   return 2;
 }
