@@ -12,10 +12,10 @@
 
 #include <algorithm>
 #include <chrono>
-#include <filesystem>
-#include <functional>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
+#include <functional>
 #include <random>
 #include <string>
 #include <vector>
@@ -187,25 +187,25 @@ LoadResult AdmitLoad(const std::string& address, const std::string& room, double
       ++in_flight;
     }
     call->sent = std::chrono::steady_clock::now();
-    stub->async()->Admit(&call->context, &call->request, &call->response,
-                         [&, call](grpc::Status status) {
-                           const auto now = std::chrono::steady_clock::now();
-                           bool again;
-                           {
-                             base::MutexLock lock(&mu);
-                             if (status.ok()) {
-                               result.latencies_us.push_back(
-                                   std::chrono::duration<double, std::micro>(now - call->sent).count());
-                             } else {
-                               ++result.errors;
-                             }
-                             --in_flight;
-                             again = now < deadline;
-                             if (!again && in_flight == 0) done_cv.SignalAll();
-                           }
-                           delete call;
-                           if (again) issue();
-                         });
+    stub->async()->Admit(
+        &call->context, &call->request, &call->response, [&, call](grpc::Status status) {
+          const auto now = std::chrono::steady_clock::now();
+          bool again;
+          {
+            base::MutexLock lock(&mu);
+            if (status.ok()) {
+              result.latencies_us.push_back(
+                  std::chrono::duration<double, std::micro>(now - call->sent).count());
+            } else {
+              ++result.errors;
+            }
+            --in_flight;
+            again = now < deadline;
+            if (!again && in_flight == 0) done_cv.SignalAll();
+          }
+          delete call;
+          if (again) issue();
+        });
   };
   for (int i = 0; i < concurrency; ++i) issue();
   base::MutexLock lock(&mu);
