@@ -176,6 +176,7 @@ int Run() {
   sigwait(&stop_signals, &signal_number);
   ANTEROOM_LOG(kInfo, "received %s: finishing in-flight calls", strsignal(signal_number));
   (*server)->Shutdown(absl::Seconds(10));
+  rooms.RecordAlive();
   committer.Stop();  // everything acknowledged has been written; nothing else is pending
   if (absl::Status s = (*store)->Flush(); !s.ok()) return Fail(s);
   server->reset();

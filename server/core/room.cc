@@ -241,7 +241,10 @@ VisitorView Room::Heartbeat(uint64_t session_id, const Secret& secret, absl::Tim
     leases_.erase({old_expiry, session_id});
     leases_.insert({session.expires_at, session_id});
   }
-  if (session.expires_at != old_expiry || first_heartbeat) changes->put_sessions.push_back(session);
+  if (first_heartbeat || session.expires_at > session.persisted_until) {
+    session.persisted_until = session.expires_at + s.session_ttl;
+    changes->put_sessions.push_back(session);
+  }
   return AdmittedView(session);
 }
 
@@ -428,7 +431,7 @@ const Session& Room::StartSession(const ClientKey& client, uint64_t origin_ticke
   Session& session =
       sessions_
           .emplace(id, Session{id, NewSecret(), client, origin_ticket, origin_secret, now,
-                               now + first_lease,
+                               now + first_lease, now + first_lease,
                                /*arrived=*/s.arrival_ttl <= absl::ZeroDuration(), false})
           .first->second;
   leases_.insert({session.expires_at, id});
@@ -702,6 +705,18 @@ absl::Status Room::RestoreSession(const Session& s) {
     next_seq_ = std::max(next_seq_, s.origin_ticket + 1);
   }
   return absl::OkStatus();
+}
+
+void Room::CreditDowntime(absl::Duration downtime, Changes* changes) {
+  if (downtime <= absl::ZeroDuration()) return;
+  std::set<std::pair<absl::Time, uint64_t>> shifted;
+  for (auto& [id, session] : sessions_) {
+    session.expires_at += downtime;
+    session.persisted_until = std::max(session.persisted_until + downtime, session.expires_at);
+    shifted.insert({session.expires_at, id});
+    changes->put_sessions.push_back(session);
+  }
+  leases_ = std::move(shifted);
 }
 
 void Room::RestoreCounters(int64_t admitted_total, uint64_t next_event_number) {

@@ -71,6 +71,10 @@ struct Session {
   Secret origin_secret{};
   absl::Time admitted_at;
   absl::Time expires_at;
+  // The lease end last persisted, never earlier than expires_at: renewals are written only
+  // when they pass it, and then one session TTL beyond, so a crash never shortens a lease
+  // (it may lengthen one by up to a TTL) while most heartbeats write nothing.
+  absl::Time persisted_until;
   bool arrived = false;  // has sent a Heartbeat
   bool revoked = false;
 };
@@ -185,6 +189,10 @@ class Room {
   RoomStats Stats(absl::Time now) const;
   // Approximate bytes of memory held by the room's structures.
   size_t MemoryBytes() const;
+
+  // Credits time the server was down: every lease is extended by `downtime`, so it is not
+  // charged against anyone (place holds restart at restore anyway).
+  void CreditDowntime(absl::Duration downtime, Changes* changes);
 
   // Restoring persisted state, before any other call; tickets in ascending seq order.
   // Visitors restored are treated as seen at `now` (downtime does not cost a place).

@@ -1,5 +1,6 @@
 #include "server/service/records.h"
 
+#include <algorithm>
 #include <cstring>
 
 namespace anteroom::service {
@@ -72,7 +73,8 @@ storage::v1::SessionRecord ToRecord(const core::Session& s) {
   r.set_origin_ticket(s.origin_ticket);
   if (s.origin_ticket != 0) r.set_origin_secret(Bytes(s.origin_secret));
   r.set_admitted_at_us(absl::ToUnixMicros(s.admitted_at));
-  r.set_expires_at_us(absl::ToUnixMicros(s.expires_at));
+  // The persisted lease may run past the one in memory (see Session::persisted_until).
+  r.set_expires_at_us(absl::ToUnixMicros(std::max(s.expires_at, s.persisted_until)));
   r.set_arrived(s.arrived);
   r.set_revoked(s.revoked);
   return r;
@@ -108,6 +110,7 @@ absl::StatusOr<core::Session> FromRecord(const storage::v1::SessionRecord& r) {
                        r.origin_ticket(),
                        origin,
                        absl::FromUnixMicros(r.admitted_at_us()),
+                       absl::FromUnixMicros(r.expires_at_us()),
                        absl::FromUnixMicros(r.expires_at_us()),
                        r.arrived(),
                        r.revoked()};

@@ -1,5 +1,6 @@
 #include "server/service/room_manager.h"
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "anteroom/storage/v1/records.pb.h"
 #include "server/base/log.h"
@@ -8,6 +9,9 @@
 
 namespace anteroom::service {
 namespace {
+
+// Meta key: when the server was last known alive (Unix microseconds, decimal).
+constexpr absl::string_view kAliveKey = "alive_at_us";
 
 absl::Status RoomNotFound(absl::string_view id) {
   return absl::NotFoundError(absl::StrCat("room '", id, "' does not exist"));
@@ -25,11 +29,28 @@ RoomManager::RoomManager(storage::Store* store, Committer* committer, base::Cloc
       metrics_(metrics) {}
 
 absl::Status RoomManager::Load() {
+  // Time the server was down is not charged against anyone's lease.
+  const absl::Time now = clock_->Now();
+  absl::Duration downtime = absl::ZeroDuration();
+  absl::StatusOr<std::optional<std::string>> alive = store_->Get(storage::Table::kMeta, kAliveKey);
+  if (!alive.ok()) return alive.status();
+  int64_t alive_us = 0;
+  if (alive->has_value() && absl::SimpleAtoi(**alive, &alive_us)) {
+    downtime = std::max(absl::ZeroDuration(), now - absl::FromUnixMicros(alive_us));
+  }
+  storage::WriteBatch credit;
+  credit.Put(storage::Table::kMeta, std::string(kAliveKey), absl::StrCat(absl::ToUnixMicros(now)));
+  int64_t credited_sessions = 0;
+
   std::map<std::string, std::shared_ptr<Entry>> loaded;
   absl::Status s =
       store_->Scan(storage::Table::kRooms, "", [&](absl::string_view key, absl::string_view value) {
         absl::StatusOr<std::unique_ptr<core::Room>> room = LoadRoom(key, value);
         if (!room.ok()) return room.status();
+        core::Changes changes;
+        (*room)->CreditDowntime(downtime, &changes);
+        credited_sessions += static_cast<int64_t>(changes.put_sessions.size());
+        AppendChanges(key, changes, &credit);
         auto entry = std::make_shared<Entry>(std::move(*room), metrics_->ForRoom(std::string(key)));
         base::MutexLock lock(&entry->mu);
         UpdateGauges(*entry);
@@ -41,9 +62,25 @@ absl::Status RoomManager::Load() {
         return absl::OkStatus();
       });
   if (!s.ok()) return s;
+  // The credited leases and the new alive mark in one write: a crash now cannot credit the
+  // same downtime twice.
+  if (absl::Status written = store_->Write(credit); !written.ok()) return written;
+  if (downtime > absl::ZeroDuration()) {
+    ANTEROOM_LOG(kInfo, "down for %s: credited to %d session leases",
+                 absl::FormatDuration(downtime), credited_sessions);
+  }
+  alive_recorded_us_ = absl::ToUnixMicros(now);
   base::MutexLock lock(&mu_);
   rooms_ = std::move(loaded);
   return absl::OkStatus();
+}
+
+void RoomManager::RecordAlive() {
+  const int64_t now_us = absl::ToUnixMicros(clock_->Now());
+  alive_recorded_us_ = now_us;
+  storage::WriteBatch batch;
+  batch.Put(storage::Table::kMeta, std::string(kAliveKey), absl::StrCat(now_us));
+  committer_->Submit("", 0, std::move(batch), [](const absl::Status&) {});
 }
 
 absl::StatusOr<std::unique_ptr<core::Room>> RoomManager::LoadRoom(absl::string_view id,
@@ -436,6 +473,7 @@ void RoomManager::Leave(const core::ParsedToken& token, Callback<bool> done) {
 }
 
 void RoomManager::TickAll() {
+  if (absl::ToUnixMicros(clock_->Now()) - alive_recorded_us_ >= 1'000'000) RecordAlive();
   std::vector<std::shared_ptr<Entry>> entries;
   {
     base::MutexLock lock(&mu_);

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <deque>
 #include <functional>
 #include <map>
@@ -79,8 +80,12 @@ class RoomManager {
   void Heartbeat(const core::ParsedToken& session, Callback<core::VisitorView> done);
   void Leave(const core::ParsedToken& token, Callback<bool> done);
 
-  // Expires lapsed leases and fills free slots in every room; run periodically.
+  // Expires lapsed leases and fills free slots in every room, and records (at most once a
+  // second) that the server is alive; run periodically.
   void TickAll();
+  // Records now as the last instant the server was alive. At the next start, the time from
+  // then is downtime, credited to every lease. Called by TickAll and at a clean stop.
+  void RecordAlive();
 
  private:
   struct Entry {
@@ -128,6 +133,7 @@ class RoomManager {
   const ClientKeyer* const keyer_;
   Metrics* const metrics_;
 
+  std::atomic<int64_t> alive_recorded_us_{0};
   base::Mutex mu_;  // guards the map, not the rooms
   std::map<std::string, std::shared_ptr<Entry>> rooms_ ABSL_GUARDED_BY(mu_);
 };

@@ -119,6 +119,36 @@ TEST_F(RoomTest, LeaseExpiresAfterTtlUnlessRenewed) {
   EXPECT_EQ(Poll(room, b.ticket).state, VisitorState::kAdmitted);
 }
 
+TEST_F(RoomTest, HeartbeatsArePersistedCoarselyAndNeverShortenThePersistedLease) {
+  Room room("shop", Settings(1, absl::Seconds(90)), now_, &random_);
+  const VisitorView a = Admit(room, "a");
+  int writes = 0;
+  absl::Time persisted = absl::InfinitePast();
+  for (int i = 0; i < 30; ++i) {  // a heartbeat every 30 s for 15 minutes
+    now_ += absl::Seconds(30);
+    Changes changes;
+    const VisitorView v = HeartbeatToken(room, a.session, now_, &changes);
+    ASSERT_EQ(v.state, VisitorState::kAdmitted);
+    for (const Session& s : changes.put_sessions) {
+      ++writes;
+      persisted = std::max(s.expires_at, s.persisted_until);
+    }
+    ASSERT_GE(persisted, v.lease_expires_at) << "a crash now would shorten the lease";
+  }
+  EXPECT_LE(writes, 11) << "about one write per session TTL, not one per heartbeat";
+}
+
+TEST_F(RoomTest, DowntimeIsCreditedToEveryLease) {
+  Room room("shop", Settings(2, absl::Seconds(60)), now_, &random_);
+  const VisitorView a = Admit(room, "a");
+  Changes changes;
+  room.CreditDowntime(absl::Minutes(5), &changes);
+  EXPECT_EQ(changes.put_sessions.size(), 1u);
+  now_ += absl::Minutes(5) + absl::Seconds(59);
+  room.Tick(now_, &changes_);
+  EXPECT_EQ(Heartbeat(room, a.session).state, VisitorState::kAdmitted);
+}
+
 TEST_F(RoomTest, WithoutRenewalASessionIsOneFixedLease) {
   RoomSettings s = Settings(1, absl::Seconds(60));
   s.session_renewal = false;

@@ -65,9 +65,11 @@ class ServiceTest : public ::testing::Test {
     metrics_.reset();
   }
 
-  // A restart: new manager and server over the same store.
-  void Restart() {
+  // A restart: new manager and server over the same store, after `downtime` of simulated
+  // time with the server down.
+  void Restart(absl::Duration downtime = absl::ZeroDuration()) {
     StopServer();
+    clock_.Advance(downtime);
     StartServer();
   }
 
@@ -498,6 +500,25 @@ TEST_F(ServiceTest, AnswersWaitUntilWhatTheyShowIsDurable) {
   absl::StatusOr<core::VisitorView> view = result.get();
   ASSERT_TRUE(view.ok());
   EXPECT_EQ(view->state, core::VisitorState::kAdmitted);
+}
+
+TEST_F(ServiceTest, TimeTheServerWasDownIsNotChargedAgainstLeases) {
+  ASSERT_TRUE(CreateRoom("shop", 1, /*ttl_seconds=*/60).ok());
+  const v1::VisitorStatus a = Admit("shop", "a");
+  const v1::VisitorStatus b = Admit("shop", "b");
+  clock_.Advance(absl::Seconds(30));
+  rooms_->TickAll();  // records that the server is alive at +30 s
+  Restart(/*downtime=*/absl::Minutes(10));
+  rooms_->TickAll();
+  // 40 s of the 60 s lease had been used only counting the time the server was up.
+  EXPECT_EQ(Heartbeat(a.session()).state(), v1::ADMITTED);
+  EXPECT_EQ(Poll(b.ticket()).state(), v1::QUEUED);
+  // And the credit is not given twice by a second restart.
+  clock_.Advance(absl::Seconds(61));
+  rooms_->TickAll();
+  Restart();
+  rooms_->TickAll();
+  EXPECT_EQ(Poll(b.ticket()).state(), v1::ADMITTED) << "a's lease lapsed while the server was up";
 }
 
 // What grpcurl does: no .proto files, only server reflection.
