@@ -19,7 +19,7 @@ build: deps
 # Starts anteroomd in the foreground with its defaults (gateway 127.0.0.1:50051, admin
 # 127.0.0.1:50052, metrics http://127.0.0.1:9464/metrics, data in ./data) and a demo room.
 run: build
-	./build/server/anteroomd --data_dir=$(DATA_DIR) --rooms=deploy/rooms.demo.textproto
+	./build/server/anteroomd --data_dir=$(DATA_DIR) --create_data_dir --rooms=deploy/rooms.demo.textproto
 
 # Every test: the default build, ASan+UBSan, TSan, clang's lock-annotation check, and lint.
 test: lint test-default test-asan test-tsan test-clang

@@ -34,6 +34,11 @@ ABSL_FLAG(std::string, admin_listen, "127.0.0.1:50052", "Admin API (RoomAdmin) a
 ABSL_FLAG(std::string, metrics_listen, "127.0.0.1:9464",
           "Prometheus /metrics address (host:port).");
 ABSL_FLAG(std::string, data_dir, "./data", "RocksDB data directory (created if missing).");
+ABSL_FLAG(bool, create_data_dir, false,
+          "Create --data_dir if it does not exist (by default a missing directory is an error: "
+          "it usually means a volume that is not mounted).");
+ABSL_FLAG(int64_t, min_free_disk_mb, 64,
+          "Refuse writes (UNAVAILABLE) while the data directory's disk has less free space.");
 ABSL_FLAG(bool, sync_writes, false,
           "fsync the write-ahead log before acknowledging a write (survives power loss).");
 ABSL_FLAG(std::string, rooms, "",
@@ -114,10 +119,14 @@ int Run() {
   sigaddset(&stop_signals, SIGTERM);
   sigaddset(&stop_signals, SIGINT);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  // A file-size limit must give a write error (answered UNAVAILABLE), not kill the server.
+  signal(SIGXFSZ, SIG_IGN);
 
   storage::RocksDbStoreOptions store_options;
   store_options.path = absl::GetFlag(FLAGS_data_dir);
   store_options.sync_writes = absl::GetFlag(FLAGS_sync_writes);
+  store_options.create_if_missing = absl::GetFlag(FLAGS_create_data_dir);
+  store_options.min_free_bytes = absl::GetFlag(FLAGS_min_free_disk_mb) << 20;
   absl::StatusOr<std::unique_ptr<storage::RocksDbStore>> store =
       storage::RocksDbStore::Open(store_options);
   if (!store.ok()) return Fail(store.status());

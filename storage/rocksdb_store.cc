@@ -1,5 +1,9 @@
 #include "storage/rocksdb_store.h"
 
+#include <sys/statvfs.h>
+
+#include <atomic>
+#include <filesystem>
 #include <vector>
 
 #include "absl/strings/match.h"
@@ -32,7 +36,12 @@ rocksdb::Slice ToSlice(absl::string_view s) { return rocksdb::Slice(s.data(), s.
 }  // namespace
 
 struct RocksDbStore::Impl {
+  std::string path;
+  int64_t min_free_bytes = 0;
   std::unique_ptr<rocksdb::DB> db;
+  // Set after a failed write: RocksDB then refuses writes until DB::Resume() succeeds, which
+  // the next write tries (so the store recovers when the disk does).
+  std::atomic<bool> needs_resume{false};
   std::vector<rocksdb::ColumnFamilyHandle*> handles;  // indexed by Table
   rocksdb::WriteOptions write_options;
 
@@ -51,6 +60,18 @@ RocksDbStore::~RocksDbStore() = default;
 
 absl::StatusOr<std::unique_ptr<RocksDbStore>> RocksDbStore::Open(
     const RocksDbStoreOptions& options) {
+  std::error_code error;
+  if (!std::filesystem::exists(options.path, error)) {
+    if (!options.create_if_missing) {
+      return absl::NotFoundError(
+          absl::StrCat("data directory ", options.path,
+                       " does not exist: create it (an empty directory starts a new store) or pass "
+                       "--create_data_dir; refusing to start empty where data was expected"));
+    }
+  } else if (!std::filesystem::is_directory(options.path, error)) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("data directory ", options.path, " is not a directory"));
+  }
   rocksdb::DBOptions db_options;
   db_options.create_if_missing = true;
   db_options.create_missing_column_families = true;
@@ -65,15 +86,23 @@ absl::StatusOr<std::unique_ptr<RocksDbStore>> RocksDbStore::Open(
       rocksdb::DB::Open(db_options, options.path, descriptors, &impl->handles, &raw);
   if (!s.ok()) {
     const std::string text = s.ToString();
-    if (absl::StrContains(text, "lock") || absl::StrContains(text, "LOCK")) {
+    if (absl::StrContains(text, "Resource temporarily unavailable") ||
+        absl::StrContains(text, "lock hold by current process")) {
       return absl::FailedPreconditionError(
           absl::StrCat("data directory ", options.path,
                        " is in use by another process (is another anteroomd running?): ", text));
+    }
+    if (absl::StrContains(text, "Permission denied") ||
+        absl::StrContains(text, "Read-only file system")) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "data directory ", options.path, " is not writable (read-only or wrong owner?): ", text));
     }
     return FromRocks(s, absl::StrCat("cannot open data directory ", options.path));
   }
   impl->db.reset(raw);
   impl->write_options.sync = options.sync_writes;
+  impl->path = options.path;
+  impl->min_free_bytes = options.min_free_bytes;
 
   std::string version;
   s = impl->db->Get(rocksdb::ReadOptions(), impl->cf(Table::kMeta), ToSlice(kFormatKey), &version);
@@ -117,7 +146,26 @@ absl::Status RocksDbStore::Write(const WriteBatch& batch) {
     }
     if (!s.ok()) return FromRocks(s, "cannot build write batch");
   }
-  return FromRocks(impl_->db->Write(impl_->write_options, &wb), "storage write failed");
+  if (impl_->min_free_bytes > 0) {
+    struct statvfs fs;
+    if (statvfs(impl_->path.c_str(), &fs) == 0) {
+      const int64_t free_bytes =
+          static_cast<int64_t>(fs.f_bavail) * static_cast<int64_t>(fs.f_frsize);
+      if (free_bytes < impl_->min_free_bytes) {
+        return absl::UnavailableError(absl::StrCat(
+            "disk full: ", free_bytes >> 20, " MiB free in ", impl_->path, ", below the ",
+            impl_->min_free_bytes >> 20, " MiB kept in reserve (--min_free_disk_mb)"));
+      }
+    }
+  }
+  if (impl_->needs_resume) {
+    rocksdb::Status resumed = impl_->db->Resume();
+    if (!resumed.ok()) return FromRocks(resumed, "storage has not recovered from a write error");
+    impl_->needs_resume = false;
+  }
+  rocksdb::Status written = impl_->db->Write(impl_->write_options, &wb);
+  if (!written.ok()) impl_->needs_resume = true;
+  return FromRocks(written, "storage write failed");
 }
 
 absl::StatusOr<std::optional<std::string>> RocksDbStore::Get(Table table, absl::string_view key) {

@@ -9,8 +9,15 @@
 namespace anteroom::storage {
 
 struct RocksDbStoreOptions {
-  // The data directory; created if missing.
+  // The data directory. An empty directory starts a new store.
   std::string path = "./data";
+  // Create the directory if it does not exist. Default false: a missing directory usually
+  // means a volume that is not mounted, and starting empty would lose everyone's place.
+  bool create_if_missing = false;
+  // Writes are refused (UNAVAILABLE, nothing written) while the data directory's file
+  // system has less free space than this, so a filling disk gives clean errors instead of
+  // RocksDB I/O errors midway through a write. Default 64 MiB; 0 disables the check.
+  int64_t min_free_bytes = 64 << 20;
   // fsync the write-ahead log before a write is acknowledged (survives power loss, not just
   // a crash of the process). Default false: a write is acknowledged once it is in the WAL
   // in the OS page cache, which survives kill -9.
@@ -27,9 +34,10 @@ inline constexpr int kFormatVersion = 1;
 // Thread-safe.
 class RocksDbStore final : public Store {
  public:
-  // Opens (or creates) the store. Fails clearly when another process holds the directory,
-  // when it is not readable or writable, when it is corrupt, or when it was written by a
-  // newer format.
+  // Opens (or creates) the store. Fails clearly when the directory is missing (unless
+  // create_if_missing), held by another process, not readable or writable, corrupt, or
+  // written by a newer format. After a failed write, RocksDB refuses writes until it
+  // recovers; each later Write retries the recovery, so the store heals when the disk does.
   static absl::StatusOr<std::unique_ptr<RocksDbStore>> Open(const RocksDbStoreOptions& options);
 
   ~RocksDbStore() override;

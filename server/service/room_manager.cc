@@ -53,6 +53,7 @@ absl::Status RoomManager::Load() {
         AppendChanges(key, changes, &credit);
         auto entry = std::make_shared<Entry>(std::move(*room), metrics_->ForRoom(std::string(key)));
         base::MutexLock lock(&entry->mu);
+        entry->epoch = next_epoch_++;
         UpdateGauges(*entry);
         const core::RoomStats stats = entry->room->Stats(clock_->Now());
         ANTEROOM_LOG(kInfo, "loaded room %s: %d waiting, %d pre-queued, %d active sessions",
@@ -80,7 +81,7 @@ void RoomManager::RecordAlive() {
   alive_recorded_us_ = now_us;
   storage::WriteBatch batch;
   batch.Put(storage::Table::kMeta, std::string(kAliveKey), absl::StrCat(now_us));
-  committer_->Submit("", 0, std::move(batch), [](const absl::Status&) {});
+  committer_->Submit("", next_epoch_++, std::move(batch), [](const absl::Status&) {});
 }
 
 absl::StatusOr<std::unique_ptr<core::Room>> RoomManager::LoadRoom(absl::string_view id,
@@ -265,7 +266,7 @@ void RoomManager::ReloadLocked(Entry& entry) {
   if (!reload.ok()) {
     ANTEROOM_LOG(kError, "room %s: reload failed, keeping memory as is: %s", id, reload.ToString());
   }
-  ++entry.epoch;
+  entry.epoch = next_epoch_++;
   entry.applied = entry.durable;
   UpdateGauges(entry);
 }
@@ -291,11 +292,13 @@ absl::StatusOr<RoomInfo> RoomManager::CreateRoom(const std::string& id,
   batch.DeleteRange(storage::Table::kSessions, RoomPrefix(id), RoomPrefixEnd(id));
   batch.Put(storage::Table::kRooms, id, EncodeRoomRecord(*room));
   // Waiting under the map lock is safe: committer callbacks never take it.
-  if (absl::Status s = committer_->SubmitAndWait(id, 0, std::move(batch)); !s.ok()) return s;
+  const uint64_t epoch = next_epoch_++;
+  if (absl::Status s = committer_->SubmitAndWait(id, epoch, std::move(batch)); !s.ok()) return s;
   RoomInfo info = InfoOf(*room);
   auto entry = std::make_shared<Entry>(std::move(room), metrics_->ForRoom(id));
   {
     base::MutexLock entry_lock(&entry->mu);
+    entry->epoch = epoch;
     UpdateGauges(*entry);
   }
   rooms_.emplace(id, std::move(entry));

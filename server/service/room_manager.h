@@ -134,6 +134,9 @@ class RoomManager {
   Metrics* const metrics_;
 
   std::atomic<int64_t> alive_recorded_us_{0};
+  // Epochs are unique across rooms and alive marks, so a failed write never poisons a later
+  // room of the same name.
+  std::atomic<uint64_t> next_epoch_{1};
   base::Mutex mu_;  // guards the map, not the rooms
   std::map<std::string, std::shared_ptr<Entry>> rooms_ ABSL_GUARDED_BY(mu_);
 };

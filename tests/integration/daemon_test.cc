@@ -162,17 +162,19 @@ TEST_F(DaemonTest, ASecondInstanceOnTheSameDataDirectoryFailsClearly) {
 TEST_F(DaemonTest, ASecondInstanceOnTheSamePortFailsClearly) {
   std::unique_ptr<Daemon> first = StartDaemon();
   ASSERT_NE(first, nullptr);
-  testing::ExitResult second = testing::RunToExit(
-      kBinary, {"--listen=" + first->gateway_address(), "--admin_listen=127.0.0.1:0",
-                "--metrics_listen=127.0.0.1:0", "--data_dir=" + dir_ + "/other"});
+  testing::ExitResult second =
+      testing::RunToExit(kBinary, {"--listen=" + first->gateway_address(),
+                                   "--admin_listen=127.0.0.1:0", "--metrics_listen=127.0.0.1:0",
+                                   "--create_data_dir", "--data_dir=" + dir_ + "/other"});
   EXPECT_EQ(second.exit_code, 1);
   EXPECT_NE(
       second.stderr_text.find("cannot listen for the gateway API on " + first->gateway_address()),
       std::string::npos)
       << second.stderr_text;
-  testing::ExitResult third = testing::RunToExit(
-      kBinary, {"--listen=127.0.0.1:0", "--admin_listen=127.0.0.1:0",
-                "--metrics_listen=" + first->metrics_address(), "--data_dir=" + dir_ + "/third"});
+  testing::ExitResult third =
+      testing::RunToExit(kBinary, {"--listen=127.0.0.1:0", "--admin_listen=127.0.0.1:0",
+                                   "--metrics_listen=" + first->metrics_address(),
+                                   "--create_data_dir", "--data_dir=" + dir_ + "/third"});
   EXPECT_EQ(third.exit_code, 1);
   EXPECT_NE(third.stderr_text.find("cannot serve metrics on"), std::string::npos)
       << third.stderr_text;

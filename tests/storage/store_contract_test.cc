@@ -126,6 +126,7 @@ INSTANTIATE_TEST_SUITE_P(
                      [](const std::string& dir) -> std::unique_ptr<Store> {
                        RocksDbStoreOptions o;
                        o.path = dir + "/db";
+                       o.create_if_missing = true;
                        auto s = RocksDbStore::Open(o);
                        if (!s.ok()) return nullptr;
                        return std::move(*s);
@@ -134,6 +135,7 @@ INSTANTIATE_TEST_SUITE_P(
                      [](const std::string& dir) -> std::unique_ptr<Store> {
                        RocksDbStoreOptions o;
                        o.path = dir + "/db";
+                       o.create_if_missing = true;
                        o.sync_writes = true;
                        auto s = RocksDbStore::Open(o);
                        if (!s.ok()) return nullptr;
@@ -143,7 +145,10 @@ INSTANTIATE_TEST_SUITE_P(
 
 class RocksDbStoreTest : public ::testing::Test {
  protected:
-  void SetUp() override { options_.path = testing::MakeTempDir("anteroom-rocks") + "/db"; }
+  void SetUp() override {
+    options_.path = testing::MakeTempDir("anteroom-rocks") + "/db";
+    options_.create_if_missing = true;
+  }
   void TearDown() override {
     std::filesystem::remove_all(std::filesystem::path(options_.path).parent_path());
   }
@@ -186,6 +191,15 @@ TEST_F(RocksDbStoreTest, DataFromANewerFormatIsRefused) {
   EXPECT_EQ(store.status().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_NE(store.status().message().find("newer Anteroom"), absl::string_view::npos)
       << store.status();
+}
+
+TEST_F(RocksDbStoreTest, AMissingDirectoryIsRefusedUnlessCreationIsAsked) {
+  RocksDbStoreOptions o = options_;
+  o.create_if_missing = false;
+  auto store = RocksDbStore::Open(o);
+  ASSERT_FALSE(store.ok());
+  EXPECT_EQ(store.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_NE(store.status().message().find("does not exist"), absl::string_view::npos);
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -24,7 +25,7 @@ std::string ReadFile(const std::string& path) {
 }
 
 pid_t Spawn(const std::string& binary, const std::vector<std::string>& args,
-            const std::string& stderr_path) {
+            const std::string& stderr_path, int uid = -1) {
   std::vector<std::string> argv_storage = {binary};
   argv_storage.insert(argv_storage.end(), args.begin(), args.end());
   std::vector<char*> argv;
@@ -36,6 +37,10 @@ pid_t Spawn(const std::string& binary, const std::vector<std::string>& args,
     if (fd >= 0) {
       dup2(fd, STDERR_FILENO);
       dup2(fd, STDOUT_FILENO);
+    }
+    if (uid >= 0 &&
+        (setgid(static_cast<gid_t>(uid)) != 0 || setuid(static_cast<uid_t>(uid)) != 0)) {
+      _exit(126);
     }
     execv(binary.c_str(), argv.data());
     _exit(127);
@@ -76,9 +81,12 @@ absl::StatusOr<std::unique_ptr<Daemon>> Daemon::Start(const std::string& binary,
                                                       absl::Duration timeout) {
   std::string dir = MakeTempDir("anteroomd-run");
   const std::string ports_file = dir + "/ports";
-  std::vector<std::string> args = {
-      "--listen=127.0.0.1:0", "--admin_listen=127.0.0.1:0", "--metrics_listen=127.0.0.1:0",
-      absl::StrCat("--data_dir=", data_dir), absl::StrCat("--ports_file=", ports_file)};
+  std::vector<std::string> args = {"--listen=127.0.0.1:0",
+                                   "--admin_listen=127.0.0.1:0",
+                                   "--metrics_listen=127.0.0.1:0",
+                                   absl::StrCat("--data_dir=", data_dir),
+                                   "--create_data_dir",
+                                   absl::StrCat("--ports_file=", ports_file)};
   args.insert(args.end(), extra_args.begin(), extra_args.end());
   const pid_t pid = Spawn(binary, args, dir + "/stderr");
   if (pid < 0) return absl::InternalError("fork failed");
@@ -135,9 +143,10 @@ int Daemon::Terminate(absl::Duration timeout) {
 std::string Daemon::Stderr() const { return ReadFile(dir_ + "/stderr"); }
 
 ExitResult RunToExit(const std::string& binary, const std::vector<std::string>& args,
-                     absl::Duration timeout) {
+                     absl::Duration timeout, int uid) {
   const std::string dir = MakeTempDir("anteroom-exit");
-  const pid_t pid = Spawn(binary, args, dir + "/stderr");
+  chmod(dir.c_str(), 0777);  // writable by `uid`
+  const pid_t pid = Spawn(binary, args, dir + "/stderr", uid);
   ExitResult result;
   bool exited = false;
   result.exit_code = WaitExit(pid, timeout, &exited);

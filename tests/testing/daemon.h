@@ -15,8 +15,8 @@ namespace anteroom::testing {
 // kernel, reporting them through --ports_file, with stderr kept in a file for assertions.
 class Daemon {
  public:
-  // Starts `binary` with `data_dir` and `extra_args` and waits (up to `timeout`) until it
-  // serves. Fails with the daemon's stderr if it exits first.
+  // Starts `binary` with `data_dir` (created if missing) and `extra_args` and waits (up to
+  // `timeout`) until it serves. Fails with the daemon's stderr if it exits first.
   static absl::StatusOr<std::unique_ptr<Daemon>> Start(const std::string& binary,
                                                        const std::string& data_dir,
                                                        std::vector<std::string> extra_args = {},
@@ -48,9 +48,10 @@ struct ExitResult {
   std::string stderr_text;
 };
 
-// Runs `binary` with `args` to completion (killing it after `timeout`), capturing stderr.
+// Runs `binary` with `args` to completion (killing it after `timeout`), capturing stderr;
+// as user `uid` when it is >= 0 (the caller must be root).
 ExitResult RunToExit(const std::string& binary, const std::vector<std::string>& args,
-                     absl::Duration timeout = absl::Seconds(30));
+                     absl::Duration timeout = absl::Seconds(30), int uid = -1);
 
 // A fresh, empty directory under $TMPDIR (or /tmp), removed by the caller if wanted.
 std::string MakeTempDir(const std::string& prefix);
