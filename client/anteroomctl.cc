@@ -53,6 +53,7 @@ Operators (admin API, --admin):
   anteroomctl events ROOM
   anteroomctl cancel-event ROOM EVENT_ID
   anteroomctl revoke SESSION                 ends a visitor's session at once
+  anteroomctl checkpoint NAME                consistent copy of the store under --backup_dir
 
 Visitors (gateway API, --server):
   anteroomctl admit ROOM CLIENT_ID           -> ADMITTED with a session, or QUEUED with a ticket
@@ -254,6 +255,12 @@ int main(int argc, char** argv) {
     request.set_session(arg(2));
     anteroom::v1::RevokeSessionResponse response;
     return PrintResult(admin->RevokeSession(&context, request, &response), response);
+  }
+  if (command == "checkpoint" && need(1)) {
+    anteroom::v1::CreateCheckpointRequest request;
+    request.set_name(arg(2));
+    anteroom::v1::CreateCheckpointResponse response;
+    return PrintResult(admin->CreateCheckpoint(&context, request, &response), response);
   }
   if (command == "admit" && need(2)) {
     anteroom::v1::AdmitRequest request;

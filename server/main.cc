@@ -37,6 +37,8 @@ ABSL_FLAG(std::string, data_dir, "./data", "RocksDB data directory (created if m
 ABSL_FLAG(bool, create_data_dir, false,
           "Create --data_dir if it does not exist (by default a missing directory is an error: "
           "it usually means a volume that is not mounted).");
+ABSL_FLAG(std::string, backup_dir, "./backups",
+          "Where CreateCheckpoint writes checkpoints (created when first needed).");
 ABSL_FLAG(int64_t, min_free_disk_mb, 64,
           "Refuse writes (UNAVAILABLE) while the data directory's disk has less free space.");
 ABSL_FLAG(bool, sync_writes, false,
@@ -149,8 +151,9 @@ int Run() {
   service::ServerOptions server_options;
   server_options.listen = absl::GetFlag(FLAGS_listen);
   server_options.admin_listen = absl::GetFlag(FLAGS_admin_listen);
+  server_options.backup_dir = absl::GetFlag(FLAGS_backup_dir);
   absl::StatusOr<std::unique_ptr<service::Server>> server =
-      service::Server::Start(server_options, &rooms, &metrics);
+      service::Server::Start(server_options, &rooms, &metrics, store->get());
   if (!server.ok()) return Fail(server.status());
 
   std::unique_ptr<prometheus::Exposer> exposer;

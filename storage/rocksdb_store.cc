@@ -12,6 +12,7 @@
 #include "rocksdb/db.h"
 #include "rocksdb/options.h"
 #include "rocksdb/slice.h"
+#include "rocksdb/utilities/checkpoint.h"
 #include "rocksdb/write_batch.h"
 
 namespace anteroom::storage {
@@ -189,6 +190,19 @@ absl::Status RocksDbStore::Scan(Table table, absl::string_view prefix, const Sca
     }
   }
   return FromRocks(it->status(), "storage scan failed");
+}
+
+absl::Status RocksDbStore::Checkpoint(const std::string& dir) {
+  rocksdb::Checkpoint* raw = nullptr;
+  if (absl::Status s = FromRocks(rocksdb::Checkpoint::Create(impl_->db.get(), &raw),
+                                 "cannot start a checkpoint");
+      !s.ok()) {
+    return s;
+  }
+  std::unique_ptr<rocksdb::Checkpoint> checkpoint(raw);
+  // log_size_for_flush = 0: flush memtables first, so the copy holds SST files, not a long WAL.
+  return FromRocks(checkpoint->CreateCheckpoint(dir, /*log_size_for_flush=*/0),
+                   absl::StrCat("checkpoint to ", dir, " failed"));
 }
 
 absl::Status RocksDbStore::Flush() {

@@ -45,6 +45,8 @@ class RocksDbStore final : public Store {
   absl::Status Write(const WriteBatch& batch) override;
   absl::StatusOr<std::optional<std::string>> Get(Table table, absl::string_view key) override;
   absl::Status Scan(Table table, absl::string_view prefix, const ScanFn& fn) override;
+  // A RocksDB checkpoint: SST files hard-linked where possible, the WAL copied.
+  absl::Status Checkpoint(const std::string& dir) override;
 
   // Flushes the WAL to disk (fsync) and memtables to SST files; used at shutdown.
   absl::Status Flush();

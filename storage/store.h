@@ -76,6 +76,10 @@ class Store {
   virtual absl::StatusOr<std::optional<std::string>> Get(Table table, absl::string_view key) = 0;
   // Visits every key that starts with `prefix`, in key order.
   virtual absl::Status Scan(Table table, absl::string_view prefix, const ScanFn& fn) = 0;
+  // Writes a consistent copy of everything acknowledged so far into the new directory
+  // `dir`, which a server can open as its data directory. UNIMPLEMENTED for stores without
+  // files.
+  virtual absl::Status Checkpoint(const std::string& dir) = 0;
 };
 
 }  // namespace anteroom::storage

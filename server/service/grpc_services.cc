@@ -1,9 +1,13 @@
 #include "server/service/grpc_services.h"
 
+#include <filesystem>
 #include <optional>
+#include <thread>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "server/base/clock.h"
+#include "server/base/log.h"
 #include "server/core/token.h"
 #include "server/service/convert.h"
 
@@ -269,6 +273,39 @@ grpc::ServerUnaryReactor* RoomAdminService::RevokeSession(grpc::CallbackServerCo
       if (revoked.ok()) response->set_revoked(*revoked);
       finish(revoked.status());
     });
+  });
+}
+
+grpc::ServerUnaryReactor* RoomAdminService::CreateCheckpoint(
+    grpc::CallbackServerContext* context, const v1::CreateCheckpointRequest* request,
+    v1::CreateCheckpointResponse* response) {
+  return HandleAsync(context, metrics_, "CreateCheckpoint", [&](Finisher finish) {
+    const std::string& name = request->name();
+    bool valid = !name.empty() && name.size() <= 100 && name[0] != '.';
+    for (char c : name)
+      valid = valid && (absl::ascii_isalnum(c) || c == '.' || c == '_' || c == '-');
+    if (!valid) {
+      return finish(absl::InvalidArgumentError(
+          "name must be 1 to 100 characters of [A-Za-z0-9._-], not starting with a dot"));
+    }
+    const std::string dir = absl::StrCat(backup_dir_, "/", name);
+    // A checkpoint flushes memtables and links files: seconds on a large store. Off the
+    // RPC threads.
+    std::thread([this, dir, response, finish] {
+      std::error_code error;
+      std::filesystem::create_directories(backup_dir_, error);
+      absl::Status s =
+          std::filesystem::exists(dir, error)
+              ? absl::AlreadyExistsError(absl::StrCat("checkpoint ", dir, " already exists"))
+              : store_->Checkpoint(dir);
+      if (s.ok()) {
+        response->set_directory(std::filesystem::absolute(dir).string());
+        ANTEROOM_LOG(kInfo, "checkpoint written to %s", response->directory());
+      } else {
+        ANTEROOM_LOG(kError, "checkpoint to %s failed: %s", dir, s.ToString());
+      }
+      finish(s);
+    }).detach();
   });
 }
 

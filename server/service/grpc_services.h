@@ -40,7 +40,10 @@ class WaitingRoomService final : public v1::WaitingRoom::CallbackService {
 // Thread-safe.
 class RoomAdminService final : public v1::RoomAdmin::CallbackService {
  public:
-  RoomAdminService(RoomManager* rooms, Metrics* metrics) : rooms_(rooms), metrics_(metrics) {}
+  // Checkpoints are written under `backup_dir` from `store`.
+  RoomAdminService(RoomManager* rooms, Metrics* metrics, storage::Store* store,
+                   std::string backup_dir)
+      : rooms_(rooms), metrics_(metrics), store_(store), backup_dir_(std::move(backup_dir)) {}
 
   grpc::ServerUnaryReactor* CreateRoom(grpc::CallbackServerContext* context,
                                        const v1::CreateRoomRequest* request,
@@ -71,10 +74,15 @@ class RoomAdminService final : public v1::RoomAdmin::CallbackService {
   grpc::ServerUnaryReactor* RevokeSession(grpc::CallbackServerContext* context,
                                           const v1::RevokeSessionRequest* request,
                                           v1::RevokeSessionResponse* response) override;
+  grpc::ServerUnaryReactor* CreateCheckpoint(grpc::CallbackServerContext* context,
+                                             const v1::CreateCheckpointRequest* request,
+                                             v1::CreateCheckpointResponse* response) override;
 
  private:
   RoomManager* const rooms_;
   Metrics* const metrics_;
+  storage::Store* const store_;
+  const std::string backup_dir_;
 };
 
 // Converts a room to its public form.

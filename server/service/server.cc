@@ -28,19 +28,21 @@ absl::StatusOr<std::unique_ptr<grpc::Server>> StartListener(const std::string& a
 
 }  // namespace
 
-Server::Server(RoomManager* rooms, Metrics* metrics, absl::Duration tick_interval)
+Server::Server(RoomManager* rooms, Metrics* metrics, storage::Store* store,
+               const ServerOptions& options)
     : rooms_(rooms),
-      tick_interval_(tick_interval),
+      tick_interval_(options.tick_interval),
       gateway_service_(rooms, metrics),
-      admin_service_(rooms, metrics) {}
+      admin_service_(rooms, metrics, store, options.backup_dir) {}
 
 absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerOptions& options,
-                                                      RoomManager* rooms, Metrics* metrics) {
+                                                      RoomManager* rooms, Metrics* metrics,
+                                                      storage::Store* store) {
   grpc::EnableDefaultHealthCheckService(true);
   // Links the health protocol's descriptors so reflection can describe grpc.health.v1.
   (void)grpc::health::v1::HealthCheckRequest::descriptor();
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
-  std::unique_ptr<Server> server(new Server(rooms, metrics, options.tick_interval));
+  std::unique_ptr<Server> server(new Server(rooms, metrics, store, options));
   absl::StatusOr<std::unique_ptr<grpc::Server>> gateway =
       StartListener(options.listen, &server->gateway_service_, "gateway API", &server->port_);
   if (!gateway.ok()) return gateway.status();

@@ -21,6 +21,8 @@ struct ServerOptions {
   std::string admin_listen = "127.0.0.1:50052";
   // How often lapsed leases are expired and free slots filled. Default 100 ms.
   absl::Duration tick_interval = absl::Milliseconds(100);
+  // Where CreateCheckpoint writes. Default ./backups.
+  std::string backup_dir = "./backups";
 };
 
 // The two gRPC listeners (gateway and admin, each with server reflection and gRPC health)
@@ -32,8 +34,10 @@ struct ServerOptions {
 // Thread-safe.
 class Server {
  public:
+  // `store` serves checkpoints.
   static absl::StatusOr<std::unique_ptr<Server>> Start(const ServerOptions& options,
-                                                       RoomManager* rooms, Metrics* metrics);
+                                                       RoomManager* rooms, Metrics* metrics,
+                                                       storage::Store* store);
   ~Server();
 
   // The bound ports (useful when the options asked for port 0).
@@ -45,7 +49,7 @@ class Server {
   void Shutdown(absl::Duration grace);
 
  private:
-  Server(RoomManager* rooms, Metrics* metrics, absl::Duration tick_interval);
+  Server(RoomManager* rooms, Metrics* metrics, storage::Store* store, const ServerOptions& options);
   void RunTicker();
 
   RoomManager* const rooms_;

@@ -205,6 +205,64 @@ TEST_F(DaemonTest, RoomsFileCreatesRoomsAtStartAndBadFilesAreRefused) {
       << refused.stderr_text;
 }
 
+// Backup and restore as the README documents it: CreateCheckpoint, later changes, stop,
+// start a server on the checkpoint directory: the state as of the checkpoint.
+TEST_F(DaemonTest, ACheckpointRestoresTheStateItWasTakenAt) {
+  std::unique_ptr<Daemon> daemon = StartDaemon({"--backup_dir=" + dir_ + "/backups"});
+  ASSERT_NE(daemon, nullptr);
+  ReflectionClient admin = Client(daemon->admin_address());
+  ReflectionClient gateway = Client(daemon->gateway_address());
+  ASSERT_TRUE(admin
+                  .Call("anteroom.v1.RoomAdmin/CreateRoom",
+                        R"({"room":"r","settings":{"max_active_sessions":1}})")
+                  .ok());
+  std::vector<std::string> before, after;
+  for (int i = 0; i < 3; ++i) {
+    auto r = gateway.Call("anteroom.v1.WaitingRoom/Admit",
+                          absl::StrCat(R"({"room":"r","client_id":"before)", i, "\"}"));
+    ASSERT_TRUE(r.ok());
+    before.push_back(*r);
+  }
+  auto checkpoint = admin.Call("anteroom.v1.RoomAdmin/CreateCheckpoint", R"({"name":"snap-1"})");
+  ASSERT_TRUE(checkpoint.ok()) << checkpoint.status();
+  const std::string directory = Field(*checkpoint, "directory");
+  EXPECT_EQ(directory, dir_ + "/backups/snap-1");
+  EXPECT_EQ(
+      admin.Call("anteroom.v1.RoomAdmin/CreateCheckpoint", R"({"name":"snap-1"})").status().code(),
+      absl::StatusCode::kAlreadyExists);
+  EXPECT_EQ(
+      admin.Call("anteroom.v1.RoomAdmin/CreateCheckpoint", R"({"name":"../x"})").status().code(),
+      absl::StatusCode::kInvalidArgument);
+  for (int i = 0; i < 2; ++i) {
+    auto r = gateway.Call("anteroom.v1.WaitingRoom/Admit",
+                          absl::StrCat(R"({"room":"r","client_id":"after)", i, "\"}"));
+    ASSERT_TRUE(r.ok());
+    after.push_back(*r);
+  }
+  ASSERT_EQ(daemon->Terminate(), 0);
+
+  auto restored = Daemon::Start(kBinary, directory);
+  ASSERT_TRUE(restored.ok()) << restored.status();
+  ReflectionClient restored_gateway = Client((*restored)->gateway_address());
+  for (int i = 1; i < 3; ++i) {
+    auto r =
+        restored_gateway.Call("anteroom.v1.WaitingRoom/Poll",
+                              absl::StrCat(R"({"ticket":")", Field(before[i], "ticket"), "\"}"));
+    ASSERT_TRUE(r.ok());
+    EXPECT_EQ(Field(*r, "position"), std::to_string(i));
+  }
+  for (const std::string& a : after) {
+    auto r = restored_gateway.Call("anteroom.v1.WaitingRoom/Poll",
+                                   absl::StrCat(R"({"ticket":")", Field(a, "ticket"), "\"}"));
+    ASSERT_TRUE(r.ok());
+    EXPECT_EQ(Field(*r, "state"), "EXPIRED") << "taken after the checkpoint";
+  }
+  auto retry = restored_gateway.Call("anteroom.v1.WaitingRoom/Admit",
+                                     R"({"room":"r","client_id":"before2"})");
+  ASSERT_TRUE(retry.ok());
+  EXPECT_EQ(Field(*retry, "ticket"), Field(before[2], "ticket")) << "client keys survive a restore";
+}
+
 TEST_F(DaemonTest, AnteroomctlAdministersRoomsAndPlaysAVisitor) {
   std::unique_ptr<Daemon> daemon = StartDaemon();
   ASSERT_NE(daemon, nullptr);

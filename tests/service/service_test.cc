@@ -45,7 +45,7 @@ class ServiceTest : public ::testing::Test {
     ServerOptions options;
     options.listen = "127.0.0.1:0";
     options.admin_listen = "127.0.0.1:0";
-    auto server = Server::Start(options, rooms_.get(), metrics_.get());
+    auto server = Server::Start(options, rooms_.get(), metrics_.get(), &store_);
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = std::move(*server);
     gateway_channel_ = grpc::CreateChannel(absl::StrCat("127.0.0.1:", server_->port()),

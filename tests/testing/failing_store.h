@@ -22,6 +22,7 @@ class FailingStore final : public storage::Store {
   absl::Status Scan(storage::Table t, absl::string_view p, const ScanFn& fn) override {
     return inner_->Scan(t, p, fn);
   }
+  absl::Status Checkpoint(const std::string& dir) override { return inner_->Checkpoint(dir); }
 
  private:
   storage::Store* inner_;

@@ -52,6 +52,7 @@ class GatedStore final : public storage::Store {
   absl::Status Scan(storage::Table t, absl::string_view p, const ScanFn& fn) override {
     return inner_->Scan(t, p, fn);
   }
+  absl::Status Checkpoint(const std::string& dir) override { return inner_->Checkpoint(dir); }
 
  private:
   storage::Store* inner_;
