@@ -110,12 +110,22 @@ absl::StatusOr<std::unique_ptr<core::Room>> RoomManager::LoadRoom(absl::string_v
     room->RestoreEvent(event);
   }
   const std::string prefix = RoomPrefix(id);
+  // Large queues take seconds to load: say how far it has got.
+  constexpr int64_t kProgressEvery = 1'000'000;
+  int64_t loaded = 0;
+  const base::Stopwatch stopwatch;
+  storage::v1::TicketRecord r;
   absl::Status s = store_->Scan(
       storage::Table::kTickets, prefix, [&](absl::string_view, absl::string_view value) {
-        auto r = ParseRecord<storage::v1::TicketRecord>(value, absl::StrCat("ticket of room ", id));
-        if (!r.ok()) return r.status();
-        absl::StatusOr<core::Ticket> t = FromRecord(*r);
+        if (!r.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
+          return absl::DataLossError(absl::StrCat("unreadable ticket record in room ", id));
+        }
+        absl::StatusOr<core::Ticket> t = FromRecord(r);
         if (!t.ok()) return t.status();
+        if (++loaded % kProgressEvery == 0) {
+          ANTEROOM_LOG(kInfo, "room %s: %d waiting visitors loaded (%.1f s)", std::string(id),
+                       loaded, stopwatch.ElapsedSeconds());
+        }
         return room->RestoreTicket(*t, now);
       });
   if (!s.ok()) return s;

@@ -2,6 +2,10 @@
 //
 //   anteroom-bench scale [--visitors=N]   one room with N waiting visitors: memory per visitor,
 //                                          position look-up time, admission work vs queue length
+//   anteroom-bench recovery [--visitors=N] [--churn=M]
+//                                          writes a store with N waiting visitors (after M
+//                                          others left from the head), then times the real
+//                                          anteroomd starting on it
 //   anteroom-bench admit [--seconds=S] [--concurrency=C]
 //                                          starts the real anteroomd twice (without and with
 //                                          --sync_writes) and drives Admit over loopback gRPC
@@ -28,14 +32,20 @@
 #include "anteroom/v1/waiting_room.grpc.pb.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
+#include "server/base/clock.h"
 #include "server/base/mutex.h"
 #include "server/core/room.h"
 #include "server/core/token.h"
+#include "server/service/client_key.h"
+#include "server/service/committer.h"
+#include "server/service/room_manager.h"
+#include "storage/rocksdb_store.h"
 #include "tests/testing/daemon.h"
 #include "tests/testing/sim_clock.h"
 
 ABSL_FLAG(int64_t, visitors, 10'000'000, "scale: visitors waiting in the room");
 ABSL_FLAG(int64_t, lookups, 1'000'000, "scale: position look-ups to time");
+ABSL_FLAG(int64_t, churn, 0, "recovery: visitors who leave from the head before the restart");
 ABSL_FLAG(double, seconds, 10, "admit: seconds of load per configuration");
 ABSL_FLAG(int, concurrency, 64, "admit: calls in flight");
 ABSL_FLAG(std::string, anteroomd, "", "admit: path of anteroomd (default: next to this build)");
@@ -221,6 +231,139 @@ double Percentile(std::vector<double>& v, double p) {
   return v[i];
 }
 
+std::string AnteroomdPath() {
+  std::string binary = absl::GetFlag(FLAGS_anteroomd);
+  if (binary.empty()) {
+    const std::string self = std::filesystem::canonical("/proc/self/exe").string();
+    binary = (std::filesystem::path(self).parent_path() / "../../server/anteroomd").string();
+  }
+  return binary;
+}
+
+int64_t ProcessRssBytes(pid_t pid) {
+  std::ifstream status(absl::StrCat("/proc/", pid, "/status"));
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind("VmRSS:", 0) == 0) return std::stoll(line.substr(6)) * 1024;
+  }
+  return 0;
+}
+
+int Recovery() {
+  const int64_t n = absl::GetFlag(FLAGS_visitors);
+  const int64_t churn = absl::GetFlag(FLAGS_churn);
+  const std::string dir = testing::MakeTempDir("anteroom-recovery");
+  const std::string data = dir + "/data";
+  std::string head_ticket;
+  {
+    storage::RocksDbStoreOptions options;
+    options.path = data;
+    options.create_if_missing = true;
+    options.min_free_bytes = 0;
+    auto store = storage::RocksDbStore::Open(options);
+    if (!store.ok()) return 1;
+    base::RealClock clock;
+    testing::SeededRandom random(1);
+    auto keyer = service::ClientKeyer::LoadOrCreate(store->get(), &random);
+    if (!keyer.ok()) return 1;
+    service::Metrics metrics;
+    service::Committer committer(store->get());
+    service::RoomManager rooms(store->get(), &committer, &clock, &random, &*keyer, &metrics);
+    if (!rooms.Load().ok()) return 1;
+    core::RoomSettings settings;
+    settings.max_active_sessions = 1;
+    settings.session_ttl = absl::Hours(24);
+    if (!rooms.CreateRoom("big", settings).ok()) return 1;
+    const auto fill_start = std::chrono::steady_clock::now();
+    base::Mutex mu;
+    base::CondVar cv;
+    int64_t done = 0;
+    std::vector<std::string> churn_tickets;
+    churn_tickets.reserve(static_cast<size_t>(churn));
+    for (int64_t i = 0; i < n + churn + 1; ++i) {
+      rooms.Admit("big", absl::StrCat("v", i), [&, i](absl::StatusOr<core::VisitorView> v) {
+        base::MutexLock lock(&mu);
+        if (v.ok() && i >= 1 && i <= churn) churn_tickets.push_back(v->ticket);
+        if (v.ok() && i == churn + 1) head_ticket = v->ticket;
+        ++done;
+        cv.SignalAll();
+      });
+      if (i % 100'000 == 99'999) {  // bound what waits for the committer
+        base::MutexLock lock(&mu);
+        while (done < i + 1) cv.WaitWithTimeout(&mu, absl::Seconds(1));
+      }
+    }
+    {
+      base::MutexLock lock(&mu);
+      while (done < n + churn + 1) cv.WaitWithTimeout(&mu, absl::Seconds(1));
+    }
+    std::printf("fill %lld visitors through RoomManager and RocksDB: %.1f s\n",
+                static_cast<long long>(n + churn), Seconds(fill_start));
+    const auto churn_start = std::chrono::steady_clock::now();
+    int64_t left = 0;
+    for (const std::string& t : churn_tickets) {
+      rooms.Leave(*core::ParseToken(t), [&](absl::StatusOr<bool>) {
+        base::MutexLock lock(&mu);
+        ++left;
+        cv.SignalAll();
+      });
+    }
+    {
+      base::MutexLock lock(&mu);
+      while (left < static_cast<int64_t>(churn_tickets.size()))
+        cv.WaitWithTimeout(&mu, absl::Seconds(1));
+    }
+    if (churn > 0) {
+      std::printf("churn %lld visitors left from the head: %.1f s\n", static_cast<long long>(churn),
+                  Seconds(churn_start));
+    }
+    committer.Stop();
+  }
+  std::printf("store size %.0f MiB\n", [&] {
+    double bytes = 0;
+    for (const auto& f : std::filesystem::recursive_directory_iterator(data)) {
+      if (f.is_regular_file()) bytes += static_cast<double>(f.file_size());
+    }
+    return bytes / (1 << 20);
+  }());
+
+  const auto start = std::chrono::steady_clock::now();
+  auto daemon =
+      testing::Daemon::Start(AnteroomdPath(), data, {"--min_free_disk_mb=0"}, absl::Minutes(10));
+  if (!daemon.ok()) {
+    std::fprintf(stderr, "%s\n", std::string(daemon.status().message()).c_str());
+    return 1;
+  }
+  const double recovery = Seconds(start);
+  std::printf("recovery_to_serving %.2f s (%lld waiting visitors)\n", recovery,
+              static_cast<long long>(n));
+  std::printf("anteroomd_rss %.0f MiB\n",
+              static_cast<double>(ProcessRssBytes((*daemon)->pid())) / (1 << 20));
+  auto stub = v1::WaitingRoom::NewStub(
+      grpc::CreateChannel((*daemon)->gateway_address(), grpc::InsecureChannelCredentials()));
+  std::vector<double> us;
+  for (int i = 0; i < 1000; ++i) {
+    grpc::ClientContext ctx;
+    v1::PollRequest req;
+    req.set_ticket(head_ticket);
+    v1::VisitorStatus resp;
+    const auto t0 = std::chrono::steady_clock::now();
+    if (!stub->Poll(&ctx, req, &resp).ok() || resp.position() != 1) {
+      std::fprintf(stderr, "head poll failed\n");
+      return 1;
+    }
+    us.push_back(
+        std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count());
+  }
+  std::printf("poll_head_rpc_p50 %.0f us (position 1 after %lld left from the head)\n",
+              Percentile(us, 0.5), static_cast<long long>(churn));
+  std::string log = (*daemon)->Stderr();
+  std::printf("%s", log.c_str());
+  (*daemon)->Kill9();
+  std::filesystem::remove_all(dir);
+  return 0;
+}
+
 int Admit(const char* argv0) {
   std::string binary = absl::GetFlag(FLAGS_anteroomd);
   if (binary.empty()) {
@@ -272,8 +415,10 @@ int main(int argc, char** argv) {
   std::vector<char*> args = absl::ParseCommandLine(argc, argv);
   if (args.size() == 2 && std::string(args[1]) == "scale") return anteroom::bench::Scale();
   if (args.size() == 2 && std::string(args[1]) == "admit") return anteroom::bench::Admit(argv[0]);
+  if (args.size() == 2 && std::string(args[1]) == "recovery") return anteroom::bench::Recovery();
   std::fprintf(stderr,
                "usage: anteroom-bench scale [--visitors=N] [--lookups=N]\n"
-               "       anteroom-bench admit [--seconds=S] [--concurrency=C] [--anteroomd=PATH]\n");
+               "       anteroom-bench admit [--seconds=S] [--concurrency=C] [--anteroomd=PATH]\n"
+               "       anteroom-bench recovery [--visitors=N] [--churn=M] [--anteroomd=PATH]\n");
   return 2;
 }
