@@ -92,7 +92,9 @@ class RoomHarness {
     for (const auto& [seq, t] : tickets_image_) {
       if (!restored.RestoreTicket(t, now_).ok()) return fail_("ticket restore failed");
     }
-    for (const auto& [id, s] : sessions_image_) {
+    for (auto [id, s] : sessions_image_) {
+      // As the record stores it: the lease as last persisted (see Session::persisted_until).
+      s.expires_at = std::max(s.expires_at, s.persisted_until);
       if (!restored.RestoreSession(s).ok()) return fail_("session restore failed");
     }
     for (const std::string& t : tickets_) {
@@ -100,8 +102,11 @@ class RoomHarness {
       const VisitorView a = room_->View(p.id, p.secret, now_);
       const VisitorView b = restored.View(p.id, p.secret, now_);
       if (a.state != b.state || a.position != b.position || a.session != b.session) {
-        return fail_(absl::StrCat("restored room disagrees on ", t, ": position ", a.position,
-                                  " vs ", b.position));
+        return fail_(absl::StrCat("restored room disagrees on ", t, ": state ",
+                                  static_cast<int>(a.state), " vs ", static_cast<int>(b.state),
+                                  ", position ", a.position, " vs ", b.position, ", session ",
+                                  a.session, " vs ", b.session, " (", a.reason, "/", b.reason, ")",
+                                  DescribeSession(a.session)));
       }
     }
     if (room_->Stats(now_).active_sessions != restored.Stats(now_).active_sessions) {
@@ -111,6 +116,17 @@ class RoomHarness {
 
  private:
   using SeededRandom_ = testing::SeededRandom;
+
+  std::string DescribeSession(const std::string& token) {
+    if (token.empty()) return "";
+    const ParsedToken p = testing::Parse(token);
+    auto it = sessions_image_.find(p.id);
+    if (it == sessions_image_.end()) return absl::StrCat(" [session ", p.id, " not persisted]");
+    return absl::StrCat(" [persisted session ", p.id, " origin ", it->second.origin_ticket,
+                        " expires ", absl::FormatTime(it->second.expires_at), " until ",
+                        absl::FormatTime(it->second.persisted_until), " now ",
+                        absl::FormatTime(now_), "]");
+  }
 
   void Apply(const Changes& c) {
     for (const Ticket& t : c.put_tickets) tickets_image_[t.seq] = t;
