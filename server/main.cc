@@ -139,7 +139,7 @@ int Run() {
       service::ClientKeyer::LoadOrCreate(store->get(), &random);
   if (!keyer.ok()) return Fail(keyer.status());
   service::Metrics metrics;
-  service::Committer committer(store->get());
+  service::Committer committer(store->get(), &metrics);
   service::RoomManager rooms(store->get(), &committer, &clock, &random, &*keyer, &metrics);
   if (absl::Status s = rooms.Load(); !s.ok()) return Fail(s);
   if (!absl::GetFlag(FLAGS_rooms).empty()) {

@@ -48,4 +48,13 @@ absl::Status MemoryStore::Scan(Table table, absl::string_view prefix, const Scan
   return absl::OkStatus();
 }
 
+int64_t MemoryStore::ApproximateBytes() {
+  base::MutexLock lock(&mu_);
+  int64_t bytes = 0;
+  for (const auto& table : tables_) {
+    for (const auto& [key, value] : table) bytes += static_cast<int64_t>(key.size() + value.size());
+  }
+  return bytes;
+}
+
 }  // namespace anteroom::storage

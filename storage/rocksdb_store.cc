@@ -205,6 +205,15 @@ absl::Status RocksDbStore::Checkpoint(const std::string& dir) {
                    absl::StrCat("checkpoint to ", dir, " failed"));
 }
 
+int64_t RocksDbStore::ApproximateBytes() {
+  std::error_code error;
+  int64_t bytes = 0;
+  for (const auto& f : std::filesystem::directory_iterator(impl_->path, error)) {
+    if (f.is_regular_file(error)) bytes += static_cast<int64_t>(f.file_size(error));
+  }
+  return bytes;
+}
+
 absl::Status RocksDbStore::Flush() {
   if (absl::Status s = FromRocks(impl_->db->FlushWAL(/*sync=*/true), "WAL flush failed"); !s.ok()) {
     return s;

@@ -47,6 +47,8 @@ class RocksDbStore final : public Store {
   absl::Status Scan(Table table, absl::string_view prefix, const ScanFn& fn) override;
   // A RocksDB checkpoint: SST files hard-linked where possible, the WAL copied.
   absl::Status Checkpoint(const std::string& dir) override;
+  // The size of the data directory's files.
+  int64_t ApproximateBytes() override;
 
   // Flushes the WAL to disk (fsync) and memtables to SST files; used at shutdown.
   absl::Status Flush();

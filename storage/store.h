@@ -80,6 +80,8 @@ class Store {
   // `dir`, which a server can open as its data directory. UNIMPLEMENTED for stores without
   // files.
   virtual absl::Status Checkpoint(const std::string& dir) = 0;
+  // Bytes held (on disk, for a durable store). Approximate; for metrics.
+  virtual int64_t ApproximateBytes() = 0;
 };
 
 }  // namespace anteroom::storage

@@ -148,6 +148,11 @@ void Room::StartEvent(Event& event, absl::Time now, Changes* changes) {
 
 // --- Visitors ---
 
+VisitorView Room::QueueFull(Changes* changes) {
+  ++changes->rejected_queue_full;
+  return RejectedView("queue full");
+}
+
 VisitorView Room::Admit(const ClientKey& client, absl::Time now, Changes* changes) {
   Tick(now, changes);
   if (auto it = clients_.find(client); it != clients_.end()) {
@@ -162,7 +167,7 @@ VisitorView Room::Admit(const ClientKey& client, absl::Time now, Changes* change
   const RoomSettings s = EffectiveSettings(now);
   const bool queue_full = s.max_queue_length > 0 && waiting() >= s.max_queue_length;
   if (const Event* event = PrequeueEvent(now)) {
-    if (queue_full) return RejectedView("queue full");
+    if (queue_full) return QueueFull(changes);
     return PrequeuedView(*slots_.Find(Enqueue(client, true, now, changes)), event);
   }
   if (s.queueing_method == QueueingMethod::kPassthrough) {
@@ -173,9 +178,10 @@ VisitorView Room::Admit(const ClientKey& client, absl::Time now, Changes* change
     return AdmittedView(StartSession(client, 0, Secret{}, now, s, changes));
   }
   if (s.queueing_method == QueueingMethod::kReject && !s.queue_all) {
+    ++changes->rejected_room_full;
     return RejectedView("the room is full; try again later");
   }
-  if (queue_full) return RejectedView("queue full");
+  if (queue_full) return QueueFull(changes);
   const uint64_t seq = Enqueue(client, false, now, changes);
   return QueuedView(seq, *slots_.Find(seq), now);
 }
@@ -420,6 +426,7 @@ void Room::AdmitTicket(uint64_t seq, absl::Time now, const RoomSettings& s, Chan
   const Session& session = StartSession(slot.client, slot.id, slot.secret, now, s, changes);
   admitted_tickets_[slot.id] = session.id;
   RecordAdmission(now);  // outflow from the queue, the basis of estimates
+  changes->waited_seconds.push_back(absl::ToDoubleSeconds(now - FromMicros(slot.enqueued_us)));
 }
 
 const Session& Room::StartSession(const ClientKey& client, uint64_t origin_ticket,

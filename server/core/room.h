@@ -94,6 +94,9 @@ struct Changes {
   int64_t expired = 0;
   int64_t no_shows = 0;
   int64_t revoked = 0;
+  int64_t rejected_queue_full = 0;          // max_queue_length reached
+  int64_t rejected_room_full = 0;           // REJECT rooms with no free slot
+  std::vector<double> waited_seconds;       // per admission from the queue: time since enqueue
   std::vector<std::string> events_started;  // ids; their pre-queues joined the queue
   std::vector<std::string> events_ended;
 
@@ -272,6 +275,7 @@ class Room {
   VisitorView AdmittedView(const Session& session) const;
   static VisitorView ExpiredView(std::string reason);
   static VisitorView RejectedView(std::string reason);
+  static VisitorView QueueFull(Changes* changes);
   // Admissions per second to base estimates on: observed outflow, else the configured bound.
   double OutflowPerSecond(absl::Time now, const RoomSettings& s) const;
   static absl::Duration PollAfter(absl::Duration wait);

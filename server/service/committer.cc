@@ -2,9 +2,12 @@
 
 #include <future>
 
+#include "server/base/clock.h"
+
 namespace anteroom::service {
 
-Committer::Committer(storage::Store* store) : store_(store), thread_([this] { Run(); }) {}
+Committer::Committer(storage::Store* store, Metrics* metrics)
+    : store_(store), metrics_(metrics), thread_([this] { Run(); }) {}
 
 Committer::~Committer() { Stop(); }
 
@@ -58,7 +61,13 @@ void Committer::Run() {
         merged.Append(std::move(group[i].batch));
       }
     }
-    absl::Status written = merged.empty() ? absl::OkStatus() : store_->Write(merged);
+    absl::Status written = absl::OkStatus();
+    if (!merged.empty()) {
+      const base::Stopwatch stopwatch;
+      written = store_->Write(merged);
+      if (metrics_ != nullptr)
+        metrics_->ObserveStorageWrite(stopwatch.ElapsedSeconds(), written.ok());
+    }
     for (size_t i = 0; i < group.size(); ++i) {
       if (!outcomes[i].ok()) continue;
       outcomes[i] = written;

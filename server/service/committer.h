@@ -8,6 +8,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "server/base/mutex.h"
+#include "server/service/metrics.h"
 #include "storage/store.h"
 
 namespace anteroom::service {
@@ -30,7 +31,8 @@ class Committer {
  public:
   using Done = std::function<void(const absl::Status&)>;
 
-  explicit Committer(storage::Store* store);
+  // `metrics`, if given, receives each write's latency and outcome.
+  explicit Committer(storage::Store* store, Metrics* metrics = nullptr);
   ~Committer();
   Committer(const Committer&) = delete;
   Committer& operator=(const Committer&) = delete;
@@ -51,6 +53,7 @@ class Committer {
   void Run();
 
   storage::Store* const store_;
+  Metrics* const metrics_;
   base::Mutex mu_;
   base::CondVar wake_;
   std::vector<Pending> pending_ ABSL_GUARDED_BY(mu_);

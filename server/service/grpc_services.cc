@@ -22,7 +22,8 @@ class Finisher {
   Finisher(grpc::CallbackServerContext* context, Metrics* metrics, absl::string_view method)
       : reactor_(context->DefaultReactor()), metrics_(metrics), method_(method) {}
   void operator()(const absl::Status& status) const {
-    metrics_->ObserveRpc(method_, stopwatch_.ElapsedSeconds());
+    metrics_->ObserveRpc(method_, stopwatch_.ElapsedSeconds(),
+                         status.ok() ? "" : absl::StatusCodeToString(status.code()));
     reactor_->Finish(ToGrpc(status));
   }
   grpc::ServerUnaryReactor* reactor() const { return reactor_; }

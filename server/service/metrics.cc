@@ -1,5 +1,7 @@
 #include "server/service/metrics.h"
 
+#include "absl/strings/str_cat.h"
+
 namespace anteroom::service {
 namespace {
 
@@ -10,33 +12,82 @@ prometheus::Histogram::BucketBoundaries LatencyBuckets() {
   return b;
 }
 
+// Time spent waiting in a queue: 1 s to about 4.5 h.
+prometheus::Histogram::BucketBoundaries WaitBuckets() {
+  return {1, 5, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 16384};
+}
+
+prometheus::Family<prometheus::Gauge>& Gauge(prometheus::Registry& r, const char* name,
+                                             const char* help) {
+  return prometheus::BuildGauge().Name(name).Help(help).Register(r);
+}
+
+prometheus::Family<prometheus::Counter>& Counter(prometheus::Registry& r, const char* name,
+                                                 const char* help) {
+  return prometheus::BuildCounter().Name(name).Help(help).Register(r);
+}
+
 }  // namespace
 
 Metrics::Metrics()
     : registry_(std::make_shared<prometheus::Registry>()),
-      queue_depth_(prometheus::BuildGauge()
-                       .Name("anteroom_queue_depth")
-                       .Help("Visitors waiting in the room's queue.")
-                       .Register(*registry_)),
-      active_sessions_(prometheus::BuildGauge()
-                           .Name("anteroom_active_sessions")
-                           .Help("Sessions holding a slot in the room.")
-                           .Register(*registry_)),
-      admissions_(prometheus::BuildCounter()
-                      .Name("anteroom_admissions_total")
-                      .Help("Visitors admitted into the room (at once or from the queue).")
-                      .Register(*registry_)),
+      queue_depth_(Gauge(*registry_, "anteroom_queue_depth", "Visitors waiting in the queue.")),
+      prequeue_depth_(Gauge(*registry_, "anteroom_prequeue_depth",
+                            "Visitors waiting for an event to open (not yet placed).")),
+      active_sessions_(
+          Gauge(*registry_, "anteroom_active_sessions", "Sessions holding a slot in the room.")),
+      estimated_wait_(Gauge(*registry_, "anteroom_estimated_wait_seconds",
+                            "The wait a visitor arriving now would be told.")),
+      admissions_(Counter(*registry_, "anteroom_admissions_total",
+                          "Visitors admitted into the room (at once or from the queue).")),
+      abandoned_(Counter(*registry_, "anteroom_abandoned_total",
+                         "Queued visitors who lost their place by not polling (place hold).")),
+      expired_(Counter(*registry_, "anteroom_expired_total",
+                       "Sessions whose lease lapsed without a heartbeat.")),
+      no_shows_(Counter(*registry_, "anteroom_no_shows_total",
+                        "Admitted visitors who never arrived within the arrival TTL.")),
+      revoked_(Counter(*registry_, "anteroom_revoked_total", "Sessions revoked by an operator.")),
+      rejected_(Counter(*registry_, "anteroom_rejected_total",
+                        "Arrivals turned away, by reason (queue_full, room_full).")),
+      wait_(prometheus::BuildHistogram()
+                .Name("anteroom_wait_seconds")
+                .Help("Time from joining the queue to admission.")
+                .Register(*registry_)),
       rpc_latency_(prometheus::BuildHistogram()
                        .Name("anteroom_rpc_duration_seconds")
-                       .Help("Time to handle one RPC, by method.")
-                       .Register(*registry_)) {}
+                       .Help("Time to answer one RPC (durability wait included), by method.")
+                       .Register(*registry_)),
+      rpc_errors_(Counter(*registry_, "anteroom_rpc_errors_total",
+                          "RPCs that failed, by method and gRPC status code.")),
+      storage_write_(&prometheus::BuildHistogram()
+                          .Name("anteroom_storage_write_seconds")
+                          .Help("Time of one store write (one group commit).")
+                          .Register(*registry_)
+                          .Add({}, LatencyBuckets())),
+      storage_errors_(&Counter(*registry_, "anteroom_storage_write_errors_total",
+                               "Store writes that failed (calls answered UNAVAILABLE).")
+                           .Add({})),
+      storage_bytes_(&Gauge(*registry_, "anteroom_storage_bytes",
+                            "Bytes the store holds on disk (SST files and write-ahead logs).")
+                          .Add({})) {}
 
 Metrics::RoomSeries Metrics::ForRoom(const std::string& room) {
   base::MutexLock lock(&mu_);
   auto it = rooms_.find(room);
   if (it != rooms_.end()) return it->second;
-  RoomSeries series{&queue_depth_.Add({{"room", room}}), &active_sessions_.Add({{"room", room}}),
-                    &admissions_.Add({{"room", room}})};
+  const prometheus::Labels labels{{"room", room}};
+  RoomSeries series{&queue_depth_.Add(labels),
+                    &prequeue_depth_.Add(labels),
+                    &active_sessions_.Add(labels),
+                    &estimated_wait_.Add(labels),
+                    &admissions_.Add(labels),
+                    &abandoned_.Add(labels),
+                    &expired_.Add(labels),
+                    &no_shows_.Add(labels),
+                    &revoked_.Add(labels),
+                    &rejected_.Add({{"room", room}, {"reason", "queue_full"}}),
+                    &rejected_.Add({{"room", room}, {"reason", "room_full"}}),
+                    &wait_.Add(labels, WaitBuckets())};
   rooms_.emplace(room, series);
   return series;
 }
@@ -45,14 +96,25 @@ void Metrics::RemoveRoom(const std::string& room) {
   base::MutexLock lock(&mu_);
   auto it = rooms_.find(room);
   if (it == rooms_.end()) return;
-  queue_depth_.Remove(it->second.queue_depth);
-  active_sessions_.Remove(it->second.active_sessions);
-  admissions_.Remove(it->second.admissions);
+  const RoomSeries& s = it->second;
+  queue_depth_.Remove(s.queue_depth);
+  prequeue_depth_.Remove(s.prequeue_depth);
+  active_sessions_.Remove(s.active_sessions);
+  estimated_wait_.Remove(s.estimated_wait);
+  admissions_.Remove(s.admissions);
+  abandoned_.Remove(s.abandoned);
+  expired_.Remove(s.expired);
+  no_shows_.Remove(s.no_shows);
+  revoked_.Remove(s.revoked);
+  rejected_.Remove(s.rejected_queue_full);
+  rejected_.Remove(s.rejected_room_full);
+  wait_.Remove(s.wait);
   rooms_.erase(it);
 }
 
-void Metrics::ObserveRpc(absl::string_view method, double seconds) {
+void Metrics::ObserveRpc(absl::string_view method, double seconds, absl::string_view error_code) {
   prometheus::Histogram* h;
+  prometheus::Counter* errors = nullptr;
   {
     base::MutexLock lock(&mu_);
     auto it = rpc_.find(method);
@@ -62,8 +124,25 @@ void Metrics::ObserveRpc(absl::string_view method, double seconds) {
                .first;
     }
     h = it->second;
+    if (!error_code.empty()) {
+      const std::string key = absl::StrCat(method, "/", error_code);
+      auto e = rpc_error_series_.find(key);
+      if (e == rpc_error_series_.end()) {
+        e = rpc_error_series_
+                .emplace(key, &rpc_errors_.Add({{"method", std::string(method)},
+                                                {"code", std::string(error_code)}}))
+                .first;
+      }
+      errors = e->second;
+    }
   }
   h->Observe(seconds);
+  if (errors != nullptr) errors->Increment();
+}
+
+void Metrics::ObserveStorageWrite(double seconds, bool ok) {
+  storage_write_->Observe(seconds);
+  if (!ok) storage_errors_->Increment();
 }
 
 }  // namespace anteroom::service

@@ -14,18 +14,28 @@
 
 namespace anteroom::service {
 
-// Anteroom's Prometheus metrics. Families are built once, at construction; per-room series
-// are created when a room appears and removed when it is deleted. No label ever holds a
-// ticket, session or client id.
+// Anteroom's Prometheus metrics (the full list, with meanings, is in README "Metrics").
+// Families are built once, at construction; per-room series are created when a room appears
+// and removed when it is deleted. No label ever holds a ticket, session or client id: the
+// labels are room names, RPC method names, status code names and rejection reasons.
 //
 // Thread-safe.
 class Metrics {
  public:
-  // The gauges and counters of one room, kept by reference by whoever updates them.
+  // The series of one room, kept by pointer by whoever updates them.
   struct RoomSeries {
     prometheus::Gauge* queue_depth;
+    prometheus::Gauge* prequeue_depth;
     prometheus::Gauge* active_sessions;
+    prometheus::Gauge* estimated_wait;
     prometheus::Counter* admissions;
+    prometheus::Counter* abandoned;
+    prometheus::Counter* expired;
+    prometheus::Counter* no_shows;
+    prometheus::Counter* revoked;
+    prometheus::Counter* rejected_queue_full;
+    prometheus::Counter* rejected_room_full;
+    prometheus::Histogram* wait;
   };
 
   Metrics();
@@ -37,19 +47,36 @@ class Metrics {
   RoomSeries ForRoom(const std::string& room);
   void RemoveRoom(const std::string& room);
 
-  // Records one RPC's latency under its method name ("Admit", "CreateRoom", ...).
-  void ObserveRpc(absl::string_view method, double seconds);
+  // One RPC: its latency by method, and, when it failed, an error by method and code name.
+  void ObserveRpc(absl::string_view method, double seconds, absl::string_view error_code = "");
+  // One store write (a group commit) and whether it failed.
+  void ObserveStorageWrite(double seconds, bool ok);
+  // Bytes the store holds on disk (SST files and write-ahead logs).
+  void SetStorageBytes(double bytes) { storage_bytes_->Set(bytes); }
 
  private:
   std::shared_ptr<prometheus::Registry> registry_;
   prometheus::Family<prometheus::Gauge>& queue_depth_;
+  prometheus::Family<prometheus::Gauge>& prequeue_depth_;
   prometheus::Family<prometheus::Gauge>& active_sessions_;
+  prometheus::Family<prometheus::Gauge>& estimated_wait_;
   prometheus::Family<prometheus::Counter>& admissions_;
+  prometheus::Family<prometheus::Counter>& abandoned_;
+  prometheus::Family<prometheus::Counter>& expired_;
+  prometheus::Family<prometheus::Counter>& no_shows_;
+  prometheus::Family<prometheus::Counter>& revoked_;
+  prometheus::Family<prometheus::Counter>& rejected_;
+  prometheus::Family<prometheus::Histogram>& wait_;
   prometheus::Family<prometheus::Histogram>& rpc_latency_;
+  prometheus::Family<prometheus::Counter>& rpc_errors_;
+  prometheus::Histogram* storage_write_;
+  prometheus::Counter* storage_errors_;
+  prometheus::Gauge* storage_bytes_;
 
   base::Mutex mu_;
   absl::flat_hash_map<std::string, RoomSeries> rooms_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<std::string, prometheus::Histogram*> rpc_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<std::string, prometheus::Counter*> rpc_error_series_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace anteroom::service

@@ -77,6 +77,7 @@ absl::Status RoomManager::Load() {
 }
 
 void RoomManager::RecordAlive() {
+  metrics_->SetStorageBytes(static_cast<double>(store_->ApproximateBytes()));
   const int64_t now_us = absl::ToUnixMicros(clock_->Now());
   alive_recorded_us_ = now_us;
   storage::WriteBatch batch;
@@ -206,6 +207,13 @@ void RoomManager::WithRoom(
 
 uint64_t RoomManager::Submit(const std::shared_ptr<Entry>& entry, const core::Changes& changes) {
   UpdateGauges(*entry);
+  // Rejections change nothing to persist: count them now.
+  if (changes.rejected_queue_full > 0) {
+    entry->series.rejected_queue_full->Increment(static_cast<double>(changes.rejected_queue_full));
+  }
+  if (changes.rejected_room_full > 0) {
+    entry->series.rejected_room_full->Increment(static_cast<double>(changes.rejected_room_full));
+  }
   if (changes.empty()) return entry->applied;  // still wait for what this call saw
   const uint64_t seq = ++entry->applied;
   storage::WriteBatch batch;
@@ -216,6 +224,11 @@ uint64_t RoomManager::Submit(const std::shared_ptr<Entry>& entry, const core::Ch
   // What the metrics and the log need once the write is known to have succeeded.
   core::Changes summary;
   summary.admitted = changes.admitted;
+  summary.abandoned = changes.abandoned;
+  summary.expired = changes.expired;
+  summary.no_shows = changes.no_shows;
+  summary.revoked = changes.revoked;
+  summary.waited_seconds = changes.waited_seconds;
   summary.events_started = changes.events_started;
   summary.events_ended = changes.events_ended;
   const uint64_t epoch = entry->epoch;
@@ -236,9 +249,13 @@ void RoomManager::OnWritten(const std::shared_ptr<Entry>& entry, uint64_t seq, u
     const std::string& room = entry->room->id();
     if (status.ok()) {
       entry->durable = std::max(entry->durable, seq);
-      if (summary.admitted > 0) {
-        entry->series.admissions->Increment(static_cast<double>(summary.admitted));
-      }
+      const Metrics::RoomSeries& m = entry->series;
+      if (summary.admitted > 0) m.admissions->Increment(static_cast<double>(summary.admitted));
+      if (summary.abandoned > 0) m.abandoned->Increment(static_cast<double>(summary.abandoned));
+      if (summary.expired > 0) m.expired->Increment(static_cast<double>(summary.expired));
+      if (summary.no_shows > 0) m.no_shows->Increment(static_cast<double>(summary.no_shows));
+      if (summary.revoked > 0) m.revoked->Increment(static_cast<double>(summary.revoked));
+      for (double waited : summary.waited_seconds) m.wait->Observe(waited);
       for (const std::string& id : summary.events_started) {
         ANTEROOM_LOG(kInfo, "room %s: event %s started; its pre-queue joined the queue", room, id);
       }
@@ -283,8 +300,10 @@ void RoomManager::ReloadLocked(Entry& entry) {
 
 void RoomManager::UpdateGauges(Entry& entry) {
   const core::RoomStats stats = entry.room->Stats(clock_->Now());
-  entry.series.queue_depth->Set(static_cast<double>(stats.queue_depth + stats.prequeue_depth));
+  entry.series.queue_depth->Set(static_cast<double>(stats.queue_depth));
+  entry.series.prequeue_depth->Set(static_cast<double>(stats.prequeue_depth));
   entry.series.active_sessions->Set(static_cast<double>(stats.active_sessions));
+  entry.series.estimated_wait->Set(absl::ToDoubleSeconds(stats.estimated_wait));
 }
 
 absl::StatusOr<RoomInfo> RoomManager::CreateRoom(const std::string& id,

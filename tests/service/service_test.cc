@@ -13,6 +13,7 @@
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
 #include "gtest/gtest.h"
+#include "prometheus/text_serializer.h"
 #include "server/service/convert.h"
 #include "server/service/server.h"
 #include "storage/memory_store.h"
@@ -38,7 +39,7 @@ class ServiceTest : public ::testing::Test {
     auto keyer = ClientKeyer::LoadOrCreate(&store_, &random_);
     ASSERT_TRUE(keyer.ok()) << keyer.status();
     keyer_ = std::make_unique<ClientKeyer>(*keyer);
-    committer_ = std::make_unique<Committer>(&store_);
+    committer_ = std::make_unique<Committer>(&store_, metrics_.get());
     rooms_ = std::make_unique<RoomManager>(&store_, committer_.get(), &clock_, &random_,
                                            keyer_.get(), metrics_.get());
     ASSERT_TRUE(rooms_->Load().ok());
@@ -519,6 +520,40 @@ TEST_F(ServiceTest, TimeTheServerWasDownIsNotChargedAgainstLeases) {
   Restart();
   rooms_->TickAll();
   EXPECT_EQ(Poll(b.ticket()).state(), v1::ADMITTED) << "a's lease lapsed while the server was up";
+}
+
+TEST_F(ServiceTest, MetricsCountAdmissionsDeparturesRejectionsWaitsAndErrors) {
+  grpc::ClientContext ctx;
+  v1::CreateRoomRequest req;
+  req.set_room("m");
+  req.mutable_settings()->set_max_active_sessions(1);
+  req.mutable_settings()->mutable_session_ttl()->set_seconds(60);
+  req.mutable_settings()->set_max_queue_length(1);
+  v1::Room room;
+  ASSERT_TRUE(admin_->CreateRoom(&ctx, req, &room).ok());
+  Admit("m", "a");                              // admitted
+  const v1::VisitorStatus b = Admit("m", "b");  // queued
+  EXPECT_EQ(Admit("m", "c").state(), v1::REJECTED);
+  grpc::Status bad;
+  Poll("nonsense", &bad);
+  clock_.Advance(absl::Seconds(61));  // a's lease lapses; b waited 61 s
+  rooms_->TickAll();
+  EXPECT_EQ(Poll(b.ticket()).state(), v1::ADMITTED);
+
+  const std::string text = prometheus::TextSerializer().Serialize(metrics_->registry()->Collect());
+  for (const std::string& line : {
+           std::string("anteroom_admissions_total{room=\"m\"} 2"),
+           std::string("anteroom_expired_total{room=\"m\"} 1"),
+           std::string("anteroom_rejected_total{reason=\"queue_full\",room=\"m\"} 1"),
+           std::string("anteroom_wait_seconds_count{room=\"m\"} 1"),
+           std::string("anteroom_wait_seconds_bucket{room=\"m\",le=\"120\"} 1"),
+           std::string("anteroom_rpc_errors_total{code=\"INVALID_ARGUMENT\",method=\"Poll\"} 1"),
+           std::string("anteroom_queue_depth{room=\"m\"} 0"),
+       }) {
+    EXPECT_NE(text.find(line), std::string::npos) << "missing: " << line;
+  }
+  EXPECT_NE(text.find("anteroom_storage_write_seconds_count"), std::string::npos);
+  EXPECT_EQ(text.find("t.m."), std::string::npos) << "a token in a label";
 }
 
 // What grpcurl does: no .proto files, only server reflection.

@@ -1,7 +1,10 @@
 #include "tests/testing/daemon.h"
 
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -141,6 +144,43 @@ int Daemon::Terminate(absl::Duration timeout) {
 }
 
 std::string Daemon::Stderr() const { return ReadFile(dir_ + "/stderr"); }
+
+absl::StatusOr<std::unique_ptr<Process>> Process::Start(const std::string& binary,
+                                                        const std::vector<std::string>& args,
+                                                        const std::string& log_path) {
+  if (access(binary.c_str(), X_OK) != 0) {
+    return absl::NotFoundError(absl::StrCat(binary, " is not installed (run .ci/install-deps)"));
+  }
+  const pid_t pid = Spawn(binary, args, log_path);
+  if (pid < 0) return absl::InternalError("fork failed");
+  return std::unique_ptr<Process>(new Process(pid));
+}
+
+Process::~Process() {
+  kill(pid_, SIGKILL);
+  int status = 0;
+  waitpid(pid_, &status, 0);
+}
+
+bool Process::Running() {
+  int status = 0;
+  return waitpid(pid_, &status, WNOHANG) == 0;
+}
+
+int FreeLoopbackPort() {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof(addr);
+  int port = 0;
+  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0 &&
+      getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
+    port = ntohs(addr.sin_port);
+  }
+  close(fd);
+  return port;
+}
 
 ExitResult RunToExit(const std::string& binary, const std::vector<std::string>& args,
                      absl::Duration timeout, int uid) {

@@ -53,6 +53,27 @@ struct ExitResult {
 ExitResult RunToExit(const std::string& binary, const std::vector<std::string>& args,
                      absl::Duration timeout = absl::Seconds(30), int uid = -1);
 
+// Any program run in the background for a test (e.g. a Prometheus server), killed on
+// destruction.
+class Process {
+ public:
+  // Starts `binary` with `args`, its stdout and stderr going to `log_path`.
+  static absl::StatusOr<std::unique_ptr<Process>> Start(const std::string& binary,
+                                                        const std::vector<std::string>& args,
+                                                        const std::string& log_path);
+  ~Process();
+  bool Running();
+  pid_t pid() const { return pid_; }
+
+ private:
+  explicit Process(pid_t pid) : pid_(pid) {}
+  pid_t pid_;
+};
+
+// A loopback TCP port that was free a moment ago (for programs that cannot report the port
+// they bound).
+int FreeLoopbackPort();
+
 // A fresh, empty directory under $TMPDIR (or /tmp), removed by the caller if wanted.
 std::string MakeTempDir(const std::string& prefix);
 

@@ -53,6 +53,7 @@ class GatedStore final : public storage::Store {
     return inner_->Scan(t, p, fn);
   }
   absl::Status Checkpoint(const std::string& dir) override { return inner_->Checkpoint(dir); }
+  int64_t ApproximateBytes() override { return inner_->ApproximateBytes(); }
 
  private:
   storage::Store* inner_;

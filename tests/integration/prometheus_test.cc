@@ -1,0 +1,83 @@
+// A real Prometheus server (Debian's prometheus) scrapes the real anteroomd; its HTTP API
+// reports the queue depth of a room with a known number of waiting visitors.
+
+#include <filesystem>
+#include <fstream>
+
+#include "absl/strings/str_cat.h"
+#include "anteroom/v1/room_admin.grpc.pb.h"
+#include "anteroom/v1/waiting_room.grpc.pb.h"
+#include "grpcpp/create_channel.h"
+#include "grpcpp/security/credentials.h"
+#include "gtest/gtest.h"
+#include "tests/testing/daemon.h"
+#include "tests/testing/http_get.h"
+
+namespace anteroom {
+namespace {
+
+constexpr char kBinary[] = ANTEROOMD_PATH;
+constexpr char kPrometheus[] = "/usr/bin/prometheus";
+
+TEST(PrometheusTest, ARealPrometheusScrapesTheQueueDepth) {
+  setenv("GRPC_CLIENT_CHANNEL_BACKUP_POLL_INTERVAL_MS", "20", 1);
+  const std::string dir = testing::MakeTempDir("anteroom-prom");
+  auto daemon = testing::Daemon::Start(kBinary, dir + "/data");
+  ASSERT_TRUE(daemon.ok()) << daemon.status();
+  {
+    auto admin = v1::RoomAdmin::NewStub(
+        grpc::CreateChannel((*daemon)->admin_address(), grpc::InsecureChannelCredentials()));
+    grpc::ClientContext ctx;
+    v1::CreateRoomRequest req;
+    req.set_room("expo");
+    req.mutable_settings()->set_max_active_sessions(1);
+    v1::Room room;
+    ASSERT_TRUE(admin->CreateRoom(&ctx, req, &room).ok());
+    auto gateway = v1::WaitingRoom::NewStub(
+        grpc::CreateChannel((*daemon)->gateway_address(), grpc::InsecureChannelCredentials()));
+    for (int i = 0; i < 4; ++i) {  // 1 admitted, 3 waiting
+      grpc::ClientContext c;
+      v1::AdmitRequest a;
+      a.set_room("expo");
+      a.set_client_id(absl::StrCat("v", i));
+      v1::VisitorStatus s;
+      ASSERT_TRUE(gateway->Admit(&c, a, &s).ok());
+    }
+  }
+
+  const int port = testing::FreeLoopbackPort();
+  const std::string config = dir + "/prometheus.yml";
+  std::ofstream(config) << "global:\n  scrape_interval: 1s\nscrape_configs:\n"
+                        << "  - job_name: anteroom\n    static_configs:\n"
+                        << "      - targets: ['" << (*daemon)->metrics_address() << "']\n";
+  auto prometheus =
+      testing::Process::Start(kPrometheus,
+                              {"--config.file=" + config, "--storage.tsdb.path=" + dir + "/tsdb",
+                               absl::StrCat("--web.listen-address=127.0.0.1:", port)},
+                              dir + "/prometheus.log");
+  ASSERT_TRUE(prometheus.ok()) << prometheus.status();
+
+  // Wait (with a deadline) for a scrape to show up in Prometheus's query API.
+  const std::string query = "/api/v1/query?query=anteroom_queue_depth%7Broom%3D%22expo%22%7D";
+  const absl::Time deadline = absl::Now() + absl::Seconds(90);
+  std::string body;
+  while (absl::Now() < deadline && (*prometheus)->Running()) {
+    absl::StatusOr<std::string> r = testing::HttpGet(absl::StrCat("127.0.0.1:", port), query);
+    if (r.ok() && r->find("\"result\":[{") != std::string::npos) {
+      body = *r;
+      break;
+    }
+  }
+  std::ifstream log(dir + "/prometheus.log");
+  const std::string log_text((std::istreambuf_iterator<char>(log)),
+                             std::istreambuf_iterator<char>());
+  ASSERT_FALSE(body.empty()) << "no sample scraped in time; prometheus log:\n" << log_text;
+  EXPECT_NE(body.find("\"room\":\"expo\""), std::string::npos) << body;
+  EXPECT_NE(body.find(",\"3\"]"), std::string::npos) << "queue depth 3 expected: " << body;
+  prometheus->reset();
+  (*daemon)->Kill9();
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace anteroom
