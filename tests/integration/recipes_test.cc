@@ -1,0 +1,143 @@
+// Runs every grpcurl recipe in README.md ("Operating with grpcurl"), as written, against the
+// real anteroomd through a client that knows no .proto file and learns everything from
+// server reflection, as grpcurl does. A recipe that drifts from the API fails here.
+
+#include <filesystem>
+#include <fstream>
+#include <regex>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "grpcpp/create_channel.h"
+#include "grpcpp/security/credentials.h"
+#include "gtest/gtest.h"
+#include "tests/testing/daemon.h"
+#include "tests/testing/reflection_client.h"
+
+namespace anteroom {
+namespace {
+
+constexpr char kBinary[] = ANTEROOMD_PATH;
+constexpr char kReadme[] = ANTEROOM_README;
+
+struct Recipe {
+  std::string line;
+  std::string address;   // 127.0.0.1:50051 or :50052 as written
+  std::string verb;      // "list", "describe" or a method
+  std::string argument;  // the described symbol or the method
+  std::string json;      // -d '...'
+};
+
+std::vector<Recipe> ReadRecipes() {
+  std::ifstream in(kReadme);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const size_t begin = text.find("<!-- recipes:begin -->");
+  const size_t end = text.find("<!-- recipes:end -->");
+  std::vector<Recipe> recipes;
+  if (begin == std::string::npos || end == std::string::npos) return recipes;
+  const std::regex pattern(
+      R"(^grpcurl -plaintext(?: -d '([^']*)')? (127\.0\.0\.1:5005[12]) (list|describe \S+|\S+)$)");
+  for (absl::string_view line : absl::StrSplit(text.substr(begin, end - begin), '\n')) {
+    std::string l(line);
+    if (l.rfind("grpcurl", 0) != 0) continue;
+    std::smatch m;
+    Recipe r{l, "", "", "", ""};
+    if (!std::regex_match(l, m, pattern)) {
+      r.verb = "unparsed";
+    } else {
+      r.json = m[1];
+      r.address = m[2];
+      const std::string what = m[3];
+      if (what == "list") {
+        r.verb = "list";
+      } else if (what.rfind("describe ", 0) == 0) {
+        r.verb = "describe";
+        r.argument = what.substr(9);
+      } else {
+        r.verb = "call";
+        r.argument = what;
+      }
+    }
+    recipes.push_back(r);
+  }
+  return recipes;
+}
+
+std::string Field(const std::string& json, const std::string& name) {
+  const std::string key = "\"" + name + "\":\"";
+  const size_t start = json.find(key);
+  if (start == std::string::npos) return "";
+  const size_t from = start + key.size();
+  return json.substr(from, json.find('"', from) - from);
+}
+
+TEST(RecipesTest, EveryReadmeRecipeWorksThroughReflectionAlone) {
+  setenv("GRPC_CLIENT_CHANNEL_BACKUP_POLL_INTERVAL_MS", "20", 1);
+  const std::vector<Recipe> recipes = ReadRecipes();
+  ASSERT_GE(recipes.size(), 15u) << "recipes not found in " << kReadme;
+  const std::string dir = testing::MakeTempDir("anteroom-recipes");
+  auto daemon =
+      testing::Daemon::Start(kBinary, dir + "/data", {"--backup_dir=" + dir + "/backups"});
+  ASSERT_TRUE(daemon.ok()) << daemon.status();
+  testing::ReflectionClient admin(
+      grpc::CreateChannel((*daemon)->admin_address(), grpc::InsecureChannelCredentials()));
+  testing::ReflectionClient gateway(
+      grpc::CreateChannel((*daemon)->gateway_address(), grpc::InsecureChannelCredentials()));
+  std::string ticket, session;
+  for (const Recipe& r : recipes) {
+    SCOPED_TRACE(r.line);
+    ASSERT_NE(r.verb, "unparsed") << "a recipe this test cannot read";
+    testing::ReflectionClient& client = r.address == "127.0.0.1:50052" ? admin : gateway;
+    if (r.verb == "list") {
+      auto services = client.ListServices();
+      ASSERT_TRUE(services.ok()) << services.status();
+      EXPECT_FALSE(services->empty());
+      continue;
+    }
+    if (r.verb == "describe") {
+      auto methods = client.ListMethods(r.argument);
+      ASSERT_TRUE(methods.ok()) << methods.status();
+      EXPECT_FALSE(methods->empty());
+      continue;
+    }
+    std::string json = r.json.empty() ? "{}" : r.json;
+    json = absl::StrReplaceAll(json, {{"TICKET", ticket}, {"SESSION_TOKEN", session}});
+    // Before the first Poll, make a queued visitor so there is a ticket to refresh.
+    if (r.argument == "anteroom.v1.WaitingRoom/Poll" && ticket.empty()) {
+      for (const char* who : {"a", "b", "c"}) {
+        auto v = gateway.Call("anteroom.v1.WaitingRoom/Admit",
+                              absl::StrCat(R"({"room":"clinic","client_id":")", who, "\"}"));
+        ASSERT_TRUE(v.ok());
+        if (!Field(*v, "session").empty() && session.empty()) session = Field(*v, "session");
+      }
+      // Fill the room so the next arrival queues: lower the limit to what is active.
+      auto lowered = admin.Call("anteroom.v1.RoomAdmin/UpdateRoom",
+                                R"({"room":"clinic","settings":{"max_active_sessions":1}})");
+      ASSERT_TRUE(lowered.ok());
+      auto queued = gateway.Call("anteroom.v1.WaitingRoom/Admit",
+                                 R"({"room":"clinic","client_id":"queued"})");
+      ASSERT_TRUE(queued.ok());
+      ticket = Field(*queued, "ticket");
+      ASSERT_FALSE(ticket.empty()) << *queued;
+      json = absl::StrReplaceAll(r.json, {{"TICKET", ticket}});
+    }
+    auto result = client.Call(r.argument, json);
+    ASSERT_TRUE(result.ok()) << result.status();
+    if (r.argument == "anteroom.v1.WaitingRoom/Admit" && session.empty()) {
+      session = Field(*result, "session");
+    }
+    if (r.argument == "grpc.health.v1.Health/Check") {
+      EXPECT_NE(result->find("SERVING"), std::string::npos) << *result;
+    }
+    if (r.argument == "anteroom.v1.RoomAdmin/CreateCheckpoint") {
+      EXPECT_TRUE(std::filesystem::exists(Field(*result, "directory"))) << *result;
+    }
+  }
+  (*daemon)->Kill9();
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace anteroom
