@@ -2,9 +2,11 @@
 // the admin API and plays a visitor over the gateway API, printing each response as JSON.
 
 #include <cstdio>
+#include <fstream>
 #include <iostream>
 #include <iterator>
 #include <memory>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -12,6 +14,7 @@
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "anteroom/v1/room_admin.grpc.pb.h"
@@ -23,6 +26,11 @@
 ABSL_FLAG(std::string, server, "127.0.0.1:50051", "Gateway API address.");
 ABSL_FLAG(std::string, admin, "127.0.0.1:50052", "Admin API address.");
 ABSL_FLAG(absl::Duration, timeout, absl::Seconds(5), "Deadline of each call.");
+ABSL_FLAG(std::string, tls_ca, "", "PEM CA bundle: connect over TLS and verify the server.");
+ABSL_FLAG(std::string, tls_cert, "", "PEM client certificate (mutual TLS).");
+ABSL_FLAG(std::string, tls_key, "", "PEM client key (mutual TLS).");
+ABSL_FLAG(std::string, admin_token_file, "",
+          "File holding the admin token sent as 'authorization: Bearer <token>'.");
 ABSL_FLAG(int64_t, max_active_sessions, -1, "create-room/update-room: concurrency budget.");
 ABSL_FLAG(std::string, session_ttl, "", "create-room/update-room: lease length, e.g. 5m.");
 ABSL_FLAG(std::string, settings, "",
@@ -106,6 +114,24 @@ int PrintResult(const grpc::Status& status, const Message& response) {
   return 0;
 }
 
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+std::shared_ptr<grpc::ChannelCredentials> Credentials() {
+  if (absl::GetFlag(FLAGS_tls_ca).empty()) return grpc::InsecureChannelCredentials();
+  grpc::SslCredentialsOptions ssl;
+  ssl.pem_root_certs = ReadFile(absl::GetFlag(FLAGS_tls_ca));
+  if (!absl::GetFlag(FLAGS_tls_cert).empty()) {
+    ssl.pem_cert_chain = ReadFile(absl::GetFlag(FLAGS_tls_cert));
+    ssl.pem_private_key = ReadFile(absl::GetFlag(FLAGS_tls_key));
+  }
+  return grpc::SslCredentials(ssl);
+}
+
 int UsageError(const std::string& message) {
   std::cerr << "error: " << message << "\n\n" << kUsage << "\n";
   return 2;
@@ -169,9 +195,13 @@ int main(int argc, char** argv) {
   context.set_deadline(std::chrono::system_clock::now() +
                        absl::ToChronoNanoseconds(absl::GetFlag(FLAGS_timeout)));
   auto gateway = anteroom::v1::WaitingRoom::NewStub(
-      grpc::CreateChannel(absl::GetFlag(FLAGS_server), grpc::InsecureChannelCredentials()));
+      grpc::CreateChannel(absl::GetFlag(FLAGS_server), Credentials()));
   auto admin = anteroom::v1::RoomAdmin::NewStub(
-      grpc::CreateChannel(absl::GetFlag(FLAGS_admin), grpc::InsecureChannelCredentials()));
+      grpc::CreateChannel(absl::GetFlag(FLAGS_admin), Credentials()));
+  if (const std::string token_file = absl::GetFlag(FLAGS_admin_token_file); !token_file.empty()) {
+    context.AddMetadata("authorization",
+                        absl::StrCat("Bearer ", absl::StripAsciiWhitespace(ReadFile(token_file))));
+  }
 
   if (command == "rooms" && need(0)) {
     anteroom::v1::ListRoomsResponse response;

@@ -9,12 +9,14 @@
 #include <memory>
 #include <sstream>
 #include <string>
+#include <tuple>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "anteroom/v1/config.pb.h"
 #include "google/protobuf/text_format.h"
 #include "prometheus/exposer.h"
@@ -48,6 +50,15 @@ ABSL_FLAG(std::string, rooms, "",
 ABSL_FLAG(std::string, ports_file, "",
           "If set, write the bound addresses here once serving (for scripts and tests).");
 ABSL_FLAG(std::string, log_level, "info", "debug, info, warning or error.");
+ABSL_FLAG(std::string, tls_cert, "", "PEM certificate chain: serve both gRPC listeners over TLS.");
+ABSL_FLAG(std::string, tls_key, "", "PEM private key for --tls_cert.");
+ABSL_FLAG(std::string, gateway_client_ca, "",
+          "PEM CA bundle: the gateway listener requires client certificates chaining to it.");
+ABSL_FLAG(std::string, admin_client_ca, "",
+          "PEM CA bundle: the admin listener requires client certificates chaining to it.");
+ABSL_FLAG(std::string, admin_token_file, "",
+          "File holding a token every RoomAdmin call must present as "
+          "'authorization: Bearer <token>'.");
 
 namespace anteroom {
 namespace {
@@ -109,6 +120,16 @@ std::string HostOf(const std::string& address) {
   return colon == std::string::npos ? address : address.substr(0, colon);
 }
 
+// Reads a whole file named by flag `flag` ("" when the flag is empty).
+absl::StatusOr<std::string> ReadFlagFile(absl::string_view flag, const std::string& path) {
+  if (path.empty()) return std::string();
+  std::ifstream in(path);
+  if (!in) return absl::NotFoundError(absl::StrCat("--", flag, ": cannot read ", path));
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
 int Run() {
   const std::string level = absl::GetFlag(FLAGS_log_level);
   if (level == "debug") base::SetMinLogLevel(base::LogLevel::kDebug);
@@ -152,6 +173,27 @@ int Run() {
   server_options.listen = absl::GetFlag(FLAGS_listen);
   server_options.admin_listen = absl::GetFlag(FLAGS_admin_listen);
   server_options.backup_dir = absl::GetFlag(FLAGS_backup_dir);
+  for (auto [flag, path, target] :
+       {std::tuple{"tls_cert", absl::GetFlag(FLAGS_tls_cert), &server_options.tls_cert_pem},
+        std::tuple{"tls_key", absl::GetFlag(FLAGS_tls_key), &server_options.tls_key_pem},
+        std::tuple{"gateway_client_ca", absl::GetFlag(FLAGS_gateway_client_ca),
+                   &server_options.gateway_client_ca_pem},
+        std::tuple{"admin_client_ca", absl::GetFlag(FLAGS_admin_client_ca),
+                   &server_options.admin_client_ca_pem},
+        std::tuple{"admin_token_file", absl::GetFlag(FLAGS_admin_token_file),
+                   &server_options.admin_token}}) {
+    absl::StatusOr<std::string> content = ReadFlagFile(flag, path);
+    if (!content.ok()) return Fail(content.status());
+    *target = std::move(*content);
+  }
+  server_options.admin_token = std::string(absl::StripAsciiWhitespace(server_options.admin_token));
+  if (!absl::GetFlag(FLAGS_admin_token_file).empty() && server_options.admin_token.size() < 16) {
+    return Fail(
+        absl::InvalidArgumentError("--admin_token_file must hold a token of 16+ characters"));
+  }
+  if (server_options.tls_cert_pem.empty() != server_options.tls_key_pem.empty()) {
+    return Fail(absl::InvalidArgumentError("--tls_cert and --tls_key go together"));
+  }
   absl::StatusOr<std::unique_ptr<service::Server>> server =
       service::Server::Start(server_options, &rooms, &metrics, store->get());
   if (!server.ok()) return Fail(server.status());
@@ -172,10 +214,10 @@ int Run() {
       absl::StrCat(HostOf(server_options.admin_listen), ":", (*server)->admin_port());
   const std::string metrics_address =
       absl::StrCat(HostOf(metrics_listen), ":", exposer->GetListeningPorts().front());
-  ANTEROOM_LOG(kInfo,
-               "anteroomd serving: gateway %s, admin %s, metrics http://%s/metrics, data %s%s",
-               gateway_address, admin_address, metrics_address, store_options.path,
-               store_options.sync_writes ? " (sync writes)" : "");
+  ANTEROOM_LOG(
+      kInfo, "anteroomd serving%s: gateway %s, admin %s, metrics http://%s/metrics, data %s%s",
+      server_options.tls_cert_pem.empty() ? "" : " over TLS", gateway_address, admin_address,
+      metrics_address, store_options.path, store_options.sync_writes ? " (sync writes)" : "");
   if (!absl::GetFlag(FLAGS_ports_file).empty()) {
     absl::Status s =
         WritePortsFile(absl::GetFlag(FLAGS_ports_file),

@@ -35,21 +35,26 @@ class Finisher {
   base::Stopwatch stopwatch_;
 };
 
-// Runs a handler whose answer is ready at once.
+// Runs a handler whose answer is ready at once, unless `gate` (an authorization) failed.
 template <typename Fn>
 grpc::ServerUnaryReactor* Handle(grpc::CallbackServerContext* context, Metrics* metrics,
-                                 absl::string_view method, Fn&& fn) {
+                                 const absl::Status& gate, absl::string_view method, Fn&& fn) {
   Finisher finish(context, metrics, method);
-  finish(fn());
+  finish(gate.ok() ? fn() : gate);
   return finish.reactor();
 }
 
-// Runs a handler that answers later through `finish` (after its changes are durable).
+// Runs a handler that answers later through `finish` (after its changes are durable),
+// unless `gate` failed.
 template <typename Fn>
 grpc::ServerUnaryReactor* HandleAsync(grpc::CallbackServerContext* context, Metrics* metrics,
-                                      absl::string_view method, Fn&& fn) {
+                                      const absl::Status& gate, absl::string_view method, Fn&& fn) {
   Finisher finish(context, metrics, method);
-  fn(finish);
+  if (gate.ok()) {
+    fn(finish);
+  } else {
+    finish(gate);
+  }
   return finish.reactor();
 }
 
@@ -91,7 +96,7 @@ void ToProto(const RoomInfo& info, v1::Room* out) {
 grpc::ServerUnaryReactor* WaitingRoomService::Admit(grpc::CallbackServerContext* context,
                                                     const v1::AdmitRequest* request,
                                                     v1::VisitorStatus* response) {
-  return HandleAsync(context, metrics_, "Admit", [&](Finisher finish) {
+  return HandleAsync(context, metrics_, absl::OkStatus(), "Admit", [&](Finisher finish) {
     absl::Status invalid = core::ValidateRoomId(request->room(), "room");
     if (invalid.ok() && request->client_id().empty()) {
       invalid = absl::InvalidArgumentError("client_id is required");
@@ -108,7 +113,7 @@ grpc::ServerUnaryReactor* WaitingRoomService::Admit(grpc::CallbackServerContext*
 grpc::ServerUnaryReactor* WaitingRoomService::Poll(grpc::CallbackServerContext* context,
                                                    const v1::PollRequest* request,
                                                    v1::VisitorStatus* response) {
-  return HandleAsync(context, metrics_, "Poll", [&](Finisher finish) {
+  return HandleAsync(context, metrics_, absl::OkStatus(), "Poll", [&](Finisher finish) {
     absl::StatusOr<core::ParsedToken> ticket =
         ParseTokenField(request->ticket(), "ticket", core::TokenKind::kTicket);
     if (!ticket.ok()) return finish(ticket.status());
@@ -119,7 +124,7 @@ grpc::ServerUnaryReactor* WaitingRoomService::Poll(grpc::CallbackServerContext* 
 grpc::ServerUnaryReactor* WaitingRoomService::Heartbeat(grpc::CallbackServerContext* context,
                                                         const v1::HeartbeatRequest* request,
                                                         v1::VisitorStatus* response) {
-  return HandleAsync(context, metrics_, "Heartbeat", [&](Finisher finish) {
+  return HandleAsync(context, metrics_, absl::OkStatus(), "Heartbeat", [&](Finisher finish) {
     absl::StatusOr<core::ParsedToken> session =
         ParseTokenField(request->session(), "session", core::TokenKind::kSession);
     if (!session.ok()) return finish(session.status());
@@ -130,7 +135,7 @@ grpc::ServerUnaryReactor* WaitingRoomService::Heartbeat(grpc::CallbackServerCont
 grpc::ServerUnaryReactor* WaitingRoomService::Leave(grpc::CallbackServerContext* context,
                                                     const v1::LeaveRequest* request,
                                                     v1::LeaveResponse* response) {
-  return HandleAsync(context, metrics_, "Leave", [&](Finisher finish) {
+  return HandleAsync(context, metrics_, absl::OkStatus(), "Leave", [&](Finisher finish) {
     absl::StatusOr<core::ParsedToken> token =
         ParseTokenField(request->token(), "token", std::nullopt);
     if (!token.ok()) return finish(token.status());
@@ -143,10 +148,29 @@ grpc::ServerUnaryReactor* WaitingRoomService::Leave(grpc::CallbackServerContext*
 
 // --- RoomAdmin ---
 
+absl::Status RoomAdminService::Authorize(grpc::CallbackServerContext* context) const {
+  if (admin_token_.empty()) return absl::OkStatus();
+  const auto& metadata = context->client_metadata();
+  auto it = metadata.find("authorization");
+  if (it == metadata.end()) {
+    return absl::UnauthenticatedError(
+        "the admin API needs an 'authorization: Bearer <token>' header");
+  }
+  const absl::string_view given(it->second.data(), it->second.size());
+  const std::string expected = absl::StrCat("Bearer ", admin_token_);
+  // Compare in constant time: timing must not reveal how much of a guess was right.
+  unsigned char diff = given.size() == expected.size() ? 0 : 1;
+  for (size_t i = 0; i < expected.size(); ++i) {
+    diff |= static_cast<unsigned char>(expected[i] ^ (i < given.size() ? given[i] : 0));
+  }
+  if (diff != 0) return absl::UnauthenticatedError("wrong admin token");
+  return absl::OkStatus();
+}
+
 grpc::ServerUnaryReactor* RoomAdminService::CreateRoom(grpc::CallbackServerContext* context,
                                                        const v1::CreateRoomRequest* request,
                                                        v1::Room* response) {
-  return Handle(context, metrics_, "CreateRoom", [&]() -> absl::Status {
+  return Handle(context, metrics_, Authorize(context), "CreateRoom", [&]() -> absl::Status {
     if (absl::Status s = core::ValidateRoomId(request->room(), "room"); !s.ok()) return s;
     core::RoomSettings settings;
     if (absl::Status s = ApplySettingsPatch(request->settings(), &settings); !s.ok()) return s;
@@ -160,7 +184,7 @@ grpc::ServerUnaryReactor* RoomAdminService::CreateRoom(grpc::CallbackServerConte
 grpc::ServerUnaryReactor* RoomAdminService::UpdateRoom(grpc::CallbackServerContext* context,
                                                        const v1::UpdateRoomRequest* request,
                                                        v1::Room* response) {
-  return HandleAsync(context, metrics_, "UpdateRoom", [&](Finisher finish) {
+  return HandleAsync(context, metrics_, Authorize(context), "UpdateRoom", [&](Finisher finish) {
     if (absl::Status s = core::ValidateRoomId(request->room(), "room"); !s.ok()) return finish(s);
     const v1::RoomSettings patch = request->settings();
     rooms_->UpdateRoom(
@@ -176,7 +200,7 @@ grpc::ServerUnaryReactor* RoomAdminService::UpdateRoom(grpc::CallbackServerConte
 grpc::ServerUnaryReactor* RoomAdminService::GetRoom(grpc::CallbackServerContext* context,
                                                     const v1::GetRoomRequest* request,
                                                     v1::Room* response) {
-  return Handle(context, metrics_, "GetRoom", [&]() -> absl::Status {
+  return Handle(context, metrics_, Authorize(context), "GetRoom", [&]() -> absl::Status {
     if (absl::Status s = core::ValidateRoomId(request->room(), "room"); !s.ok()) return s;
     absl::StatusOr<RoomInfo> info = rooms_->GetRoom(request->room());
     if (!info.ok()) return info.status();
@@ -188,7 +212,7 @@ grpc::ServerUnaryReactor* RoomAdminService::GetRoom(grpc::CallbackServerContext*
 grpc::ServerUnaryReactor* RoomAdminService::ListRooms(grpc::CallbackServerContext* context,
                                                       const v1::ListRoomsRequest*,
                                                       v1::ListRoomsResponse* response) {
-  return Handle(context, metrics_, "ListRooms", [&]() -> absl::Status {
+  return Handle(context, metrics_, Authorize(context), "ListRooms", [&]() -> absl::Status {
     for (const RoomInfo& info : rooms_->ListRooms()) ToProto(info, response->add_rooms());
     return absl::OkStatus();
   });
@@ -197,7 +221,7 @@ grpc::ServerUnaryReactor* RoomAdminService::ListRooms(grpc::CallbackServerContex
 grpc::ServerUnaryReactor* RoomAdminService::DeleteRoom(grpc::CallbackServerContext* context,
                                                        const v1::DeleteRoomRequest* request,
                                                        v1::DeleteRoomResponse*) {
-  return Handle(context, metrics_, "DeleteRoom", [&]() -> absl::Status {
+  return Handle(context, metrics_, Authorize(context), "DeleteRoom", [&]() -> absl::Status {
     if (absl::Status s = core::ValidateRoomId(request->room(), "room"); !s.ok()) return s;
     return rooms_->DeleteRoom(request->room());
   });
@@ -206,7 +230,7 @@ grpc::ServerUnaryReactor* RoomAdminService::DeleteRoom(grpc::CallbackServerConte
 grpc::ServerUnaryReactor* RoomAdminService::GetRoomStatus(grpc::CallbackServerContext* context,
                                                           const v1::GetRoomStatusRequest* request,
                                                           v1::RoomStatus* response) {
-  return Handle(context, metrics_, "GetRoomStatus", [&]() -> absl::Status {
+  return Handle(context, metrics_, Authorize(context), "GetRoomStatus", [&]() -> absl::Status {
     if (absl::Status s = core::ValidateRoomId(request->room(), "room"); !s.ok()) return s;
     absl::StatusOr<core::RoomStats> stats = rooms_->GetRoomStatus(request->room());
     if (!stats.ok()) return stats.status();
@@ -225,7 +249,7 @@ grpc::ServerUnaryReactor* RoomAdminService::GetRoomStatus(grpc::CallbackServerCo
 grpc::ServerUnaryReactor* RoomAdminService::CreateEvent(grpc::CallbackServerContext* context,
                                                         const v1::CreateEventRequest* request,
                                                         v1::Event* response) {
-  return HandleAsync(context, metrics_, "CreateEvent", [&](Finisher finish) {
+  return HandleAsync(context, metrics_, Authorize(context), "CreateEvent", [&](Finisher finish) {
     if (absl::Status s = core::ValidateRoomId(request->room(), "room"); !s.ok()) return finish(s);
     if (!request->has_event()) return finish(absl::InvalidArgumentError("event is required"));
     absl::StatusOr<core::Event> event = EventFromProto(request->event());
@@ -241,7 +265,7 @@ grpc::ServerUnaryReactor* RoomAdminService::CreateEvent(grpc::CallbackServerCont
 grpc::ServerUnaryReactor* RoomAdminService::ListEvents(grpc::CallbackServerContext* context,
                                                        const v1::ListEventsRequest* request,
                                                        v1::ListEventsResponse* response) {
-  return Handle(context, metrics_, "ListEvents", [&]() -> absl::Status {
+  return Handle(context, metrics_, Authorize(context), "ListEvents", [&]() -> absl::Status {
     if (absl::Status s = core::ValidateRoomId(request->room(), "room"); !s.ok()) return s;
     absl::StatusOr<std::vector<core::Event>> events = rooms_->ListEvents(request->room());
     if (!events.ok()) return events.status();
@@ -253,7 +277,7 @@ grpc::ServerUnaryReactor* RoomAdminService::ListEvents(grpc::CallbackServerConte
 grpc::ServerUnaryReactor* RoomAdminService::CancelEvent(grpc::CallbackServerContext* context,
                                                         const v1::CancelEventRequest* request,
                                                         v1::CancelEventResponse*) {
-  return HandleAsync(context, metrics_, "CancelEvent", [&](Finisher finish) {
+  return HandleAsync(context, metrics_, Authorize(context), "CancelEvent", [&](Finisher finish) {
     if (absl::Status s = core::ValidateRoomId(request->room(), "room"); !s.ok()) return finish(s);
     if (request->event_id().empty()) {
       return finish(absl::InvalidArgumentError("event_id is required"));
@@ -266,7 +290,7 @@ grpc::ServerUnaryReactor* RoomAdminService::CancelEvent(grpc::CallbackServerCont
 grpc::ServerUnaryReactor* RoomAdminService::RevokeSession(grpc::CallbackServerContext* context,
                                                           const v1::RevokeSessionRequest* request,
                                                           v1::RevokeSessionResponse* response) {
-  return HandleAsync(context, metrics_, "RevokeSession", [&](Finisher finish) {
+  return HandleAsync(context, metrics_, Authorize(context), "RevokeSession", [&](Finisher finish) {
     absl::StatusOr<core::ParsedToken> session =
         ParseTokenField(request->session(), "session", core::TokenKind::kSession);
     if (!session.ok()) return finish(session.status());
@@ -280,34 +304,35 @@ grpc::ServerUnaryReactor* RoomAdminService::RevokeSession(grpc::CallbackServerCo
 grpc::ServerUnaryReactor* RoomAdminService::CreateCheckpoint(
     grpc::CallbackServerContext* context, const v1::CreateCheckpointRequest* request,
     v1::CreateCheckpointResponse* response) {
-  return HandleAsync(context, metrics_, "CreateCheckpoint", [&](Finisher finish) {
-    const std::string& name = request->name();
-    bool valid = !name.empty() && name.size() <= 100 && name[0] != '.';
-    for (char c : name)
-      valid = valid && (absl::ascii_isalnum(c) || c == '.' || c == '_' || c == '-');
-    if (!valid) {
-      return finish(absl::InvalidArgumentError(
-          "name must be 1 to 100 characters of [A-Za-z0-9._-], not starting with a dot"));
-    }
-    const std::string dir = absl::StrCat(backup_dir_, "/", name);
-    // A checkpoint flushes memtables and links files: seconds on a large store. Off the
-    // RPC threads.
-    std::thread([this, dir, response, finish] {
-      std::error_code error;
-      std::filesystem::create_directories(backup_dir_, error);
-      absl::Status s =
-          std::filesystem::exists(dir, error)
-              ? absl::AlreadyExistsError(absl::StrCat("checkpoint ", dir, " already exists"))
-              : store_->Checkpoint(dir);
-      if (s.ok()) {
-        response->set_directory(std::filesystem::absolute(dir).string());
-        ANTEROOM_LOG(kInfo, "checkpoint written to %s", response->directory());
-      } else {
-        ANTEROOM_LOG(kError, "checkpoint to %s failed: %s", dir, s.ToString());
-      }
-      finish(s);
-    }).detach();
-  });
+  return HandleAsync(
+      context, metrics_, Authorize(context), "CreateCheckpoint", [&](Finisher finish) {
+        const std::string& name = request->name();
+        bool valid = !name.empty() && name.size() <= 100 && name[0] != '.';
+        for (char c : name)
+          valid = valid && (absl::ascii_isalnum(c) || c == '.' || c == '_' || c == '-');
+        if (!valid) {
+          return finish(absl::InvalidArgumentError(
+              "name must be 1 to 100 characters of [A-Za-z0-9._-], not starting with a dot"));
+        }
+        const std::string dir = absl::StrCat(backup_dir_, "/", name);
+        // A checkpoint flushes memtables and links files: seconds on a large store. Off the
+        // RPC threads.
+        std::thread([this, dir, response, finish] {
+          std::error_code error;
+          std::filesystem::create_directories(backup_dir_, error);
+          absl::Status s =
+              std::filesystem::exists(dir, error)
+                  ? absl::AlreadyExistsError(absl::StrCat("checkpoint ", dir, " already exists"))
+                  : store_->Checkpoint(dir);
+          if (s.ok()) {
+            response->set_directory(std::filesystem::absolute(dir).string());
+            ANTEROOM_LOG(kInfo, "checkpoint written to %s", response->directory());
+          } else {
+            ANTEROOM_LOG(kError, "checkpoint to %s failed: %s", dir, s.ToString());
+          }
+          finish(s);
+        }).detach();
+      });
 }
 
 }  // namespace anteroom::service

@@ -40,10 +40,16 @@ class WaitingRoomService final : public v1::WaitingRoom::CallbackService {
 // Thread-safe.
 class RoomAdminService final : public v1::RoomAdmin::CallbackService {
  public:
-  // Checkpoints are written under `backup_dir` from `store`.
+  // Checkpoints are written under `backup_dir` from `store`. When `admin_token` is not
+  // empty, every call must carry "authorization: Bearer <admin_token>" (UNAUTHENTICATED
+  // otherwise).
   RoomAdminService(RoomManager* rooms, Metrics* metrics, storage::Store* store,
-                   std::string backup_dir)
-      : rooms_(rooms), metrics_(metrics), store_(store), backup_dir_(std::move(backup_dir)) {}
+                   std::string backup_dir, std::string admin_token = "")
+      : rooms_(rooms),
+        metrics_(metrics),
+        store_(store),
+        backup_dir_(std::move(backup_dir)),
+        admin_token_(std::move(admin_token)) {}
 
   grpc::ServerUnaryReactor* CreateRoom(grpc::CallbackServerContext* context,
                                        const v1::CreateRoomRequest* request,
@@ -81,8 +87,12 @@ class RoomAdminService final : public v1::RoomAdmin::CallbackService {
  private:
   RoomManager* const rooms_;
   Metrics* const metrics_;
+  // OK, or UNAUTHENTICATED when a token is required and missing or wrong.
+  absl::Status Authorize(grpc::CallbackServerContext* context) const;
+
   storage::Store* const store_;
   const std::string backup_dir_;
+  const std::string admin_token_;
 };
 
 // Converts a room to its public form.

@@ -10,18 +10,31 @@
 namespace anteroom::service {
 namespace {
 
-absl::StatusOr<std::unique_ptr<grpc::Server>> StartListener(const std::string& address,
-                                                            grpc::Service* service,
-                                                            absl::string_view what, int* port) {
+// Plaintext, TLS, or TLS requiring a client certificate that chains to `client_ca_pem`.
+std::shared_ptr<grpc::ServerCredentials> Credentials(const ServerOptions& options,
+                                                     const std::string& client_ca_pem) {
+  if (options.tls_cert_pem.empty()) return grpc::InsecureServerCredentials();
+  grpc::SslServerCredentialsOptions ssl(
+      client_ca_pem.empty() ? GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE
+                            : GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
+  ssl.pem_root_certs = client_ca_pem;
+  ssl.pem_key_cert_pairs.push_back({options.tls_key_pem, options.tls_cert_pem});
+  return grpc::SslServerCredentials(ssl);
+}
+
+absl::StatusOr<std::unique_ptr<grpc::Server>> StartListener(
+    const std::string& address, std::shared_ptr<grpc::ServerCredentials> credentials,
+    grpc::Service* service, absl::string_view what, int* port) {
   grpc::ServerBuilder builder;
   // Without this a second server on the same port would silently share it.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
-  builder.AddListeningPort(address, grpc::InsecureServerCredentials(), port);
+  builder.AddListeningPort(address, std::move(credentials), port);
   builder.RegisterService(service);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr || *port == 0) {
     return absl::UnavailableError(absl::StrCat("cannot listen for the ", what, " on ", address,
-                                               " (address in use or not valid?)"));
+                                               " (address in use or not valid, or bad TLS "
+                                               "certificate or key?)"));
   }
   return server;
 }
@@ -33,7 +46,7 @@ Server::Server(RoomManager* rooms, Metrics* metrics, storage::Store* store,
     : rooms_(rooms),
       tick_interval_(options.tick_interval),
       gateway_service_(rooms, metrics),
-      admin_service_(rooms, metrics, store, options.backup_dir) {}
+      admin_service_(rooms, metrics, store, options.backup_dir, options.admin_token) {}
 
 absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerOptions& options,
                                                       RoomManager* rooms, Metrics* metrics,
@@ -43,12 +56,18 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerOptions& optio
   (void)grpc::health::v1::HealthCheckRequest::descriptor();
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   std::unique_ptr<Server> server(new Server(rooms, metrics, store, options));
+  if (options.tls_cert_pem.empty() &&
+      !(options.gateway_client_ca_pem.empty() && options.admin_client_ca_pem.empty())) {
+    return absl::InvalidArgumentError("client certificate CAs need a TLS certificate and key");
+  }
   absl::StatusOr<std::unique_ptr<grpc::Server>> gateway =
-      StartListener(options.listen, &server->gateway_service_, "gateway API", &server->port_);
+      StartListener(options.listen, Credentials(options, options.gateway_client_ca_pem),
+                    &server->gateway_service_, "gateway API", &server->port_);
   if (!gateway.ok()) return gateway.status();
   server->gateway_ = std::move(*gateway);
-  absl::StatusOr<std::unique_ptr<grpc::Server>> admin = StartListener(
-      options.admin_listen, &server->admin_service_, "admin API", &server->admin_port_);
+  absl::StatusOr<std::unique_ptr<grpc::Server>> admin =
+      StartListener(options.admin_listen, Credentials(options, options.admin_client_ca_pem),
+                    &server->admin_service_, "admin API", &server->admin_port_);
   if (!admin.ok()) {
     server->gateway_->Shutdown();
     return admin.status();

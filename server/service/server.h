@@ -23,6 +23,16 @@ struct ServerOptions {
   absl::Duration tick_interval = absl::Milliseconds(100);
   // Where CreateCheckpoint writes. Default ./backups.
   std::string backup_dir = "./backups";
+  // TLS for both listeners: PEM certificate chain and private key. Empty (default):
+  // plaintext.
+  std::string tls_cert_pem;
+  std::string tls_key_pem;
+  // Mutual TLS: PEM CA bundle that client certificates must chain to, per listener. Empty
+  // (default): no client certificate asked. Requires TLS.
+  std::string gateway_client_ca_pem;
+  std::string admin_client_ca_pem;
+  // When not empty, every RoomAdmin call needs "authorization: Bearer <admin_token>".
+  std::string admin_token;
 };
 
 // The two gRPC listeners (gateway and admin, each with server reflection and gRPC health)
@@ -41,6 +51,7 @@ class Server {
   ~Server();
 
   // The bound ports (useful when the options asked for port 0).
+  // A listener that cannot start (port taken, bad TLS material) fails Start.
   int port() const { return port_; }
   int admin_port() const { return admin_port_; }
 

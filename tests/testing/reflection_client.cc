@@ -53,8 +53,9 @@ bool Await(grpc::CompletionQueue* cq, void* tag) {
 
 }  // namespace
 
-ReflectionClient::ReflectionClient(std::shared_ptr<grpc::Channel> channel, absl::Duration timeout)
-    : channel_(std::move(channel)), timeout_(timeout) {}
+ReflectionClient::ReflectionClient(std::shared_ptr<grpc::Channel> channel, absl::Duration timeout,
+                                   std::vector<std::pair<std::string, std::string>> metadata)
+    : channel_(std::move(channel)), timeout_(timeout), metadata_(std::move(metadata)) {}
 
 absl::StatusOr<std::string> ReflectionClient::Reflect(int field_number, const std::string& value) {
   UnknownFieldSet request;
@@ -185,6 +186,7 @@ absl::StatusOr<std::string> ReflectionClient::Call(const std::string& method,
   context.set_deadline(std::chrono::system_clock::now() + absl::ToChronoNanoseconds(timeout_));
   grpc::CompletionQueue cq;
   grpc::GenericStub stub(channel_);
+  for (const auto& [key, value] : metadata_) context.AddMetadata(key, value);
   std::unique_ptr<grpc::GenericClientAsyncResponseReader> call = stub.PrepareUnaryCall(
       &context, absl::StrCat("/", method), ToBuffer(request->SerializeAsString()), &cq);
   call->StartCall();

@@ -21,8 +21,10 @@ namespace anteroom::testing {
 // Not thread-safe.
 class ReflectionClient {
  public:
+  // `metadata` is sent with every call (e.g. {"authorization", "Bearer …"}).
   explicit ReflectionClient(std::shared_ptr<grpc::Channel> channel,
-                            absl::Duration timeout = absl::Seconds(10));
+                            absl::Duration timeout = absl::Seconds(10),
+                            std::vector<std::pair<std::string, std::string>> metadata = {});
 
   // Fully-qualified names of the services the server lists.
   absl::StatusOr<std::vector<std::string>> ListServices();
@@ -43,6 +45,7 @@ class ReflectionClient {
 
   std::shared_ptr<grpc::Channel> channel_;
   absl::Duration timeout_;
+  std::vector<std::pair<std::string, std::string>> metadata_;
   google::protobuf::SimpleDescriptorDatabase database_;
   google::protobuf::DescriptorPool pool_{&database_};
   google::protobuf::DynamicMessageFactory factory_{&pool_};
