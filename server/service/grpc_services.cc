@@ -149,6 +149,13 @@ grpc::ServerUnaryReactor* WaitingRoomService::Leave(grpc::CallbackServerContext*
 // --- RoomAdmin ---
 
 absl::Status RoomAdminService::Authorize(grpc::CallbackServerContext* context) const {
+  if (require_client_certificate_) {
+    // The handshake verified any certificate presented; here it must have been presented.
+    std::shared_ptr<const grpc::AuthContext> auth = context->auth_context();
+    if (auth == nullptr || !auth->IsPeerAuthenticated()) {
+      return absl::UnauthenticatedError("the admin API needs a client certificate (mutual TLS)");
+    }
+  }
   if (admin_token_.empty()) return absl::OkStatus();
   const auto& metadata = context->client_metadata();
   auto it = metadata.find("authorization");

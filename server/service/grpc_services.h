@@ -41,15 +41,18 @@ class WaitingRoomService final : public v1::WaitingRoom::CallbackService {
 class RoomAdminService final : public v1::RoomAdmin::CallbackService {
  public:
   // Checkpoints are written under `backup_dir` from `store`. When `admin_token` is not
-  // empty, every call must carry "authorization: Bearer <admin_token>" (UNAUTHENTICATED
-  // otherwise).
+  // empty, every call must carry "authorization: Bearer <admin_token>"; with
+  // `require_client_certificate`, every call must come over TLS with a verified client
+  // certificate. Otherwise calls answer UNAUTHENTICATED.
   RoomAdminService(RoomManager* rooms, Metrics* metrics, storage::Store* store,
-                   std::string backup_dir, std::string admin_token = "")
+                   std::string backup_dir, std::string admin_token = "",
+                   bool require_client_certificate = false)
       : rooms_(rooms),
         metrics_(metrics),
         store_(store),
         backup_dir_(std::move(backup_dir)),
-        admin_token_(std::move(admin_token)) {}
+        admin_token_(std::move(admin_token)),
+        require_client_certificate_(require_client_certificate) {}
 
   grpc::ServerUnaryReactor* CreateRoom(grpc::CallbackServerContext* context,
                                        const v1::CreateRoomRequest* request,
@@ -93,6 +96,7 @@ class RoomAdminService final : public v1::RoomAdmin::CallbackService {
   storage::Store* const store_;
   const std::string backup_dir_;
   const std::string admin_token_;
+  const bool require_client_certificate_;
 };
 
 // Converts a room to its public form.

@@ -10,12 +10,16 @@
 namespace anteroom::service {
 namespace {
 
-// Plaintext, TLS, or TLS requiring a client certificate that chains to `client_ca_pem`.
+// Plaintext, TLS, or TLS with client certificates that chain to `client_ca_pem`: required
+// at the handshake, or (`per_call`) verified when presented and required by each call,
+// which can then answer UNAUTHENTICATED instead of failing the connection.
 std::shared_ptr<grpc::ServerCredentials> Credentials(const ServerOptions& options,
-                                                     const std::string& client_ca_pem) {
+                                                     const std::string& client_ca_pem,
+                                                     bool per_call) {
   if (options.tls_cert_pem.empty()) return grpc::InsecureServerCredentials();
   grpc::SslServerCredentialsOptions ssl(
       client_ca_pem.empty() ? GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE
+      : per_call            ? GRPC_SSL_REQUEST_CLIENT_CERTIFICATE_AND_VERIFY
                             : GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
   ssl.pem_root_certs = client_ca_pem;
   ssl.pem_key_cert_pairs.push_back({options.tls_key_pem, options.tls_cert_pem});
@@ -46,7 +50,8 @@ Server::Server(RoomManager* rooms, Metrics* metrics, storage::Store* store,
     : rooms_(rooms),
       tick_interval_(options.tick_interval),
       gateway_service_(rooms, metrics),
-      admin_service_(rooms, metrics, store, options.backup_dir, options.admin_token) {}
+      admin_service_(rooms, metrics, store, options.backup_dir, options.admin_token,
+                     /*require_client_certificate=*/!options.admin_client_ca_pem.empty()) {}
 
 absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerOptions& options,
                                                       RoomManager* rooms, Metrics* metrics,
@@ -60,14 +65,14 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerOptions& optio
       !(options.gateway_client_ca_pem.empty() && options.admin_client_ca_pem.empty())) {
     return absl::InvalidArgumentError("client certificate CAs need a TLS certificate and key");
   }
-  absl::StatusOr<std::unique_ptr<grpc::Server>> gateway =
-      StartListener(options.listen, Credentials(options, options.gateway_client_ca_pem),
-                    &server->gateway_service_, "gateway API", &server->port_);
+  absl::StatusOr<std::unique_ptr<grpc::Server>> gateway = StartListener(
+      options.listen, Credentials(options, options.gateway_client_ca_pem, /*per_call=*/false),
+      &server->gateway_service_, "gateway API", &server->port_);
   if (!gateway.ok()) return gateway.status();
   server->gateway_ = std::move(*gateway);
-  absl::StatusOr<std::unique_ptr<grpc::Server>> admin =
-      StartListener(options.admin_listen, Credentials(options, options.admin_client_ca_pem),
-                    &server->admin_service_, "admin API", &server->admin_port_);
+  absl::StatusOr<std::unique_ptr<grpc::Server>> admin = StartListener(
+      options.admin_listen, Credentials(options, options.admin_client_ca_pem, /*per_call=*/true),
+      &server->admin_service_, "admin API", &server->admin_port_);
   if (!admin.ok()) {
     server->gateway_->Shutdown();
     return admin.status();

@@ -1,6 +1,6 @@
 // TLS, mutual TLS and the admin token on the real anteroomd, with certificates this test
 // makes with openssl: plaintext clients are refused by a TLS server; without a client
-// certificate the admin listener refuses the handshake under mTLS; without the token an
+// certificate admin calls are UNAUTHENTICATED under mTLS; without the token an
 // admin call is UNAUTHENTICATED while the gateway API needs none.
 
 #include <filesystem>
@@ -100,11 +100,21 @@ TEST_F(TlsTest, MutualTlsOnTheAdminListenerRequiresAClientCertificate) {
   EXPECT_EQ(ListRooms(Secure(daemon->admin_address(), /*client_cert=*/true)),
             absl::StatusCode::kOk);
   EXPECT_EQ(ListRooms(Secure(daemon->admin_address(), /*client_cert=*/false)),
-            absl::StatusCode::kUnavailable)
-      << "no client certificate: the handshake is refused";
+            absl::StatusCode::kUnauthenticated)
+      << "no client certificate: every admin call is refused";
   // The gateway listener did not ask for client certificates.
   testing::ReflectionClient gateway(Secure(daemon->gateway_address(), false));
   EXPECT_TRUE(gateway.ListServices().ok());
+}
+
+TEST_F(TlsTest, MutualTlsOnTheGatewayListenerRefusesTheHandshakeWithoutACertificate) {
+  auto daemon = Start({"--tls_cert=" + Path("server.pem"), "--tls_key=" + Path("server.key"),
+                       "--gateway_client_ca=" + Path("ca.pem")});
+  ASSERT_NE(daemon, nullptr);
+  testing::ReflectionClient without(Secure(daemon->gateway_address(), false));
+  EXPECT_EQ(without.ListServices().status().code(), absl::StatusCode::kUnavailable);
+  testing::ReflectionClient with(Secure(daemon->gateway_address(), true));
+  EXPECT_TRUE(with.ListServices().ok());
 }
 
 TEST_F(TlsTest, TheAdminTokenIsRequiredOnAdminCallsOnly) {
