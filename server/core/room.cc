@@ -143,7 +143,9 @@ void Room::StartEvent(Event& event, absl::Time now, Changes* changes) {
   prequeue_count_ = 0;
   event.started = true;
   changes->room_dirty = true;
-  changes->events_started.push_back(event.id);
+  changes->events_started.push_back(absl::StrCat(
+      event.id, " started: ", order.size(), " pre-queued visitors placed ",
+      event.shuffle_at_start ? "in a random order (CSPRNG shuffle)" : "in arrival order"));
 }
 
 // --- Visitors ---

@@ -97,7 +97,7 @@ struct Changes {
   int64_t rejected_queue_full = 0;          // max_queue_length reached
   int64_t rejected_room_full = 0;           // REJECT rooms with no free slot
   std::vector<double> waited_seconds;       // per admission from the queue: time since enqueue
-  std::vector<std::string> events_started;  // ids; their pre-queues joined the queue
+  std::vector<std::string> events_started;  // "<id> started: …" (for the log)
   std::vector<std::string> events_ended;
 
   bool empty() const {

@@ -257,7 +257,7 @@ void RoomManager::OnWritten(const std::shared_ptr<Entry>& entry, uint64_t seq, u
       if (summary.revoked > 0) m.revoked->Increment(static_cast<double>(summary.revoked));
       for (double waited : summary.waited_seconds) m.wait->Observe(waited);
       for (const std::string& id : summary.events_started) {
-        ANTEROOM_LOG(kInfo, "room %s: event %s started; its pre-queue joined the queue", room, id);
+        ANTEROOM_LOG(kInfo, "room %s: event %s", room, id);
       }
       for (const std::string& id : summary.events_ended) {
         ANTEROOM_LOG(kInfo, "room %s: event %s ended", room, id);

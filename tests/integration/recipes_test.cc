@@ -4,8 +4,8 @@
 
 #include <filesystem>
 #include <fstream>
-#include <regex>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
@@ -37,27 +37,33 @@ std::vector<Recipe> ReadRecipes() {
   const size_t end = text.find("<!-- recipes:end -->");
   std::vector<Recipe> recipes;
   if (begin == std::string::npos || end == std::string::npos) return recipes;
-  const std::regex pattern(
-      R"(^grpcurl -plaintext(?: -d '([^']*)')? (127\.0\.0\.1:5005[12]) (list|describe \S+|\S+)$)");
+  constexpr absl::string_view kPrefix = "grpcurl -plaintext ";
   for (absl::string_view line : absl::StrSplit(text.substr(begin, end - begin), '\n')) {
-    std::string l(line);
-    if (l.rfind("grpcurl", 0) != 0) continue;
-    std::smatch m;
-    Recipe r{l, "", "", "", ""};
-    if (!std::regex_match(l, m, pattern)) {
-      r.verb = "unparsed";
-    } else {
-      r.json = m[1];
-      r.address = m[2];
-      const std::string what = m[3];
-      if (what == "list") {
-        r.verb = "list";
-      } else if (what.rfind("describe ", 0) == 0) {
-        r.verb = "describe";
-        r.argument = what.substr(9);
-      } else {
-        r.verb = "call";
-        r.argument = what;
+    if (!absl::ConsumePrefix(&line, "grpcurl")) continue;
+    Recipe r{absl::StrCat("grpcurl", line), "", "unparsed", "", ""};
+    absl::string_view rest = line;
+    if (absl::ConsumePrefix(&rest, kPrefix.substr(7))) {
+      if (absl::ConsumePrefix(&rest, "-d '")) {
+        const size_t close = rest.find("' ");
+        if (close == absl::string_view::npos) {
+          recipes.push_back(r);
+          continue;
+        }
+        r.json = std::string(rest.substr(0, close));
+        rest.remove_prefix(close + 2);
+      }
+      std::vector<std::string> words = absl::StrSplit(rest, ' ', absl::SkipEmpty());
+      if (words.size() >= 2 && absl::StartsWith(words[0], "127.0.0.1:5005")) {
+        r.address = words[0];
+        if (words.size() == 2 && words[1] == "list") {
+          r.verb = "list";
+        } else if (words.size() == 3 && words[1] == "describe") {
+          r.verb = "describe";
+          r.argument = words[2];
+        } else if (words.size() == 2) {
+          r.verb = "call";
+          r.argument = words[1];
+        }
       }
     }
     recipes.push_back(r);

@@ -17,7 +17,6 @@
 #include "server/service/convert.h"
 #include "server/service/server.h"
 #include "storage/memory_store.h"
-#include "tests/testing/failing_store.h"
 #include "tests/testing/gated_store.h"
 #include "tests/testing/reflection_client.h"
 #include "tests/testing/sim_clock.h"
@@ -25,7 +24,6 @@
 namespace anteroom::service {
 namespace {
 
-using testing::FailingStore;
 using testing::SeededRandom;
 using testing::SimulatedClock;
 
@@ -144,8 +142,9 @@ class ServiceTest : public ::testing::Test {
   }
 
   storage::MemoryStore memory_;
-  testing::GatedStore gate_{&memory_};
-  FailingStore store_{&gate_};
+  // Writes can be held at a gate (a slow fsync) or failed (a broken disk).
+  testing::GatedStore store_{&memory_};
+  testing::GatedStore& gate_ = store_;
   SimulatedClock clock_;
   SeededRandom random_;
   std::unique_ptr<ClientKeyer> keyer_;
