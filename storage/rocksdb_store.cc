@@ -69,6 +69,11 @@ absl::StatusOr<std::unique_ptr<RocksDbStore>> RocksDbStore::Open(
                        " does not exist: create it (an empty directory starts a new store) or pass "
                        "--create_data_dir; refusing to start empty where data was expected"));
     }
+    // Parents too: RocksDB creates only the last component.
+    if (!std::filesystem::create_directories(options.path, error) && error) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("cannot create data directory ", options.path, ": ", error.message()));
+    }
   } else if (!std::filesystem::is_directory(options.path, error)) {
     return absl::FailedPreconditionError(
         absl::StrCat("data directory ", options.path, " is not a directory"));

@@ -193,6 +193,13 @@ TEST_F(RocksDbStoreTest, DataFromANewerFormatIsRefused) {
       << store.status();
 }
 
+TEST_F(RocksDbStoreTest, CreationMakesMissingParentsToo) {
+  RocksDbStoreOptions o = options_;
+  o.path = options_.path + "/nested/deeper";
+  auto store = RocksDbStore::Open(o);
+  ASSERT_TRUE(store.ok()) << store.status();
+}
+
 TEST_F(RocksDbStoreTest, AMissingDirectoryIsRefusedUnlessCreationIsAsked) {
   RocksDbStoreOptions o = options_;
   o.create_if_missing = false;
