@@ -206,7 +206,6 @@ void RoomManager::WithRoom(
 }
 
 uint64_t RoomManager::Submit(const std::shared_ptr<Entry>& entry, const core::Changes& changes) {
-  UpdateGauges(*entry);
   // Rejections change nothing to persist: count them now.
   if (changes.rejected_queue_full > 0) {
     entry->series.rejected_queue_full->Increment(static_cast<double>(changes.rejected_queue_full));
@@ -215,6 +214,8 @@ uint64_t RoomManager::Submit(const std::shared_ptr<Entry>& entry, const core::Ch
     entry->series.rejected_room_full->Increment(static_cast<double>(changes.rejected_room_full));
   }
   if (changes.empty()) return entry->applied;  // still wait for what this call saw
+  // Gauges follow changes here (not on every Poll); TickAll refreshes them as time passes.
+  UpdateGauges(*entry);
   const uint64_t seq = ++entry->applied;
   storage::WriteBatch batch;
   AppendChanges(entry->room->id(), changes, &batch);
@@ -518,6 +519,8 @@ void RoomManager::TickAll() {
     entry->room->Tick(clock_->Now(), &changes);
     // A failed write is logged and rolled back in OnWritten; the next tick tries again.
     Submit(entry, changes);
+    // The estimated wait moves with time even when nothing changed.
+    if (changes.empty()) UpdateGauges(*entry);
   }
 }
 
