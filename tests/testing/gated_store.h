@@ -24,6 +24,8 @@ class GatedStore final : public storage::Store {
     changed_.SignalAll();
   }
   void set_fail_writes(bool fail) { fail_ = fail; }
+  // Fails the next `n` writes, then writes again.
+  void FailNextWrites(int n) { fail_next_ = n; }
   int writes() const { return writes_; }
   // Waits (up to `timeout`) until a writer is blocked at the closed gate.
   bool AwaitBlockedWriter(absl::Duration timeout) {
@@ -43,7 +45,10 @@ class GatedStore final : public storage::Store {
       --blocked_;
     }
     ++writes_;
-    if (fail_) return absl::UnavailableError("injected: I/O error");
+    int n = fail_next_.load();
+    while (n > 0 && !fail_next_.compare_exchange_weak(n, n - 1)) {
+    }
+    if (fail_ || n > 0) return absl::UnavailableError("injected: I/O error");
     return inner_->Write(batch);
   }
   absl::StatusOr<std::optional<std::string>> Get(storage::Table t, absl::string_view k) override {
@@ -63,6 +68,7 @@ class GatedStore final : public storage::Store {
   int blocked_ ABSL_GUARDED_BY(mu_) = 0;
   std::atomic<int> writes_{0};
   std::atomic<bool> fail_{false};
+  std::atomic<int> fail_next_{0};
 };
 
 }  // namespace anteroom::testing

@@ -1,0 +1,276 @@
+#include "client/anteroom_client.h"
+
+#include <algorithm>
+#include <chrono>
+#include <random>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "grpcpp/client_context.h"
+#include "grpcpp/create_channel.h"
+#include "server/core/token.h"
+
+namespace anteroom::client {
+namespace {
+
+// 64-bit FNV-1a followed by the splitmix64 finalizer: stable across processes, builds and
+// machines (the ring must agree between every gateway), and well spread.
+uint64_t StableHash(absl::string_view data) {
+  uint64_t h = 0xcbf29ce484222325ULL;
+  for (unsigned char c : data) {
+    h ^= c;
+    h *= 0x100000001b3ULL;
+  }
+  h ^= h >> 30;
+  h *= 0xbf58476d1ce4e5b9ULL;
+  h ^= h >> 27;
+  h *= 0x94d049bb133111ebULL;
+  h ^= h >> 31;
+  return h;
+}
+
+absl::Status ToAbsl(const grpc::Status& s) {
+  if (s.ok()) return absl::OkStatus();
+  return absl::Status(static_cast<absl::StatusCode>(s.error_code()), s.error_message());
+}
+
+std::chrono::system_clock::time_point ToChrono(absl::Time t) {
+  return std::chrono::system_clock::time_point(
+      std::chrono::duration_cast<std::chrono::system_clock::duration>(
+          std::chrono::nanoseconds(absl::ToUnixNanos(t))));
+}
+
+}  // namespace
+
+absl::StatusOr<FailureMode> ParseFailureMode(absl::string_view text) {
+  const std::string t = absl::AsciiStrToLower(text);
+  if (t == "closed") return FailureMode::kFailClosed;
+  if (t == "open") return FailureMode::kFailOpen;
+  return absl::InvalidArgumentError(
+      absl::StrCat("failure mode must be \"open\" or \"closed\", not \"", text, "\""));
+}
+
+absl::StatusOr<std::unique_ptr<Client>> Client::Create(ClientOptions options) {
+  if (options.servers.empty())
+    return absl::InvalidArgumentError("servers: at least one is required");
+  for (const std::string& s : options.servers) {
+    if (s.empty() || s.find(':') == std::string::npos)
+      return absl::InvalidArgumentError(absl::StrCat("servers: \"", s, "\" is not host:port"));
+  }
+  std::vector<std::string> sorted = options.servers;
+  std::sort(sorted.begin(), sorted.end());
+  if (auto dup = std::adjacent_find(sorted.begin(), sorted.end()); dup != sorted.end())
+    return absl::InvalidArgumentError(absl::StrCat("servers: \"", *dup, "\" is listed twice"));
+  if (options.max_attempts < 1)
+    return absl::InvalidArgumentError("max_attempts must be at least 1");
+  if (options.attempt_timeout <= absl::ZeroDuration())
+    return absl::InvalidArgumentError("attempt_timeout must be positive");
+  if (options.call_timeout < options.attempt_timeout)
+    return absl::InvalidArgumentError("call_timeout must be at least attempt_timeout");
+  if (options.session_check_interval < absl::ZeroDuration())
+    return absl::InvalidArgumentError("session_check_interval must not be negative");
+  if (options.ring_points_per_server < 1)
+    return absl::InvalidArgumentError("ring_points_per_server must be at least 1");
+  return std::unique_ptr<Client>(new Client(std::move(options)));
+}
+
+Client::Client(ClientOptions options) : options_(std::move(options)) {
+  if (options_.clock == nullptr) own_clock_ = std::make_unique<base::RealClock>();
+  clock_ = options_.clock ? options_.clock : own_clock_.get();
+  auto credentials =
+      options_.credentials ? options_.credentials : grpc::InsecureChannelCredentials();
+  for (size_t i = 0; i < options_.servers.size(); ++i) {
+    grpc::ChannelArguments args;
+    // Retries are this class's policy (idempotent calls only, within the call deadline).
+    args.SetInt(GRPC_ARG_ENABLE_RETRIES, 0);
+    auto channel = grpc::CreateCustomChannel(options_.servers[i], credentials, args);
+    servers_.push_back(Server{options_.servers[i], v1::WaitingRoom::NewStub(channel)});
+    for (int p = 0; p < options_.ring_points_per_server; ++p)
+      ring_.emplace_back(StableHash(absl::StrCat(options_.servers[i], "#", p)), i);
+  }
+  std::sort(ring_.begin(), ring_.end());
+}
+
+size_t Client::ServerIndexFor(absl::string_view room) const {
+  const uint64_t h = StableHash(room);
+  auto it = std::lower_bound(ring_.begin(), ring_.end(), std::make_pair(h, size_t{0}));
+  if (it == ring_.end()) it = ring_.begin();
+  return it->second;
+}
+
+const std::string& Client::ServerFor(absl::string_view room) const {
+  return servers_[ServerIndexFor(room)].address;
+}
+
+absl::StatusOr<v1::WaitingRoom::Stub*> Client::StubForToken(absl::string_view token,
+                                                            absl::string_view field) {
+  auto parsed = core::ParseToken(token);
+  if (!parsed) {
+    return absl::InvalidArgumentError(absl::StrCat(field, " is not a valid Anteroom token"));
+  }
+  return servers_[ServerIndexFor(parsed->room)].stub.get();
+}
+
+bool Client::IsUnreachable(const absl::Status& status) {
+  return status.code() == absl::StatusCode::kUnavailable ||
+         status.code() == absl::StatusCode::kDeadlineExceeded;
+}
+
+template <typename Attempt>
+absl::Status Client::Call(bool idempotent, Attempt attempt) {
+  ++calls_;
+  // Deadlines are real time (gRPC's), independent of the injected clock.
+  const absl::Time call_deadline = absl::Now() + options_.call_timeout;
+  thread_local std::minstd_rand jitter(std::random_device{}());
+  absl::Duration backoff = options_.retry_backoff;
+  absl::Status status;
+  const int attempts = idempotent ? options_.max_attempts : 1;
+  for (int i = 0; i < attempts; ++i) {
+    if (i > 0) {
+      const double factor = 0.5 + std::uniform_real_distribution<double>(0, 1)(jitter);
+      const absl::Duration pause = backoff * factor;
+      if (absl::Now() + pause >= call_deadline) break;
+      absl::SleepFor(pause);
+      backoff *= 2;
+      ++retries_;
+    }
+    ++attempts_;
+    grpc::ClientContext context;
+    context.set_deadline(ToChrono(std::min(absl::Now() + options_.attempt_timeout, call_deadline)));
+    status = ToAbsl(attempt(&context));
+    if (!IsUnreachable(status)) return status;
+  }
+  ++unreachable_;
+  return status;
+}
+
+absl::StatusOr<v1::VisitorStatus> Client::Admit(absl::string_view room,
+                                                absl::string_view client_id) {
+  v1::AdmitRequest request;
+  request.set_room(std::string(room));
+  request.set_client_id(std::string(client_id));
+  v1::VisitorStatus response;
+  v1::WaitingRoom::Stub* stub = servers_[ServerIndexFor(room)].stub.get();
+  // Idempotent: the server keys the place by (room, client_id).
+  absl::Status s = Call(/*idempotent=*/true, [&](grpc::ClientContext* ctx) {
+    return stub->Admit(ctx, request, &response);
+  });
+  if (!s.ok()) return s;
+  return response;
+}
+
+absl::StatusOr<v1::VisitorStatus> Client::Poll(absl::string_view ticket) {
+  auto stub = StubForToken(ticket, "ticket");
+  if (!stub.ok()) return stub.status();
+  v1::PollRequest request;
+  request.set_ticket(std::string(ticket));
+  v1::VisitorStatus response;
+  absl::Status s = Call(/*idempotent=*/true, [&](grpc::ClientContext* ctx) {
+    return (*stub)->Poll(ctx, request, &response);
+  });
+  if (!s.ok()) return s;
+  return response;
+}
+
+absl::StatusOr<v1::VisitorStatus> Client::Heartbeat(absl::string_view session) {
+  auto stub = StubForToken(session, "session");
+  if (!stub.ok()) return stub.status();
+  v1::HeartbeatRequest request;
+  request.set_session(std::string(session));
+  v1::VisitorStatus response;
+  absl::Status s = Call(/*idempotent=*/true, [&](grpc::ClientContext* ctx) {
+    return (*stub)->Heartbeat(ctx, request, &response);
+  });
+  if (!s.ok()) return s;
+  return response;
+}
+
+absl::StatusOr<bool> Client::Leave(absl::string_view token) {
+  {
+    base::MutexLock lock(&mu_);
+    Forget(std::string(token));
+  }
+  auto stub = StubForToken(token, "token");
+  if (!stub.ok()) return stub.status();
+  v1::LeaveRequest request;
+  request.set_token(std::string(token));
+  v1::LeaveResponse response;
+  absl::Status s = Call(/*idempotent=*/true, [&](grpc::ClientContext* ctx) {
+    return (*stub)->Leave(ctx, request, &response);
+  });
+  if (!s.ok()) return s;
+  return response.ended();
+}
+
+SessionCheck Client::CheckSession(absl::string_view session_view) {
+  const std::string session(session_view);
+  SessionCheck check;
+  {
+    base::MutexLock lock(&mu_);
+    auto it = sessions_.find(session);
+    if (it != sessions_.end()) {
+      const absl::Time now = clock_->Now();
+      // Fresh, or being renewed by another request right now: valid at its last check.
+      if (now - it->second.checked < options_.session_check_interval || it->second.refreshing) {
+        lru_.splice(lru_.begin(), lru_, it->second.lru);
+        ++cache_hits_;
+        check.result = SessionCheck::Result::kValid;
+        check.cached = true;
+        return check;
+      }
+      it->second.refreshing = true;
+    }
+    ++cache_misses_;
+  }
+  absl::StatusOr<v1::VisitorStatus> status = Heartbeat(session);
+  base::MutexLock lock(&mu_);
+  if (auto it = sessions_.find(session); it != sessions_.end()) it->second.refreshing = false;
+  if (status.ok() && status->state() == v1::ADMITTED) {
+    Remember(session, clock_->Now());
+    check.result = SessionCheck::Result::kValid;
+  } else if (!status.ok() && IsUnreachable(status.status())) {
+    check.result = SessionCheck::Result::kUnreachable;
+    check.status = status.status();
+  } else {
+    Forget(session);
+    check.result = SessionCheck::Result::kEnded;
+    check.status = status.ok() ? absl::OkStatus() : status.status();
+  }
+  return check;
+}
+
+void Client::Remember(const std::string& session, absl::Time now) {
+  auto [it, inserted] = sessions_.try_emplace(session);
+  if (inserted) {
+    lru_.push_front(session);
+    it->second.lru = lru_.begin();
+  } else {
+    lru_.splice(lru_.begin(), lru_, it->second.lru);
+  }
+  it->second.checked = now;
+  while (sessions_.size() > options_.session_cache_size) {
+    sessions_.erase(lru_.back());
+    lru_.pop_back();
+  }
+}
+
+void Client::Forget(const std::string& session) {
+  auto it = sessions_.find(session);
+  if (it == sessions_.end()) return;
+  lru_.erase(it->second.lru);
+  sessions_.erase(it);
+}
+
+ClientStats Client::stats() const {
+  ClientStats s;
+  s.calls = calls_;
+  s.attempts = attempts_;
+  s.retries = retries_;
+  s.unreachable = unreachable_;
+  s.session_cache_hits = cache_hits_;
+  s.session_cache_misses = cache_misses_;
+  return s;
+}
+
+}  // namespace anteroom::client

@@ -1,0 +1,166 @@
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <list>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "anteroom/v1/waiting_room.grpc.pb.h"
+#include "grpcpp/security/credentials.h"
+#include "server/base/clock.h"
+#include "server/base/mutex.h"
+
+namespace anteroom::client {
+
+// What a gateway does for a visitor when Anteroom cannot be reached (every attempt of a call
+// failed with UNAVAILABLE or DEADLINE_EXCEEDED).
+enum class FailureMode {
+  // Keep visitors out (show "temporarily unavailable"): the site is never overloaded, but an
+  // Anteroom outage closes the site. The default: a waiting room exists to protect the site.
+  kFailClosed,
+  // Let visitors through unchecked: the site stays open during an Anteroom outage, at the
+  // risk of the very overload the room prevents.
+  kFailOpen,
+};
+
+// Parses "open" / "closed".
+absl::StatusOr<FailureMode> ParseFailureMode(absl::string_view text);
+
+struct ClientOptions {
+  // The Anteroom servers (host:port of each gateway listener). Each room lives on one
+  // server, chosen by consistent hashing of the room id (see Client::ServerFor). Required.
+  std::vector<std::string> servers;
+  // Channel credentials for every server. Default (null): plaintext.
+  std::shared_ptr<grpc::ChannelCredentials> credentials;
+  // Deadline of one attempt. Default 300 ms.
+  absl::Duration attempt_timeout = absl::Milliseconds(300);
+  // Deadline of a whole call, retries included. Default 1 s.
+  absl::Duration call_timeout = absl::Seconds(1);
+  // Attempts per call (1 = no retry). Retried only on UNAVAILABLE or DEADLINE_EXCEEDED, and
+  // only for idempotent calls. Default 3.
+  int max_attempts = 3;
+  // Pause before the first retry; doubled before each further one, with +-50% jitter.
+  // Default 25 ms.
+  absl::Duration retry_backoff = absl::Milliseconds(25);
+  // See FailureMode. Default fail closed.
+  FailureMode failure_mode = FailureMode::kFailClosed;
+  // A session found valid is not checked again (no Heartbeat) for this long: a busy visitor
+  // costs at most one Heartbeat per interval. Must be shorter than the rooms' session TTL,
+  // since the Heartbeat is what renews the lease. Revocation shows within one interval.
+  // Default 10 s. Zero: every CheckSession calls Heartbeat.
+  absl::Duration session_check_interval = absl::Seconds(10);
+  // Sessions remembered at most (least recently checked are forgotten first). Default 100,000.
+  size_t session_cache_size = 100000;
+  // Points per server on the hash ring; more points spread rooms more evenly. Default 64.
+  int ring_points_per_server = 64;
+  // Time source for the session cache. Default (null): the system clock.
+  base::Clock* clock = nullptr;
+};
+
+// The outcome of CheckSession.
+struct SessionCheck {
+  enum class Result {
+    // The session holds its slot: let the request through.
+    kValid,
+    // The session has ended (left, expired, revoked, or the token is not a session).
+    kEnded,
+    // Anteroom could not be reached; apply the failure mode (`status` says why).
+    kUnreachable,
+  };
+  Result result = Result::kEnded;
+  // True when answered from the cache, without a call.
+  bool cached = false;
+  absl::Status status;
+};
+
+// Counters for a gateway's metrics. Monotonic.
+struct ClientStats {
+  uint64_t calls = 0;        // calls made by the application (not attempts)
+  uint64_t attempts = 0;     // RPC attempts, retries included
+  uint64_t retries = 0;      // attempts after the first
+  uint64_t unreachable = 0;  // calls that failed on every attempt (UNAVAILABLE/DEADLINE)
+  uint64_t session_cache_hits = 0;
+  uint64_t session_cache_misses = 0;
+};
+
+// A gateway's handle on a set of Anteroom servers: routes each room to its server, puts a
+// deadline on every call, retries idempotent calls, and caches session validity.
+//
+// Every WaitingRoom call is idempotent by design, so all four are retried: Admit returns the
+// same ticket for the same (room, client_id), Poll only reads, Heartbeat sets the lease to
+// "now + TTL", and a repeated Leave ends nothing more (a retry after a lost answer may
+// report `false`: the first attempt already ended it).
+//
+// Thread-safe; create one per server set and share it.
+class Client {
+ public:
+  static absl::StatusOr<std::unique_ptr<Client>> Create(ClientOptions options);
+
+  // The server (as given in the options) that holds `room`. Stable for a given server list;
+  // adding or removing one server moves only about 1/N of the rooms.
+  const std::string& ServerFor(absl::string_view room) const;
+
+  // The WaitingRoom calls (see anteroom/v1/waiting_room.proto). Errors are the server's
+  // status, or UNAVAILABLE / DEADLINE_EXCEEDED when no attempt got an answer in time.
+  absl::StatusOr<v1::VisitorStatus> Admit(absl::string_view room, absl::string_view client_id);
+  absl::StatusOr<v1::VisitorStatus> Poll(absl::string_view ticket);
+  absl::StatusOr<v1::VisitorStatus> Heartbeat(absl::string_view session);
+  // True when the token was live and has now ended. Forgets the token in the session cache.
+  absl::StatusOr<bool> Leave(absl::string_view token);
+
+  // Is this session still admitted? Answered from the cache when it was found valid less than
+  // `session_check_interval` ago; otherwise calls Heartbeat (which also renews the lease).
+  SessionCheck CheckSession(absl::string_view session);
+
+  FailureMode failure_mode() const { return options_.failure_mode; }
+  ClientStats stats() const;
+
+  // True for the errors that mean "Anteroom could not be reached" (not "Anteroom said no").
+  static bool IsUnreachable(const absl::Status& status);
+
+ private:
+  struct Server {
+    std::string address;
+    std::unique_ptr<v1::WaitingRoom::Stub> stub;
+  };
+  struct CacheEntry {
+    absl::Time checked;
+    bool refreshing = false;
+    std::list<std::string>::iterator lru;
+  };
+
+  explicit Client(ClientOptions options);
+  size_t ServerIndexFor(absl::string_view room) const;
+  // The stub for the room named in `token`; INVALID_ARGUMENT (naming `field`) when the
+  // token is not well formed.
+  absl::StatusOr<v1::WaitingRoom::Stub*> StubForToken(absl::string_view token,
+                                                      absl::string_view field);
+  // Runs `attempt` (one RPC with the given context) with deadlines, and retries it when
+  // `idempotent`.
+  template <typename Attempt>
+  absl::Status Call(bool idempotent, Attempt attempt);
+  void Remember(const std::string& session, absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void Forget(const std::string& session) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  const ClientOptions options_;
+  std::unique_ptr<base::Clock> own_clock_;
+  base::Clock* clock_;
+  std::vector<Server> servers_;
+  std::vector<std::pair<uint64_t, size_t>> ring_;  // (point, server index), sorted
+
+  base::Mutex mu_;
+  absl::flat_hash_map<std::string, CacheEntry> sessions_ ABSL_GUARDED_BY(mu_);
+  std::list<std::string> lru_ ABSL_GUARDED_BY(mu_);  // front: most recently checked
+
+  std::atomic<uint64_t> calls_{0}, attempts_{0}, retries_{0}, unreachable_{0};
+  std::atomic<uint64_t> cache_hits_{0}, cache_misses_{0};
+};
+
+}  // namespace anteroom::client

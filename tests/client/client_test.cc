@@ -1,0 +1,284 @@
+// The gateway client library against real Anteroom servers in the test process.
+
+#include <map>
+#include <set>
+
+#include "client/anteroom_client.h"
+#include "gtest/gtest.h"
+#include "tests/testing/daemon.h"
+#include "tests/testing/in_process_server.h"
+
+namespace anteroom::client {
+namespace {
+
+using testing::InProcessServer;
+using testing::SimulatedClock;
+
+ClientOptions OptionsFor(std::vector<std::string> servers, base::Clock* clock = nullptr) {
+  ClientOptions o;
+  o.servers = std::move(servers);
+  o.clock = clock;
+  o.attempt_timeout = absl::Milliseconds(200);
+  o.call_timeout = absl::Seconds(2);
+  o.retry_backoff = absl::Milliseconds(5);
+  return o;
+}
+
+std::unique_ptr<Client> MakeClient(ClientOptions options) {
+  auto client = Client::Create(std::move(options));
+  EXPECT_TRUE(client.ok()) << client.status();
+  return client.ok() ? std::move(*client) : nullptr;
+}
+
+std::string DeadAddress() { return absl::StrCat("127.0.0.1:", testing::FreeLoopbackPort()); }
+
+TEST(ClientTest, AVisitorsLifeThroughTheClient) {
+  InProcessServer server;
+  server.CreateRoom("hall", 1);
+  auto client = MakeClient(OptionsFor({server.address()}));
+  auto first = client->Admit("hall", "alice");
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_EQ(first->state(), v1::ADMITTED);
+  auto second = client->Admit("hall", "bob");
+  ASSERT_TRUE(second.ok());
+  EXPECT_EQ(second->state(), v1::QUEUED);
+  EXPECT_EQ(second->position(), 1u);
+
+  auto beat = client->Heartbeat(first->session());
+  ASSERT_TRUE(beat.ok());
+  EXPECT_EQ(beat->state(), v1::ADMITTED);
+  auto left = client->Leave(first->session());
+  ASSERT_TRUE(left.ok());
+  EXPECT_TRUE(*left);
+  auto polled = client->Poll(second->ticket());
+  ASSERT_TRUE(polled.ok());
+  EXPECT_EQ(polled->state(), v1::ADMITTED);
+  EXPECT_FALSE(polled->session().empty());
+}
+
+TEST(ClientTest, MalformedTokensAreRefusedNamingTheFieldWithoutACall) {
+  InProcessServer server;
+  auto client = MakeClient(OptionsFor({server.address()}));
+  auto poll = client->Poll("not-a-token");
+  EXPECT_EQ(poll.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(poll.status().message().find("ticket"), std::string::npos) << poll.status();
+  EXPECT_EQ(client->Heartbeat("").status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(client->Leave("x.y").status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(client->stats().attempts, 0u);
+  // Server-side validation still names the field.
+  auto admit = client->Admit("hall", "");
+  EXPECT_EQ(admit.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(admit.status().message().find("client_id"), std::string::npos) << admit.status();
+}
+
+TEST(ClientTest, BadOptionsAreRefused) {
+  EXPECT_FALSE(Client::Create(OptionsFor({})).ok());
+  EXPECT_FALSE(Client::Create(OptionsFor({"no-port"})).ok());
+  auto dup = Client::Create(OptionsFor({"127.0.0.1:1", "127.0.0.1:2", "127.0.0.1:1"}));
+  ASSERT_FALSE(dup.ok());
+  EXPECT_NE(dup.status().message().find("127.0.0.1:1"), std::string::npos);
+  ClientOptions o = OptionsFor({"127.0.0.1:1"});
+  o.max_attempts = 0;
+  EXPECT_FALSE(Client::Create(o).ok());
+  o = OptionsFor({"127.0.0.1:1"});
+  o.call_timeout = absl::Milliseconds(10);
+  EXPECT_FALSE(Client::Create(o).ok());
+  EXPECT_EQ(ParseFailureMode("Open").value(), FailureMode::kFailOpen);
+  EXPECT_EQ(ParseFailureMode("closed").value(), FailureMode::kFailClosed);
+  EXPECT_FALSE(ParseFailureMode("maybe").ok());
+}
+
+TEST(ClientTest, EveryAttemptHasADeadlineAndRetriedAdmitsMakeOnePlace) {
+  InProcessServer server;
+  server.CreateRoom("hall", 1);
+  auto client = MakeClient(OptionsFor({server.address()}));
+  ASSERT_EQ(client->Admit("hall", "first")->state(), v1::ADMITTED);
+
+  // Writes hang (a stuck disk): each attempt runs into its deadline, and the call gives up.
+  server.store().Close();
+  auto stuck = client->Admit("hall", "patient");
+  EXPECT_EQ(stuck.status().code(), absl::StatusCode::kDeadlineExceeded) << stuck.status();
+  EXPECT_EQ(client->stats().attempts, 1u + 3u);
+  EXPECT_EQ(client->stats().unreachable, 1u);
+  server.store().Open();
+
+  // The three attempts reached the server with one client_id: one place, not three.
+  auto again = client->Admit("hall", "patient");
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(again->position(), 1u);
+  auto later = client->Admit("hall", "later");
+  ASSERT_TRUE(later.ok());
+  EXPECT_EQ(later->position(), 2u);
+}
+
+TEST(ClientTest, UnavailableIsRetriedAndTheRetrySucceeds) {
+  InProcessServer server;
+  server.CreateRoom("hall", 1);
+  auto client = MakeClient(OptionsFor({server.address()}));
+  server.store().FailNextWrites(1);  // the first attempt's write fails: UNAVAILABLE
+  auto admitted = client->Admit("hall", "alice");
+  ASSERT_TRUE(admitted.ok()) << admitted.status();
+  EXPECT_EQ(admitted->state(), v1::ADMITTED);
+  EXPECT_EQ(client->stats().retries, 1u);
+  EXPECT_EQ(client->stats().unreachable, 0u);
+
+  // Errors that are answers, not outages, are not retried.
+  const uint64_t before = client->stats().attempts;
+  EXPECT_EQ(client->Admit("no-such-room", "bob").status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(client->stats().attempts, before + 1);
+}
+
+TEST(ClientTest, AnUnreachableServerIsReportedAsSuchForTheFailureMode) {
+  for (FailureMode mode : {FailureMode::kFailClosed, FailureMode::kFailOpen}) {
+    ClientOptions o = OptionsFor({DeadAddress()});
+    o.failure_mode = mode;
+    o.max_attempts = 2;
+    auto client = MakeClient(o);
+    EXPECT_EQ(client->failure_mode(), mode);
+    auto admit = client->Admit("hall", "alice");
+    EXPECT_TRUE(Client::IsUnreachable(admit.status())) << admit.status();
+    SessionCheck check = client->CheckSession("s.hall.AAAAAAAAAAEAAAAAAAAAAAAAAAAAAAAA");
+    EXPECT_EQ(check.result, SessionCheck::Result::kUnreachable);
+    EXPECT_EQ(client->stats().attempts, 4u);
+  }
+}
+
+TEST(ClientTest, ABusySessionCostsOneHeartbeatPerInterval) {
+  InProcessServer server;
+  server.CreateRoom("hall", 2);
+  SimulatedClock gateway_clock;
+  ClientOptions o = OptionsFor({server.address()}, &gateway_clock);
+  o.session_check_interval = absl::Seconds(10);
+  auto client = MakeClient(o);
+  auto visitor = client->Admit("hall", "alice");
+  ASSERT_TRUE(visitor.ok());
+  const std::string session = visitor->session();
+
+  const int64_t before = server.CallsAnswered("Heartbeat");
+  for (int i = 0; i < 100; ++i) {
+    SessionCheck check = client->CheckSession(session);
+    ASSERT_EQ(check.result, SessionCheck::Result::kValid);
+    EXPECT_EQ(check.cached, i > 0);
+    gateway_clock.Advance(absl::Milliseconds(50));  // 100 requests in 5 s
+  }
+  EXPECT_EQ(server.CallsAnswered("Heartbeat") - before, 1);
+
+  gateway_clock.Advance(absl::Seconds(6));  // the interval has passed
+  SessionCheck renewed = client->CheckSession(session);
+  EXPECT_EQ(renewed.result, SessionCheck::Result::kValid);
+  EXPECT_FALSE(renewed.cached);
+  EXPECT_EQ(server.CallsAnswered("Heartbeat") - before, 2);
+  EXPECT_EQ(client->stats().session_cache_hits, 99u);
+}
+
+TEST(ClientTest, RevocationShowsWithinOneIntervalAndLeaveAtOnce) {
+  InProcessServer server;
+  server.CreateRoom("hall", 2);
+  SimulatedClock gateway_clock;
+  auto client = MakeClient(OptionsFor({server.address()}, &gateway_clock));
+  auto alice = client->Admit("hall", "alice");
+  auto bob = client->Admit("hall", "bob");
+  ASSERT_EQ(client->CheckSession(alice->session()).result, SessionCheck::Result::kValid);
+  ASSERT_EQ(client->CheckSession(bob->session()).result, SessionCheck::Result::kValid);
+
+  grpc::ClientContext ctx;
+  v1::RevokeSessionRequest revoke;
+  revoke.set_session(alice->session());
+  v1::RevokeSessionResponse revoked;
+  ASSERT_TRUE(server.admin().RevokeSession(&ctx, revoke, &revoked).ok());
+  EXPECT_EQ(client->CheckSession(alice->session()).result, SessionCheck::Result::kValid)
+      << "cached: revocation shows only when the interval has passed";
+  gateway_clock.Advance(absl::Seconds(11));
+  EXPECT_EQ(client->CheckSession(alice->session()).result, SessionCheck::Result::kEnded);
+
+  // Leave through the client forgets the cached answer at once.
+  ASSERT_TRUE(client->Leave(bob->session()).ok());
+  EXPECT_EQ(client->CheckSession(bob->session()).result, SessionCheck::Result::kEnded);
+}
+
+TEST(ClientTest, CachedSessionsOutliveABriefOutageForAtMostOneInterval) {
+  auto server = std::make_unique<InProcessServer>();
+  server->CreateRoom("hall", 1);
+  SimulatedClock gateway_clock;
+  ClientOptions o = OptionsFor({server->address()}, &gateway_clock);
+  o.max_attempts = 1;
+  auto client = MakeClient(o);
+  auto alice = client->Admit("hall", "alice");
+  ASSERT_EQ(client->CheckSession(alice->session()).result, SessionCheck::Result::kValid);
+  server.reset();  // Anteroom goes away
+  EXPECT_EQ(client->CheckSession(alice->session()).result, SessionCheck::Result::kValid);
+  gateway_clock.Advance(absl::Seconds(11));
+  EXPECT_EQ(client->CheckSession(alice->session()).result, SessionCheck::Result::kUnreachable);
+}
+
+TEST(ClientTest, TheSessionCacheIsBounded) {
+  InProcessServer server;
+  server.CreateRoom("hall", 10);
+  SimulatedClock gateway_clock;
+  ClientOptions o = OptionsFor({server.address()}, &gateway_clock);
+  o.session_cache_size = 2;
+  auto client = MakeClient(o);
+  std::vector<std::string> sessions;
+  for (int i = 0; i < 3; ++i) {
+    sessions.push_back(client->Admit("hall", absl::StrCat("v", i))->session());
+    ASSERT_FALSE(client->CheckSession(sessions.back()).cached);
+  }
+  EXPECT_TRUE(client->CheckSession(sessions[2]).cached);
+  EXPECT_TRUE(client->CheckSession(sessions[1]).cached);
+  EXPECT_FALSE(client->CheckSession(sessions[0]).cached) << "the least recent was forgotten";
+}
+
+TEST(ClientTest, RoomsAreSpreadByConsistentHashingAndFewMoveWhenAServerIsAdded) {
+  const std::vector<std::string> three = {"10.0.0.1:50051", "10.0.0.2:50051", "10.0.0.3:50051"};
+  auto before = MakeClient(OptionsFor(three));
+  auto same = MakeClient(OptionsFor({three[2], three[0], three[1]}));  // order does not matter
+  std::vector<std::string> four = three;
+  four.push_back("10.0.0.4:50051");
+  auto after = MakeClient(OptionsFor(four));
+
+  std::map<std::string, int> load;
+  int moved = 0;
+  const int rooms = 3000;
+  for (int i = 0; i < rooms; ++i) {
+    const std::string room = absl::StrCat("room-", i);
+    const std::string& owner = before->ServerFor(room);
+    ++load[owner];
+    EXPECT_EQ(same->ServerFor(room), owner);
+    const std::string& new_owner = after->ServerFor(room);
+    if (new_owner != owner) {
+      ++moved;
+      EXPECT_EQ(new_owner, four.back()) << "a room moved between two old servers";
+    }
+  }
+  for (const auto& [server, n] : load) {
+    EXPECT_GT(n, rooms / 3 / 2) << server;
+    EXPECT_LT(n, rooms / 3 * 3 / 2) << server;
+  }
+  // About a quarter of the rooms move to the new server.
+  EXPECT_GT(moved, rooms / 8);
+  EXPECT_LT(moved, rooms * 3 / 8);
+}
+
+TEST(ClientTest, CallsGoToTheServerThatHoldsTheRoom) {
+  InProcessServer a, b;
+  auto client = MakeClient(OptionsFor({a.address(), b.address()}));
+  std::set<std::string> used;
+  for (int i = 0; i < 12; ++i) {
+    const std::string room = absl::StrCat("room-", i);
+    InProcessServer& holder = client->ServerFor(room) == a.address() ? a : b;
+    used.insert(client->ServerFor(room));
+    holder.CreateRoom(room, 1);
+    auto first = client->Admit(room, "alice");
+    ASSERT_TRUE(first.ok()) << room << ": " << first.status();
+    auto second = client->Admit(room, "bob");
+    ASSERT_TRUE(second.ok());
+    // Tokens name their room, so Poll, Heartbeat and Leave find the same server.
+    EXPECT_EQ(client->Heartbeat(first->session())->state(), v1::ADMITTED);
+    EXPECT_EQ(client->Poll(second->ticket())->position(), 1u);
+    EXPECT_TRUE(*client->Leave(first->session()));
+  }
+  EXPECT_EQ(used.size(), 2u) << "twelve rooms all landed on one server";
+}
+
+}  // namespace
+}  // namespace anteroom::client
