@@ -1,0 +1,471 @@
+#include "client/gate/gate.h"
+
+#include <algorithm>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "server/base/log.h"
+#include "server/core/settings.h"
+#include "server/core/token.h"
+
+namespace anteroom::gate {
+namespace {
+
+absl::Duration ToDuration(const google::protobuf::Duration& d) {
+  return absl::Seconds(d.seconds()) + absl::Nanoseconds(d.nanos());
+}
+
+absl::Time ToTime(const google::protobuf::Timestamp& t) {
+  return absl::FromUnixSeconds(t.seconds()) + absl::Nanoseconds(t.nanos());
+}
+
+bool WantsJson(const HttpRequest& request) {
+  return absl::StrContains(absl::AsciiStrToLower(request.Header("accept")), "application/json");
+}
+
+// The cookie's value for `name` in a Cookie header, or "".
+std::string CookieValue(absl::string_view header, absl::string_view name) {
+  for (absl::string_view part : absl::StrSplit(header, ';')) {
+    part = absl::StripAsciiWhitespace(part);
+    if (absl::ConsumePrefix(&part, name) && absl::ConsumePrefix(&part, "=")) {
+      return std::string(part);
+    }
+  }
+  return "";
+}
+
+// Only same-site paths ("/x", not "//host" or "http://"), so ?next= cannot send visitors
+// elsewhere.
+bool IsLocalPath(absl::string_view path) {
+  return absl::StartsWith(path, "/") && !absl::StartsWith(path, "//") &&
+         !absl::StartsWith(path, "/\\") &&
+         std::none_of(path.begin(), path.end(), [](char c) { return c < 0x21 || c == 0x7f; });
+}
+
+int HexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+std::string UrlDecode(absl::string_view s) {
+  std::string out;
+  for (size_t i = 0; i < s.size(); ++i) {
+    int hi, lo;
+    if (s[i] == '+') {
+      out += ' ';
+    } else if (s[i] == '%' && i + 2 < s.size() && (hi = HexValue(s[i + 1])) >= 0 &&
+               (lo = HexValue(s[i + 2])) >= 0) {
+      out += static_cast<char>(hi * 16 + lo);
+      i += 2;
+    } else {
+      out += s[i];
+    }
+  }
+  return out;
+}
+
+std::string UrlEncode(absl::string_view s) {
+  std::string out;
+  for (unsigned char c : s) {
+    if (absl::ascii_isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      absl::StrAppendFormat(&out, "%%%02X", c);
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string HttpRequest::Header(absl::string_view name) const {
+  auto it = headers.find(absl::AsciiStrToLower(name));
+  return it == headers.end() ? "" : it->second;
+}
+
+std::string HttpResponse::Header(absl::string_view name) const {
+  for (const auto& [k, v] : headers)
+    if (absl::EqualsIgnoreCase(k, name)) return v;
+  return "";
+}
+
+absl::Status ValidateGateOptions(const GateOptions& o) {
+  if (!o.default_room.empty()) {
+    if (auto s = core::ValidateRoomId(o.default_room, "room"); !s.ok()) return s;
+  }
+  if (o.cookie_same_site != "Lax" && o.cookie_same_site != "Strict" &&
+      o.cookie_same_site != "None") {
+    return absl::InvalidArgumentError("cookie_same_site must be Lax, Strict or None");
+  }
+  if (o.cookie_secure != "auto" && o.cookie_secure != "always" && o.cookie_secure != "never") {
+    return absl::InvalidArgumentError("cookie_secure must be auto, always or never");
+  }
+  if (o.cookie_same_site == "None" && o.cookie_secure == "never") {
+    return absl::InvalidArgumentError(
+        "cookie_same_site=None needs Secure cookies (browsers drop the cookie otherwise)");
+  }
+  if (o.min_refresh < absl::Seconds(1) || o.max_refresh < o.min_refresh) {
+    return absl::InvalidArgumentError("refresh bounds: need 1s <= min_refresh <= max_refresh");
+  }
+  if (o.retry_after < absl::Seconds(1))
+    return absl::InvalidArgumentError("retry_after must be at least 1s");
+  return absl::OkStatus();
+}
+
+std::string EncodeHandoff(const PageState& p) {
+  std::string out = absl::StrCat("state=", KindName(p.kind), "&room=", UrlEncode(p.room),
+                                 "&position=", p.position, "&start=", p.start_position,
+                                 "&wait=", absl::ToInt64Seconds(p.estimated_wait),
+                                 "&wait_max=", absl::ToInt64Seconds(p.estimated_wait_max),
+                                 "&refresh=", absl::ToInt64Seconds(p.refresh_after));
+  if (p.event_starts_at != absl::InfinitePast())
+    absl::StrAppend(&out, "&event=", absl::ToUnixSeconds(p.event_starts_at));
+  if (!p.reason.empty()) absl::StrAppend(&out, "&reason=", UrlEncode(p.reason));
+  return out;
+}
+
+std::optional<PageState> DecodeHandoff(absl::string_view text) {
+  if (text.empty()) return std::nullopt;
+  PageState p;
+  bool has_state = false;
+  for (absl::string_view pair : absl::StrSplit(text, '&')) {
+    std::pair<std::string, std::string> kv = absl::StrSplit(pair, absl::MaxSplits('=', 1));
+    const std::string value = UrlDecode(kv.second);
+    int64_t n = 0;
+    const bool numeric = absl::SimpleAtoi(value, &n) && n >= 0;
+    if (kv.first == "state") {
+      has_state = true;
+      if (value == "waiting")
+        p.kind = PageState::Kind::kWaiting;
+      else if (value == "prequeue")
+        p.kind = PageState::Kind::kPrequeue;
+      else if (value == "full")
+        p.kind = PageState::Kind::kFull;
+      else if (value == "unavailable")
+        p.kind = PageState::Kind::kUnavailable;
+      else
+        return std::nullopt;
+    } else if (kv.first == "room") {
+      p.room = value;
+    } else if (kv.first == "reason") {
+      p.reason = value;
+    } else if (!numeric) {
+      return std::nullopt;
+    } else if (kv.first == "position") {
+      p.position = n;
+    } else if (kv.first == "start") {
+      p.start_position = n;
+    } else if (kv.first == "wait") {
+      p.estimated_wait = absl::Seconds(n);
+    } else if (kv.first == "wait_max") {
+      p.estimated_wait_max = absl::Seconds(n);
+    } else if (kv.first == "refresh") {
+      p.refresh_after = absl::Seconds(n);
+    } else if (kv.first == "event") {
+      p.event_starts_at = absl::FromUnixSeconds(n);
+    }
+  }
+  if (!has_state) return std::nullopt;
+  return p;
+}
+
+Gate::Gate(GateOptions options, client::Client* client, base::Clock* clock,
+           base::RandomSource* random, prometheus::Registry* registry)
+    : options_(std::move(options)),
+      client_(client),
+      clock_(clock),
+      random_(random),
+      page_(options_.page ? options_.page
+                          : std::shared_ptr<const PageTemplate>(&PageTemplate::Default(),
+                                                                [](const PageTemplate*) {})),
+      decisions_(prometheus::BuildCounter()
+                     .Name("anteroom_gate_decisions_total")
+                     .Help("Requests decided, by outcome: pass, wait, prequeue, full, "
+                           "unavailable (failed closed), fail_open (let through unchecked)")
+                     .Register(*registry)),
+      errors_(prometheus::BuildCounter()
+                  .Name("anteroom_gate_anteroom_errors_total")
+                  .Help("Calls to Anteroom that failed, by gRPC code (after retries)")
+                  .Register(*registry)),
+      latency_(prometheus::BuildHistogram()
+                   .Name("anteroom_gate_request_duration_seconds")
+                   .Help("Time to answer an HTTP request, by endpoint")
+                   .Register(*registry)) {}
+
+void Gate::Count(absl::string_view decision) {
+  decisions_.Add({{"decision", std::string(decision)}}).Increment();
+}
+
+HttpResponse Gate::Handle(const HttpRequest& request) {
+  base::Stopwatch watch;
+  std::string room = request.Header("x-anteroom-room");
+  if (room.empty()) room = options_.default_room;
+  HttpResponse response;
+  std::string endpoint = "other";
+  if (request.path == "/healthz") {
+    endpoint = "healthz";
+    response.body = "ok\n";
+    response.headers.emplace_back("Content-Type", "text/plain; charset=utf-8");
+  } else if (request.path != "/check" && request.path != "/wait" && request.path != "/leave") {
+    response.status = 404;
+    response.body = "not found: the gate serves /check, /wait, /leave and /healthz\n";
+    response.headers.emplace_back("Content-Type", "text/plain; charset=utf-8");
+  } else if (auto valid = core::ValidateRoomId(room, "X-Anteroom-Room header (or --room)");
+             !valid.ok()) {
+    response.status = 400;
+    response.body = absl::StrCat(valid.message(), "\n");
+    response.headers.emplace_back("Content-Type", "text/plain; charset=utf-8");
+  } else if (request.path == "/check") {
+    endpoint = "check";
+    response = Check(request, room);
+  } else if (request.path == "/wait") {
+    endpoint = "wait";
+    response = Wait(request, room);
+  } else {
+    endpoint = "leave";
+    response = LeaveVisit(request, room);
+  }
+  latency_
+      .Add({{"endpoint", endpoint}},
+           prometheus::Histogram::BucketBoundaries{0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
+                                                   0.1, 0.25, 0.5, 1, 2.5})
+      .Observe(watch.ElapsedSeconds());
+  return response;
+}
+
+HttpResponse Gate::Check(const HttpRequest& request, const std::string& room) {
+  Decision d = Decide(request, room);
+  HttpResponse response;
+  if (!d.set_cookie.empty()) response.headers.emplace_back("Set-Cookie", d.set_cookie);
+  if (d.pass) {
+    response.status = 204;
+    if (d.failed_open) response.headers.emplace_back("X-Anteroom-Degraded", "fail-open");
+    return response;
+  }
+  response.status = 401;
+  response.headers.emplace_back("X-Anteroom-Handoff", EncodeHandoff(d.page));
+  return response;
+}
+
+HttpResponse Gate::Wait(const HttpRequest& request, const std::string& room) {
+  if (auto page = DecodeHandoff(request.Header("x-anteroom-handoff"))) {
+    page->room = room;
+    return RenderPage(request, *page);
+  }
+  // Called without nginx's handoff (another proxy, or a client asking directly).
+  Decision d = Decide(request, room);
+  HttpResponse response;
+  if (d.pass) {
+    // Their turn: back to where they were going.
+    const std::string original = request.Header("x-original-uri");
+    response.status = 303;
+    response.headers.emplace_back("Location", IsLocalPath(original) ? original : "/");
+    response.headers.emplace_back("Cache-Control", "no-store");
+  } else {
+    response = RenderPage(request, d.page);
+  }
+  if (!d.set_cookie.empty()) response.headers.emplace_back("Set-Cookie", d.set_cookie);
+  return response;
+}
+
+HttpResponse Gate::LeaveVisit(const HttpRequest& request, const std::string& room) {
+  HttpResponse response;
+  if (request.method != "POST") {
+    response.status = 405;
+    response.headers.emplace_back("Allow", "POST");
+    response.headers.emplace_back("Content-Type", "text/plain; charset=utf-8");
+    response.body = "use POST to end a visit\n";
+    return response;
+  }
+  std::string token = CookieValue(request.Header("cookie"), CookieName(room));
+  token = token.substr(0, token.find('~'));
+  bool ended = false;
+  if (!token.empty()) {
+    absl::StatusOr<bool> left = client_->Leave(token);
+    if (left.ok()) {
+      ended = *left;
+    } else if (client::Client::IsUnreachable(left.status())) {
+      // Not ended: say so, and keep the cookie so that a retry can end it.
+      errors_.Add({{"code", absl::StatusCodeToString(left.status().code())}}).Increment();
+      response.status = 503;
+      response.headers.emplace_back("Retry-After", "5");
+      response.headers.emplace_back("Content-Type", "text/plain; charset=utf-8");
+      response.body = "could not end the visit just now; please try again\n";
+      return response;
+    }
+    // Other errors: a malformed or foreign token; nothing to end.
+  }
+  const std::string next = request.query.contains("next") ? request.query.at("next") : "";
+  if (IsLocalPath(next) && !WantsJson(request)) {
+    response.status = 303;
+    response.headers.emplace_back("Location", next);
+  } else if (WantsJson(request)) {
+    response.headers.emplace_back("Content-Type", "application/json");
+    response.body = absl::StrCat("{\"state\":\"left\",\"ended\":", ended ? "true" : "false", "}");
+  } else {
+    PageState page;
+    page.kind = PageState::Kind::kLeft;
+    page.room = room;
+    response = RenderPage(request, page);
+  }
+  response.headers.emplace_back("Cache-Control", "no-store");
+  response.headers.emplace_back("Set-Cookie", MakeCookie(request, room, "", /*clear=*/true));
+  return response;
+}
+
+Gate::Decision Gate::Decide(const HttpRequest& request, const std::string& room) {
+  const std::string cookie = CookieValue(request.Header("cookie"), CookieName(room));
+  const size_t tilde = cookie.find('~');
+  const std::string token = cookie.substr(0, tilde);
+  uint64_t start_position = 0;
+  if (tilde != std::string::npos && !absl::SimpleAtoi(cookie.substr(tilde + 1), &start_position))
+    start_position = 0;
+  auto parsed = core::ParseToken(token);
+  if (!parsed || parsed->room != room) return Enter(request, room);
+
+  if (parsed->kind == core::TokenKind::kSession) {
+    client::SessionCheck check = client_->CheckSession(token);
+    switch (check.result) {
+      case client::SessionCheck::Result::kValid: {
+        Decision d;
+        d.pass = true;
+        Count("pass");
+        return d;
+      }
+      case client::SessionCheck::Result::kUnreachable:
+        return Unreachable(room, check.status);
+      case client::SessionCheck::Result::kEnded:
+        return Enter(request, room);
+    }
+  }
+  absl::StatusOr<v1::VisitorStatus> status = client_->Poll(token);
+  if (!status.ok()) {
+    if (client::Client::IsUnreachable(status.status())) return Unreachable(room, status.status());
+    return Enter(request, room);  // e.g. the room was deleted and made again
+  }
+  if (status->state() == v1::EXPIRED) return Enter(request, room);
+  return FromStatus(request, room, *status, start_position);
+}
+
+Gate::Decision Gate::Enter(const HttpRequest& request, const std::string& room) {
+  // A fresh, unguessable visitor id: Admit's retries (same id) can never make two places.
+  uint8_t bytes[16];
+  random_->Fill(bytes, sizeof(bytes));
+  const std::string client_id = absl::WebSafeBase64Escape(
+      absl::string_view(reinterpret_cast<const char*>(bytes), sizeof(bytes)));
+  absl::StatusOr<v1::VisitorStatus> status = client_->Admit(room, client_id);
+  if (!status.ok()) {
+    if (!client::Client::IsUnreachable(status.status())) {
+      ANTEROOM_LOG(kWarning, "gate: Admit to room %s failed: %s", room, status.status().ToString());
+    }
+    return Unreachable(room, status.status());
+  }
+  return FromStatus(request, room, *status, /*start_position=*/0);
+}
+
+Gate::Decision Gate::FromStatus(const HttpRequest& request, const std::string& room,
+                                const v1::VisitorStatus& status, uint64_t start_position) {
+  Decision d;
+  d.page.room = room;
+  d.page.refresh_after = Refresh(status);
+  switch (status.state()) {
+    case v1::ADMITTED:
+      d.pass = true;
+      d.set_cookie = MakeCookie(request, room, status.session(), false);
+      Count("pass");
+      return d;
+    case v1::QUEUED:
+      d.page.kind = PageState::Kind::kWaiting;
+      d.page.position = status.position();
+      d.page.start_position = start_position ? start_position : status.position();
+      d.page.estimated_wait = ToDuration(status.estimated_wait());
+      d.page.estimated_wait_max = ToDuration(status.estimated_wait_max());
+      if (start_position == 0) {
+        d.set_cookie =
+            MakeCookie(request, room, absl::StrCat(status.ticket(), "~", status.position()), false);
+      }
+      Count("wait");
+      return d;
+    case v1::PRE_QUEUED:
+      d.page.kind = PageState::Kind::kPrequeue;
+      d.page.event_starts_at = ToTime(status.event_starts_at());
+      if (start_position == 0) d.set_cookie = MakeCookie(request, room, status.ticket(), false);
+      Count("prequeue");
+      return d;
+    default:
+      d.page.kind = PageState::Kind::kFull;
+      d.page.reason = status.reason();
+      d.page.refresh_after = options_.retry_after;
+      d.set_cookie = MakeCookie(request, room, "", /*clear=*/true);
+      Count("full");
+      return d;
+  }
+}
+
+Gate::Decision Gate::Unreachable(const std::string& room, const absl::Status& status) {
+  errors_.Add({{"code", absl::StatusCodeToString(status.code())}}).Increment();
+  Decision d;
+  if (client_->failure_mode() == client::FailureMode::kFailOpen) {
+    d.pass = true;
+    d.failed_open = true;
+    Count("fail_open");
+    return d;
+  }
+  d.page.kind = PageState::Kind::kUnavailable;
+  d.page.room = room;
+  d.page.refresh_after = options_.retry_after;
+  Count("unavailable");
+  return d;
+}
+
+absl::Duration Gate::Refresh(const v1::VisitorStatus& status) const {
+  return std::clamp(ToDuration(status.poll_after()), options_.min_refresh, options_.max_refresh);
+}
+
+std::string Gate::CookieName(const std::string& room) const { return "anteroom_" + room; }
+
+std::string Gate::MakeCookie(const HttpRequest& request, const std::string& room,
+                             const std::string& value, bool clear) const {
+  const bool tls = absl::EqualsIgnoreCase(request.Header("x-forwarded-proto"), "https");
+  const bool secure = options_.cookie_secure == "always" || options_.cookie_same_site == "None" ||
+                      (options_.cookie_secure == "auto" && tls);
+  std::string cookie = absl::StrCat(CookieName(room), "=", value,
+                                    "; Path=/; HttpOnly; SameSite=", options_.cookie_same_site);
+  if (secure) cookie += "; Secure";
+  if (clear) cookie += "; Max-Age=0";
+  return cookie;
+}
+
+HttpResponse Gate::RenderPage(const HttpRequest& request, const PageState& page) {
+  HttpResponse response;
+  const bool busy =
+      page.kind == PageState::Kind::kFull || page.kind == PageState::Kind::kUnavailable;
+  response.status = busy ? 503 : 200;
+  const int64_t refresh = std::max<int64_t>(1, absl::ToInt64Seconds(page.refresh_after));
+  if (busy) response.headers.emplace_back("Retry-After", absl::StrCat(refresh));
+  response.headers.emplace_back("Cache-Control", "no-store");
+  response.headers.emplace_back("X-Anteroom-State", std::string(KindName(page.kind)));
+  const absl::Time now = clock_->Now();
+  if (WantsJson(request)) {
+    response.headers.emplace_back("Content-Type", "application/json");
+    response.body = RenderJson(page, now);
+  } else {
+    response.headers.emplace_back("Content-Type", "text/html; charset=utf-8");
+    response.headers.emplace_back("Content-Security-Policy",
+                                  "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' "
+                                  "data:; base-uri 'none'; form-action 'self'");
+    response.headers.emplace_back("X-Content-Type-Options", "nosniff");
+    response.headers.emplace_back("Referrer-Policy", "no-referrer");
+    response.body = page_->Render(page, options_.site_name, now);
+  }
+  return response;
+}
+
+}  // namespace anteroom::gate

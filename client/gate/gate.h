@@ -1,0 +1,127 @@
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/time/time.h"
+#include "client/anteroom_client.h"
+#include "client/gate/page.h"
+#include "prometheus/counter.h"
+#include "prometheus/histogram.h"
+#include "prometheus/registry.h"
+#include "server/base/clock.h"
+#include "server/base/random.h"
+
+namespace anteroom::gate {
+
+struct GateOptions {
+  // The room when a request names none (nginx sets X-Anteroom-Room). Empty: rooms must be
+  // named per request.
+  std::string default_room;
+  // Shown in the page's header and title. Default "This site".
+  std::string site_name = "This site";
+  // SameSite attribute of the visitor's cookie: "Lax" (default), "Strict" or "None" (None
+  // implies Secure, as browsers require).
+  std::string cookie_same_site = "Lax";
+  // Secure attribute: "auto" (default: when the request came over TLS, per
+  // X-Forwarded-Proto), "always" or "never".
+  std::string cookie_secure = "auto";
+  // The page reloads itself at Anteroom's poll-after hint, within these bounds.
+  absl::Duration min_refresh = absl::Seconds(2);
+  absl::Duration max_refresh = absl::Seconds(20);
+  // Retry-After (and reload) for "queue full" and "temporarily unavailable". Default 30 s.
+  absl::Duration retry_after = absl::Seconds(30);
+  // The waiting page; default PageTemplate::Default().
+  std::shared_ptr<const PageTemplate> page;
+};
+
+absl::Status ValidateGateOptions(const GateOptions& options);
+
+struct HttpRequest {
+  std::string method = "GET";
+  std::string path;  // without the query
+  absl::flat_hash_map<std::string, std::string> query;
+  // Lower-case names.
+  absl::flat_hash_map<std::string, std::string> headers;
+
+  std::string Header(absl::string_view name) const;
+};
+
+struct HttpResponse {
+  int status = 200;
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;
+
+  std::string Header(absl::string_view name) const;  // first with that name (any case)
+};
+
+// The HTTP side of a gateway, for nginx's auth_request (see deploy/nginx/):
+//
+//   GET  /check   auth subrequest: 204 = let the request through; 401 = show the waiting
+//                 page. Either may set the visitor's cookie. On 401, X-Anteroom-Handoff
+//                 carries what the page shows, so /wait needs no second call.
+//   GET  /wait    the waiting page (or JSON for Accept: application/json), from the handoff
+//                 nginx passes on, or, without one, after deciding as /check does.
+//   POST /leave   ends the visitor's visit (frees the slot at once) and clears the cookie;
+//                 303 to ?next=/path when given, else the "thank you" page.
+//   GET  /healthz 200 "ok".
+//
+// The room is the X-Anteroom-Room header, or `default_room`. The cookie is
+// "anteroom_<room>" = "<token>" or "<ticket>~<position first seen>".
+//
+// Thread-safe.
+class Gate {
+ public:
+  Gate(GateOptions options, client::Client* client, base::Clock* clock, base::RandomSource* random,
+       prometheus::Registry* registry);
+
+  HttpResponse Handle(const HttpRequest& request);
+
+ private:
+  // What to do with a request, and the cookie to set.
+  struct Decision {
+    bool pass = false;
+    bool failed_open = false;
+    PageState page;
+    std::string set_cookie;  // a whole Set-Cookie value; empty: leave the cookie alone
+  };
+
+  HttpResponse Check(const HttpRequest& request, const std::string& room);
+  HttpResponse Wait(const HttpRequest& request, const std::string& room);
+  HttpResponse LeaveVisit(const HttpRequest& request, const std::string& room);
+
+  Decision Decide(const HttpRequest& request, const std::string& room);
+  // Places a visitor with no usable token.
+  Decision Enter(const HttpRequest& request, const std::string& room);
+  // Anteroom could not answer: the failure mode decides.
+  Decision Unreachable(const std::string& room, const absl::Status& status);
+  Decision FromStatus(const HttpRequest& request, const std::string& room,
+                      const v1::VisitorStatus& status, uint64_t start_position);
+  HttpResponse RenderPage(const HttpRequest& request, const PageState& page);
+
+  std::string CookieName(const std::string& room) const;
+  std::string MakeCookie(const HttpRequest& request, const std::string& room,
+                         const std::string& value, bool clear) const;
+  absl::Duration Refresh(const v1::VisitorStatus& status) const;
+  void Count(absl::string_view decision);
+
+  const GateOptions options_;
+  client::Client* const client_;
+  base::Clock* const clock_;
+  base::RandomSource* const random_;
+  std::shared_ptr<const PageTemplate> page_;
+
+  prometheus::Family<prometheus::Counter>& decisions_;
+  prometheus::Family<prometheus::Counter>& errors_;
+  prometheus::Family<prometheus::Histogram>& latency_;
+};
+
+// The handoff from /check to /wait: the page state as a query string.
+std::string EncodeHandoff(const PageState& page);
+std::optional<PageState> DecodeHandoff(absl::string_view text);
+
+}  // namespace anteroom::gate

@@ -1,0 +1,194 @@
+// anteroom-gate: the HTTP side of a gateway for nginx's auth_request (see deploy/nginx/).
+// Reads flags, connects to the Anteroom servers, serves /check, /wait, /leave and metrics.
+
+#include <signal.h>
+
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "client/anteroom_client.h"
+#include "client/gate/gate.h"
+#include "client/gate/http_server.h"
+#include "prometheus/exposer.h"
+#include "server/base/log.h"
+
+ABSL_FLAG(std::string, listen, "127.0.0.1:8090", "HTTP address for nginx (host:port).");
+ABSL_FLAG(std::string, metrics_listen, "127.0.0.1:9465",
+          "Prometheus /metrics address; empty to disable.");
+ABSL_FLAG(std::string, anteroom, "127.0.0.1:50051",
+          "Anteroom gateway listeners, comma-separated host:port; rooms are spread over them "
+          "by consistent hashing.");
+ABSL_FLAG(std::string, room, "", "Room for requests without an X-Anteroom-Room header.");
+ABSL_FLAG(std::string, site_name, "This site", "The site's name on the waiting page.");
+ABSL_FLAG(std::string, template, "",
+          "HTML template file for the waiting page (default: the built-in page).");
+ABSL_FLAG(std::string, failure_mode, "closed",
+          "When Anteroom cannot be reached: \"closed\" shows \"temporarily unavailable\"; "
+          "\"open\" lets visitors through unchecked.");
+ABSL_FLAG(absl::Duration, session_check_interval, absl::Seconds(10),
+          "An admitted visitor costs at most one Heartbeat per interval (shorter than the "
+          "room's session TTL).");
+ABSL_FLAG(absl::Duration, attempt_timeout, absl::Milliseconds(300), "Deadline of one call.");
+ABSL_FLAG(absl::Duration, call_timeout, absl::Seconds(1), "Deadline of a call with retries.");
+ABSL_FLAG(int, max_attempts, 3, "Attempts per call (retried on UNAVAILABLE/DEADLINE_EXCEEDED).");
+ABSL_FLAG(std::string, cookie_same_site, "Lax", "SameSite of the cookie: Lax, Strict or None.");
+ABSL_FLAG(std::string, cookie_secure, "auto",
+          "Secure cookie: auto (when X-Forwarded-Proto is https), always or never.");
+ABSL_FLAG(absl::Duration, min_refresh, absl::Seconds(2), "Shortest page reload interval.");
+ABSL_FLAG(absl::Duration, max_refresh, absl::Seconds(20), "Longest page reload interval.");
+ABSL_FLAG(absl::Duration, retry_after, absl::Seconds(30),
+          "Retry-After of the \"queue full\" and \"unavailable\" pages.");
+ABSL_FLAG(int, threads, 32, "HTTP worker threads (requests decided at once).");
+ABSL_FLAG(std::string, tls_ca, "",
+          "PEM CA bundle to verify Anteroom's certificate; set to talk TLS to Anteroom.");
+ABSL_FLAG(std::string, tls_cert, "", "PEM client certificate (Anteroom's --gateway_client_ca).");
+ABSL_FLAG(std::string, tls_key, "", "PEM private key of --tls_cert.");
+ABSL_FLAG(std::string, ports_file, "", "If set, the bound addresses are written here.");
+ABSL_FLAG(std::string, log_level, "info", "debug, info, warning or error.");
+
+namespace anteroom {
+namespace {
+
+int Fail(const absl::Status& status) {
+  ANTEROOM_LOG(kError, "anteroom-gate: %s", status.ToString());
+  return 1;
+}
+
+absl::StatusOr<std::string> ReadFile(absl::string_view flag, const std::string& path) {
+  if (path.empty()) return std::string();
+  std::ifstream in(path);
+  if (!in) return absl::NotFoundError(absl::StrCat("--", flag, ": cannot read ", path));
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+std::string HostOf(const std::string& address) {
+  const size_t colon = address.rfind(':');
+  return colon == std::string::npos ? address : address.substr(0, colon);
+}
+
+int Run() {
+  const std::string level = absl::GetFlag(FLAGS_log_level);
+  if (level == "debug") base::SetMinLogLevel(base::LogLevel::kDebug);
+  if (level == "warning") base::SetMinLogLevel(base::LogLevel::kWarning);
+  if (level == "error") base::SetMinLogLevel(base::LogLevel::kError);
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  client::ClientOptions client_options;
+  for (absl::string_view s : absl::StrSplit(absl::GetFlag(FLAGS_anteroom), ',', absl::SkipEmpty()))
+    client_options.servers.emplace_back(s);
+  auto failure_mode = client::ParseFailureMode(absl::GetFlag(FLAGS_failure_mode));
+  if (!failure_mode.ok()) return Fail(failure_mode.status());
+  client_options.failure_mode = *failure_mode;
+  client_options.session_check_interval = absl::GetFlag(FLAGS_session_check_interval);
+  client_options.attempt_timeout = absl::GetFlag(FLAGS_attempt_timeout);
+  client_options.call_timeout = absl::GetFlag(FLAGS_call_timeout);
+  client_options.max_attempts = absl::GetFlag(FLAGS_max_attempts);
+  auto ca = ReadFile("tls_ca", absl::GetFlag(FLAGS_tls_ca));
+  auto cert = ReadFile("tls_cert", absl::GetFlag(FLAGS_tls_cert));
+  auto key = ReadFile("tls_key", absl::GetFlag(FLAGS_tls_key));
+  for (const auto* r : {&ca, &cert, &key})
+    if (!r->ok()) return Fail(r->status());
+  if (cert->empty() != key->empty())
+    return Fail(absl::InvalidArgumentError("--tls_cert and --tls_key go together"));
+  if (!cert->empty() && ca->empty())
+    return Fail(
+        absl::InvalidArgumentError("--tls_cert needs --tls_ca (client certificates need TLS)"));
+  if (!ca->empty()) {
+    grpc::SslCredentialsOptions ssl;
+    ssl.pem_root_certs = *ca;
+    ssl.pem_cert_chain = *cert;
+    ssl.pem_private_key = *key;
+    client_options.credentials = grpc::SslCredentials(ssl);
+  }
+  auto client = client::Client::Create(client_options);
+  if (!client.ok()) return Fail(client.status());
+
+  gate::GateOptions gate_options;
+  gate_options.default_room = absl::GetFlag(FLAGS_room);
+  gate_options.site_name = absl::GetFlag(FLAGS_site_name);
+  gate_options.cookie_same_site = absl::GetFlag(FLAGS_cookie_same_site);
+  gate_options.cookie_secure = absl::GetFlag(FLAGS_cookie_secure);
+  gate_options.min_refresh = absl::GetFlag(FLAGS_min_refresh);
+  gate_options.max_refresh = absl::GetFlag(FLAGS_max_refresh);
+  gate_options.retry_after = absl::GetFlag(FLAGS_retry_after);
+  if (!absl::GetFlag(FLAGS_template).empty()) {
+    auto text = ReadFile("template", absl::GetFlag(FLAGS_template));
+    if (!text.ok()) return Fail(text.status());
+    auto page = gate::PageTemplate::Parse(*text);
+    if (!page.ok()) {
+      return Fail(absl::InvalidArgumentError(absl::StrCat(
+          "--template ", absl::GetFlag(FLAGS_template), ": ", page.status().message())));
+    }
+    gate_options.page = std::make_shared<const gate::PageTemplate>(*std::move(page));
+  }
+  if (absl::Status s = gate::ValidateGateOptions(gate_options); !s.ok()) return Fail(s);
+
+  auto registry = std::make_shared<prometheus::Registry>();
+  base::RealClock clock;
+  base::SecureRandom random;
+  gate::Gate gate(gate_options, client->get(), &clock, &random, registry.get());
+
+  std::unique_ptr<prometheus::Exposer> exposer;
+  std::string metrics_address;
+  const std::string metrics_listen = absl::GetFlag(FLAGS_metrics_listen);
+  if (!metrics_listen.empty()) {
+    try {
+      exposer = std::make_unique<prometheus::Exposer>(metrics_listen);
+    } catch (const std::exception& e) {
+      return Fail(absl::UnavailableError(absl::StrCat("cannot serve metrics on ", metrics_listen,
+                                                      " (address in use?): ", e.what())));
+    }
+    exposer->RegisterCollectable(registry);
+    metrics_address =
+        absl::StrCat(HostOf(metrics_listen), ":", exposer->GetListeningPorts().front());
+  }
+
+  const std::string listen = absl::GetFlag(FLAGS_listen);
+  auto http = gate::HttpServer::Start(listen, &gate, absl::GetFlag(FLAGS_threads));
+  if (!http.ok()) return Fail(http.status());
+  const std::string address = absl::StrCat(HostOf(listen), ":", (*http)->port());
+  ANTEROOM_LOG(
+      kInfo, "anteroom-gate serving http://%s (room %s, Anteroom %s, fail %s)%s%s", address,
+      gate_options.default_room.empty() ? "from X-Anteroom-Room" : gate_options.default_room,
+      absl::GetFlag(FLAGS_anteroom), absl::GetFlag(FLAGS_failure_mode),
+      metrics_address.empty() ? "" : ", metrics http://",
+      metrics_address.empty() ? "" : metrics_address + "/metrics");
+  if (const std::string path = absl::GetFlag(FLAGS_ports_file); !path.empty()) {
+    std::ofstream out(path + ".tmp", std::ios::trunc);
+    out << "http=" << address << "\nmetrics=" << metrics_address << "\n";
+    out.close();
+    if (!out || std::rename((path + ".tmp").c_str(), path.c_str()) != 0)
+      return Fail(absl::UnavailableError(absl::StrCat("cannot write --ports_file ", path)));
+  }
+
+  int signal_number = 0;
+  sigwait(&stop_signals, &signal_number);
+  ANTEROOM_LOG(kInfo, "anteroom-gate: received %s, stopping", strsignal(signal_number));
+  (*http)->Stop();
+  std::fflush(nullptr);
+  std::_Exit(0);
+}
+
+}  // namespace
+}  // namespace anteroom
+
+int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage(
+      "Anteroom's HTTP gate for nginx auth_request.\nUsage: anteroom-gate [--listen=ADDR] "
+      "[--anteroom=HOST:PORT,...] [--room=ROOM] [--failure_mode=closed|open] [--template=FILE]");
+  absl::ParseCommandLine(argc, argv);
+  return anteroom::Run();
+}

@@ -1,0 +1,70 @@
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+
+namespace anteroom::gate {
+
+// What a visitor who is not let through is told. Rendered as the waiting page (HTML) or, for
+// `Accept: application/json`, as JSON with the same facts.
+struct PageState {
+  enum class Kind {
+    kWaiting,      // queued at `position`
+    kPrequeue,     // waiting for the event at `event_starts_at`
+    kFull,         // not queued (queue full, room closed...): try later
+    kUnavailable,  // Anteroom could not be reached and the gate fails closed
+    kLeft,         // the visitor ended their visit
+  };
+  Kind kind = Kind::kWaiting;
+  std::string room;
+  uint64_t position = 0;
+  // Position when the visitor first saw the page (for the progress bar); 0 = unknown.
+  uint64_t start_position = 0;
+  absl::Duration estimated_wait;
+  absl::Duration estimated_wait_max;
+  // When the page reloads itself (and Retry-After for kFull / kUnavailable).
+  absl::Duration refresh_after;
+  absl::Time event_starts_at = absl::InfinitePast();
+  std::string reason;
+};
+
+// "waiting", "prequeue", "full", "unavailable", "left": the `state` of the JSON form.
+absl::string_view KindName(PageState::Kind kind);
+
+// "less than a minute", "about 1 minute", "about 14 minutes", "about 2 hours 5 minutes".
+std::string HumanDuration(absl::Duration d);
+
+// A page template: HTML with {{name}} (replaced by the value, HTML-escaped), and sections
+// {{#name}}...{{/name}} (kept when `name` is true) and {{^name}}...{{/name}} (kept when
+// false). Names are checked when the template is parsed, so a typo in an operator's
+// template fails at start-up, not in front of visitors. See README "Waiting page" for the
+// names.
+class PageTemplate {
+ public:
+  // INVALID_ARGUMENT naming the line for unknown names and unbalanced sections.
+  static absl::StatusOr<PageTemplate> Parse(absl::string_view text);
+  // The built-in page (client/gate/waiting_page.html).
+  static const PageTemplate& Default();
+
+  // `site_name` is the operator's name for the site; `now` drives the countdown.
+  std::string Render(const PageState& state, absl::string_view site_name, absl::Time now) const;
+
+  struct Node;
+
+ private:
+  std::shared_ptr<const std::vector<Node>> nodes_;
+};
+
+// The JSON form: {"state":..., "room":..., "position":..., "estimated_wait_seconds":...,
+// "estimated_wait_max_seconds":..., "refresh_seconds":..., "progress_percent":...,
+// "event_starts_at":"RFC 3339"|null, "event_starts_in_seconds":..., "reason":...}.
+std::string RenderJson(const PageState& state, absl::Time now);
+
+}  // namespace anteroom::gate

@@ -1,0 +1,372 @@
+// anteroom-gate's decisions, pages and cookies, against a real Anteroom server in the test
+// process; and its HTTP server over loopback.
+
+#include "client/gate/gate.h"
+
+#include "client/gate/http_server.h"
+#include "gtest/gtest.h"
+#include "httplib.h"
+#include "tests/testing/daemon.h"
+#include "tests/testing/in_process_server.h"
+
+namespace anteroom::gate {
+namespace {
+
+using testing::InProcessServer;
+using testing::SeededRandom;
+using testing::SimulatedClock;
+
+// "name=value" of a Set-Cookie header.
+std::string CookiePair(const HttpResponse& r) {
+  const std::string c = r.Header("Set-Cookie");
+  return c.substr(0, c.find(';'));
+}
+
+class GateTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    server_.CreateRoom("clinic", 1);
+    MakeGate(client::FailureMode::kFailClosed, {server_.address()});
+  }
+
+  void MakeGate(client::FailureMode mode, std::vector<std::string> servers,
+                GateOptions options = {}) {
+    client::ClientOptions co;
+    co.servers = std::move(servers);
+    co.failure_mode = mode;
+    co.clock = &clock_;
+    co.max_attempts = 1;
+    client_ = std::move(client::Client::Create(co).value());
+    options.default_room = options.default_room.empty() ? "clinic" : options.default_room;
+    options.site_name = "Vaccines <NHS>";
+    registry_ = std::make_shared<prometheus::Registry>();
+    gate_ = std::make_unique<Gate>(options, client_.get(), &clock_, &random_, registry_.get());
+  }
+
+  HttpResponse Get(const std::string& path, const std::string& cookie = "",
+                   std::vector<std::pair<std::string, std::string>> headers = {}) {
+    HttpRequest r;
+    r.path = path;
+    if (!cookie.empty()) r.headers["cookie"] = cookie;
+    for (auto& [k, v] : headers) r.headers[absl::AsciiStrToLower(k)] = v;
+    return gate_->Handle(r);
+  }
+
+  HttpResponse PostLeave(const std::string& cookie, const std::string& next = "") {
+    HttpRequest r;
+    r.method = "POST";
+    r.path = "/leave";
+    r.headers["cookie"] = cookie;
+    if (!next.empty()) r.query["next"] = next;
+    return gate_->Handle(r);
+  }
+
+  // What nginx does on a 401: the waiting page from the handoff.
+  HttpResponse WaitPage(const HttpResponse& check, bool json = false) {
+    std::vector<std::pair<std::string, std::string>> h = {
+        {"X-Anteroom-Handoff", check.Header("X-Anteroom-Handoff")}};
+    if (json) h.emplace_back("Accept", "application/json");
+    return Get("/wait", "", h);
+  }
+
+  std::string Metrics() { return prometheus::TextSerializer().Serialize(registry_->Collect()); }
+
+  InProcessServer server_;
+  SimulatedClock clock_;
+  SeededRandom random_{3};
+  std::unique_ptr<client::Client> client_;
+  std::shared_ptr<prometheus::Registry> registry_;
+  std::unique_ptr<Gate> gate_;
+};
+
+TEST_F(GateTest, FirstVisitorPassesTheSecondWaitsAndIsLetInWhenTheFirstLeaves) {
+  HttpResponse a = Get("/check");
+  EXPECT_EQ(a.status, 204);
+  const std::string a_cookie = CookiePair(a);
+  EXPECT_TRUE(absl::StartsWith(a_cookie, "anteroom_clinic=s.clinic.")) << a_cookie;
+  EXPECT_NE(a.Header("Set-Cookie").find("HttpOnly"), std::string::npos);
+  EXPECT_NE(a.Header("Set-Cookie").find("SameSite=Lax"), std::string::npos);
+  EXPECT_EQ(a.Header("Set-Cookie").find("Secure"), std::string::npos) << "plain HTTP";
+  EXPECT_EQ(Get("/check", a_cookie).status, 204);  // an admitted visitor keeps passing
+
+  HttpResponse b = Get("/check");
+  ASSERT_EQ(b.status, 401);
+  const std::string b_cookie = CookiePair(b);
+  EXPECT_TRUE(absl::StartsWith(b_cookie, "anteroom_clinic=t.clinic.")) << b_cookie;
+  EXPECT_TRUE(absl::EndsWith(b_cookie, "~1")) << "first position seen, for the progress bar";
+
+  HttpResponse page = WaitPage(b);
+  EXPECT_EQ(page.status, 200);
+  EXPECT_EQ(page.Header("Cache-Control"), "no-store");
+  EXPECT_EQ(page.Header("X-Anteroom-State"), "waiting");
+  EXPECT_NE(page.body.find("You are next in line"), std::string::npos) << page.body;
+  EXPECT_NE(page.body.find("<dd id=\"position\">1</dd>"), std::string::npos);
+  EXPECT_NE(page.body.find("http-equiv=\"refresh\""), std::string::npos);
+  EXPECT_NE(page.body.find("Vaccines &lt;NHS&gt;"), std::string::npos) << "escaped";
+  EXPECT_EQ(page.body.find("<script"), std::string::npos) << "works without JavaScript";
+
+  HttpResponse json = WaitPage(b, /*json=*/true);
+  EXPECT_EQ(json.Header("Content-Type"), "application/json");
+  EXPECT_NE(json.body.find("\"state\":\"waiting\""), std::string::npos) << json.body;
+  EXPECT_NE(json.body.find("\"position\":1,"), std::string::npos) << json.body;
+
+  EXPECT_EQ(Get("/check", b_cookie).status, 401);  // still waiting
+
+  HttpResponse left = PostLeave(a_cookie);
+  EXPECT_EQ(left.status, 200);
+  EXPECT_NE(left.body.find("Thank you"), std::string::npos);
+  EXPECT_NE(left.Header("Set-Cookie").find("Max-Age=0"), std::string::npos);
+
+  HttpResponse in = Get("/check", b_cookie);
+  EXPECT_EQ(in.status, 204) << "the freed slot went to the visitor in line";
+  EXPECT_TRUE(absl::StartsWith(CookiePair(in), "anteroom_clinic=s.clinic."));
+  EXPECT_EQ(Get("/check", a_cookie).status, 401) << "the ended session does not pass";
+
+  const std::string metrics = Metrics();
+  EXPECT_NE(metrics.find("anteroom_gate_decisions_total{decision=\"pass\"}"), std::string::npos);
+  EXPECT_NE(metrics.find("anteroom_gate_decisions_total{decision=\"wait\"}"), std::string::npos);
+}
+
+TEST_F(GateTest, TheProgressBarShowsTheShareOfTheLineServedSinceArrival) {
+  server_.CreateRoom("hall", 1);
+  std::vector<std::string> cookies;
+  for (int i = 0; i < 5; ++i) {
+    cookies.push_back(CookiePair(Get("/check", "", {{"X-Anteroom-Room", "hall"}})));
+  }
+  // The fifth visitor arrived at position 4 (3 ahead); the session and two ahead leave, and
+  // the next one is admitted: position 2, so 2 of the 3 ahead have been served.
+  for (int i : {0, 1}) {
+    HttpRequest leave;
+    leave.method = "POST";
+    leave.path = "/leave";
+    leave.headers["cookie"] = cookies[i];
+    leave.headers["x-anteroom-room"] = "hall";
+    ASSERT_EQ(gate_->Handle(leave).status, 200);
+  }
+  HttpResponse r = Get("/wait", cookies[4], {{"X-Anteroom-Room", "hall"}});
+  EXPECT_NE(r.body.find("<dd id=\"position\">2</dd>"), std::string::npos) << r.body;
+  EXPECT_NE(r.body.find("value=\"67\""), std::string::npos) << r.body;
+}
+
+TEST_F(GateTest, CookieAttributesFollowTheOptionsAndTheScheme) {
+  HttpResponse tls = Get("/check", "", {{"X-Forwarded-Proto", "https"}});
+  EXPECT_NE(tls.Header("Set-Cookie").find("; Secure"), std::string::npos) << "served over TLS";
+
+  GateOptions strict;
+  strict.cookie_same_site = "Strict";
+  MakeGate(client::FailureMode::kFailClosed, {server_.address()}, strict);
+  EXPECT_NE(Get("/check").Header("Set-Cookie").find("SameSite=Strict"), std::string::npos);
+
+  GateOptions none;
+  none.cookie_same_site = "None";
+  EXPECT_TRUE(ValidateGateOptions(none).ok());
+  none.cookie_secure = "never";
+  EXPECT_FALSE(ValidateGateOptions(none).ok()) << "SameSite=None needs Secure";
+  GateOptions bad;
+  bad.cookie_same_site = "lax-ish";
+  EXPECT_FALSE(ValidateGateOptions(bad).ok());
+  bad = GateOptions();
+  bad.default_room = "Not A Room";
+  EXPECT_FALSE(ValidateGateOptions(bad).ok());
+}
+
+TEST_F(GateTest, AFullQueueSaysTryLaterWithRetryAfter) {
+  v1::RoomSettings settings;
+  settings.set_max_active_sessions(1);
+  settings.set_max_queue_length(1);
+  server_.CreateRoom("tiny", settings);
+  const std::vector<std::pair<std::string, std::string>> room = {{"X-Anteroom-Room", "tiny"}};
+  EXPECT_EQ(Get("/check", "", room).status, 204);
+  EXPECT_EQ(Get("/check", "", room).status, 401);  // queued
+  HttpResponse full = Get("/check", "", room);
+  ASSERT_EQ(full.status, 401);
+  HttpRequest wait;
+  wait.path = "/wait";
+  wait.headers["x-anteroom-room"] = "tiny";
+  wait.headers["x-anteroom-handoff"] = full.Header("X-Anteroom-Handoff");
+  HttpResponse page = gate_->Handle(wait);
+  EXPECT_EQ(page.status, 503);
+  EXPECT_EQ(page.Header("Retry-After"), "30");
+  EXPECT_EQ(page.Header("X-Anteroom-State"), "full");
+  EXPECT_NE(page.body.find("Please try again later"), std::string::npos);
+  EXPECT_NE(page.body.find("queue full"), std::string::npos) << "Anteroom's reason is shown";
+}
+
+TEST_F(GateTest, BeforeAnEventOpensThePageCountsDown) {
+  grpc::ClientContext ctx;
+  v1::CreateEventRequest req;
+  req.set_room("clinic");
+  const int64_t now = absl::ToUnixSeconds(server_.clock().Now());
+  req.mutable_event()->mutable_prequeue_start()->set_seconds(now);
+  req.mutable_event()->mutable_start()->set_seconds(now + 90 * 60);
+  req.mutable_event()->mutable_end()->set_seconds(now + 5 * 3600);
+  v1::Event event;
+  grpc::Status s = server_.admin().CreateEvent(&ctx, req, &event);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  clock_.Advance(server_.clock().Now() - clock_.Now());  // the gateway's clock agrees
+
+  HttpResponse check = Get("/check");
+  ASSERT_EQ(check.status, 401);
+  HttpResponse page = WaitPage(check);
+  EXPECT_EQ(page.Header("X-Anteroom-State"), "prequeue");
+  EXPECT_NE(page.body.find("The queue opens soon"), std::string::npos) << page.body;
+  EXPECT_NE(page.body.find("about 1 hour 30 minutes"), std::string::npos) << page.body;
+  HttpResponse json = WaitPage(check, /*json=*/true);
+  EXPECT_NE(json.body.find("\"state\":\"prequeue\""), std::string::npos) << json.body;
+  EXPECT_NE(json.body.find("\"event_starts_in_seconds\":5400"), std::string::npos) << json.body;
+}
+
+TEST_F(GateTest, WhenAnteroomIsUnreachableTheFailureModeDecides) {
+  const std::string dead = absl::StrCat("127.0.0.1:", testing::FreeLoopbackPort());
+  MakeGate(client::FailureMode::kFailClosed, {dead});
+  HttpResponse closed = Get("/check");
+  ASSERT_EQ(closed.status, 401);
+  HttpResponse page = WaitPage(closed);
+  EXPECT_EQ(page.status, 503);
+  EXPECT_NE(page.body.find("temporarily unavailable"), std::string::npos);
+  EXPECT_NE(Metrics().find("decision=\"unavailable\"} 1"), std::string::npos) << Metrics();
+
+  MakeGate(client::FailureMode::kFailOpen, {dead});
+  HttpResponse open = Get("/check");
+  EXPECT_EQ(open.status, 204);
+  EXPECT_EQ(open.Header("X-Anteroom-Degraded"), "fail-open");
+  EXPECT_NE(Metrics().find("decision=\"fail_open\"} 1"), std::string::npos) << Metrics();
+  EXPECT_NE(Metrics().find("anteroom_gate_anteroom_errors_total{code=\"UNAVAILABLE\"} 1"),
+            std::string::npos)
+      << Metrics();
+}
+
+TEST_F(GateTest, WithoutAHandoffTheWaitPageDecidesItselfAndRedirectsWhenAdmitted) {
+  HttpResponse first = Get("/wait", "", {{"X-Original-URI", "/book?slot=3"}});
+  EXPECT_EQ(first.status, 303);
+  EXPECT_EQ(first.Header("Location"), "/book?slot=3");
+  EXPECT_FALSE(CookiePair(first).empty());
+  HttpResponse offsite = Get("/wait", "", {{"X-Original-URI", "//evil.example/"}});
+  EXPECT_EQ(offsite.status, 200) << "queued: the page itself";
+  HttpResponse garbage = Get("/wait", "", {{"X-Anteroom-Handoff", "state=bogus"}});
+  EXPECT_EQ(garbage.Header("X-Anteroom-State"), "waiting") << "bad handoff: decided afresh";
+}
+
+TEST_F(GateTest, LeaveNeedsPostAndRedirectsOnlyWithinTheSite) {
+  const std::string cookie = CookiePair(Get("/check"));
+  EXPECT_EQ(Get("/leave", cookie).status, 405);
+  HttpResponse r = PostLeave(cookie, "/goodbye");
+  EXPECT_EQ(r.status, 303);
+  EXPECT_EQ(r.Header("Location"), "/goodbye");
+  HttpResponse evil = PostLeave(cookie, "https://evil.example/");
+  EXPECT_EQ(evil.status, 200);
+  EXPECT_NE(evil.body.find("Thank you"), std::string::npos);
+  EXPECT_EQ(PostLeave("").status, 200) << "no cookie: nothing to end, still fine";
+}
+
+TEST_F(GateTest, TamperedOrForeignCookiesAreTreatedAsNewVisitors) {
+  EXPECT_EQ(Get("/check").status, 204);  // the slot is taken
+  for (const std::string& cookie :
+       {std::string("anteroom_clinic=garbage"), std::string("anteroom_clinic=s.other.AAAA"),
+        std::string("anteroom_clinic=s.clinic.AAAAAAAAAAEAAAAAAAAAAAAAAAAAAAAA"),
+        std::string("anteroom_clinic=t.clinic.AAAAAAAAAAEAAAAAAAAAAAAAAAAAAAAA~x")}) {
+    HttpResponse r = Get("/check", cookie);
+    EXPECT_EQ(r.status, 401) << cookie;
+    EXPECT_TRUE(absl::StartsWith(CookiePair(r), "anteroom_clinic=t.clinic.")) << cookie;
+  }
+}
+
+TEST_F(GateTest, RequestsNameAValidRoom) {
+  HttpResponse r = Get("/check", "", {{"X-Anteroom-Room", "Bad Room!"}});
+  EXPECT_EQ(r.status, 400);
+  EXPECT_NE(r.body.find("X-Anteroom-Room"), std::string::npos) << r.body;
+  EXPECT_EQ(Get("/nowhere").status, 404);
+  EXPECT_EQ(Get("/healthz").status, 200);
+}
+
+TEST(PageTemplateTest, OperatorTemplatesAreCheckedWhenLoaded) {
+  auto unknown = PageTemplate::Parse("<p>{{postion}}</p>");
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_NE(unknown.status().message().find("postion"), std::string::npos);
+  auto unclosed = PageTemplate::Parse("line\n{{#waiting}}\n<p>x</p>");
+  ASSERT_FALSE(unclosed.ok());
+  EXPECT_NE(unclosed.status().message().find("line 2"), std::string::npos) << unclosed.status();
+  EXPECT_FALSE(PageTemplate::Parse("{{/waiting}}").ok());
+  EXPECT_FALSE(PageTemplate::Parse("{{#nosuch}}{{/nosuch}}").ok());
+  EXPECT_FALSE(PageTemplate::Parse("{{position").ok());
+
+  auto custom = PageTemplate::Parse(
+      "{{#waiting}}#{{position}} of {{site_name}}, {{estimated_wait}}{{/waiting}}"
+      "{{^waiting}}not waiting: {{state}}{{/waiting}}");
+  ASSERT_TRUE(custom.ok()) << custom.status();
+  PageState s;
+  s.position = 7;
+  s.estimated_wait = absl::Minutes(4);
+  EXPECT_EQ(custom->Render(s, "A&B", absl::Now()), "#7 of A&amp;B, about 4 minutes");
+  s.kind = PageState::Kind::kFull;
+  EXPECT_EQ(custom->Render(s, "x", absl::Now()), "not waiting: full");
+}
+
+TEST(PageTemplateTest, DurationsReadNaturally) {
+  EXPECT_EQ(HumanDuration(absl::Seconds(20)), "less than a minute");
+  EXPECT_EQ(HumanDuration(absl::Seconds(61)), "about 2 minutes");
+  EXPECT_EQ(HumanDuration(absl::Minutes(1)), "about 1 minute");
+  EXPECT_EQ(HumanDuration(absl::Minutes(125)), "about 2 hours 5 minutes");
+  EXPECT_EQ(HumanDuration(absl::Hours(1)), "about 1 hour");
+}
+
+TEST(HandoffTest, RoundTripsAndRefusesGarbage) {
+  PageState s;
+  s.kind = PageState::Kind::kPrequeue;
+  s.room = "r";
+  s.position = 3;
+  s.start_position = 9;
+  s.estimated_wait = absl::Seconds(70);
+  s.refresh_after = absl::Seconds(5);
+  s.event_starts_at = absl::FromUnixSeconds(1'800'000'000);
+  s.reason = "a & b";
+  auto back = DecodeHandoff(EncodeHandoff(s));
+  ASSERT_TRUE(back.has_value());
+  EXPECT_EQ(back->kind, s.kind);
+  EXPECT_EQ(back->position, 3u);
+  EXPECT_EQ(back->start_position, 9u);
+  EXPECT_EQ(back->estimated_wait, absl::Seconds(70));
+  EXPECT_EQ(back->event_starts_at, s.event_starts_at);
+  EXPECT_EQ(back->reason, "a & b");
+  EXPECT_FALSE(DecodeHandoff("").has_value());
+  EXPECT_FALSE(DecodeHandoff("position=1").has_value());
+  EXPECT_FALSE(DecodeHandoff("state=waiting&position=-1").has_value());
+}
+
+TEST(GateHttpTest, ServesOverHttpAndRefusesATakenPort) {
+  InProcessServer server;
+  server.CreateRoom("clinic", 1);
+  client::ClientOptions co;
+  co.servers = {server.address()};
+  auto client = client::Client::Create(co).value();
+  SimulatedClock clock;
+  SeededRandom random;
+  prometheus::Registry registry;
+  GateOptions options;
+  options.default_room = "clinic";
+  Gate gate(options, client.get(), &clock, &random, &registry);
+  auto http = HttpServer::Start("127.0.0.1:0", &gate, 4);
+  ASSERT_TRUE(http.ok()) << http.status();
+
+  httplib::Client browser("127.0.0.1", (*http)->port());
+  auto health = browser.Get("/healthz");
+  ASSERT_TRUE(health);
+  EXPECT_EQ(health->status, 200);
+  auto check = browser.Get("/check");
+  ASSERT_TRUE(check);
+  EXPECT_EQ(check->status, 204);
+  EXPECT_TRUE(absl::StartsWith(check->get_header_value("Set-Cookie"), "anteroom_clinic=s."));
+  auto waiting = browser.Get("/wait", {{"Accept", "application/json"}});
+  ASSERT_TRUE(waiting);
+  EXPECT_EQ(waiting->get_header_value("Content-Type"), "application/json");
+  EXPECT_NE(waiting->body.find("\"position\":1"), std::string::npos) << waiting->body;
+
+  auto taken = HttpServer::Start(absl::StrCat("127.0.0.1:", (*http)->port()), &gate, 1);
+  ASSERT_FALSE(taken.ok());
+  EXPECT_NE(taken.status().message().find("in use"), std::string::npos);
+  EXPECT_FALSE(HttpServer::Start("nonsense", &gate, 1).ok());
+  (*http)->Stop();
+}
+
+}  // namespace
+}  // namespace anteroom::gate
