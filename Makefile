@@ -5,7 +5,7 @@ CTEST = ctest --output-on-failure -j$(JOBS)
 
 FUZZ_SECONDS ?= 20
 
-.PHONY: all deps build run test test-default test-asan test-tsan test-clang fuzz lint clean
+.PHONY: all deps build run demo test test-default test-asan test-tsan test-clang fuzz lint clean
 
 all: build
 
@@ -20,6 +20,11 @@ build: deps
 # 127.0.0.1:50052, metrics http://127.0.0.1:9464/metrics, data in ./data) and a demo room.
 run: build
 	./build/server/anteroomd --data_dir=$(DATA_DIR) --create_data_dir --rooms=deploy/rooms.demo.textproto
+
+# The waiting room in front of a demo site: anteroomd, anteroom-gate, nginx and a demo origin
+# on localhost, a room of 1 slot. Open the printed URL in two browsers. PORT=8080 by default.
+demo: build
+	@deploy/nginx/demo.sh
 
 # Every test: the default build, ASan+UBSan, TSan, clang's lock-annotation check, and lint.
 test: lint test-default test-asan test-tsan test-clang
@@ -37,7 +42,7 @@ test-asan: deps
 
 test-tsan: deps
 	@cmake --preset tsan >/dev/null
-	@cmake --build build-tsan -j$(JOBS) --target core_test service_test storage_test
+	@cmake --build build-tsan -j$(JOBS) --target core_test service_test storage_test client_test
 	cd build-tsan && TSAN_OPTIONS="suppressions=$(CURDIR)/.ci/tsan.supp halt_on_error=1" \
 	  $(CTEST) -L unit
 

@@ -91,7 +91,7 @@ int64_t Seconds(absl::Duration d) {
 int ProgressPercent(const PageState& s) {
   if (s.kind != PageState::Kind::kWaiting || s.start_position == 0 || s.position == 0) return -1;
   const uint64_t start = std::max(s.start_position, s.position);
-  if (start <= 1) return 100;
+  if (start <= 1) return -1;  // nobody was ahead: nothing to show progress through
   const double done = 1.0 - static_cast<double>(s.position - 1) / static_cast<double>(start - 1);
   return static_cast<int>(std::lround(100 * done));
 }

@@ -333,6 +333,17 @@ TEST_F(RoomTest, EstimatedWaitFollowsTheObservedOutflow) {
   EXPECT_LT(later.estimated_wait, absl::Seconds(later.position * 5)) << later.position;
 }
 
+TEST_F(RoomTest, TheHeadOfTheLinePollsOftenSinceASlotMayFreeAnyMoment) {
+  Room room("shop", Settings(1, absl::Minutes(10)), now_, &random_);
+  Admit(room, "in");
+  std::vector<VisitorView> line;
+  for (int i = 0; i < 20; ++i) line.push_back(Admit(room, "q" + std::to_string(i)));
+  EXPECT_GT(line[0].estimated_wait, absl::Minutes(5));  // the average says: minutes
+  EXPECT_EQ(line[0].poll_after, absl::Seconds(2));      // but the next is told to look soon
+  EXPECT_EQ(line[2].poll_after, absl::Seconds(6));
+  EXPECT_EQ(line[19].poll_after, absl::Seconds(20));  // far back: the usual hint
+}
+
 TEST(SettingsTest, ValidationNamesTheField) {
   RoomSettings s;
   EXPECT_TRUE(ValidateSettings(s).ok());

@@ -201,3 +201,16 @@ ExitResult RunToExit(const std::string& binary, const std::vector<std::string>& 
 }
 
 }  // namespace anteroom::testing
+
+namespace anteroom::testing {
+
+bool WaitUntil(const std::function<bool()>& condition, absl::Duration timeout) {
+  const absl::Time deadline = absl::Now() + timeout;
+  while (!condition()) {
+    if (absl::Now() > deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return true;
+}
+
+}  // namespace anteroom::testing

@@ -2,6 +2,7 @@
 
 #include <sys/types.h>
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -76,5 +77,13 @@ int FreeLoopbackPort();
 
 // A fresh, empty directory under $TMPDIR (or /tmp), removed by the caller if wanted.
 std::string MakeTempDir(const std::string& prefix);
+
+}  // namespace anteroom::testing
+
+namespace anteroom::testing {
+
+// Waits until `condition` holds, checking every few milliseconds, for at most `timeout`.
+// Returns whether it held.
+bool WaitUntil(const std::function<bool()>& condition, absl::Duration timeout);
 
 }  // namespace anteroom::testing

@@ -1,0 +1,51 @@
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "google/protobuf/struct.pb.h"
+
+namespace httplib {
+class Client;
+}
+
+namespace anteroom::testing {
+
+// A W3C WebDriver client for a chromedriver on loopback, enough to drive headless Chromium
+// through a page: navigate, read the title and source, click, take screenshots, cookies.
+class Browser {
+ public:
+  struct Options {
+    bool javascript = true;
+    std::string user_data_dir;  // a fresh empty directory per browser
+  };
+  // Opens a new Chromium (Debian's /usr/bin/chromium) through the chromedriver at `port`.
+  static absl::StatusOr<std::unique_ptr<Browser>> Open(int chromedriver_port,
+                                                       const Options& options);
+  ~Browser();  // closes the browser
+
+  absl::Status Navigate(const std::string& url);
+  absl::StatusOr<std::string> Title();
+  absl::StatusOr<std::string> Source();
+  absl::StatusOr<std::string> CurrentUrl();
+  // Clicks the element matching the CSS selector.
+  absl::Status Click(const std::string& css);
+  // Saves a PNG of the viewport.
+  absl::Status Screenshot(const std::string& path);
+  // The value of the named cookie (HttpOnly ones included), or NOT_FOUND.
+  absl::StatusOr<std::string> Cookie(const std::string& name);
+
+ private:
+  Browser(std::unique_ptr<httplib::Client> http, std::string session);
+  // Sends a command; returns the response's "value".
+  absl::StatusOr<google::protobuf::Value> Command(const std::string& method,
+                                                  const std::string& path,
+                                                  const std::string& body = "");
+
+  std::unique_ptr<httplib::Client> http_;
+  std::string session_;
+};
+
+}  // namespace anteroom::testing
