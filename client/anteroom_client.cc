@@ -190,6 +190,8 @@ absl::StatusOr<bool> Client::Leave(absl::string_view token) {
   {
     base::MutexLock lock(&mu_);
     Forget(std::string(token));
+    if (left_.size() >= std::max<size_t>(options_.session_cache_size, 1)) left_.clear();
+    left_.insert(std::string(token));
   }
   auto stub = StubForToken(token, "token");
   if (!stub.ok()) return stub.status();
@@ -241,6 +243,7 @@ SessionCheck Client::CheckSession(absl::string_view session_view) {
 }
 
 void Client::Remember(const std::string& session, absl::Time now) {
+  if (options_.session_check_interval == absl::ZeroDuration() || left_.contains(session)) return;
   auto [it, inserted] = sessions_.try_emplace(session);
   if (inserted) {
     lru_.push_front(session);

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -52,9 +53,10 @@ struct ClientOptions {
   // See FailureMode. Default fail closed.
   FailureMode failure_mode = FailureMode::kFailClosed;
   // A session found valid is not checked again (no Heartbeat) for this long: a busy visitor
-  // costs at most one Heartbeat per interval. Must be shorter than the rooms' session TTL,
-  // since the Heartbeat is what renews the lease. Revocation shows within one interval.
-  // Default 10 s. Zero: every CheckSession calls Heartbeat.
+  // costs about one Heartbeat per interval (requests that arrive while that Heartbeat is in
+  // flight are answered from the cache too). Must be shorter than the rooms' session TTL,
+  // since the Heartbeat is what renews the lease. Revocation shows within one interval (plus
+  // one call's time). Default 10 s. Zero: no cache; every CheckSession calls Heartbeat.
   absl::Duration session_check_interval = absl::Seconds(10);
   // Sessions remembered at most (least recently checked are forgotten first). Default 100,000.
   size_t session_cache_size = 100000;
@@ -103,8 +105,10 @@ class Client {
  public:
   static absl::StatusOr<std::unique_ptr<Client>> Create(ClientOptions options);
 
-  // The server (as given in the options) that holds `room`. Stable for a given server list;
-  // adding or removing one server moves only about 1/N of the rooms.
+  // The server (as given in the options) that holds `room`. Depends only on the set of
+  // server strings (not their order), so every gateway must spell each server identically
+  // ("10.0.0.1:50051" and "host-1:50051" hash differently). Adding or removing one server
+  // moves only about 1/N of the rooms.
   const std::string& ServerFor(absl::string_view room) const;
 
   // The WaitingRoom calls (see anteroom/v1/waiting_room.proto). Errors are the server's
@@ -112,7 +116,8 @@ class Client {
   absl::StatusOr<v1::VisitorStatus> Admit(absl::string_view room, absl::string_view client_id);
   absl::StatusOr<v1::VisitorStatus> Poll(absl::string_view ticket);
   absl::StatusOr<v1::VisitorStatus> Heartbeat(absl::string_view session);
-  // True when the token was live and has now ended. Forgets the token in the session cache.
+  // True when the token was live and has now ended. The session cache forgets the token and
+  // does not take it back from a Heartbeat that was in flight meanwhile.
   absl::StatusOr<bool> Leave(absl::string_view token);
 
   // Is this session still admitted? Answered from the cache when it was found valid less than
@@ -158,6 +163,8 @@ class Client {
   base::Mutex mu_;
   absl::flat_hash_map<std::string, CacheEntry> sessions_ ABSL_GUARDED_BY(mu_);
   std::list<std::string> lru_ ABSL_GUARDED_BY(mu_);  // front: most recently checked
+  // Tokens ended through Leave, never cached again (cleared when it grows past the cache).
+  absl::flat_hash_set<std::string> left_ ABSL_GUARDED_BY(mu_);
 
   std::atomic<uint64_t> calls_{0}, attempts_{0}, retries_{0}, unreachable_{0};
   std::atomic<uint64_t> cache_hits_{0}, cache_misses_{0};

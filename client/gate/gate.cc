@@ -188,7 +188,8 @@ Gate::Gate(GateOptions options, client::Client* client, base::Clock* clock,
       decisions_(prometheus::BuildCounter()
                      .Name("anteroom_gate_decisions_total")
                      .Help("Requests decided, by outcome: pass, wait, prequeue, full, "
-                           "unavailable (failed closed), fail_open (let through unchecked)")
+                           "unavailable (unreachable, failed closed), fail_open (unreachable, let "
+                           "through unchecked), error (Anteroom refused: misconfiguration)")
                      .Register(*registry)),
       errors_(prometheus::BuildCounter()
                   .Name("anteroom_gate_anteroom_errors_total")
@@ -243,7 +244,12 @@ HttpResponse Gate::Handle(const HttpRequest& request) {
 HttpResponse Gate::Check(const HttpRequest& request, const std::string& room) {
   Decision d = Decide(request, room);
   HttpResponse response;
-  if (!d.set_cookie.empty()) response.headers.emplace_back("Set-Cookie", d.set_cookie);
+  if (!d.set_cookie.empty()) {
+    response.headers.emplace_back("Set-Cookie", d.set_cookie);
+    // The response that carries a visitor's token must not be stored by a shared cache
+    // (which would hand the token to others); nginx adds this to the site's response.
+    response.headers.emplace_back("X-Anteroom-Cache-Control", "private, no-store");
+  }
   if (d.pass) {
     response.status = 204;
     if (d.failed_open) response.headers.emplace_back("X-Anteroom-Degraded", "fail-open");
@@ -362,10 +368,18 @@ Gate::Decision Gate::Enter(const HttpRequest& request, const std::string& room) 
       absl::string_view(reinterpret_cast<const char*>(bytes), sizeof(bytes)));
   absl::StatusOr<v1::VisitorStatus> status = client_->Admit(room, client_id);
   if (!status.ok()) {
-    if (!client::Client::IsUnreachable(status.status())) {
-      ANTEROOM_LOG(kWarning, "gate: Admit to room %s failed: %s", room, status.status().ToString());
-    }
-    return Unreachable(room, status.status());
+    if (client::Client::IsUnreachable(status.status())) return Unreachable(room, status.status());
+    // Anteroom answered, and the answer is a misconfiguration (most often NOT_FOUND: the
+    // room does not exist on the server it routes to). Never fail open on that: the site
+    // would be unprotected with nobody noticing.
+    ANTEROOM_LOG(kError, "gate: Admit to room %s refused: %s", room, status.status().ToString());
+    errors_.Add({{"code", absl::StatusCodeToString(status.status().code())}}).Increment();
+    Decision d;
+    d.page.kind = PageState::Kind::kUnavailable;
+    d.page.room = room;
+    d.page.refresh_after = options_.retry_after;
+    Count("error");
+    return d;
   }
   return FromStatus(request, room, *status, /*start_position=*/0);
 }
@@ -377,6 +391,10 @@ Gate::Decision Gate::FromStatus(const HttpRequest& request, const std::string& r
   d.page.refresh_after = Refresh(status);
   switch (status.state()) {
     case v1::ADMITTED:
+      // This request is the visitor arriving on the site: say so (a room's arrival_ttl
+      // would otherwise end the session of someone reading their first page), and cache
+      // the session for their next requests.
+      client_->CheckSession(status.session());
       d.pass = true;
       d.set_cookie = MakeCookie(request, room, status.session(), false);
       Count("pass");

@@ -1,5 +1,7 @@
 #include "client/gate/http_server.h"
 
+#include <atomic>
+
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
@@ -33,7 +35,9 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(const std::string&
   });
   server.set_read_timeout(10, 0);
   server.set_write_timeout(10, 0);
-  server.set_keep_alive_timeout(60);
+  // Each open connection holds a worker thread, idle keep-alive ones included: keep them
+  // short (nginx's upstream keepalive_timeout in deploy/nginx/ is shorter still).
+  server.set_keep_alive_timeout(5);
   server.set_keep_alive_max_count(1000);
   server.set_payload_max_length(64 * 1024);
   auto handler = [gate](const httplib::Request& req, httplib::Response& res) {
@@ -70,7 +74,17 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(const std::string&
     return absl::UnavailableError(absl::StrCat("cannot listen on ", listen, " (address in use?)"));
   }
   self->port_ = port;
-  self->thread_ = std::thread([&server] { server.listen_after_bind(); });
+  auto done = std::make_shared<std::atomic<bool>>(false);
+  self->thread_ = std::thread([&server, done] {
+    server.listen_after_bind();
+    *done = true;
+  });
+  // stop() is ignored until the accept loop runs: wait for it, so Stop() never hangs.
+  while (!server.is_running() && !*done) std::this_thread::yield();
+  if (*done) {
+    self->thread_.join();
+    return absl::UnavailableError(absl::StrCat("cannot serve on ", listen));
+  }
   return self;
 }
 

@@ -14,9 +14,10 @@ class Server;
 namespace anteroom::gate {
 
 // Serves a Gate over HTTP/1.1 (keep-alive, as nginx's upstream keepalive uses) on
-// `listen` ("host:port"; port 0 picks a free one), with `threads` worker threads. Each
-// request holds a thread while the gate calls Anteroom, so `threads` bounds the requests
-// decided at once.
+// `listen` ("host:port"; port 0 picks a free one), with `threads` worker threads. Each open
+// connection holds a thread (idle keep-alive connections for up to 5 s), and each request
+// holds it while the gate calls Anteroom: `threads` bounds the connections served at once,
+// so keep it above nginx's workers x upstream keepalive.
 class HttpServer {
  public:
   static absl::StatusOr<std::unique_ptr<HttpServer>> Start(const std::string& listen, Gate* gate,
@@ -24,7 +25,8 @@ class HttpServer {
   ~HttpServer();
 
   int port() const { return port_; }
-  // Stops accepting, finishes requests in flight. Idempotent.
+  // Stops accepting and closes connections once their request is answered (an idle
+  // keep-alive connection may take up to its 5 s timeout). Idempotent.
   void Stop();
 
  private:

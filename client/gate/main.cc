@@ -44,7 +44,9 @@ ABSL_FLAG(absl::Duration, min_refresh, absl::Seconds(2), "Shortest page reload i
 ABSL_FLAG(absl::Duration, max_refresh, absl::Seconds(20), "Longest page reload interval.");
 ABSL_FLAG(absl::Duration, retry_after, absl::Seconds(30),
           "Retry-After of the \"queue full\" and \"unavailable\" pages.");
-ABSL_FLAG(int, threads, 32, "HTTP worker threads (requests decided at once).");
+ABSL_FLAG(int, threads, 64,
+          "HTTP worker threads: connections served at once (keep above nginx workers x "
+          "upstream keepalive).");
 ABSL_FLAG(std::string, tls_ca, "",
           "PEM CA bundle to verify Anteroom's certificate; set to talk TLS to Anteroom.");
 ABSL_FLAG(std::string, tls_cert, "", "PEM client certificate (Anteroom's --gateway_client_ca).");

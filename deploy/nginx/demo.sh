@@ -35,6 +35,7 @@ room {
   settings {
     max_active_sessions: 1
     session_ttl { seconds: 60 }
+    place_hold { seconds: 60 }
   }
 }
 ROOMS

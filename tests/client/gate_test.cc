@@ -36,6 +36,8 @@ class GateTest : public ::testing::Test {
     co.failure_mode = mode;
     co.clock = &clock_;
     co.max_attempts = 1;
+    co.attempt_timeout = absl::Seconds(5);  // an answer, even on a loaded machine
+    co.call_timeout = absl::Seconds(5);
     client_ = std::move(client::Client::Create(co).value());
     options.default_room = options.default_room.empty() ? "clinic" : options.default_room;
     options.site_name = "Vaccines <NHS>";
@@ -257,6 +259,33 @@ TEST_F(GateTest, LeaveNeedsPostAndRedirectsOnlyWithinTheSite) {
   EXPECT_EQ(evil.status, 200);
   EXPECT_NE(evil.body.find("Thank you"), std::string::npos);
   EXPECT_EQ(PostLeave("").status, 200) << "no cookie: nothing to end, still fine";
+}
+
+TEST_F(GateTest, ARefusalIsNotAnOutageSoItNeverFailsOpen) {
+  MakeGate(client::FailureMode::kFailOpen, {server_.address()});
+  HttpResponse r = Get("/check", "", {{"X-Anteroom-Room", "no-such-room"}});
+  EXPECT_EQ(r.status, 401) << "a missing room must not open the site";
+  EXPECT_EQ(WaitPage(r).status, 503);
+  EXPECT_NE(Metrics().find("decision=\"error\"} 1"), std::string::npos) << Metrics();
+  EXPECT_NE(Metrics().find("code=\"NOT_FOUND\"} 1"), std::string::npos) << Metrics();
+}
+
+TEST_F(GateTest, AdmissionCountsAsArrivalAndTheTokenIsNotCached) {
+  v1::RoomSettings settings;
+  settings.set_max_active_sessions(1);
+  settings.mutable_session_ttl()->set_seconds(300);
+  settings.mutable_arrival_ttl()->set_seconds(30);
+  server_.CreateRoom("arrive", settings);
+  HttpResponse in = Get("/check", "", {{"X-Anteroom-Room", "arrive"}});
+  ASSERT_EQ(in.status, 204);
+  EXPECT_EQ(in.Header("X-Anteroom-Cache-Control"), "private, no-store");
+  // The visitor reads their first page for longer than arrival_ttl: still admitted, since
+  // the request that let them in was their arrival.
+  server_.clock().Advance(absl::Seconds(45));
+  const std::string session = CookiePair(in).substr(CookiePair(in).find('=') + 1);
+  auto beat = client_->Heartbeat(session);
+  ASSERT_TRUE(beat.ok()) << beat.status();
+  EXPECT_EQ(beat->state(), v1::ADMITTED) << beat->reason();
 }
 
 TEST_F(GateTest, TamperedOrForeignCookiesAreTreatedAsNewVisitors) {

@@ -64,8 +64,8 @@ class GateEndToEndTest : public ::testing::Test {
 
     // anteroomd with one room of one slot.
     std::ofstream(dir_ + "/rooms.textproto")
-        << "room { id: \"clinic\" settings { max_active_sessions: 1 session_ttl { seconds: 60 } } "
-           "}\n";
+        << "room { id: \"clinic\" settings { max_active_sessions: 1 "
+           "session_ttl { seconds: 60 } place_hold { seconds: 60 } } }\n";
     auto daemon = testing::Daemon::Start(kAnteroomd, dir_ + "/data",
                                          {"--rooms=" + dir_ + "/rooms.textproto"});
     ASSERT_TRUE(daemon.ok()) << daemon.status();

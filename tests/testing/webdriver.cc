@@ -53,11 +53,12 @@ absl::StatusOr<std::unique_ptr<Browser>> Browser::Open(int port, const Options& 
   google::protobuf::Value reply;
   if (!google::protobuf::util::JsonStringToMessage(res->body, &reply).ok())
     return absl::InternalError(absl::StrCat("chromedriver: ", res->body));
-  const auto& value = reply.struct_value().fields().at("value").struct_value().fields();
-  if (res->status != 200 || !value.contains("sessionId"))
+  const auto& top = reply.struct_value().fields();
+  if (res->status != 200 || !top.contains("value") ||
+      !top.at("value").struct_value().fields().contains("sessionId"))
     return absl::UnavailableError(absl::StrCat("cannot start Chromium: ", res->body));
-  return std::unique_ptr<Browser>(
-      new Browser(std::move(http), value.at("sessionId").string_value()));
+  return std::unique_ptr<Browser>(new Browser(
+      std::move(http), top.at("value").struct_value().fields().at("sessionId").string_value()));
 }
 
 absl::StatusOr<google::protobuf::Value> Browser::Command(const std::string& method,
@@ -77,6 +78,9 @@ absl::StatusOr<google::protobuf::Value> Browser::Command(const std::string& meth
   if (res->status != 200)
     return absl::InternalError(
         absl::StrCat("chromedriver ", method, " ", path, ": ", res->body.substr(0, 500)));
+  if (!reply.struct_value().fields().contains("value"))
+    return absl::InternalError(
+        absl::StrCat("chromedriver: no value in ", res->body.substr(0, 200)));
   return reply.struct_value().fields().at("value");
 }
 
@@ -127,7 +131,9 @@ absl::StatusOr<std::string> Browser::Cookie(const std::string& name) {
   auto v = Command("GET", absl::StrCat("/cookie/", name));
   if (!v.ok())
     return absl::NotFoundError(absl::StrCat("no cookie ", name, ": ", v.status().message()));
-  return v->struct_value().fields().at("value").string_value();
+  const auto& fields = v->struct_value().fields();
+  if (!fields.contains("value")) return absl::NotFoundError(absl::StrCat("no cookie ", name));
+  return fields.at("value").string_value();
 }
 
 }  // namespace anteroom::testing
