@@ -14,11 +14,13 @@
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "anteroom/v1/room_admin.grpc.pb.h"
 #include "anteroom/v1/waiting_room.grpc.pb.h"
+#include "client/anteroom_client.h"
 #include "google/protobuf/util/json_util.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
@@ -62,6 +64,8 @@ Operators (admin API, --admin):
   anteroomctl cancel-event ROOM EVENT_ID
   anteroomctl revoke SESSION                 ends a visitor's session at once
   anteroomctl checkpoint NAME                consistent copy of the store under --backup_dir
+  anteroomctl route ROOM HOST:PORT,...       which of these servers holds ROOM (the gateways'
+                                             consistent hashing): create the room there
 
 Visitors (gateway API, --server):
   anteroomctl admit ROOM CLIENT_ID           -> ADMITTED with a session, or QUEUED with a ticket
@@ -310,6 +314,14 @@ int main(int argc, char** argv) {
     request.set_session(arg(2));
     anteroom::v1::VisitorStatus response;
     return PrintResult(gateway->Heartbeat(&context, request, &response), response);
+  }
+  if (command == "route" && need(2)) {
+    anteroom::client::ClientOptions options;
+    options.servers = absl::StrSplit(arg(3), ',', absl::SkipEmpty());
+    auto client = anteroom::client::Client::Create(options);
+    if (!client.ok()) return UsageError(std::string(client.status().message()));
+    std::cout << (*client)->ServerFor(arg(2)) << "\n";
+    return 0;
   }
   if (command == "leave" && need(1)) {
     anteroom::v1::LeaveRequest request;

@@ -22,6 +22,7 @@
 #include "prometheus/exposer.h"
 #include "server/base/clock.h"
 #include "server/base/log.h"
+#include "server/base/program.h"
 #include "server/base/random.h"
 #include "server/service/client_key.h"
 #include "server/service/committer.h"
@@ -102,46 +103,11 @@ absl::Status ApplyRoomsFile(const std::string& path, service::RoomManager* rooms
   return absl::OkStatus();
 }
 
-absl::Status WritePortsFile(const std::string& path, const std::string& text) {
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::trunc);
-    out << text;
-    if (!out) return absl::UnavailableError(absl::StrCat("cannot write ", tmp));
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    return absl::UnavailableError(absl::StrCat("cannot rename ", tmp, " to ", path));
-  }
-  return absl::OkStatus();
-}
-
-std::string HostOf(const std::string& address) {
-  const size_t colon = address.rfind(':');
-  return colon == std::string::npos ? address : address.substr(0, colon);
-}
-
-// Reads a whole file named by flag `flag` ("" when the flag is empty).
-absl::StatusOr<std::string> ReadFlagFile(absl::string_view flag, const std::string& path) {
-  if (path.empty()) return std::string();
-  std::ifstream in(path);
-  if (!in) return absl::NotFoundError(absl::StrCat("--", flag, ": cannot read ", path));
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
 int Run() {
-  const std::string level = absl::GetFlag(FLAGS_log_level);
-  if (level == "debug") base::SetMinLogLevel(base::LogLevel::kDebug);
-  if (level == "warning") base::SetMinLogLevel(base::LogLevel::kWarning);
-  if (level == "error") base::SetMinLogLevel(base::LogLevel::kError);
-
-  // Block the stop signals in every thread; the main thread waits for them with sigwait.
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGTERM);
-  sigaddset(&stop_signals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  // Block the stop signals in every thread; the main thread waits for them.
+  const sigset_t stop_signals = base::BlockStopSignals();
+  if (absl::Status s = base::SetLogLevelByName(absl::GetFlag(FLAGS_log_level)); !s.ok())
+    return Fail(s);
   // A file-size limit must give a write error (answered UNAVAILABLE), not kill the server.
   signal(SIGXFSZ, SIG_IGN);
 
@@ -182,7 +148,7 @@ int Run() {
                    &server_options.admin_client_ca_pem},
         std::tuple{"admin_token_file", absl::GetFlag(FLAGS_admin_token_file),
                    &server_options.admin_token}}) {
-    absl::StatusOr<std::string> content = ReadFlagFile(flag, path);
+    absl::StatusOr<std::string> content = base::ReadFlagFile(flag, path);
     if (!content.ok()) return Fail(content.status());
     *target = std::move(*content);
   }
@@ -209,26 +175,25 @@ int Run() {
   exposer->RegisterCollectable(metrics.registry());
 
   const std::string gateway_address =
-      absl::StrCat(HostOf(server_options.listen), ":", (*server)->port());
+      absl::StrCat(base::HostOf(server_options.listen), ":", (*server)->port());
   const std::string admin_address =
-      absl::StrCat(HostOf(server_options.admin_listen), ":", (*server)->admin_port());
+      absl::StrCat(base::HostOf(server_options.admin_listen), ":", (*server)->admin_port());
   const std::string metrics_address =
-      absl::StrCat(HostOf(metrics_listen), ":", exposer->GetListeningPorts().front());
+      absl::StrCat(base::HostOf(metrics_listen), ":", exposer->GetListeningPorts().front());
   ANTEROOM_LOG(
       kInfo, "anteroomd serving%s: gateway %s, admin %s, metrics http://%s/metrics, data %s%s",
       server_options.tls_cert_pem.empty() ? "" : " over TLS", gateway_address, admin_address,
       metrics_address, store_options.path, store_options.sync_writes ? " (sync writes)" : "");
   if (!absl::GetFlag(FLAGS_ports_file).empty()) {
     absl::Status s =
-        WritePortsFile(absl::GetFlag(FLAGS_ports_file),
-                       absl::StrCat("gateway=", gateway_address, "\nadmin=", admin_address,
-                                    "\nmetrics=", metrics_address, "\n"));
+        base::WritePortsFile(absl::GetFlag(FLAGS_ports_file),
+                             absl::StrCat("gateway=", gateway_address, "\nadmin=", admin_address,
+                                          "\nmetrics=", metrics_address, "\n"));
     if (!s.ok()) return Fail(s);
   }
 
-  int signal_number = 0;
-  sigwait(&stop_signals, &signal_number);
-  ANTEROOM_LOG(kInfo, "received %s: finishing in-flight calls", strsignal(signal_number));
+  const std::string signal_name = base::WaitForStopSignal(stop_signals);
+  ANTEROOM_LOG(kInfo, "received %s: finishing in-flight calls", signal_name);
   (*server)->Shutdown(absl::Seconds(10));
   rooms.RecordAlive();
   committer.Stop();  // everything acknowledged has been written; nothing else is pending

@@ -346,14 +346,14 @@ Gate::Decision Gate::Decide(const HttpRequest& request, const std::string& room)
         return d;
       }
       case client::SessionCheck::Result::kUnreachable:
-        return Unreachable(room, check.status);
+        return Failed(room, check.status);
       case client::SessionCheck::Result::kEnded:
         return Enter(request, room);
     }
   }
   absl::StatusOr<v1::VisitorStatus> status = client_->Poll(token);
   if (!status.ok()) {
-    if (client::Client::IsUnreachable(status.status())) return Unreachable(room, status.status());
+    if (client::Client::IsUnreachable(status.status())) return Failed(room, status.status());
     return Enter(request, room);  // e.g. the room was deleted and made again
   }
   if (status->state() == v1::EXPIRED) return Enter(request, room);
@@ -367,20 +367,7 @@ Gate::Decision Gate::Enter(const HttpRequest& request, const std::string& room) 
   const std::string client_id = absl::WebSafeBase64Escape(
       absl::string_view(reinterpret_cast<const char*>(bytes), sizeof(bytes)));
   absl::StatusOr<v1::VisitorStatus> status = client_->Admit(room, client_id);
-  if (!status.ok()) {
-    if (client::Client::IsUnreachable(status.status())) return Unreachable(room, status.status());
-    // Anteroom answered, and the answer is a misconfiguration (most often NOT_FOUND: the
-    // room does not exist on the server it routes to). Never fail open on that: the site
-    // would be unprotected with nobody noticing.
-    ANTEROOM_LOG(kError, "gate: Admit to room %s refused: %s", room, status.status().ToString());
-    errors_.Add({{"code", absl::StatusCodeToString(status.status().code())}}).Increment();
-    Decision d;
-    d.page.kind = PageState::Kind::kUnavailable;
-    d.page.room = room;
-    d.page.refresh_after = options_.retry_after;
-    Count("error");
-    return d;
-  }
+  if (!status.ok()) return Failed(room, status.status());
   return FromStatus(request, room, *status, /*start_position=*/0);
 }
 
@@ -427,19 +414,26 @@ Gate::Decision Gate::FromStatus(const HttpRequest& request, const std::string& r
   }
 }
 
-Gate::Decision Gate::Unreachable(const std::string& room, const absl::Status& status) {
+Gate::Decision Gate::Failed(const std::string& room, const absl::Status& status) {
   errors_.Add({{"code", absl::StatusCodeToString(status.code())}}).Increment();
   Decision d;
-  if (client_->failure_mode() == client::FailureMode::kFailOpen) {
+  const bool unreachable = client::Client::IsUnreachable(status);
+  if (unreachable && client_->failure_mode() == client::FailureMode::kFailOpen) {
     d.pass = true;
     d.failed_open = true;
     Count("fail_open");
     return d;
   }
+  if (!unreachable) {
+    // Anteroom answered, and the answer is a misconfiguration (most often NOT_FOUND: the
+    // room does not exist on the server it routes to). Never fail open on that: the site
+    // would be unprotected with nobody noticing.
+    ANTEROOM_LOG(kError, "gate: Anteroom refused room %s: %s", room, status.ToString());
+  }
   d.page.kind = PageState::Kind::kUnavailable;
   d.page.room = room;
   d.page.refresh_after = options_.retry_after;
-  Count("unavailable");
+  Count(unreachable ? "unavailable" : "error");
   return d;
 }
 

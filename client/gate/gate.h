@@ -97,8 +97,9 @@ class Gate {
   Decision Decide(const HttpRequest& request, const std::string& room);
   // Places a visitor with no usable token.
   Decision Enter(const HttpRequest& request, const std::string& room);
-  // Anteroom could not answer: the failure mode decides.
-  Decision Unreachable(const std::string& room, const absl::Status& status);
+  // No answer to act on: when Anteroom was unreachable the failure mode decides; a refusal
+  // (misconfiguration, e.g. an unknown room) always fails closed.
+  Decision Failed(const std::string& room, const absl::Status& status);
   Decision FromStatus(const HttpRequest& request, const std::string& room,
                       const v1::VisitorStatus& status, uint64_t start_position);
   HttpResponse RenderPage(const HttpRequest& request, const PageState& page);

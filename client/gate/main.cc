@@ -17,6 +17,7 @@
 #include "client/gate/http_server.h"
 #include "prometheus/exposer.h"
 #include "server/base/log.h"
+#include "server/base/program.h"
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:8090", "HTTP address for nginx (host:port).");
 ABSL_FLAG(std::string, metrics_listen, "127.0.0.1:9465",
@@ -62,30 +63,10 @@ int Fail(const absl::Status& status) {
   return 1;
 }
 
-absl::StatusOr<std::string> ReadFile(absl::string_view flag, const std::string& path) {
-  if (path.empty()) return std::string();
-  std::ifstream in(path);
-  if (!in) return absl::NotFoundError(absl::StrCat("--", flag, ": cannot read ", path));
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-std::string HostOf(const std::string& address) {
-  const size_t colon = address.rfind(':');
-  return colon == std::string::npos ? address : address.substr(0, colon);
-}
-
 int Run() {
-  const std::string level = absl::GetFlag(FLAGS_log_level);
-  if (level == "debug") base::SetMinLogLevel(base::LogLevel::kDebug);
-  if (level == "warning") base::SetMinLogLevel(base::LogLevel::kWarning);
-  if (level == "error") base::SetMinLogLevel(base::LogLevel::kError);
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGTERM);
-  sigaddset(&stop_signals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  const sigset_t stop_signals = base::BlockStopSignals();
+  if (absl::Status s = base::SetLogLevelByName(absl::GetFlag(FLAGS_log_level)); !s.ok())
+    return Fail(s);
   signal(SIGPIPE, SIG_IGN);
 
   client::ClientOptions client_options;
@@ -98,9 +79,9 @@ int Run() {
   client_options.attempt_timeout = absl::GetFlag(FLAGS_attempt_timeout);
   client_options.call_timeout = absl::GetFlag(FLAGS_call_timeout);
   client_options.max_attempts = absl::GetFlag(FLAGS_max_attempts);
-  auto ca = ReadFile("tls_ca", absl::GetFlag(FLAGS_tls_ca));
-  auto cert = ReadFile("tls_cert", absl::GetFlag(FLAGS_tls_cert));
-  auto key = ReadFile("tls_key", absl::GetFlag(FLAGS_tls_key));
+  auto ca = base::ReadFlagFile("tls_ca", absl::GetFlag(FLAGS_tls_ca));
+  auto cert = base::ReadFlagFile("tls_cert", absl::GetFlag(FLAGS_tls_cert));
+  auto key = base::ReadFlagFile("tls_key", absl::GetFlag(FLAGS_tls_key));
   for (const auto* r : {&ca, &cert, &key})
     if (!r->ok()) return Fail(r->status());
   if (cert->empty() != key->empty())
@@ -127,7 +108,7 @@ int Run() {
   gate_options.max_refresh = absl::GetFlag(FLAGS_max_refresh);
   gate_options.retry_after = absl::GetFlag(FLAGS_retry_after);
   if (!absl::GetFlag(FLAGS_template).empty()) {
-    auto text = ReadFile("template", absl::GetFlag(FLAGS_template));
+    auto text = base::ReadFlagFile("template", absl::GetFlag(FLAGS_template));
     if (!text.ok()) return Fail(text.status());
     auto page = gate::PageTemplate::Parse(*text);
     if (!page.ok()) {
@@ -155,13 +136,13 @@ int Run() {
     }
     exposer->RegisterCollectable(registry);
     metrics_address =
-        absl::StrCat(HostOf(metrics_listen), ":", exposer->GetListeningPorts().front());
+        absl::StrCat(base::HostOf(metrics_listen), ":", exposer->GetListeningPorts().front());
   }
 
   const std::string listen = absl::GetFlag(FLAGS_listen);
   auto http = gate::HttpServer::Start(listen, &gate, absl::GetFlag(FLAGS_threads));
   if (!http.ok()) return Fail(http.status());
-  const std::string address = absl::StrCat(HostOf(listen), ":", (*http)->port());
+  const std::string address = absl::StrCat(base::HostOf(listen), ":", (*http)->port());
   ANTEROOM_LOG(
       kInfo, "anteroom-gate serving http://%s (room %s, Anteroom %s, fail %s)%s%s", address,
       gate_options.default_room.empty() ? "from X-Anteroom-Room" : gate_options.default_room,
@@ -169,16 +150,13 @@ int Run() {
       metrics_address.empty() ? "" : ", metrics http://",
       metrics_address.empty() ? "" : metrics_address + "/metrics");
   if (const std::string path = absl::GetFlag(FLAGS_ports_file); !path.empty()) {
-    std::ofstream out(path + ".tmp", std::ios::trunc);
-    out << "http=" << address << "\nmetrics=" << metrics_address << "\n";
-    out.close();
-    if (!out || std::rename((path + ".tmp").c_str(), path.c_str()) != 0)
-      return Fail(absl::UnavailableError(absl::StrCat("cannot write --ports_file ", path)));
+    absl::Status s = base::WritePortsFile(
+        path, absl::StrCat("http=", address, "\nmetrics=", metrics_address, "\n"));
+    if (!s.ok()) return Fail(s);
   }
 
-  int signal_number = 0;
-  sigwait(&stop_signals, &signal_number);
-  ANTEROOM_LOG(kInfo, "anteroom-gate: received %s, stopping", strsignal(signal_number));
+  const std::string signal_name = base::WaitForStopSignal(stop_signals);
+  ANTEROOM_LOG(kInfo, "anteroom-gate: received %s, stopping", signal_name);
   (*http)->Stop();
   std::fflush(nullptr);
   std::_Exit(0);

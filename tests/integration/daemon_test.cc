@@ -308,6 +308,12 @@ TEST_F(DaemonTest, AnteroomctlAdministersRoomsAndPlaysAVisitor) {
   EXPECT_EQ(usage.exit_code, 2);
   EXPECT_NE(usage.stderr_text.find("anteroomctl admit ROOM CLIENT_ID"), std::string::npos)
       << usage.stderr_text;
+  // Which server of a set holds a room, as the gateways route it.
+  testing::ExitResult route = ctl({"route", "desk", "10.0.0.1:50051,10.0.0.2:50051"});
+  EXPECT_EQ(route.exit_code, 0) << route.stderr_text;
+  EXPECT_TRUE(route.stderr_text == "10.0.0.1:50051\n" || route.stderr_text == "10.0.0.2:50051\n")
+      << route.stderr_text;
+  EXPECT_EQ(ctl({"route", "desk", "no-port"}).exit_code, 2);
 }
 
 }  // namespace

@@ -1,0 +1,71 @@
+#include "server/base/program.h"
+
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/str_cat.h"
+#include "server/base/log.h"
+
+namespace anteroom::base {
+
+absl::Status SetLogLevelByName(absl::string_view name) {
+  if (name == "debug") {
+    SetMinLogLevel(LogLevel::kDebug);
+  } else if (name == "info") {
+    SetMinLogLevel(LogLevel::kInfo);
+  } else if (name == "warning") {
+    SetMinLogLevel(LogLevel::kWarning);
+  } else if (name == "error") {
+    SetMinLogLevel(LogLevel::kError);
+  } else {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--log_level must be debug, info, warning or error, not \"", name, "\""));
+  }
+  return absl::OkStatus();
+}
+
+sigset_t BlockStopSignals() {
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  return signals;
+}
+
+std::string WaitForStopSignal(const sigset_t& signals) {
+  int signal_number = 0;
+  sigwait(&signals, &signal_number);
+  return strsignal(signal_number);
+}
+
+std::string HostOf(const std::string& address) {
+  const size_t colon = address.rfind(':');
+  return colon == std::string::npos ? address : address.substr(0, colon);
+}
+
+absl::StatusOr<std::string> ReadFlagFile(absl::string_view flag, const std::string& path) {
+  if (path.empty()) return std::string();
+  std::ifstream in(path);
+  if (!in) return absl::NotFoundError(absl::StrCat("--", flag, ": cannot read ", path));
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+absl::Status WritePortsFile(const std::string& path, const std::string& text) {
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    out << text;
+    if (!out) return absl::UnavailableError(absl::StrCat("cannot write ", tmp));
+  }
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+    return absl::UnavailableError(absl::StrCat("cannot rename ", tmp, " to ", path));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace anteroom::base

@@ -1,0 +1,34 @@
+#pragma once
+
+#include <signal.h>
+
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+
+namespace anteroom::base {
+
+// What Anteroom's programs (anteroomd, anteroom-gate) share around their main.
+
+// Sets the minimum log level from a --log_level value: debug, info, warning or error.
+absl::Status SetLogLevelByName(absl::string_view name);
+
+// Blocks SIGTERM and SIGINT in the calling thread and every thread it starts later (call
+// it first in main), so that WaitForStopSignal can take them.
+sigset_t BlockStopSignals();
+// Waits for SIGTERM or SIGINT; returns the signal's name.
+std::string WaitForStopSignal(const sigset_t& signals);
+
+// "127.0.0.1" of "127.0.0.1:50051".
+std::string HostOf(const std::string& address);
+
+// The whole file named by flag `flag` ("" when `path` is empty); NOT_FOUND naming the flag.
+absl::StatusOr<std::string> ReadFlagFile(absl::string_view flag, const std::string& path);
+
+// Writes `text` to `path` atomically (a temporary file renamed into place), so a reader
+// polling for the file never sees half of it.
+absl::Status WritePortsFile(const std::string& path, const std::string& text);
+
+}  // namespace anteroom::base
