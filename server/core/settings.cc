@@ -53,6 +53,10 @@ absl::Status ValidateSettings(const RoomSettings& s) {
   return absl::OkStatus();
 }
 
+namespace {
+constexpr absl::Duration kPrequeueStartSlack = absl::Minutes(5);
+}  // namespace
+
 absl::Status ValidateEvent(const Event& e, absl::Time now, const RoomSettings& room_settings,
                            const std::vector<Event>& others) {
   if (e.start == absl::Time() || e.end == absl::Time()) {
@@ -63,8 +67,9 @@ absl::Status ValidateEvent(const Event& e, absl::Time now, const RoomSettings& r
     return absl::InvalidArgumentError("event.prequeue_start must not be after event.start");
   }
   if (e.end <= now) return absl::InvalidArgumentError("event.end is in the past");
-  if (e.prequeue_start < now && e.prequeue_start != e.start) {
-    return absl::InvalidArgumentError("event.prequeue_start is in the past");
+  // "From now" arrives a little late; a start long past is more likely a typo.
+  if (e.prequeue_start < now - kPrequeueStartSlack && e.prequeue_start != e.start) {
+    return absl::InvalidArgumentError("event.prequeue_start is more than 5 minutes in the past");
   }
   if (absl::Status s = ValidateSettings(ApplyOverrides(room_settings, e.overrides)); !s.ok()) {
     return absl::InvalidArgumentError(absl::StrCat("event.overrides: ", s.message()));

@@ -177,6 +177,21 @@ TEST_F(EventTest, OverlappingEventsAreRefusedAndBadTimesNamed) {
   absl::Status s = room.AddEvent(backwards, kT0, &c).status();
   EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_NE(s.message().find("event.end"), absl::string_view::npos);
+  // A pre-queue "from now" that reaches the room a moment late opens at once; one long past
+  // is refused as a likely typo.
+  Event late = PrequeueEvent();
+  late.start = kT0 + absl::Hours(6);
+  late.end = kT0 + absl::Hours(7);
+  late.prequeue_start = kT0 - absl::Seconds(2);
+  Room fresh("ev2", Settings(1), kT0, &random_);
+  EXPECT_TRUE(fresh.AddEvent(late, kT0, &c).ok());
+  Event typo = PrequeueEvent();
+  typo.start = kT0 + absl::Hours(8);
+  typo.end = kT0 + absl::Hours(9);
+  typo.prequeue_start = kT0 - absl::Hours(1);
+  s = fresh.AddEvent(typo, kT0, &c).status();
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(s.message().find("event.prequeue_start"), absl::string_view::npos);
 }
 
 TEST_F(EventTest, CancellingDuringThePrequeueQueuesEveryoneInArrivalOrder) {

@@ -11,9 +11,12 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
+#include "grpcpp/create_channel.h"
+#include "grpcpp/security/credentials.h"
 #include "gtest/gtest.h"
 #include "httplib.h"
 #include "tests/testing/daemon.h"
+#include "tests/testing/reflection_client.h"
 #include "tests/testing/webdriver.h"
 
 namespace anteroom {
@@ -65,7 +68,7 @@ class GateEndToEndTest : public ::testing::Test {
     // anteroomd with one room of one slot.
     std::ofstream(dir_ + "/rooms.textproto")
         << "room { id: \"clinic\" settings { max_active_sessions: 1 "
-           "session_ttl { seconds: 60 } place_hold { seconds: 60 } } }\n";
+           "session_ttl { seconds: 60 } place_hold { seconds: 60 } max_queue_length: 2 } }\n";
     auto daemon = testing::Daemon::Start(kAnteroomd, dir_ + "/data",
                                          {"--rooms=" + dir_ + "/rooms.textproto"});
     ASSERT_TRUE(daemon.ok()) << daemon.status();
@@ -194,6 +197,46 @@ TEST_F(GateEndToEndTest, TheSecondBrowserWaitsThenItsPageLetsItInWhenTheFirstFin
       << "B stays on the address it asked for";
   EXPECT_TRUE(absl::StartsWith(b->Cookie("anteroom_clinic").value_or(""), "s.clinic."));
   ASSERT_TRUE(b->Screenshot(std::string(kScreenshots) + "/admitted.png").ok());
+}
+
+TEST_F(GateEndToEndTest, WhenTheQueueIsFullABrowserIsAskedToComeBackLater) {
+  // The room: 1 slot and a queue of 2. Three apps take them; a browser finds it full.
+  httplib::Client app("127.0.0.1", port_);
+  for (int i = 0; i < 3; ++i) {
+    auto r = app.Get("/", {{"Accept", "application/json"}});
+    ASSERT_TRUE(r);
+  }
+  auto c = OpenBrowser("c", /*javascript=*/true);
+  ASSERT_TRUE(c);
+  ASSERT_TRUE(c->Navigate(Url()).ok());
+  EXPECT_EQ(c->Title().value_or(""), "Please try again later – E2E Clinic");
+  EXPECT_NE(c->Source().value_or("").find("queue is full"), std::string::npos);
+  ASSERT_TRUE(c->Screenshot(std::string(kScreenshots) + "/queue-full-page.png").ok());
+}
+
+TEST_F(GateEndToEndTest, BeforeAnEventOpensTheBrowserSeesWhenItOpens) {
+  testing::ReflectionClient admin(
+      grpc::CreateChannel(daemon_->admin_address(), grpc::InsecureChannelCredentials()));
+  const absl::Time now = absl::Now();
+  auto event = admin.Call(
+      "anteroom.v1.RoomAdmin/CreateEvent",
+      absl::StrCat(
+          R"({"room":"clinic","event":{"prequeue_start":")",
+          absl::FormatTime(absl::RFC3339_sec, now, absl::UTCTimeZone()), R"(","start":")",
+          absl::FormatTime(absl::RFC3339_sec, now + absl::Minutes(30), absl::UTCTimeZone()),
+          R"(","end":")",
+          absl::FormatTime(absl::RFC3339_sec, now + absl::Hours(3), absl::UTCTimeZone()),
+          R"("}})"));
+  ASSERT_TRUE(event.ok()) << event.status();
+  auto d = OpenBrowser("d", /*javascript=*/true);
+  ASSERT_TRUE(d);
+  ASSERT_TRUE(d->Navigate(Url()).ok());
+  EXPECT_EQ(d->Title().value_or(""), "The queue opens soon – E2E Clinic");
+  const std::string page = d->Source().value_or("");
+  EXPECT_TRUE(page.find("about 30 minutes") != std::string::npos ||
+              page.find("about 29 minutes") != std::string::npos)
+      << page;
+  ASSERT_TRUE(d->Screenshot(std::string(kScreenshots) + "/prequeue-page.png").ok());
 }
 
 }  // namespace
