@@ -117,16 +117,17 @@ bool Client::IsUnreachable(const absl::Status& status) {
          status.code() == absl::StatusCode::kDeadlineExceeded;
 }
 
-template <typename Attempt>
-absl::Status Client::Call(bool idempotent, Attempt attempt) {
+template <typename Request, typename Response>
+absl::StatusOr<Response> Client::Call(v1::WaitingRoom::Stub* stub,
+                                      StubMethod<Request, Response> method,
+                                      const Request& request) {
   ++calls_;
   // Deadlines are real time (gRPC's), independent of the injected clock.
   const absl::Time call_deadline = absl::Now() + options_.call_timeout;
   thread_local std::minstd_rand jitter(std::random_device{}());
   absl::Duration backoff = options_.retry_backoff;
   absl::Status status;
-  const int attempts = idempotent ? options_.max_attempts : 1;
-  for (int i = 0; i < attempts; ++i) {
+  for (int i = 0; i < options_.max_attempts; ++i) {
     if (i > 0) {
       const double factor = 0.5 + std::uniform_real_distribution<double>(0, 1)(jitter);
       const absl::Duration pause = backoff * factor;
@@ -138,7 +139,9 @@ absl::Status Client::Call(bool idempotent, Attempt attempt) {
     ++attempts_;
     grpc::ClientContext context;
     context.set_deadline(ToChrono(std::min(absl::Now() + options_.attempt_timeout, call_deadline)));
-    status = ToAbsl(attempt(&context));
+    Response response;
+    status = ToAbsl((stub->*method)(&context, request, &response));
+    if (status.ok()) return response;
     if (!IsUnreachable(status)) return status;
   }
   ++unreachable_;
@@ -150,14 +153,7 @@ absl::StatusOr<v1::VisitorStatus> Client::Admit(absl::string_view room,
   v1::AdmitRequest request;
   request.set_room(std::string(room));
   request.set_client_id(std::string(client_id));
-  v1::VisitorStatus response;
-  v1::WaitingRoom::Stub* stub = servers_[ServerIndexFor(room)].stub.get();
-  // Idempotent: the server keys the place by (room, client_id).
-  absl::Status s = Call(/*idempotent=*/true, [&](grpc::ClientContext* ctx) {
-    return stub->Admit(ctx, request, &response);
-  });
-  if (!s.ok()) return s;
-  return response;
+  return Call(servers_[ServerIndexFor(room)].stub.get(), &v1::WaitingRoom::Stub::Admit, request);
 }
 
 absl::StatusOr<v1::VisitorStatus> Client::Poll(absl::string_view ticket) {
@@ -165,12 +161,7 @@ absl::StatusOr<v1::VisitorStatus> Client::Poll(absl::string_view ticket) {
   if (!stub.ok()) return stub.status();
   v1::PollRequest request;
   request.set_ticket(std::string(ticket));
-  v1::VisitorStatus response;
-  absl::Status s = Call(/*idempotent=*/true, [&](grpc::ClientContext* ctx) {
-    return (*stub)->Poll(ctx, request, &response);
-  });
-  if (!s.ok()) return s;
-  return response;
+  return Call(*stub, &v1::WaitingRoom::Stub::Poll, request);
 }
 
 absl::StatusOr<v1::VisitorStatus> Client::Heartbeat(absl::string_view session) {
@@ -178,31 +169,23 @@ absl::StatusOr<v1::VisitorStatus> Client::Heartbeat(absl::string_view session) {
   if (!stub.ok()) return stub.status();
   v1::HeartbeatRequest request;
   request.set_session(std::string(session));
-  v1::VisitorStatus response;
-  absl::Status s = Call(/*idempotent=*/true, [&](grpc::ClientContext* ctx) {
-    return (*stub)->Heartbeat(ctx, request, &response);
-  });
-  if (!s.ok()) return s;
-  return response;
+  return Call(*stub, &v1::WaitingRoom::Stub::Heartbeat, request);
 }
 
 absl::StatusOr<bool> Client::Leave(absl::string_view token) {
+  auto stub = StubForToken(token, "token");
+  if (!stub.ok()) return stub.status();
   {
     base::MutexLock lock(&mu_);
     Forget(std::string(token));
     if (left_.size() >= std::max<size_t>(options_.session_cache_size, 1)) left_.clear();
     left_.insert(std::string(token));
   }
-  auto stub = StubForToken(token, "token");
-  if (!stub.ok()) return stub.status();
   v1::LeaveRequest request;
   request.set_token(std::string(token));
-  v1::LeaveResponse response;
-  absl::Status s = Call(/*idempotent=*/true, [&](grpc::ClientContext* ctx) {
-    return (*stub)->Leave(ctx, request, &response);
-  });
-  if (!s.ok()) return s;
-  return response.ended();
+  absl::StatusOr<v1::LeaveResponse> response = Call(*stub, &v1::WaitingRoom::Stub::Leave, request);
+  if (!response.ok()) return response.status();
+  return response->ended();
 }
 
 SessionCheck Client::CheckSession(absl::string_view session_view) {

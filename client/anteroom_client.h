@@ -147,10 +147,14 @@ class Client {
   // token is not well formed.
   absl::StatusOr<v1::WaitingRoom::Stub*> StubForToken(absl::string_view token,
                                                       absl::string_view field);
-  // Runs `attempt` (one RPC with the given context) with deadlines, and retries it when
-  // `idempotent`.
-  template <typename Attempt>
-  absl::Status Call(bool idempotent, Attempt attempt);
+  template <typename Request, typename Response>
+  using StubMethod = grpc::Status (v1::WaitingRoom::Stub::*)(grpc::ClientContext*, const Request&,
+                                                             Response*);
+  // One call with its deadlines and retries. Only for idempotent calls (every WaitingRoom
+  // call is): an attempt that timed out may have taken effect.
+  template <typename Request, typename Response>
+  absl::StatusOr<Response> Call(v1::WaitingRoom::Stub* stub, StubMethod<Request, Response> method,
+                                const Request& request);
   void Remember(const std::string& session, absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Forget(const std::string& session) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 

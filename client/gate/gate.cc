@@ -47,41 +47,26 @@ bool IsLocalPath(absl::string_view path) {
          std::none_of(path.begin(), path.end(), [](char c) { return c < 0x21 || c == 0x7f; });
 }
 
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
+// The visitor's cookie for a room: "<token>" or "<ticket>~<position first seen>".
+struct VisitorCookie {
+  std::string token;
+  uint64_t start_position = 0;  // 0: not recorded
+};
+
+VisitorCookie ReadCookie(const HttpRequest& request, absl::string_view name) {
+  const std::string value = CookieValue(request.Header("cookie"), name);
+  const size_t tilde = value.find('~');
+  VisitorCookie cookie;
+  cookie.token = value.substr(0, tilde);
+  if (tilde != std::string::npos &&
+      !absl::SimpleAtoi(value.substr(tilde + 1), &cookie.start_position))
+    cookie.start_position = 0;
+  return cookie;
 }
 
-std::string UrlDecode(absl::string_view s) {
-  std::string out;
-  for (size_t i = 0; i < s.size(); ++i) {
-    int hi, lo;
-    if (s[i] == '+') {
-      out += ' ';
-    } else if (s[i] == '%' && i + 2 < s.size() && (hi = HexValue(s[i + 1])) >= 0 &&
-               (lo = HexValue(s[i + 2])) >= 0) {
-      out += static_cast<char>(hi * 16 + lo);
-      i += 2;
-    } else {
-      out += s[i];
-    }
-  }
-  return out;
-}
-
-std::string UrlEncode(absl::string_view s) {
-  std::string out;
-  for (unsigned char c : s) {
-    if (absl::ascii_isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      absl::StrAppendFormat(&out, "%%%02X", c);
-    }
-  }
-  return out;
-}
+constexpr absl::string_view kEndpoints[] = {"check", "wait", "leave", "healthz", "other"};
+constexpr absl::string_view kDecisions[] = {"pass",        "wait",      "prequeue", "full",
+                                            "unavailable", "fail_open", "error"};
 
 }  // namespace
 
@@ -120,14 +105,14 @@ absl::Status ValidateGateOptions(const GateOptions& o) {
 }
 
 std::string EncodeHandoff(const PageState& p) {
-  std::string out = absl::StrCat("state=", KindName(p.kind), "&room=", UrlEncode(p.room),
-                                 "&position=", p.position, "&start=", p.start_position,
-                                 "&wait=", absl::ToInt64Seconds(p.estimated_wait),
-                                 "&wait_max=", absl::ToInt64Seconds(p.estimated_wait_max),
-                                 "&refresh=", absl::ToInt64Seconds(p.refresh_after));
+  std::string out =
+      absl::StrCat("state=", KindName(p.kind), "&position=", p.position,
+                   "&start=", p.start_position, "&wait=", absl::ToInt64Seconds(p.estimated_wait),
+                   "&wait_max=", absl::ToInt64Seconds(p.estimated_wait_max),
+                   "&refresh=", absl::ToInt64Seconds(p.refresh_after));
   if (p.event_starts_at != absl::InfinitePast())
     absl::StrAppend(&out, "&event=", absl::ToUnixSeconds(p.event_starts_at));
-  if (!p.reason.empty()) absl::StrAppend(&out, "&reason=", UrlEncode(p.reason));
+  if (!p.reason.empty()) absl::StrAppend(&out, "&reason=", absl::WebSafeBase64Escape(p.reason));
   return out;
 }
 
@@ -137,7 +122,7 @@ std::optional<PageState> DecodeHandoff(absl::string_view text) {
   bool has_state = false;
   for (absl::string_view pair : absl::StrSplit(text, '&')) {
     std::pair<std::string, std::string> kv = absl::StrSplit(pair, absl::MaxSplits('=', 1));
-    const std::string value = UrlDecode(kv.second);
+    const std::string& value = kv.second;
     int64_t n = 0;
     const bool numeric = absl::SimpleAtoi(value, &n) && n >= 0;
     if (kv.first == "state") {
@@ -152,10 +137,8 @@ std::optional<PageState> DecodeHandoff(absl::string_view text) {
         p.kind = PageState::Kind::kUnavailable;
       else
         return std::nullopt;
-    } else if (kv.first == "room") {
-      p.room = value;
     } else if (kv.first == "reason") {
-      p.reason = value;
+      if (!absl::WebSafeBase64Unescape(value, &p.reason)) return std::nullopt;
     } else if (!numeric) {
       return std::nullopt;
     } else if (kv.first == "position") {
@@ -182,34 +165,41 @@ Gate::Gate(GateOptions options, client::Client* client, base::Clock* clock,
       client_(client),
       clock_(clock),
       random_(random),
-      page_(options_.page ? options_.page
-                          : std::shared_ptr<const PageTemplate>(&PageTemplate::Default(),
-                                                                [](const PageTemplate*) {})),
-      decisions_(prometheus::BuildCounter()
-                     .Name("anteroom_gate_decisions_total")
-                     .Help("Requests decided, by outcome: pass, wait, prequeue, full, "
-                           "unavailable (unreachable, failed closed), fail_open (unreachable, let "
-                           "through unchecked), error (Anteroom refused: misconfiguration)")
-                     .Register(*registry)),
+      page_(options_.page ? options_.page.get() : &PageTemplate::Default()),
       errors_(prometheus::BuildCounter()
                   .Name("anteroom_gate_anteroom_errors_total")
                   .Help("Calls to Anteroom that failed, by gRPC code (after retries)")
-                  .Register(*registry)),
-      latency_(prometheus::BuildHistogram()
-                   .Name("anteroom_gate_request_duration_seconds")
-                   .Help("Time to answer an HTTP request, by endpoint")
-                   .Register(*registry)) {}
-
-void Gate::Count(absl::string_view decision) {
-  decisions_.Add({{"decision", std::string(decision)}}).Increment();
+                  .Register(*registry)) {
+  // Every series made up front: answering a request only increments.
+  auto& decisions = prometheus::BuildCounter()
+                        .Name("anteroom_gate_decisions_total")
+                        .Help(
+                            "Requests decided, by outcome: pass, wait, prequeue, full, "
+                            "unavailable (unreachable, failed closed), fail_open (unreachable, "
+                            "let through unchecked), error (Anteroom refused: misconfiguration)")
+                        .Register(*registry);
+  for (absl::string_view d : kDecisions)
+    decisions_[d] = &decisions.Add({{"decision", std::string(d)}});
+  auto& latency = prometheus::BuildHistogram()
+                      .Name("anteroom_gate_request_duration_seconds")
+                      .Help("Time to answer an HTTP request, by endpoint")
+                      .Register(*registry);
+  for (absl::string_view e : kEndpoints) {
+    latency_[e] =
+        &latency.Add({{"endpoint", std::string(e)}},
+                     prometheus::Histogram::BucketBoundaries{0.0005, 0.001, 0.0025, 0.005, 0.01,
+                                                             0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5});
+  }
 }
+
+void Gate::Count(absl::string_view decision) { decisions_.at(decision)->Increment(); }
 
 HttpResponse Gate::Handle(const HttpRequest& request) {
   base::Stopwatch watch;
   std::string room = request.Header("x-anteroom-room");
   if (room.empty()) room = options_.default_room;
   HttpResponse response;
-  std::string endpoint = "other";
+  absl::string_view endpoint = "other";
   if (request.path == "/healthz") {
     endpoint = "healthz";
     response.body = "ok\n";
@@ -233,11 +223,7 @@ HttpResponse Gate::Handle(const HttpRequest& request) {
     endpoint = "leave";
     response = LeaveVisit(request, room);
   }
-  latency_
-      .Add({{"endpoint", endpoint}},
-           prometheus::Histogram::BucketBoundaries{0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
-                                                   0.1, 0.25, 0.5, 1, 2.5})
-      .Observe(watch.ElapsedSeconds());
+  latency_.at(endpoint)->Observe(watch.ElapsedSeconds());
   return response;
 }
 
@@ -290,8 +276,7 @@ HttpResponse Gate::LeaveVisit(const HttpRequest& request, const std::string& roo
     response.body = "use POST to end a visit\n";
     return response;
   }
-  std::string token = CookieValue(request.Header("cookie"), CookieName(room));
-  token = token.substr(0, token.find('~'));
+  const std::string token = ReadCookie(request, CookieName(room)).token;
   bool ended = false;
   if (!token.empty()) {
     absl::StatusOr<bool> left = client_->Leave(token);
@@ -327,12 +312,8 @@ HttpResponse Gate::LeaveVisit(const HttpRequest& request, const std::string& roo
 }
 
 Gate::Decision Gate::Decide(const HttpRequest& request, const std::string& room) {
-  const std::string cookie = CookieValue(request.Header("cookie"), CookieName(room));
-  const size_t tilde = cookie.find('~');
-  const std::string token = cookie.substr(0, tilde);
-  uint64_t start_position = 0;
-  if (tilde != std::string::npos && !absl::SimpleAtoi(cookie.substr(tilde + 1), &start_position))
-    start_position = 0;
+  const VisitorCookie cookie = ReadCookie(request, CookieName(room));
+  const std::string& token = cookie.token;
   auto parsed = core::ParseToken(token);
   if (!parsed || parsed->room != room) return Enter(request, room);
 
@@ -357,7 +338,7 @@ Gate::Decision Gate::Decide(const HttpRequest& request, const std::string& room)
     return Enter(request, room);  // e.g. the room was deleted and made again
   }
   if (status->state() == v1::EXPIRED) return Enter(request, room);
-  return FromStatus(request, room, *status, start_position);
+  return FromStatus(request, room, *status, cookie.start_position);
 }
 
 Gate::Decision Gate::Enter(const HttpRequest& request, const std::string& room) {

@@ -108,17 +108,18 @@ class Gate {
   std::string MakeCookie(const HttpRequest& request, const std::string& room,
                          const std::string& value, bool clear) const;
   absl::Duration Refresh(const v1::VisitorStatus& status) const;
-  void Count(absl::string_view decision);
+  void Count(absl::string_view decision);  // one of the decisions in the metric's help
 
   const GateOptions options_;
   client::Client* const client_;
   base::Clock* const clock_;
   base::RandomSource* const random_;
-  std::shared_ptr<const PageTemplate> page_;
+  const PageTemplate* const page_;  // options_.page, or the built-in page
 
-  prometheus::Family<prometheus::Counter>& decisions_;
   prometheus::Family<prometheus::Counter>& errors_;
-  prometheus::Family<prometheus::Histogram>& latency_;
+  // By decision and by endpoint, made in the constructor.
+  absl::flat_hash_map<std::string, prometheus::Counter*> decisions_;
+  absl::flat_hash_map<std::string, prometheus::Histogram*> latency_;
 };
 
 // The handoff from /check to /wait: the page state as a query string.

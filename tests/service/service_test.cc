@@ -16,8 +16,8 @@
 #include "prometheus/text_serializer.h"
 #include "server/service/convert.h"
 #include "server/service/server.h"
-#include "storage/memory_store.h"
 #include "tests/testing/gated_store.h"
+#include "tests/testing/in_process_server.h"
 #include "tests/testing/reflection_client.h"
 #include "tests/testing/sim_clock.h"
 
@@ -29,47 +29,21 @@ using testing::SimulatedClock;
 
 class ServiceTest : public ::testing::Test {
  protected:
-  void SetUp() override { StartServer(); }
-  void TearDown() override { StopServer(); }
-
-  void StartServer() {
-    metrics_ = std::make_unique<Metrics>();
-    auto keyer = ClientKeyer::LoadOrCreate(&store_, &random_);
-    ASSERT_TRUE(keyer.ok()) << keyer.status();
-    keyer_ = std::make_unique<ClientKeyer>(*keyer);
-    committer_ = std::make_unique<Committer>(&store_, metrics_.get());
-    rooms_ = std::make_unique<RoomManager>(&store_, committer_.get(), &clock_, &random_,
-                                           keyer_.get(), metrics_.get());
-    ASSERT_TRUE(rooms_->Load().ok());
-    ServerOptions options;
-    options.listen = "127.0.0.1:0";
-    options.admin_listen = "127.0.0.1:0";
-    auto server = Server::Start(options, rooms_.get(), metrics_.get(), &store_);
-    ASSERT_TRUE(server.ok()) << server.status();
-    server_ = std::move(*server);
-    gateway_channel_ = grpc::CreateChannel(absl::StrCat("127.0.0.1:", server_->port()),
-                                           grpc::InsecureChannelCredentials());
-    admin_channel_ = grpc::CreateChannel(absl::StrCat("127.0.0.1:", server_->admin_port()),
-                                         grpc::InsecureChannelCredentials());
-    gateway_ = v1::WaitingRoom::NewStub(gateway_channel_);
-    admin_ = v1::RoomAdmin::NewStub(admin_channel_);
-  }
-
-  void StopServer() {
-    if (server_) server_->Shutdown(absl::Seconds(5));
-    server_.reset();
-    if (committer_) committer_->Stop();
-    rooms_.reset();
-    committer_.reset();
-    metrics_.reset();
-  }
+  void SetUp() override { Connect(); }
 
   // A restart: new manager and server over the same store, after `downtime` of simulated
   // time with the server down.
   void Restart(absl::Duration downtime = absl::ZeroDuration()) {
-    StopServer();
-    clock_.Advance(downtime);
-    StartServer();
+    server_.Restart(downtime);
+    Connect();
+  }
+
+  void Connect() {
+    gateway_channel_ = grpc::CreateChannel(server_.address(), grpc::InsecureChannelCredentials());
+    admin_channel_ =
+        grpc::CreateChannel(server_.admin_address(), grpc::InsecureChannelCredentials());
+    gateway_ = v1::WaitingRoom::NewStub(gateway_channel_);
+    admin_ = v1::RoomAdmin::NewStub(admin_channel_);
   }
 
   grpc::Status CreateRoom(const std::string& room, uint32_t max_active, int64_t ttl_seconds = 300) {
@@ -141,17 +115,11 @@ class ServiceTest : public ::testing::Test {
     return resp;
   }
 
-  storage::MemoryStore memory_;
+  testing::InProcessServer server_;
+  SimulatedClock& clock_ = server_.clock();
   // Writes can be held at a gate (a slow fsync) or failed (a broken disk).
-  testing::GatedStore store_{&memory_};
+  testing::GatedStore& store_ = server_.store();
   testing::GatedStore& gate_ = store_;
-  SimulatedClock clock_;
-  SeededRandom random_;
-  std::unique_ptr<ClientKeyer> keyer_;
-  std::unique_ptr<Committer> committer_;
-  std::unique_ptr<Metrics> metrics_;
-  std::unique_ptr<RoomManager> rooms_;
-  std::unique_ptr<Server> server_;
   std::shared_ptr<grpc::Channel> gateway_channel_, admin_channel_;
   std::unique_ptr<v1::WaitingRoom::Stub> gateway_;
   std::unique_ptr<v1::RoomAdmin::Stub> admin_;
@@ -199,7 +167,7 @@ TEST_F(ServiceTest, LeasesExpireOnTheSimulatedClockAndTheNextInLineIsAdmitted) {
   const v1::VisitorStatus a = Admit("shop", "a");
   const v1::VisitorStatus b = Admit("shop", "b");
   clock_.Advance(absl::Seconds(61));
-  rooms_->TickAll();
+  server_.rooms()->TickAll();
   EXPECT_EQ(Heartbeat(a.session()).state(), v1::EXPIRED);
   EXPECT_EQ(Poll(b.ticket()).state(), v1::ADMITTED);
 }
@@ -383,7 +351,7 @@ TEST_F(ServiceTest, BurstOfAThousandRespectsTheCapAndTheRate) {
         ++it;
       }
     }
-    rooms_->TickAll();
+    server_.rooms()->TickAll();
     // Whoever is admitted now must be next in line: poll the head of the line.
     while (next < line.size()) {
       const v1::VisitorStatus head = Poll(line[next]);
@@ -430,7 +398,7 @@ TEST_F(ServiceTest, EventPrequeueOfAThousandIsShuffledAndServedFirst) {
     pre.push_back(v.ticket());
   }
   clock_.Advance(absl::Minutes(2));  // past the start
-  rooms_->TickAll();
+  server_.rooms()->TickAll();
   const v1::VisitorStatus later = Admit("tickets", "later");
   EXPECT_EQ(later.position(), 1001u) << "later arrivals only after the whole pre-queue";
 
@@ -490,8 +458,9 @@ TEST_F(ServiceTest, AnswersWaitUntilWhatTheyShowIsDurable) {
   std::thread leave([&] { Leave(a.session()); });  // frees the slot: b is admitted
   ASSERT_TRUE(gate_.AwaitBlockedWriter(absl::Seconds(10)));
   std::promise<absl::StatusOr<core::VisitorView>> polled;
-  rooms_->Poll(*core::ParseToken(b.ticket()),
-               [&](absl::StatusOr<core::VisitorView> v) { polled.set_value(std::move(v)); });
+  server_.rooms()->Poll(*core::ParseToken(b.ticket()), [&](absl::StatusOr<core::VisitorView> v) {
+    polled.set_value(std::move(v));
+  });
   auto result = polled.get_future();
   // RoomManager::Poll has run; its answer waits for the write.
   EXPECT_NE(result.wait_for(std::chrono::milliseconds(0)), std::future_status::ready);
@@ -507,17 +476,17 @@ TEST_F(ServiceTest, TimeTheServerWasDownIsNotChargedAgainstLeases) {
   const v1::VisitorStatus a = Admit("shop", "a");
   const v1::VisitorStatus b = Admit("shop", "b");
   clock_.Advance(absl::Seconds(30));
-  rooms_->TickAll();  // records that the server is alive at +30 s
+  server_.rooms()->TickAll();  // records that the server is alive at +30 s
   Restart(/*downtime=*/absl::Minutes(10));
-  rooms_->TickAll();
+  server_.rooms()->TickAll();
   // 40 s of the 60 s lease had been used only counting the time the server was up.
   EXPECT_EQ(Heartbeat(a.session()).state(), v1::ADMITTED);
   EXPECT_EQ(Poll(b.ticket()).state(), v1::QUEUED);
   // And the credit is not given twice by a second restart.
   clock_.Advance(absl::Seconds(61));
-  rooms_->TickAll();
+  server_.rooms()->TickAll();
   Restart();
-  rooms_->TickAll();
+  server_.rooms()->TickAll();
   EXPECT_EQ(Poll(b.ticket()).state(), v1::ADMITTED) << "a's lease lapsed while the server was up";
 }
 
@@ -536,10 +505,11 @@ TEST_F(ServiceTest, MetricsCountAdmissionsDeparturesRejectionsWaitsAndErrors) {
   grpc::Status bad;
   Poll("nonsense", &bad);
   clock_.Advance(absl::Seconds(61));  // a's lease lapses; b waited 61 s
-  rooms_->TickAll();
+  server_.rooms()->TickAll();
   EXPECT_EQ(Poll(b.ticket()).state(), v1::ADMITTED);
 
-  const std::string text = prometheus::TextSerializer().Serialize(metrics_->registry()->Collect());
+  const std::string text =
+      prometheus::TextSerializer().Serialize(server_.metrics()->registry()->Collect());
   for (const std::string& line : {
            std::string("anteroom_admissions_total{room=\"m\"} 2"),
            std::string("anteroom_expired_total{room=\"m\"} 1"),

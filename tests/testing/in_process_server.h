@@ -20,10 +20,10 @@
 namespace anteroom::testing {
 
 // A whole Anteroom server in the test process: memory store (behind a GatedStore, to slow
-// or fail writes), simulated clock, both gRPC listeners on loopback ports.
+// or fail writes), simulated clock, seeded randomness, both gRPC listeners on loopback ports.
 class InProcessServer {
  public:
-  InProcessServer() : gated_(&memory_) { Start(); }
+  explicit InProcessServer(uint64_t seed = 1) : gated_(&memory_), random_(seed) { Start(); }
   ~InProcessServer() { Stop(); }
 
   void Start() {
@@ -41,8 +41,8 @@ class InProcessServer {
     auto server = service::Server::Start(options, rooms_.get(), metrics_.get(), &gated_);
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = std::move(*server);
-    admin_ = v1::RoomAdmin::NewStub(grpc::CreateChannel(
-        absl::StrCat("127.0.0.1:", server_->admin_port()), grpc::InsecureChannelCredentials()));
+    admin_ = v1::RoomAdmin::NewStub(
+        grpc::CreateChannel(admin_address(), grpc::InsecureChannelCredentials()));
   }
 
   void Stop() {
@@ -53,10 +53,21 @@ class InProcessServer {
     committer_.reset();
   }
 
+  // A restart: new manager and server over the same store, after `downtime` of simulated
+  // time with the server down. The ports change.
+  void Restart(absl::Duration downtime = absl::ZeroDuration()) {
+    Stop();
+    clock_.Advance(downtime);
+    Start();
+  }
+
   std::string address() const { return absl::StrCat("127.0.0.1:", server_->port()); }
+  std::string admin_address() const { return absl::StrCat("127.0.0.1:", server_->admin_port()); }
   SimulatedClock& clock() { return clock_; }
   GatedStore& store() { return gated_; }
   v1::RoomAdmin::Stub& admin() { return *admin_; }
+  service::RoomManager* rooms() { return rooms_.get(); }
+  service::Metrics* metrics() { return metrics_.get(); }
 
   void CreateRoom(const std::string& room, uint32_t max_active, int64_t ttl_seconds = 300) {
     v1::RoomSettings settings;
@@ -93,7 +104,7 @@ class InProcessServer {
   storage::MemoryStore memory_;
   GatedStore gated_;
   SimulatedClock clock_;
-  SeededRandom random_{7};
+  SeededRandom random_;
   std::unique_ptr<service::Metrics> metrics_;
   std::unique_ptr<service::ClientKeyer> keyer_;
   std::unique_ptr<service::Committer> committer_;
