@@ -45,10 +45,13 @@ class InProcessServer {
         grpc::CreateChannel(admin_address(), grpc::InsecureChannelCredentials()));
   }
 
+  // The order anteroomd stops in: stop serving, then drain the committer (its thread
+  // finishes the calls waiting on their writes, and joining it orders those calls before
+  // what follows), and only then destroy the gRPC server they answered through.
   void Stop() {
     if (server_) server_->Shutdown(absl::Seconds(5));
-    server_.reset();
     if (committer_) committer_->Stop();
+    server_.reset();
     rooms_.reset();
     committer_.reset();
   }
