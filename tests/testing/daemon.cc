@@ -9,7 +9,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <thread>
@@ -34,6 +37,7 @@ pid_t Spawn(const std::string& binary, const std::vector<std::string>& args,
   std::vector<char*> argv;
   for (std::string& a : argv_storage) argv.push_back(a.data());
   argv.push_back(nullptr);
+  const std::string cannot_run = absl::StrCat("cannot run ", binary, ": ");
   const pid_t pid = fork();
   if (pid == 0) {
     const int fd = open(stderr_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
@@ -46,6 +50,11 @@ pid_t Spawn(const std::string& binary, const std::vector<std::string>& args,
       _exit(126);
     }
     execv(binary.c_str(), argv.data());
+    // No allocation between fork and exec: another thread may have held the heap's lock.
+    const char* why = std::strerror(errno);
+    (void)!write(STDERR_FILENO, cannot_run.data(), cannot_run.size());
+    (void)!write(STDERR_FILENO, why, std::strlen(why));
+    (void)!write(STDERR_FILENO, "\n", 1);
     _exit(127);
   }
   return pid;
@@ -186,7 +195,18 @@ ExitResult RunToExit(const std::string& binary, const std::vector<std::string>& 
                      absl::Duration timeout, int uid) {
   const std::string dir = MakeTempDir("anteroom-exit");
   chmod(dir.c_str(), 0777);  // writable by `uid`
-  const pid_t pid = Spawn(binary, args, dir + "/stderr", uid);
+  // Another user may not reach the binary where it was built (a checkout under a private
+  // home or temporary directory): that user runs a copy from `dir`.
+  std::string run = binary;
+  if (uid >= 0) {
+    run = dir + "/" + std::filesystem::path(binary).filename().string();
+    std::error_code error;
+    std::filesystem::copy_file(binary, run, error);
+    if (error || chmod(run.c_str(), 0755) != 0) {
+      return ExitResult{-1, absl::StrCat("cannot copy ", binary, ": ", error.message())};
+    }
+  }
+  const pid_t pid = Spawn(run, args, dir + "/stderr", uid);
   ExitResult result;
   bool exited = false;
   result.exit_code = WaitExit(pid, timeout, &exited);

@@ -50,7 +50,8 @@ struct ExitResult {
 };
 
 // Runs `binary` with `args` to completion (killing it after `timeout`), capturing stderr;
-// as user `uid` when it is >= 0 (the caller must be root).
+// as user `uid` when it is >= 0 (the caller must be root; that user runs a copy of
+// `binary`, which it may not reach where it was built).
 ExitResult RunToExit(const std::string& binary, const std::vector<std::string>& args,
                      absl::Duration timeout = absl::Seconds(30), int uid = -1);
 
