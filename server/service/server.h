@@ -56,7 +56,8 @@ class Server {
   int admin_port() const { return admin_port_; }
 
   // Stops accepting calls, lets in-flight calls finish for up to `grace` (then cancels
-  // them), and stops the ticker. Idempotent.
+  // them), and stops the ticker. Idempotent. Calls waiting on a write are finished by the
+  // committer's thread: stop the committer after this and before destroying the Server.
   void Shutdown(absl::Duration grace);
 
  private:
