@@ -4,10 +4,8 @@
 #include <signal.h>
 
 #include <cstdio>
-#include <fstream>
 #include <future>
 #include <memory>
-#include <sstream>
 #include <string>
 #include <tuple>
 
@@ -70,12 +68,10 @@ int Fail(const absl::Status& status) {
 }
 
 absl::Status ApplyRoomsFile(const std::string& path, service::RoomManager* rooms) {
-  std::ifstream in(path);
-  if (!in) return absl::NotFoundError(absl::StrCat("cannot read --rooms file ", path));
-  std::stringstream text;
-  text << in.rdbuf();
+  absl::StatusOr<std::string> text = base::ReadFlagFile("rooms", path);
+  if (!text.ok()) return text.status();
   v1::RoomsConfig config;
-  if (!google::protobuf::TextFormat::ParseFromString(text.str(), &config)) {
+  if (!google::protobuf::TextFormat::ParseFromString(*text, &config)) {
     return absl::InvalidArgumentError(
         absl::StrCat("--rooms file ", path, " is not a valid text-format RoomsConfig"));
   }

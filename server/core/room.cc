@@ -596,11 +596,10 @@ VisitorView Room::QueuedView(uint64_t seq, const Slot& slot, absl::Time now) con
   view.poll_after = PollAfter(view.estimated_wait);
   if (s.queueing_method != QueueingMethod::kRandom) {
     // The estimate is an average; the next slot may free at any moment. The head of the line
-    // polls often (2 s per place ahead, up to the usual hint), so it learns of its turn soon
+    // polls often (2 s per position, up to the usual hint), so it learns of its turn soon
     // after it comes.
     view.poll_after =
-        std::min(view.poll_after,
-                 std::max(kMinPollAfter, kMinPollAfter * static_cast<int64_t>(view.position)));
+        std::min(view.poll_after, kMinPollAfter * static_cast<int64_t>(view.position));
   }
   return view;
 }

@@ -72,7 +72,7 @@ struct Session {
   absl::Time admitted_at;
   absl::Time expires_at;
   // The lease end last persisted, never earlier than expires_at: renewals are written only
-  // when they pass it, and then one session TTL beyond, so a crash never shortens a lease
+  // when they pass it, and then one session TTL beyond, so a restart never shortens a lease
   // (it may lengthen one by up to a TTL) while most heartbeats write nothing.
   absl::Time persisted_until;
   bool arrived = false;  // has sent a Heartbeat

@@ -3,6 +3,7 @@
 #include <future>
 
 #include "server/base/clock.h"
+#include "server/service/metrics.h"
 
 namespace anteroom::service {
 

@@ -8,10 +8,11 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "server/base/mutex.h"
-#include "server/service/metrics.h"
 #include "storage/store.h"
 
 namespace anteroom::service {
+
+class Metrics;
 
 // Group commit: one thread writes everything submitted since its previous write as a single
 // atomic store write, then reports the outcome to each submitter in submission order. With

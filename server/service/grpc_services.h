@@ -51,7 +51,7 @@ class RoomAdminService final : public v1::RoomAdmin::CallbackService {
         metrics_(metrics),
         store_(store),
         backup_dir_(std::move(backup_dir)),
-        admin_token_(std::move(admin_token)),
+        expected_authorization_(admin_token.empty() ? "" : "Bearer " + admin_token),
         require_client_certificate_(require_client_certificate) {}
 
   grpc::ServerUnaryReactor* CreateRoom(grpc::CallbackServerContext* context,
@@ -95,7 +95,7 @@ class RoomAdminService final : public v1::RoomAdmin::CallbackService {
 
   storage::Store* const store_;
   const std::string backup_dir_;
-  const std::string admin_token_;
+  const std::string expected_authorization_;  // "Bearer <token>"; empty when none is required
   const bool require_client_certificate_;
 };
 

@@ -67,9 +67,10 @@ Metrics::Metrics()
       storage_errors_(&Counter(*registry_, "anteroom_storage_write_errors_total",
                                "Store writes that failed (calls answered UNAVAILABLE).")
                            .Add({})),
-      storage_bytes_(&Gauge(*registry_, "anteroom_storage_bytes",
-                            "Bytes the store holds on disk (SST files and write-ahead logs).")
-                          .Add({})) {}
+      storage_bytes_(
+          &Gauge(*registry_, "anteroom_storage_bytes",
+                 "Bytes of the files in the data directory (tables, write-ahead logs, manifest).")
+               .Add({})) {}
 
 Metrics::RoomSeries Metrics::ForRoom(const std::string& room) {
   base::MutexLock lock(&mu_);

@@ -77,7 +77,6 @@ absl::Status RoomManager::Load() {
 }
 
 void RoomManager::RecordAlive() {
-  metrics_->SetStorageBytes(static_cast<double>(store_->ApproximateBytes()));
   const int64_t now_us = absl::ToUnixMicros(clock_->Now());
   alive_recorded_us_ = now_us;
   storage::WriteBatch batch;
@@ -257,8 +256,8 @@ void RoomManager::OnWritten(const std::shared_ptr<Entry>& entry, uint64_t seq, u
       if (summary.no_shows > 0) m.no_shows->Increment(static_cast<double>(summary.no_shows));
       if (summary.revoked > 0) m.revoked->Increment(static_cast<double>(summary.revoked));
       for (double waited : summary.waited_seconds) m.wait->Observe(waited);
-      for (const std::string& id : summary.events_started) {
-        ANTEROOM_LOG(kInfo, "room %s: event %s", room, id);
+      for (const std::string& line : summary.events_started) {
+        ANTEROOM_LOG(kInfo, "room %s: event %s", room, line);
       }
       for (const std::string& id : summary.events_ended) {
         ANTEROOM_LOG(kInfo, "room %s: event %s ended", room, id);
@@ -506,7 +505,10 @@ void RoomManager::Leave(const core::ParsedToken& token, Callback<bool> done) {
 }
 
 void RoomManager::TickAll() {
-  if (absl::ToUnixMicros(clock_->Now()) - alive_recorded_us_ >= 1'000'000) RecordAlive();
+  if (absl::ToUnixMicros(clock_->Now()) - alive_recorded_us_ >= 1'000'000) {
+    RecordAlive();
+    metrics_->SetStorageBytes(static_cast<double>(store_->ApproximateBytes()));
+  }
   std::vector<std::shared_ptr<Entry>> entries;
   {
     base::MutexLock lock(&mu_);

@@ -60,11 +60,11 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerOptions& optio
   // Links the health protocol's descriptors so reflection can describe grpc.health.v1.
   (void)grpc::health::v1::HealthCheckRequest::descriptor();
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
-  std::unique_ptr<Server> server(new Server(rooms, metrics, store, options));
   if (options.tls_cert_pem.empty() &&
       !(options.gateway_client_ca_pem.empty() && options.admin_client_ca_pem.empty())) {
     return absl::InvalidArgumentError("client certificate CAs need a TLS certificate and key");
   }
+  std::unique_ptr<Server> server(new Server(rooms, metrics, store, options));
   absl::StatusOr<std::unique_ptr<grpc::Server>> gateway = StartListener(
       options.listen, Credentials(options, options.gateway_client_ca_pem, /*per_call=*/false),
       &server->gateway_service_, "gateway API", &server->port_);
