@@ -9,10 +9,15 @@
 #include "absl/time/clock.h"
 #include "grpcpp/client_context.h"
 #include "grpcpp/create_channel.h"
+#include "server/base/program.h"
 #include "server/core/token.h"
 
 namespace anteroom::client {
 namespace {
+
+// Points per server on the hash ring. Every gateway and `anteroomctl route` must agree on
+// it, so it is not an option.
+constexpr int kRingPointsPerServer = 64;
 
 // 64-bit FNV-1a followed by the splitmix64 finalizer: stable across processes, builds and
 // machines (the ring must agree between every gateway), and well spread.
@@ -51,6 +56,25 @@ absl::StatusOr<FailureMode> ParseFailureMode(absl::string_view text) {
       absl::StrCat("failure mode must be \"open\" or \"closed\", not \"", text, "\""));
 }
 
+absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> CredentialsFromFiles(
+    const std::string& ca_path, const std::string& cert_path, const std::string& key_path) {
+  auto ca = base::ReadFlagFile("tls_ca", ca_path);
+  auto cert = base::ReadFlagFile("tls_cert", cert_path);
+  auto key = base::ReadFlagFile("tls_key", key_path);
+  for (const auto* r : {&ca, &cert, &key})
+    if (!r->ok()) return r->status();
+  if (cert->empty() != key->empty())
+    return absl::InvalidArgumentError("--tls_cert and --tls_key go together");
+  if (!cert->empty() && ca->empty())
+    return absl::InvalidArgumentError("--tls_cert needs --tls_ca (client certificates need TLS)");
+  if (ca->empty()) return nullptr;
+  grpc::SslCredentialsOptions ssl;
+  ssl.pem_root_certs = *ca;
+  ssl.pem_cert_chain = *cert;
+  ssl.pem_private_key = *key;
+  return grpc::SslCredentials(ssl);
+}
+
 absl::StatusOr<std::unique_ptr<Client>> Client::Create(ClientOptions options) {
   if (options.servers.empty())
     return absl::InvalidArgumentError("servers: at least one is required");
@@ -70,8 +94,6 @@ absl::StatusOr<std::unique_ptr<Client>> Client::Create(ClientOptions options) {
     return absl::InvalidArgumentError("call_timeout must be at least attempt_timeout");
   if (options.session_check_interval < absl::ZeroDuration())
     return absl::InvalidArgumentError("session_check_interval must not be negative");
-  if (options.ring_points_per_server < 1)
-    return absl::InvalidArgumentError("ring_points_per_server must be at least 1");
   return std::unique_ptr<Client>(new Client(std::move(options)));
 }
 
@@ -86,7 +108,7 @@ Client::Client(ClientOptions options) : options_(std::move(options)) {
     args.SetInt(GRPC_ARG_ENABLE_RETRIES, 0);
     auto channel = grpc::CreateCustomChannel(options_.servers[i], credentials, args);
     servers_.push_back(Server{options_.servers[i], v1::WaitingRoom::NewStub(channel)});
-    for (int p = 0; p < options_.ring_points_per_server; ++p)
+    for (int p = 0; p < kRingPointsPerServer; ++p)
       ring_.emplace_back(StableHash(absl::StrCat(options_.servers[i], "#", p)), i);
   }
   std::sort(ring_.begin(), ring_.end());
@@ -178,8 +200,7 @@ absl::StatusOr<bool> Client::Leave(absl::string_view token) {
   {
     base::MutexLock lock(&mu_);
     Forget(std::string(token));
-    if (left_.size() >= std::max<size_t>(options_.session_cache_size, 1)) left_.clear();
-    left_.insert(std::string(token));
+    ++leaves_;
   }
   v1::LeaveRequest request;
   request.set_token(std::string(token));
@@ -191,8 +212,10 @@ absl::StatusOr<bool> Client::Leave(absl::string_view token) {
 SessionCheck Client::CheckSession(absl::string_view session_view) {
   const std::string session(session_view);
   SessionCheck check;
+  uint64_t leaves_before = 0;
   {
     base::MutexLock lock(&mu_);
+    leaves_before = leaves_;
     auto it = sessions_.find(session);
     if (it != sessions_.end()) {
       const absl::Time now = clock_->Now();
@@ -212,7 +235,7 @@ SessionCheck Client::CheckSession(absl::string_view session_view) {
   base::MutexLock lock(&mu_);
   if (auto it = sessions_.find(session); it != sessions_.end()) it->second.refreshing = false;
   if (status.ok() && status->state() == v1::ADMITTED) {
-    Remember(session, clock_->Now());
+    if (leaves_ == leaves_before) Remember(session, clock_->Now());
     check.result = SessionCheck::Result::kValid;
   } else if (!status.ok() && IsUnreachable(status.status())) {
     check.result = SessionCheck::Result::kUnreachable;
@@ -226,7 +249,7 @@ SessionCheck Client::CheckSession(absl::string_view session_view) {
 }
 
 void Client::Remember(const std::string& session, absl::Time now) {
-  if (options_.session_check_interval == absl::ZeroDuration() || left_.contains(session)) return;
+  if (options_.session_check_interval == absl::ZeroDuration()) return;
   auto [it, inserted] = sessions_.try_emplace(session);
   if (inserted) {
     lru_.push_front(session);

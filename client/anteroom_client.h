@@ -8,7 +8,6 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
-#include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -33,6 +32,14 @@ enum class FailureMode {
 
 // Parses "open" / "closed".
 absl::StatusOr<FailureMode> ParseFailureMode(absl::string_view text);
+
+// Channel credentials from the PEM files of the flags --tls_ca, --tls_cert and --tls_key:
+// null (plaintext) when `ca_path` is empty; otherwise TLS verifying the servers against the
+// CA, presenting the client certificate when one is given. A file that cannot be read, a
+// certificate without its key (or the reverse) and a certificate without a CA are refused,
+// naming the flag.
+absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> CredentialsFromFiles(
+    const std::string& ca_path, const std::string& cert_path, const std::string& key_path);
 
 struct ClientOptions {
   // The Anteroom servers (host:port of each gateway listener). Each room lives on one
@@ -60,8 +67,6 @@ struct ClientOptions {
   absl::Duration session_check_interval = absl::Seconds(10);
   // Sessions remembered at most (least recently checked are forgotten first). Default 100,000.
   size_t session_cache_size = 100000;
-  // Points per server on the hash ring; more points spread rooms more evenly. Default 64.
-  int ring_points_per_server = 64;
   // Time source for the session cache. Default (null): the system clock.
   base::Clock* clock = nullptr;
 };
@@ -167,8 +172,9 @@ class Client {
   base::Mutex mu_;
   absl::flat_hash_map<std::string, CacheEntry> sessions_ ABSL_GUARDED_BY(mu_);
   std::list<std::string> lru_ ABSL_GUARDED_BY(mu_);  // front: most recently checked
-  // Tokens ended through Leave, never cached again (cleared when it grows past the cache).
-  absl::flat_hash_set<std::string> left_ ABSL_GUARDED_BY(mu_);
+  // Leave calls made so far: a Heartbeat's answer is cached only if no Leave came while it
+  // was in flight (it may have been that session's).
+  uint64_t leaves_ ABSL_GUARDED_BY(mu_) = 0;
 
   std::atomic<uint64_t> calls_{0}, attempts_{0}, retries_{0}, unreachable_{0};
   std::atomic<uint64_t> cache_hits_{0}, cache_misses_{0};

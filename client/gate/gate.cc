@@ -170,7 +170,7 @@ Gate::Gate(GateOptions options, client::Client* client, base::Clock* clock,
                   .Name("anteroom_gate_anteroom_errors_total")
                   .Help("Calls to Anteroom that failed, by gRPC code (after retries)")
                   .Register(*registry)) {
-  // Every series made up front: answering a request only increments.
+  // Decision and latency series made up front: answering a request only increments.
   auto& decisions = prometheus::BuildCounter()
                         .Name("anteroom_gate_decisions_total")
                         .Help(
@@ -193,6 +193,10 @@ Gate::Gate(GateOptions options, client::Client* client, base::Clock* clock,
 }
 
 void Gate::Count(absl::string_view decision) { decisions_.at(decision)->Increment(); }
+
+void Gate::CountError(const absl::Status& status) {
+  errors_.Add({{"code", absl::StatusCodeToString(status.code())}}).Increment();
+}
 
 HttpResponse Gate::Handle(const HttpRequest& request) {
   base::Stopwatch watch;
@@ -284,7 +288,7 @@ HttpResponse Gate::LeaveVisit(const HttpRequest& request, const std::string& roo
       ended = *left;
     } else if (client::Client::IsUnreachable(left.status())) {
       // Not ended: say so, and keep the cookie so that a retry can end it.
-      errors_.Add({{"code", absl::StatusCodeToString(left.status().code())}}).Increment();
+      CountError(left.status());
       response.status = 503;
       response.headers.emplace_back("Retry-After", "5");
       response.headers.emplace_back("Content-Type", "text/plain; charset=utf-8");
@@ -294,10 +298,11 @@ HttpResponse Gate::LeaveVisit(const HttpRequest& request, const std::string& roo
     // Other errors: a malformed or foreign token; nothing to end.
   }
   const std::string next = request.query.contains("next") ? request.query.at("next") : "";
-  if (IsLocalPath(next) && !WantsJson(request)) {
+  const bool json = WantsJson(request);
+  if (IsLocalPath(next) && !json) {
     response.status = 303;
     response.headers.emplace_back("Location", next);
-  } else if (WantsJson(request)) {
+  } else if (json) {
     response.headers.emplace_back("Content-Type", "application/json");
     response.body = absl::StrCat("{\"state\":\"left\",\"ended\":", ended ? "true" : "false", "}");
   } else {
@@ -307,7 +312,7 @@ HttpResponse Gate::LeaveVisit(const HttpRequest& request, const std::string& roo
     response = RenderPage(request, page);
   }
   response.headers.emplace_back("Cache-Control", "no-store");
-  response.headers.emplace_back("Set-Cookie", MakeCookie(request, room, "", /*clear=*/true));
+  response.headers.emplace_back("Set-Cookie", MakeCookie(request, room, ""));
   return response;
 }
 
@@ -364,7 +369,7 @@ Gate::Decision Gate::FromStatus(const HttpRequest& request, const std::string& r
       // the session for their next requests.
       client_->CheckSession(status.session());
       d.pass = true;
-      d.set_cookie = MakeCookie(request, room, status.session(), false);
+      d.set_cookie = MakeCookie(request, room, status.session());
       Count("pass");
       return d;
     case v1::QUEUED:
@@ -375,28 +380,28 @@ Gate::Decision Gate::FromStatus(const HttpRequest& request, const std::string& r
       d.page.estimated_wait_max = ToDuration(status.estimated_wait_max());
       if (start_position == 0) {
         d.set_cookie =
-            MakeCookie(request, room, absl::StrCat(status.ticket(), "~", status.position()), false);
+            MakeCookie(request, room, absl::StrCat(status.ticket(), "~", status.position()));
       }
       Count("wait");
       return d;
     case v1::PRE_QUEUED:
       d.page.kind = PageState::Kind::kPrequeue;
       d.page.event_starts_at = ToTime(status.event_starts_at());
-      if (start_position == 0) d.set_cookie = MakeCookie(request, room, status.ticket(), false);
+      if (start_position == 0) d.set_cookie = MakeCookie(request, room, status.ticket());
       Count("prequeue");
       return d;
     default:
       d.page.kind = PageState::Kind::kFull;
       d.page.reason = status.reason();
       d.page.refresh_after = options_.retry_after;
-      d.set_cookie = MakeCookie(request, room, "", /*clear=*/true);
+      d.set_cookie = MakeCookie(request, room, "");
       Count("full");
       return d;
   }
 }
 
 Gate::Decision Gate::Failed(const std::string& room, const absl::Status& status) {
-  errors_.Add({{"code", absl::StatusCodeToString(status.code())}}).Increment();
+  CountError(status);
   Decision d;
   const bool unreachable = client::Client::IsUnreachable(status);
   if (unreachable && client_->failure_mode() == client::FailureMode::kFailOpen) {
@@ -425,14 +430,14 @@ absl::Duration Gate::Refresh(const v1::VisitorStatus& status) const {
 std::string Gate::CookieName(const std::string& room) const { return "anteroom_" + room; }
 
 std::string Gate::MakeCookie(const HttpRequest& request, const std::string& room,
-                             const std::string& value, bool clear) const {
+                             const std::string& value) const {
   const bool tls = absl::EqualsIgnoreCase(request.Header("x-forwarded-proto"), "https");
   const bool secure = options_.cookie_secure == "always" || options_.cookie_same_site == "None" ||
                       (options_.cookie_secure == "auto" && tls);
   std::string cookie = absl::StrCat(CookieName(room), "=", value,
                                     "; Path=/; HttpOnly; SameSite=", options_.cookie_same_site);
   if (secure) cookie += "; Secure";
-  if (clear) cookie += "; Max-Age=0";
+  if (value.empty()) cookie += "; Max-Age=0";
   return cookie;
 }
 

@@ -105,10 +105,12 @@ class Gate {
   HttpResponse RenderPage(const HttpRequest& request, const PageState& page);
 
   std::string CookieName(const std::string& room) const;
+  // The Set-Cookie value holding `value`; an empty value clears the cookie.
   std::string MakeCookie(const HttpRequest& request, const std::string& room,
-                         const std::string& value, bool clear) const;
+                         const std::string& value) const;
   absl::Duration Refresh(const v1::VisitorStatus& status) const;
   void Count(absl::string_view decision);  // one of the decisions in the metric's help
+  void CountError(const absl::Status& status);
 
   const GateOptions options_;
   client::Client* const client_;
@@ -116,6 +118,7 @@ class Gate {
   base::RandomSource* const random_;
   const PageTemplate* const page_;  // options_.page, or the built-in page
 
+  // By gRPC code, added on a code's first failure (a failed call costs far more anyway).
   prometheus::Family<prometheus::Counter>& errors_;
   // By decision and by endpoint, made in the constructor.
   absl::flat_hash_map<std::string, prometheus::Counter*> decisions_;
