@@ -2,11 +2,9 @@
 // the admin API and plays a visitor over the gateway API, printing each response as JSON.
 
 #include <cstdio>
-#include <fstream>
 #include <iostream>
 #include <iterator>
 #include <memory>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -24,6 +22,7 @@
 #include "google/protobuf/util/json_util.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
+#include "server/base/program.h"
 
 ABSL_FLAG(std::string, server, "127.0.0.1:50051", "Gateway API address.");
 ABSL_FLAG(std::string, admin, "127.0.0.1:50052", "Admin API address.");
@@ -118,22 +117,9 @@ int PrintResult(const grpc::Status& status, const Message& response) {
   return 0;
 }
 
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-std::shared_ptr<grpc::ChannelCredentials> Credentials() {
-  if (absl::GetFlag(FLAGS_tls_ca).empty()) return grpc::InsecureChannelCredentials();
-  grpc::SslCredentialsOptions ssl;
-  ssl.pem_root_certs = ReadFile(absl::GetFlag(FLAGS_tls_ca));
-  if (!absl::GetFlag(FLAGS_tls_cert).empty()) {
-    ssl.pem_cert_chain = ReadFile(absl::GetFlag(FLAGS_tls_cert));
-    ssl.pem_private_key = ReadFile(absl::GetFlag(FLAGS_tls_key));
-  }
-  return grpc::SslCredentials(ssl);
+int Failure(const absl::Status& status) {
+  std::cerr << "error: " << status.message() << "\n";
+  return 1;
 }
 
 int UsageError(const std::string& message) {
@@ -198,13 +184,26 @@ int main(int argc, char** argv) {
   grpc::ClientContext context;
   context.set_deadline(std::chrono::system_clock::now() +
                        absl::ToChronoNanoseconds(absl::GetFlag(FLAGS_timeout)));
+  auto tls = anteroom::client::CredentialsFromFiles(
+      absl::GetFlag(FLAGS_tls_ca), absl::GetFlag(FLAGS_tls_cert), absl::GetFlag(FLAGS_tls_key));
+  if (!tls.ok()) return Failure(tls.status());
+  const std::shared_ptr<grpc::ChannelCredentials> credentials =
+      *tls ? *tls : grpc::InsecureChannelCredentials();
   auto gateway = anteroom::v1::WaitingRoom::NewStub(
-      grpc::CreateChannel(absl::GetFlag(FLAGS_server), Credentials()));
+      grpc::CreateChannel(absl::GetFlag(FLAGS_server), credentials));
   auto admin = anteroom::v1::RoomAdmin::NewStub(
-      grpc::CreateChannel(absl::GetFlag(FLAGS_admin), Credentials()));
-  if (const std::string token_file = absl::GetFlag(FLAGS_admin_token_file); !token_file.empty()) {
-    context.AddMetadata("authorization",
-                        absl::StrCat("Bearer ", absl::StripAsciiWhitespace(ReadFile(token_file))));
+      grpc::CreateChannel(absl::GetFlag(FLAGS_admin), credentials));
+  // The admin token goes to the admin listener only.
+  const bool gateway_command =
+      command == "admit" || command == "poll" || command == "heartbeat" || command == "leave";
+  if (!gateway_command) {
+    auto token =
+        anteroom::base::ReadFlagFile("admin_token_file", absl::GetFlag(FLAGS_admin_token_file));
+    if (!token.ok()) return Failure(token.status());
+    if (!token->empty()) {
+      context.AddMetadata("authorization",
+                          absl::StrCat("Bearer ", absl::StripAsciiWhitespace(*token)));
+    }
   }
 
   if (command == "rooms" && need(0)) {

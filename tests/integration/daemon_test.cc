@@ -314,6 +314,16 @@ TEST_F(DaemonTest, AnteroomctlAdministersRoomsAndPlaysAVisitor) {
   EXPECT_TRUE(route.stderr_text == "10.0.0.1:50051\n" || route.stderr_text == "10.0.0.2:50051\n")
       << route.stderr_text;
   EXPECT_EQ(ctl({"route", "desk", "no-port"}).exit_code, 2);
+  // TLS and token files that cannot be read are errors naming the flag, not plaintext or an
+  // empty token.
+  testing::ExitResult no_ca = ctl({"rooms", "--tls_ca=/nonexistent/ca.pem"});
+  EXPECT_EQ(no_ca.exit_code, 1);
+  EXPECT_NE(no_ca.stderr_text.find("--tls_ca: cannot read"), std::string::npos)
+      << no_ca.stderr_text;
+  testing::ExitResult no_token = ctl({"rooms", "--admin_token_file=/nonexistent/token"});
+  EXPECT_EQ(no_token.exit_code, 1);
+  EXPECT_NE(no_token.stderr_text.find("--admin_token_file: cannot read"), std::string::npos)
+      << no_token.stderr_text;
 }
 
 }  // namespace
