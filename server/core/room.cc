@@ -250,7 +250,10 @@ VisitorView Room::Heartbeat(uint64_t session_id, const Secret& secret, absl::Tim
     leases_.insert({session.expires_at, session_id});
   }
   if (first_heartbeat || session.expires_at > session.persisted_until) {
-    session.persisted_until = session.expires_at + s.session_ttl;
+    // A renewable lease is written a TTL ahead, so that most renewals write nothing; a fixed
+    // one never moves and is written as it is.
+    session.persisted_until =
+        session.expires_at + (s.session_renewal ? s.session_ttl : absl::ZeroDuration());
     changes->put_sessions.push_back(session);
   }
   return AdmittedView(session);

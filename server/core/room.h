@@ -73,7 +73,8 @@ struct Session {
   absl::Time expires_at;
   // The lease end last persisted, never earlier than expires_at: renewals are written only
   // when they pass it, and then one session TTL beyond, so a restart never shortens a lease
-  // (it may lengthen one by up to a TTL) while most heartbeats write nothing.
+  // (it may lengthen a renewable one by up to a TTL) while most heartbeats write nothing. A
+  // fixed lease (no renewal) is persisted as it is.
   absl::Time persisted_until;
   bool arrived = false;  // has sent a Heartbeat
   bool revoked = false;

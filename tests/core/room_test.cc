@@ -161,6 +161,23 @@ TEST_F(RoomTest, WithoutRenewalASessionIsOneFixedLease) {
   EXPECT_EQ(Heartbeat(room, a.session).state, VisitorState::kExpired);
 }
 
+TEST_F(RoomTest, WithoutRenewalTheFixedLeaseIsPersistedAsItIs) {
+  RoomSettings s = Settings(1, absl::Seconds(60));
+  s.session_renewal = false;
+  s.arrival_ttl = absl::Seconds(30);
+  Room room("shop", s, now_, &random_);
+  const absl::Time admitted_at = now_;
+  const VisitorView a = Admit(room, "a");
+  now_ += absl::Seconds(10);
+  Changes changes;
+  const VisitorView arrived = HeartbeatToken(room, a.session, now_, &changes);
+  ASSERT_EQ(arrived.lease_expires_at, admitted_at + absl::Seconds(60));
+  ASSERT_EQ(changes.put_sessions.size(), 1u);  // the arrival is written
+  const Session& written = changes.put_sessions[0];
+  // A restart restores the lease the record holds: still the fixed one, not a TTL longer.
+  EXPECT_EQ(std::max(written.expires_at, written.persisted_until), arrived.lease_expires_at);
+}
+
 TEST_F(RoomTest, NoShowsLoseTheSlotAfterTheArrivalTtl) {
   RoomSettings s = Settings(1);
   s.arrival_ttl = absl::Seconds(60);
