@@ -28,7 +28,6 @@
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
-#include "anteroom/v1/room_admin.grpc.pb.h"
 #include "anteroom/v1/waiting_room.grpc.pb.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
@@ -40,6 +39,7 @@
 #include "server/service/committer.h"
 #include "server/service/room_manager.h"
 #include "storage/rocksdb_store.h"
+#include "tests/testing/admin.h"
 #include "tests/testing/daemon.h"
 #include "tests/testing/sim_clock.h"
 
@@ -364,13 +364,8 @@ int Recovery() {
   return 0;
 }
 
-int Admit(const char* argv0) {
-  std::string binary = absl::GetFlag(FLAGS_anteroomd);
-  if (binary.empty()) {
-    const std::string self = std::filesystem::canonical("/proc/self/exe").string();
-    binary = (std::filesystem::path(self).parent_path() / "../../server/anteroomd").string();
-  }
-  (void)argv0;
+int Admit() {
+  const std::string binary = AnteroomdPath();
   double baseline = 0;
   for (const bool sync : {false, true}) {
     const std::string dir = testing::MakeTempDir("anteroom-bench");
@@ -380,16 +375,7 @@ int Admit(const char* argv0) {
       std::fprintf(stderr, "%s\n", std::string(daemon.status().message()).c_str());
       return 1;
     }
-    {
-      auto admin = v1::RoomAdmin::NewStub(
-          grpc::CreateChannel((*daemon)->admin_address(), grpc::InsecureChannelCredentials()));
-      grpc::ClientContext ctx;
-      v1::CreateRoomRequest req;
-      req.set_room("bench");
-      req.mutable_settings()->set_max_active_sessions(1'000);
-      v1::Room room;
-      if (!admin->CreateRoom(&ctx, req, &room).ok()) return 1;
-    }
+    if (!testing::CreateRoom((*daemon)->admin_address(), "bench", 1'000).ok()) return 1;
     LoadResult r = AdmitLoad((*daemon)->gateway_address(), "bench", absl::GetFlag(FLAGS_seconds),
                              absl::GetFlag(FLAGS_concurrency));
     const double rate = static_cast<double>(r.latencies_us.size()) / r.seconds;
@@ -414,7 +400,7 @@ int main(int argc, char** argv) {
   absl::SetProgramUsageMessage("anteroom-bench scale|admit [flags]");
   std::vector<char*> args = absl::ParseCommandLine(argc, argv);
   if (args.size() == 2 && std::string(args[1]) == "scale") return anteroom::bench::Scale();
-  if (args.size() == 2 && std::string(args[1]) == "admit") return anteroom::bench::Admit(argv[0]);
+  if (args.size() == 2 && std::string(args[1]) == "admit") return anteroom::bench::Admit();
   if (args.size() == 2 && std::string(args[1]) == "recovery") return anteroom::bench::Recovery();
   std::fprintf(stderr,
                "usage: anteroom-bench scale [--visitors=N] [--lookups=N]\n"

@@ -135,8 +135,8 @@ TEST_F(GateTest, TheProgressBarShowsTheShareOfTheLineServedSinceArrival) {
   for (int i = 0; i < 5; ++i) {
     cookies.push_back(CookiePair(Get("/check", "", {{"X-Anteroom-Room", "hall"}})));
   }
-  // The fifth visitor arrived at position 4 (3 ahead); the session and two ahead leave, and
-  // the next one is admitted: position 2, so 2 of the 3 ahead have been served.
+  // The fifth visitor arrived at position 4 (3 ahead); the session and the first in line
+  // leave, and the next one is admitted: position 2, so 2 of the 3 ahead have gone.
   for (int i : {0, 1}) {
     HttpRequest leave;
     leave.method = "POST";

@@ -10,13 +10,13 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
-#include "anteroom/v1/room_admin.grpc.pb.h"
 #include "anteroom/v1/waiting_room.grpc.pb.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
 #include "gtest/gtest.h"
 #include "server/base/mutex.h"
 #include "server/core/token.h"
+#include "tests/testing/admin.h"
 #include "tests/testing/daemon.h"
 
 namespace anteroom {
@@ -51,17 +51,7 @@ class CrashTest : public ::testing::TestWithParam<bool> {
 TEST_P(CrashTest, NothingAcknowledgedIsLostOrReorderedAcrossKill9) {
   std::unique_ptr<testing::Daemon> daemon = Start();
   ASSERT_NE(daemon, nullptr);
-  {
-    auto admin = v1::RoomAdmin::NewStub(
-        grpc::CreateChannel(daemon->admin_address(), grpc::InsecureChannelCredentials()));
-    grpc::ClientContext ctx;
-    v1::CreateRoomRequest req;
-    req.set_room("crash");
-    req.mutable_settings()->set_max_active_sessions(40);
-    req.mutable_settings()->mutable_session_ttl()->set_seconds(86400);
-    v1::Room room;
-    ASSERT_TRUE(admin->CreateRoom(&ctx, req, &room).ok());
-  }
+  ASSERT_TRUE(testing::CreateRoom(daemon->admin_address(), "crash", 40, absl::Hours(24)).ok());
 
   std::mt19937 rng(GetParam() ? 11 : 7);
   std::vector<Acked> acked;       // every acknowledged Admit, all cycles
@@ -161,21 +151,21 @@ TEST_P(CrashTest, NothingAcknowledgedIsLostOrReorderedAcrossKill9) {
       previous = position;
     }
     // Every acknowledged session still heartbeats; every acknowledged Leave stayed done.
-    for (const Acked& a : acked) {
-      if (a.session.empty()) continue;
+    const auto heartbeat = [&](const std::string& session, v1::VisitorStatus* resp) {
       grpc::ClientContext ctx;
       v1::HeartbeatRequest req;
-      req.set_session(a.session);
+      req.set_session(session);
+      return stub->Heartbeat(&ctx, req, resp);
+    };
+    for (const Acked& a : acked) {
+      if (a.session.empty()) continue;
       v1::VisitorStatus resp;
-      ASSERT_TRUE(stub->Heartbeat(&ctx, req, &resp).ok());
+      ASSERT_TRUE(heartbeat(a.session, &resp).ok());
       ASSERT_EQ(resp.state(), v1::ADMITTED) << "acknowledged session lost: " << a.session;
     }
     for (const std::string& s : left) {
-      grpc::ClientContext ctx;
-      v1::HeartbeatRequest req;
-      req.set_session(s);
       v1::VisitorStatus resp;
-      ASSERT_TRUE(stub->Heartbeat(&ctx, req, &resp).ok());
+      ASSERT_TRUE(heartbeat(s, &resp).ok());
       ASSERT_EQ(resp.state(), v1::EXPIRED) << "an acknowledged Leave was undone";
     }
     // Retries after the crash get the same place.
@@ -194,6 +184,9 @@ TEST_P(CrashTest, NothingAcknowledgedIsLostOrReorderedAcrossKill9) {
   }
   size_t tickets = 0;
   for (const Acked& a : acked) tickets += !a.ticket.empty();
+  // The checks above ran on something: queued visitors, and admitted ones who left.
+  EXPECT_GT(tickets, 0u);
+  EXPECT_FALSE(left.empty());
   std::printf(
       "crash harness: %d kill -9 cycles, %zu acknowledged Admits (%zu queued), %zu "
       "acknowledged Leaves, none lost or reordered\n",

@@ -22,15 +22,6 @@ using testing::ReflectionClient;
 constexpr char kBinary[] = ANTEROOMD_PATH;
 constexpr char kCtl[] = ANTEROOMCTL_PATH;
 
-// Extracts a string field from the JSON a ReflectionClient returns.
-std::string Field(const std::string& json, const std::string& name) {
-  const std::string key = "\"" + name + "\":\"";
-  const size_t start = json.find(key);
-  if (start == std::string::npos) return "";
-  const size_t begin = start + key.size();
-  return json.substr(begin, json.find('"', begin) - begin);
-}
-
 class DaemonTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
@@ -77,12 +68,12 @@ TEST_F(DaemonTest, PlacesAndSessionsSurviveKill9AndRestart) {
                             absl::StrCat(R"({"room":"clinic","client_id":"v)", i, "\"}"));
       ASSERT_TRUE(r.ok()) << r.status();
       if (i < 2) {
-        ASSERT_EQ(Field(*r, "state"), "ADMITTED") << *r;
-        sessions.push_back(Field(*r, "session"));
+        ASSERT_EQ(testing::JsonStringField(*r, "state"), "ADMITTED") << *r;
+        sessions.push_back(testing::JsonStringField(*r, "session"));
       } else {
-        ASSERT_EQ(Field(*r, "state"), "QUEUED") << *r;
-        ASSERT_EQ(Field(*r, "position"), std::to_string(i - 1)) << *r;
-        tickets.push_back(Field(*r, "ticket"));
+        ASSERT_EQ(testing::JsonStringField(*r, "state"), "QUEUED") << *r;
+        ASSERT_EQ(testing::JsonStringField(*r, "position"), std::to_string(i - 1)) << *r;
+        tickets.push_back(testing::JsonStringField(*r, "ticket"));
       }
     }
   }
@@ -95,14 +86,14 @@ TEST_F(DaemonTest, PlacesAndSessionsSurviveKill9AndRestart) {
     auto r = gateway.Call("anteroom.v1.WaitingRoom/Poll",
                           absl::StrCat(R"({"ticket":")", tickets[i], "\"}"));
     ASSERT_TRUE(r.ok()) << r.status();
-    EXPECT_EQ(Field(*r, "state"), "QUEUED") << *r;
-    EXPECT_EQ(Field(*r, "position"), std::to_string(i + 1)) << *r;
+    EXPECT_EQ(testing::JsonStringField(*r, "state"), "QUEUED") << *r;
+    EXPECT_EQ(testing::JsonStringField(*r, "position"), std::to_string(i + 1)) << *r;
   }
   for (const std::string& s : sessions) {
     auto r = gateway.Call("anteroom.v1.WaitingRoom/Heartbeat",
                           absl::StrCat(R"({"session":")", s, "\"}"));
     ASSERT_TRUE(r.ok()) << r.status();
-    EXPECT_EQ(Field(*r, "state"), "ADMITTED") << *r;
+    EXPECT_EQ(testing::JsonStringField(*r, "state"), "ADMITTED") << *r;
   }
 
   auto left = gateway.Call("anteroom.v1.WaitingRoom/Leave",
@@ -111,8 +102,8 @@ TEST_F(DaemonTest, PlacesAndSessionsSurviveKill9AndRestart) {
   auto next = gateway.Call("anteroom.v1.WaitingRoom/Poll",
                            absl::StrCat(R"({"ticket":")", tickets[0], "\"}"));
   ASSERT_TRUE(next.ok());
-  EXPECT_EQ(Field(*next, "state"), "ADMITTED") << *next;
-  EXPECT_FALSE(Field(*next, "session").empty());
+  EXPECT_EQ(testing::JsonStringField(*next, "state"), "ADMITTED") << *next;
+  EXPECT_FALSE(testing::JsonStringField(*next, "session").empty());
 
   auto metrics = testing::HttpGet(daemon->metrics_address(), "/metrics");
   ASSERT_TRUE(metrics.ok()) << metrics.status();
@@ -144,8 +135,9 @@ TEST_F(DaemonTest, SigtermFlushesAndEverythingIsThereAfterRestart) {
   auto again = Client(daemon->gateway_address())
                    .Call("anteroom.v1.WaitingRoom/Admit", R"({"room":"r","client_id":"b"})");
   ASSERT_TRUE(again.ok());
-  EXPECT_EQ(Field(*again, "ticket"), Field(*b, "ticket")) << "an Admit retry after restart";
-  EXPECT_EQ(Field(*again, "position"), "1");
+  EXPECT_EQ(testing::JsonStringField(*again, "ticket"), testing::JsonStringField(*b, "ticket"))
+      << "an Admit retry after restart";
+  EXPECT_EQ(testing::JsonStringField(*again, "position"), "1");
 }
 
 TEST_F(DaemonTest, ASecondInstanceOnTheSameDataDirectoryFailsClearly) {
@@ -225,7 +217,7 @@ TEST_F(DaemonTest, ACheckpointRestoresTheStateItWasTakenAt) {
   }
   auto checkpoint = admin.Call("anteroom.v1.RoomAdmin/CreateCheckpoint", R"({"name":"snap-1"})");
   ASSERT_TRUE(checkpoint.ok()) << checkpoint.status();
-  const std::string directory = Field(*checkpoint, "directory");
+  const std::string directory = testing::JsonStringField(*checkpoint, "directory");
   EXPECT_EQ(directory, dir_ + "/backups/snap-1");
   EXPECT_EQ(
       admin.Call("anteroom.v1.RoomAdmin/CreateCheckpoint", R"({"name":"snap-1"})").status().code(),
@@ -245,22 +237,25 @@ TEST_F(DaemonTest, ACheckpointRestoresTheStateItWasTakenAt) {
   ASSERT_TRUE(restored.ok()) << restored.status();
   ReflectionClient restored_gateway = Client((*restored)->gateway_address());
   for (int i = 1; i < 3; ++i) {
-    auto r =
-        restored_gateway.Call("anteroom.v1.WaitingRoom/Poll",
-                              absl::StrCat(R"({"ticket":")", Field(before[i], "ticket"), "\"}"));
+    auto r = restored_gateway.Call(
+        "anteroom.v1.WaitingRoom/Poll",
+        absl::StrCat(R"({"ticket":")", testing::JsonStringField(before[i], "ticket"), "\"}"));
     ASSERT_TRUE(r.ok());
-    EXPECT_EQ(Field(*r, "position"), std::to_string(i));
+    EXPECT_EQ(testing::JsonStringField(*r, "position"), std::to_string(i));
   }
   for (const std::string& a : after) {
-    auto r = restored_gateway.Call("anteroom.v1.WaitingRoom/Poll",
-                                   absl::StrCat(R"({"ticket":")", Field(a, "ticket"), "\"}"));
+    auto r = restored_gateway.Call(
+        "anteroom.v1.WaitingRoom/Poll",
+        absl::StrCat(R"({"ticket":")", testing::JsonStringField(a, "ticket"), "\"}"));
     ASSERT_TRUE(r.ok());
-    EXPECT_EQ(Field(*r, "state"), "EXPIRED") << "taken after the checkpoint";
+    EXPECT_EQ(testing::JsonStringField(*r, "state"), "EXPIRED") << "taken after the checkpoint";
   }
   auto retry = restored_gateway.Call("anteroom.v1.WaitingRoom/Admit",
                                      R"({"room":"r","client_id":"before2"})");
   ASSERT_TRUE(retry.ok());
-  EXPECT_EQ(Field(*retry, "ticket"), Field(before[2], "ticket")) << "client keys survive a restore";
+  EXPECT_EQ(testing::JsonStringField(*retry, "ticket"),
+            testing::JsonStringField(before[2], "ticket"))
+      << "client keys survive a restore";
 }
 
 TEST_F(DaemonTest, AnteroomctlAdministersRoomsAndPlaysAVisitor) {

@@ -13,11 +13,11 @@
 #include <fstream>
 
 #include "absl/strings/str_cat.h"
-#include "anteroom/v1/room_admin.grpc.pb.h"
 #include "anteroom/v1/waiting_room.grpc.pb.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
 #include "gtest/gtest.h"
+#include "tests/testing/admin.h"
 #include "tests/testing/daemon.h"
 
 namespace anteroom {
@@ -33,8 +33,14 @@ class DiskTest : public ::testing::Test {
     data_ = dir_ + "/data";
   }
   void TearDown() override {
-    std::filesystem::permissions(dir_, std::filesystem::perms::owner_all,
-                                 std::filesystem::perm_options::add);
+    // The read-only test took write permission away everywhere below dir_.
+    const auto writable = [](const std::filesystem::path& p) {
+      std::filesystem::permissions(p, std::filesystem::perms::owner_all,
+                                   std::filesystem::perm_options::add);
+    };
+    writable(dir_);
+    for (const auto& entry : std::filesystem::recursive_directory_iterator(dir_))
+      writable(entry.path());
     std::filesystem::remove_all(dir_);
   }
 
@@ -45,17 +51,11 @@ class DiskTest : public ::testing::Test {
     return args;
   }
 
-  // A data directory holding one room with one waiting visitor.
+  // A data directory holding one room.
   void MakeStore() {
     auto daemon = testing::Daemon::Start(kBinary, data_);
     ASSERT_TRUE(daemon.ok()) << daemon.status();
-    auto admin = v1::RoomAdmin::NewStub(
-        grpc::CreateChannel((*daemon)->admin_address(), grpc::InsecureChannelCredentials()));
-    grpc::ClientContext ctx;
-    v1::CreateRoomRequest req;
-    req.set_room("r");
-    v1::Room room;
-    ASSERT_TRUE(admin->CreateRoom(&ctx, req, &room).ok());
+    ASSERT_TRUE(testing::CreateRoom((*daemon)->admin_address(), "r").ok());
     ASSERT_EQ((*daemon)->Terminate(), 0);
   }
 
@@ -106,18 +106,9 @@ TEST_F(DiskTest, AFullDiskAnswersUnavailableLosesNothingAndRecovers) {
 
   auto daemon = testing::Daemon::Start(kBinary, data_, {"--min_free_disk_mb=16"});
   ASSERT_TRUE(daemon.ok()) << daemon.status();
-  auto admin = v1::RoomAdmin::NewStub(
-      grpc::CreateChannel((*daemon)->admin_address(), grpc::InsecureChannelCredentials()));
   auto gateway = v1::WaitingRoom::NewStub(
       grpc::CreateChannel((*daemon)->gateway_address(), grpc::InsecureChannelCredentials()));
-  {
-    grpc::ClientContext ctx;
-    v1::CreateRoomRequest req;
-    req.set_room("r");
-    req.mutable_settings()->set_max_active_sessions(1);
-    v1::Room room;
-    ASSERT_TRUE(admin->CreateRoom(&ctx, req, &room).ok());
-  }
+  ASSERT_TRUE(testing::CreateRoom((*daemon)->admin_address(), "r", 1).ok());
   auto admit = [&](const std::string& client, v1::VisitorStatus* out) {
     grpc::ClientContext ctx;
     v1::AdmitRequest req;

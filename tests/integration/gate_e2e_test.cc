@@ -30,16 +30,9 @@ constexpr char kScreenshots[] = ANTEROOM_SCREENSHOT_DIR;
 constexpr char kNginx[] = "/usr/sbin/nginx";
 constexpr char kChromedriver[] = "/usr/bin/chromedriver";
 
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
 // "key=value" from a ports file.
 std::string PortsValue(const std::string& file, const std::string& key) {
-  std::istringstream in(ReadFile(file));
+  std::istringstream in(testing::ReadFile(file));
   for (std::string line; std::getline(in, line);) {
     if (absl::StartsWith(line, key + "=")) return line.substr(key.size() + 1);
   }
@@ -84,7 +77,7 @@ class GateEndToEndTest : public ::testing::Test {
     ASSERT_TRUE(gate.ok()) << gate.status();
     gate_ = std::move(*gate);
     ASSERT_TRUE(testing::WaitUntil([&] { return fs::exists(gate_ports); }, absl::Seconds(30)))
-        << ReadFile(dir_ + "/gate.log");
+        << testing::ReadFile(dir_ + "/gate.log");
     const std::string gate_port =
         PortsValue(gate_ports, "http").substr(PortsValue(gate_ports, "http").rfind(':') + 1);
 
@@ -94,7 +87,7 @@ class GateEndToEndTest : public ::testing::Test {
     fs::copy(std::string(kSource) + "/deploy/nginx/demo-site", dir_ + "/site",
              fs::copy_options::recursive);
     const std::string conf =
-        absl::StrReplaceAll(ReadFile(std::string(kSource) + "/deploy/nginx/demo.conf.in"),
+        absl::StrReplaceAll(testing::ReadFile(std::string(kSource) + "/deploy/nginx/demo.conf.in"),
                             {{"@RUN_DIR@", dir_},
                              {"@CONF_DIR@", std::string(kSource) + "/deploy/nginx"},
                              {"@SITE_DIR@", dir_ + "/site"},
@@ -108,7 +101,7 @@ class GateEndToEndTest : public ::testing::Test {
     ASSERT_TRUE(nginx.ok()) << nginx.status();
     nginx_ = std::move(*nginx);
     ASSERT_TRUE(testing::WaitUntil([&] { return Answers(origin_port, "/"); }, absl::Seconds(30)))
-        << ReadFile(dir_ + "/nginx.log") << ReadFile(dir_ + "/nginx-error.log");
+        << testing::ReadFile(dir_ + "/nginx.log") << testing::ReadFile(dir_ + "/nginx-error.log");
 
     const int driver_port = testing::FreeLoopbackPort();
     auto driver = testing::Process::Start(kChromedriver, {absl::StrCat("--port=", driver_port)},
@@ -118,14 +111,23 @@ class GateEndToEndTest : public ::testing::Test {
     driver_port_ = driver_port;
     ASSERT_TRUE(
         testing::WaitUntil([&] { return Answers(driver_port, "/status"); }, absl::Seconds(30)))
-        << ReadFile(dir_ + "/chromedriver.log");
+        << testing::ReadFile(dir_ + "/chromedriver.log");
   }
 
   void TearDown() override {
     if (HasFailure()) {
+      // Kept for a look: the logs, and the browsers' profiles.
       for (const char* log : {"/gate.log", "/nginx-error.log", "/chromedriver.log"})
-        std::cerr << "---- " << log << "\n" << ReadFile(dir_ + log).substr(0, 4000) << "\n";
+        std::cerr << "---- " << log << "\n"
+                  << testing::ReadFile(dir_ + log).substr(0, 4000) << "\n";
+      return;
     }
+    driver_.reset();
+    nginx_.reset();
+    gate_.reset();
+    daemon_.reset();
+    std::error_code ignored;
+    fs::remove_all(dir_, ignored);
   }
 
   std::unique_ptr<testing::Browser> OpenBrowser(const std::string& name, bool javascript) {

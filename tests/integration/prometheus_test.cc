@@ -5,11 +5,11 @@
 #include <fstream>
 
 #include "absl/strings/str_cat.h"
-#include "anteroom/v1/room_admin.grpc.pb.h"
 #include "anteroom/v1/waiting_room.grpc.pb.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
 #include "gtest/gtest.h"
+#include "tests/testing/admin.h"
 #include "tests/testing/daemon.h"
 #include "tests/testing/http_get.h"
 
@@ -25,14 +25,7 @@ TEST(PrometheusTest, ARealPrometheusScrapesTheQueueDepth) {
   auto daemon = testing::Daemon::Start(kBinary, dir + "/data");
   ASSERT_TRUE(daemon.ok()) << daemon.status();
   {
-    auto admin = v1::RoomAdmin::NewStub(
-        grpc::CreateChannel((*daemon)->admin_address(), grpc::InsecureChannelCredentials()));
-    grpc::ClientContext ctx;
-    v1::CreateRoomRequest req;
-    req.set_room("expo");
-    req.mutable_settings()->set_max_active_sessions(1);
-    v1::Room room;
-    ASSERT_TRUE(admin->CreateRoom(&ctx, req, &room).ok());
+    ASSERT_TRUE(testing::CreateRoom((*daemon)->admin_address(), "expo", 1).ok());
     auto gateway = v1::WaitingRoom::NewStub(
         grpc::CreateChannel((*daemon)->gateway_address(), grpc::InsecureChannelCredentials()));
     for (int i = 0; i < 4; ++i) {  // 1 admitted, 3 waiting
@@ -59,19 +52,18 @@ TEST(PrometheusTest, ARealPrometheusScrapesTheQueueDepth) {
 
   // Wait (with a deadline) for a scrape to show up in Prometheus's query API.
   const std::string query = "/api/v1/query?query=anteroom_queue_depth%7Broom%3D%22expo%22%7D";
-  const absl::Time deadline = absl::Now() + absl::Seconds(90);
   std::string body;
-  while (absl::Now() < deadline && (*prometheus)->Running()) {
-    absl::StatusOr<std::string> r = testing::HttpGet(absl::StrCat("127.0.0.1:", port), query);
-    if (r.ok() && r->find("\"result\":[{") != std::string::npos) {
-      body = *r;
-      break;
-    }
-  }
-  std::ifstream log(dir + "/prometheus.log");
-  const std::string log_text((std::istreambuf_iterator<char>(log)),
-                             std::istreambuf_iterator<char>());
-  ASSERT_FALSE(body.empty()) << "no sample scraped in time; prometheus log:\n" << log_text;
+  testing::WaitUntil(
+      [&] {
+        if (!(*prometheus)->Running()) return true;  // gave up: the log below says why
+        absl::StatusOr<std::string> r = testing::HttpGet(absl::StrCat("127.0.0.1:", port), query);
+        if (!r.ok() || r->find("\"result\":[{") == std::string::npos) return false;
+        body = *r;
+        return true;
+      },
+      absl::Seconds(90));
+  ASSERT_FALSE(body.empty()) << "no sample scraped in time; prometheus log:\n"
+                             << testing::ReadFile(dir + "/prometheus.log");
   EXPECT_NE(body.find("\"room\":\"expo\""), std::string::npos) << body;
   EXPECT_NE(body.find(",\"3\"]"), std::string::npos) << "queue depth 3 expected: " << body;
   prometheus->reset();

@@ -71,14 +71,6 @@ std::vector<Recipe> ReadRecipes() {
   return recipes;
 }
 
-std::string Field(const std::string& json, const std::string& name) {
-  const std::string key = "\"" + name + "\":\"";
-  const size_t start = json.find(key);
-  if (start == std::string::npos) return "";
-  const size_t from = start + key.size();
-  return json.substr(from, json.find('"', from) - from);
-}
-
 TEST(RecipesTest, EveryReadmeRecipeWorksThroughReflectionAlone) {
   setenv("GRPC_CLIENT_CHANNEL_BACKUP_POLL_INTERVAL_MS", "20", 1);
   const std::vector<Recipe> recipes = ReadRecipes();
@@ -108,15 +100,13 @@ TEST(RecipesTest, EveryReadmeRecipeWorksThroughReflectionAlone) {
       EXPECT_FALSE(methods->empty());
       continue;
     }
-    std::string json = r.json.empty() ? "{}" : r.json;
-    json = absl::StrReplaceAll(json, {{"TICKET", ticket}, {"SESSION_TOKEN", session}});
     // Before the first Poll, make a queued visitor so there is a ticket to refresh.
     if (r.argument == "anteroom.v1.WaitingRoom/Poll" && ticket.empty()) {
       for (const char* who : {"a", "b", "c"}) {
         auto v = gateway.Call("anteroom.v1.WaitingRoom/Admit",
                               absl::StrCat(R"({"room":"clinic","client_id":")", who, "\"}"));
         ASSERT_TRUE(v.ok());
-        if (!Field(*v, "session").empty() && session.empty()) session = Field(*v, "session");
+        if (session.empty()) session = testing::JsonStringField(*v, "session");
       }
       // Fill the room so the next arrival queues: lower the limit to what is active.
       auto lowered = admin.Call("anteroom.v1.RoomAdmin/UpdateRoom",
@@ -125,20 +115,22 @@ TEST(RecipesTest, EveryReadmeRecipeWorksThroughReflectionAlone) {
       auto queued = gateway.Call("anteroom.v1.WaitingRoom/Admit",
                                  R"({"room":"clinic","client_id":"queued"})");
       ASSERT_TRUE(queued.ok());
-      ticket = Field(*queued, "ticket");
+      ticket = testing::JsonStringField(*queued, "ticket");
       ASSERT_FALSE(ticket.empty()) << *queued;
-      json = absl::StrReplaceAll(r.json, {{"TICKET", ticket}});
     }
+    std::string json = r.json.empty() ? "{}" : r.json;
+    json = absl::StrReplaceAll(json, {{"TICKET", ticket}, {"SESSION_TOKEN", session}});
     auto result = client.Call(r.argument, json);
     ASSERT_TRUE(result.ok()) << result.status();
     if (r.argument == "anteroom.v1.WaitingRoom/Admit" && session.empty()) {
-      session = Field(*result, "session");
+      session = testing::JsonStringField(*result, "session");
     }
     if (r.argument == "grpc.health.v1.Health/Check") {
       EXPECT_NE(result->find("SERVING"), std::string::npos) << *result;
     }
     if (r.argument == "anteroom.v1.RoomAdmin/CreateCheckpoint") {
-      EXPECT_TRUE(std::filesystem::exists(Field(*result, "directory"))) << *result;
+      EXPECT_TRUE(std::filesystem::exists(testing::JsonStringField(*result, "directory")))
+          << *result;
     }
   }
   (*daemon)->Kill9();

@@ -19,11 +19,6 @@ namespace {
 constexpr char kBinary[] = ANTEROOMD_PATH;
 constexpr char kToken[] = "test-admin-token-0123456789";
 
-std::string Read(const std::string& path) {
-  std::ifstream in(path);
-  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-}
-
 class TlsTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
@@ -60,10 +55,10 @@ class TlsTest : public ::testing::Test {
 
   static std::shared_ptr<grpc::Channel> Secure(const std::string& address, bool client_cert) {
     grpc::SslCredentialsOptions ssl;
-    ssl.pem_root_certs = Read(Path("ca.pem"));
+    ssl.pem_root_certs = testing::ReadFile(Path("ca.pem"));
     if (client_cert) {
-      ssl.pem_private_key = Read(Path("client.key"));
-      ssl.pem_cert_chain = Read(Path("client.pem"));
+      ssl.pem_private_key = testing::ReadFile(Path("client.key"));
+      ssl.pem_cert_chain = testing::ReadFile(Path("client.pem"));
     }
     return grpc::CreateChannel(address, grpc::SslCredentials(ssl));
   }
@@ -76,7 +71,7 @@ class TlsTest : public ::testing::Test {
   }
 
   static std::string* dir_;
-  int runs_ = 0;
+  static inline int runs_ = 0;  // each daemon gets a data directory of its own
 };
 
 std::string* TlsTest::dir_ = nullptr;

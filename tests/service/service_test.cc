@@ -24,7 +24,6 @@
 namespace anteroom::service {
 namespace {
 
-using testing::SeededRandom;
 using testing::SimulatedClock;
 
 class ServiceTest : public ::testing::Test {
@@ -119,7 +118,6 @@ class ServiceTest : public ::testing::Test {
   SimulatedClock& clock_ = server_.clock();
   // Writes can be held at a gate (a slow fsync) or failed (a broken disk).
   testing::GatedStore& store_ = server_.store();
-  testing::GatedStore& gate_ = store_;
   std::shared_ptr<grpc::Channel> gateway_channel_, admin_channel_;
   std::unique_ptr<v1::WaitingRoom::Stub> gateway_;
   std::unique_ptr<v1::RoomAdmin::Stub> admin_;
@@ -454,9 +452,9 @@ TEST_F(ServiceTest, AnswersWaitUntilWhatTheyShowIsDurable) {
   ASSERT_TRUE(CreateRoom("shop", 1).ok());
   const v1::VisitorStatus a = Admit("shop", "a");
   const v1::VisitorStatus b = Admit("shop", "b");
-  gate_.Close();
+  store_.Close();
   std::thread leave([&] { Leave(a.session()); });  // frees the slot: b is admitted
-  ASSERT_TRUE(gate_.AwaitBlockedWriter(absl::Seconds(10)));
+  ASSERT_TRUE(store_.AwaitBlockedWriter(absl::Seconds(10)));
   std::promise<absl::StatusOr<core::VisitorView>> polled;
   server_.rooms()->Poll(*core::ParseToken(b.ticket()), [&](absl::StatusOr<core::VisitorView> v) {
     polled.set_value(std::move(v));
@@ -464,7 +462,7 @@ TEST_F(ServiceTest, AnswersWaitUntilWhatTheyShowIsDurable) {
   auto result = polled.get_future();
   // RoomManager::Poll has run; its answer waits for the write.
   EXPECT_NE(result.wait_for(std::chrono::milliseconds(0)), std::future_status::ready);
-  gate_.Open();
+  store_.Open();
   leave.join();
   absl::StatusOr<core::VisitorView> view = result.get();
   ASSERT_TRUE(view.ok());
@@ -479,10 +477,11 @@ TEST_F(ServiceTest, TimeTheServerWasDownIsNotChargedAgainstLeases) {
   server_.rooms()->TickAll();  // records that the server is alive at +30 s
   Restart(/*downtime=*/absl::Minutes(10));
   server_.rooms()->TickAll();
-  // 40 s of the 60 s lease had been used only counting the time the server was up.
+  // Only 30 s of the 60 s lease count: the time the server was up.
   EXPECT_EQ(Heartbeat(a.session()).state(), v1::ADMITTED);
   EXPECT_EQ(Poll(b.ticket()).state(), v1::QUEUED);
-  // And the credit is not given twice by a second restart.
+  // From its renewal just now, a's lease lapses after 60 s of up-time, with another restart
+  // in between: b gets the slot.
   clock_.Advance(absl::Seconds(61));
   server_.rooms()->TickAll();
   Restart();

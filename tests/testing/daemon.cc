@@ -21,7 +21,6 @@
 #include "absl/strings/str_split.h"
 
 namespace anteroom::testing {
-namespace {
 
 std::string ReadFile(const std::string& path) {
   std::ifstream in(path);
@@ -29,6 +28,8 @@ std::string ReadFile(const std::string& path) {
   text << in.rdbuf();
   return text.str();
 }
+
+namespace {
 
 pid_t Spawn(const std::string& binary, const std::vector<std::string>& args,
             const std::string& stderr_path, int uid = -1) {
@@ -166,14 +167,18 @@ absl::StatusOr<std::unique_ptr<Process>> Process::Start(const std::string& binar
 }
 
 Process::~Process() {
+  if (pid_ <= 0) return;  // already reaped: the pid may belong to another process by now
   kill(pid_, SIGKILL);
   int status = 0;
   waitpid(pid_, &status, 0);
 }
 
 bool Process::Running() {
+  if (pid_ <= 0) return false;
   int status = 0;
-  return waitpid(pid_, &status, WNOHANG) == 0;
+  if (waitpid(pid_, &status, WNOHANG) == 0) return true;
+  pid_ = -1;
+  return false;
 }
 
 int FreeLoopbackPort() {
@@ -219,10 +224,6 @@ ExitResult RunToExit(const std::string& binary, const std::vector<std::string>& 
   (void)std::system(absl::StrCat("rm -rf '", dir, "'").c_str());
   return result;
 }
-
-}  // namespace anteroom::testing
-
-namespace anteroom::testing {
 
 bool WaitUntil(const std::function<bool()>& condition, absl::Duration timeout) {
   const absl::Time deadline = absl::Now() + timeout;

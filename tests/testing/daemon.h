@@ -65,7 +65,6 @@ class Process {
                                                         const std::string& log_path);
   ~Process();
   bool Running();
-  pid_t pid() const { return pid_; }
 
  private:
   explicit Process(pid_t pid) : pid_(pid) {}
@@ -79,9 +78,8 @@ int FreeLoopbackPort();
 // A fresh, empty directory under $TMPDIR (or /tmp), removed by the caller if wanted.
 std::string MakeTempDir(const std::string& prefix);
 
-}  // namespace anteroom::testing
-
-namespace anteroom::testing {
+// The whole file ("" when it cannot be read).
+std::string ReadFile(const std::string& path);
 
 // Waits until `condition` holds, checking every few milliseconds, for at most `timeout`.
 // Returns whether it held.

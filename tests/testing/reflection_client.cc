@@ -215,4 +215,12 @@ absl::StatusOr<std::string> ReflectionClient::Call(const std::string& method,
   return json;
 }
 
+std::string JsonStringField(const std::string& json, const std::string& name) {
+  const std::string key = "\"" + name + "\":\"";
+  const size_t start = json.find(key);
+  if (start == std::string::npos) return "";
+  const size_t from = start + key.size();
+  return json.substr(from, json.find('"', from) - from);
+}
+
 }  // namespace anteroom::testing

@@ -21,7 +21,7 @@ namespace anteroom::testing {
 // Not thread-safe.
 class ReflectionClient {
  public:
-  // `metadata` is sent with every call (e.g. {"authorization", "Bearer …"}).
+  // `metadata` is sent with every method call (e.g. {"authorization", "Bearer …"}).
   explicit ReflectionClient(std::shared_ptr<grpc::Channel> channel,
                             absl::Duration timeout = absl::Seconds(10),
                             std::vector<std::pair<std::string, std::string>> metadata = {});
@@ -50,5 +50,8 @@ class ReflectionClient {
   google::protobuf::DescriptorPool pool_{&database_};
   google::protobuf::DynamicMessageFactory factory_{&pool_};
 };
+
+// A string field of the JSON a ReflectionClient returns ("" when absent).
+std::string JsonStringField(const std::string& json, const std::string& name);
 
 }  // namespace anteroom::testing
