@@ -172,8 +172,12 @@ struct LoadResult {
 
 LoadResult AdmitLoad(const std::string& address, const std::string& room, double seconds,
                      int concurrency) {
-  auto channel = grpc::CreateChannel(address, grpc::InsecureChannelCredentials());
-  auto stub = v1::WaitingRoom::NewStub(channel);
+  // The channel is never released: a callback returns before gRPC has finished with its call,
+  // and releasing the channel at that moment races gRPC's callback threads (seen as a double
+  // free in grpc_cq_internal_unref).
+  static auto* const channels = new std::vector<std::shared_ptr<grpc::Channel>>;
+  channels->push_back(grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
+  auto stub = v1::WaitingRoom::NewStub(channels->back());
   base::Mutex mu;
   base::CondVar done_cv;
   LoadResult result;
