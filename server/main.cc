@@ -34,7 +34,8 @@ ABSL_FLAG(std::string, listen, "127.0.0.1:50051", "Gateway API (WaitingRoom) add
 ABSL_FLAG(std::string, admin_listen, "127.0.0.1:50052", "Admin API (RoomAdmin) address.");
 ABSL_FLAG(std::string, metrics_listen, "127.0.0.1:9464",
           "Prometheus /metrics address (host:port).");
-ABSL_FLAG(std::string, data_dir, "./data", "RocksDB data directory (created if missing).");
+ABSL_FLAG(std::string, data_dir, "./data",
+          "RocksDB data directory (must exist unless --create_data_dir).");
 ABSL_FLAG(bool, create_data_dir, false,
           "Create --data_dir if it does not exist (by default a missing directory is an error: "
           "it usually means a volume that is not mounted).");
