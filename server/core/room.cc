@@ -481,6 +481,8 @@ double Room::ObservedAdmissionsPerSecond(absl::Time now) const {
 }
 
 double Room::OutflowPerSecond(absl::Time now, const RoomSettings& s) const {
+  // Paused: what flowed out before says nothing about when anyone will be let in.
+  if (s.queue_all) return 0;
   // Configured bound: the rate, and the budget turning over once per session TTL (every
   // session held for its full lease, the slowest the budget can free slots).
   double configured =
@@ -509,9 +511,13 @@ RoomStats Room::Stats(absl::Time now) const {
   stats.max_active_sessions = s.max_active_sessions;
   stats.admitted_total = admitted_total_;
   stats.observed_admissions_per_minute = ObservedAdmissionsPerSecond(now) * 60.0;
-  if (!(queue_.empty() && active_sessions() < s.max_active_sessions)) {
-    stats.estimated_wait =
-        absl::Seconds(static_cast<double>(queue_.size() + 1) / OutflowPerSecond(now, s));
+  if (!(queue_.empty() && active_sessions() < s.max_active_sessions && !s.queue_all)) {
+    const double outflow = OutflowPerSecond(now, s);
+    if (outflow > 0) {
+      stats.estimated_wait = absl::Seconds(static_cast<double>(queue_.size() + 1) / outflow);
+    } else {
+      stats.estimated_wait_unknown = true;
+    }
   }
   return stats;
 }
@@ -586,7 +592,9 @@ VisitorView Room::QueuedView(uint64_t seq, const Slot& slot, absl::Time now) con
   view.ticket = MakeToken(TokenKind::kTicket, id_, slot.id, slot.secret);
   view.position = queue_.Rank(seq) + 1;
   const double outflow = OutflowPerSecond(now, s);
-  if (s.queueing_method == QueueingMethod::kRandom) {
+  if (outflow <= 0) {
+    view.wait_unknown = true;  // paused: resumed only by an operator, at a time nobody knows
+  } else if (s.queueing_method == QueueingMethod::kRandom) {
     // Each admission picks uniformly among the n waiting: on average after half of them,
     // at worst after all of them (ignoring later arrivals, who share the odds).
     const double n = static_cast<double>(queue_.size());
@@ -596,7 +604,7 @@ VisitorView Room::QueuedView(uint64_t seq, const Slot& slot, absl::Time now) con
     view.estimated_wait = absl::Seconds(static_cast<double>(view.position) / outflow);
     view.estimated_wait_max = view.estimated_wait;
   }
-  view.poll_after = PollAfter(view.estimated_wait);
+  view.poll_after = view.wait_unknown ? kMaxPollAfter : PollAfter(view.estimated_wait);
   if (s.queueing_method != QueueingMethod::kRandom) {
     // The estimate is an average; the next slot may free at any moment. The head of the line
     // polls often (2 s per position, up to the usual hint), so it learns of its turn soon

@@ -43,6 +43,9 @@ struct VisitorView {
   int64_t position = 0;  // 1 = next; 0 when not queued
   absl::Duration estimated_wait = absl::ZeroDuration();
   absl::Duration estimated_wait_max = absl::ZeroDuration();  // upper end of the range
+  // Nobody is being admitted (the room is paused with queue_all), so no wait can be told;
+  // the estimates are then zero and mean nothing.
+  bool wait_unknown = false;
   absl::Duration poll_after = absl::ZeroDuration();
   absl::Time lease_expires_at = absl::InfinitePast();  // set when admitted
   absl::Time event_starts_at = absl::InfinitePast();   // set when pre-queued
@@ -116,6 +119,7 @@ struct RoomStats {
   int64_t admitted_total = 0;
   double observed_admissions_per_minute = 0;
   absl::Duration estimated_wait = absl::ZeroDuration();  // for a visitor arriving now
+  bool estimated_wait_unknown = false;                   // nobody is being admitted (queue_all)
 };
 
 // The waiting-room state machine for one room.
@@ -277,7 +281,8 @@ class Room {
   static VisitorView ExpiredView(std::string reason);
   static VisitorView RejectedView(std::string reason);
   static VisitorView QueueFull(Changes* changes);
-  // Admissions per second to base estimates on: observed outflow, else the configured bound.
+  // Admissions per second to base estimates on: observed outflow, else the configured bound;
+  // 0 while nobody is admitted (queue_all), when no estimate can be given.
   double OutflowPerSecond(absl::Time now, const RoomSettings& s) const;
   static absl::Duration PollAfter(absl::Duration wait);
 

@@ -215,6 +215,7 @@ void ToProto(const core::VisitorView& view, absl::string_view room, v1::VisitorS
     *out->mutable_lease_expires_at() = ToProtoTime(view.lease_expires_at);
   }
   *out->mutable_estimated_wait_max() = ToProtoDuration(view.estimated_wait_max);
+  out->set_estimated_wait_unknown(view.wait_unknown);
   if (view.event_starts_at != absl::InfinitePast()) {
     *out->mutable_event_starts_at() = ToProtoTime(view.event_starts_at);
   }

@@ -249,6 +249,7 @@ grpc::ServerUnaryReactor* RoomAdminService::GetRoomStatus(grpc::CallbackServerCo
     response->set_admitted_total(static_cast<uint64_t>(stats->admitted_total));
     response->set_observed_admissions_per_minute(stats->observed_admissions_per_minute);
     *response->mutable_estimated_wait() = ToProtoDuration(stats->estimated_wait);
+    response->set_estimated_wait_unknown(stats->estimated_wait_unknown);
     return absl::OkStatus();
   });
 }
@@ -332,7 +333,8 @@ grpc::ServerUnaryReactor* RoomAdminService::CreateCheckpoint(
                   ? absl::AlreadyExistsError(absl::StrCat("checkpoint ", dir, " already exists"))
                   : store_->Checkpoint(dir);
           if (s.ok()) {
-            response->set_directory(std::filesystem::absolute(dir).string());
+            // As an operator would write it: no "./" or "x/.." from a relative --backup_dir.
+            response->set_directory(std::filesystem::absolute(dir).lexically_normal().string());
             ANTEROOM_LOG(kInfo, "checkpoint written to %s", response->directory());
           } else {
             ANTEROOM_LOG(kError, "checkpoint to %s failed: %s", dir, s.ToString());

@@ -36,8 +36,9 @@ Metrics::Metrics()
                             "Visitors waiting for an event to open (not yet placed).")),
       active_sessions_(
           Gauge(*registry_, "anteroom_active_sessions", "Sessions holding a slot in the room.")),
-      estimated_wait_(Gauge(*registry_, "anteroom_estimated_wait_seconds",
-                            "The wait a visitor arriving now would be told.")),
+      estimated_wait_(
+          Gauge(*registry_, "anteroom_estimated_wait_seconds",
+                "The wait a visitor arriving now would be told (NaN while paused: unknown).")),
       admissions_(Counter(*registry_, "anteroom_admissions_total",
                           "Visitors admitted into the room (at once or from the queue).")),
       abandoned_(Counter(*registry_, "anteroom_abandoned_total",

@@ -1,5 +1,7 @@
 #include "server/service/room_manager.h"
 
+#include <limits>
+
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "anteroom/storage/v1/records.pb.h"
@@ -303,7 +305,10 @@ void RoomManager::UpdateGauges(Entry& entry) {
   entry.series.queue_depth->Set(static_cast<double>(stats.queue_depth));
   entry.series.prequeue_depth->Set(static_cast<double>(stats.prequeue_depth));
   entry.series.active_sessions->Set(static_cast<double>(stats.active_sessions));
-  entry.series.estimated_wait->Set(absl::ToDoubleSeconds(stats.estimated_wait));
+  // NaN while paused: no wait can be told, and 0 would read as "no wait".
+  entry.series.estimated_wait->Set(stats.estimated_wait_unknown
+                                       ? std::numeric_limits<double>::quiet_NaN()
+                                       : absl::ToDoubleSeconds(stats.estimated_wait));
 }
 
 absl::StatusOr<RoomInfo> RoomManager::CreateRoom(const std::string& id,

@@ -266,6 +266,40 @@ TEST_F(RoomTest, QueueAllAdmitsNobodyAndMaxQueueLengthRejects) {
   EXPECT_EQ(room.Stats(now_).active_sessions, 2) << "resuming admits the queue at once";
 }
 
+TEST_F(RoomTest, APausedRoomTellsNoWaitSinceNobodyIsAdmittedUntilItResumes) {
+  RoomSettings s = Settings(5);
+  s.admissions_per_minute = 60;
+  Room room("shop", s, now_, &random_);
+  Admit(room, "early");  // admitted: the room has an outflow to go by
+  s.queue_all = true;
+  room.UpdateSettings(s, now_, &changes_);
+  std::vector<std::string> tickets;
+  for (int i = 1; i <= 3; ++i) {
+    const VisitorView v = Admit(room, "q" + std::to_string(i));
+    ASSERT_EQ(v.state, VisitorState::kQueued);
+    EXPECT_EQ(v.position, i);
+    EXPECT_TRUE(v.wait_unknown) << "position " << i;
+    EXPECT_EQ(v.estimated_wait, absl::ZeroDuration());
+    EXPECT_EQ(v.estimated_wait_max, absl::ZeroDuration());
+    EXPECT_GT(v.poll_after, absl::ZeroDuration());
+    tickets.push_back(v.ticket);
+  }
+  EXPECT_TRUE(Poll(room, tickets[2]).wait_unknown);
+  EXPECT_TRUE(room.Stats(now_).estimated_wait_unknown);
+  EXPECT_EQ(room.Stats(now_).estimated_wait, absl::ZeroDuration());
+
+  // Resumed: estimates again.
+  s.queue_all = false;
+  room.UpdateSettings(s, now_, &changes_);
+  now_ += absl::Seconds(10);
+  room.Tick(now_, &changes_);
+  VisitorView resumed = Poll(room, tickets[2]);
+  ASSERT_EQ(resumed.state, VisitorState::kQueued);
+  EXPECT_FALSE(resumed.wait_unknown);
+  EXPECT_GT(resumed.estimated_wait, absl::ZeroDuration());
+  EXPECT_FALSE(room.Stats(now_).estimated_wait_unknown);
+}
+
 TEST_F(RoomTest, RejectMethodHasNoQueue) {
   RoomSettings s = Settings(1);
   s.queueing_method = QueueingMethod::kReject;

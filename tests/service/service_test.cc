@@ -245,6 +245,30 @@ TEST_F(ServiceTest, UpdateRoomTakesEffectAtOnceAndSurvivesRestart) {
   EXPECT_EQ(Status("shop").active_sessions(), 2u);
 }
 
+TEST_F(ServiceTest, APausedRoomSaysTheWaitIsUnknownInAnswersStatusAndMetrics) {
+  ASSERT_TRUE(CreateRoom("shop", 1).ok());
+  Admit("shop", "a");
+  grpc::ClientContext ctx;
+  v1::UpdateRoomRequest req;
+  req.set_room("shop");
+  req.mutable_settings()->set_queue_all(true);
+  v1::Room resp;
+  ASSERT_TRUE(admin_->UpdateRoom(&ctx, req, &resp).ok());
+  for (int i = 1; i <= 3; ++i) {
+    const v1::VisitorStatus v = Admit("shop", "q" + std::to_string(i));
+    EXPECT_EQ(v.position(), static_cast<uint64_t>(i));
+    EXPECT_TRUE(v.estimated_wait_unknown());
+    EXPECT_EQ(v.estimated_wait().seconds(), 0);
+  }
+  const v1::RoomStatus status = Status("shop");
+  EXPECT_TRUE(status.estimated_wait_unknown());
+  EXPECT_EQ(status.estimated_wait().seconds(), 0);
+  const std::string text =
+      prometheus::TextSerializer().Serialize(server_.metrics()->registry()->Collect());
+  EXPECT_NE(text.find("anteroom_estimated_wait_seconds{room=\"shop\"} Nan"), std::string::npos)
+      << text;
+}
+
 TEST_F(ServiceTest, ListAndDeleteRooms) {
   ASSERT_TRUE(CreateRoom("b-room", 1).ok());
   ASSERT_TRUE(CreateRoom("a-room", 1).ok());
