@@ -4,6 +4,8 @@
 // A finishes; B's page reloads itself into the site. Screenshots go to
 // <build>/e2e-screenshots/.
 
+#include <signal.h>
+
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -29,15 +31,6 @@ constexpr char kSource[] = ANTEROOM_SOURCE_DIR;
 constexpr char kScreenshots[] = ANTEROOM_SCREENSHOT_DIR;
 constexpr char kNginx[] = "/usr/sbin/nginx";
 constexpr char kChromedriver[] = "/usr/bin/chromedriver";
-
-// "key=value" from a ports file.
-std::string PortsValue(const std::string& file, const std::string& key) {
-  std::istringstream in(testing::ReadFile(file));
-  for (std::string line; std::getline(in, line);) {
-    if (absl::StartsWith(line, key + "=")) return line.substr(key.size() + 1);
-  }
-  return "";
-}
 
 bool Answers(int port, const std::string& path) {
   httplib::Client c("127.0.0.1", port);
@@ -79,7 +72,8 @@ class GateEndToEndTest : public ::testing::Test {
     ASSERT_TRUE(testing::WaitUntil([&] { return fs::exists(gate_ports); }, absl::Seconds(30)))
         << testing::ReadFile(dir_ + "/gate.log");
     const std::string gate_port =
-        PortsValue(gate_ports, "http").substr(PortsValue(gate_ports, "http").rfind(':') + 1);
+        testing::PortsFileValue(gate_ports, "http")
+            .substr(testing::PortsFileValue(gate_ports, "http").rfind(':') + 1);
 
     // nginx from deploy/nginx/, as `make demo` runs it.
     port_ = testing::FreeLoopbackPort();
@@ -96,8 +90,9 @@ class GateEndToEndTest : public ::testing::Test {
                              {"@PORT@", absl::StrCat(port_)},
                              {"@ROOM@", "clinic"}});
     std::ofstream(dir_ + "/nginx.conf") << conf;
+    // nginx stops gracefully, with its workers, on SIGQUIT.
     auto nginx = testing::Process::Start(kNginx, {"-p", dir_, "-c", dir_ + "/nginx.conf"},
-                                         dir_ + "/nginx.log");
+                                         dir_ + "/nginx.log", SIGQUIT);
     ASSERT_TRUE(nginx.ok()) << nginx.status();
     nginx_ = std::move(*nginx);
     ASSERT_TRUE(testing::WaitUntil([&] { return Answers(origin_port, "/"); }, absl::Seconds(30)))
@@ -122,9 +117,10 @@ class GateEndToEndTest : public ::testing::Test {
                   << testing::ReadFile(dir_ + log).substr(0, 4000) << "\n";
       return;
     }
-    driver_.reset();
-    nginx_.reset();
-    gate_.reset();
+    // Each stops as it expects, and nothing it started may outlive it.
+    for (auto* p : {&driver_, &nginx_, &gate_}) {
+      if (absl::Status s = (*p)->Stop(); !s.ok()) ADD_FAILURE() << s;
+    }
     daemon_.reset();
     std::error_code ignored;
     fs::remove_all(dir_, ignored);
@@ -171,8 +167,22 @@ TEST_F(GateEndToEndTest, TheSecondBrowserWaitsThenItsPageLetsItInWhenTheFirstFin
   EXPECT_GT(fs::file_size(shot), 10000u);
   std::cout << "waiting page screenshot: " << shot << "\n";
 
-  // A mobile app asks for JSON through the same nginx: it is second in line, behind B.
+  // What cannot show a page takes no place through nginx: HEAD, an image under a protected
+  // path, and the favicon (not protected at all in deploy/nginx/demo.conf.in).
   httplib::Client app("127.0.0.1", port_);
+  auto head = app.Head("/appointments");
+  ASSERT_TRUE(head);
+  EXPECT_EQ(head->status, 503);
+  EXPECT_FALSE(head->has_header("Set-Cookie"));
+  auto image = app.Get("/appointments/photo", {{"Sec-Fetch-Dest", "image"}});
+  ASSERT_TRUE(image);
+  EXPECT_EQ(image->status, 503);
+  EXPECT_FALSE(image->has_header("Set-Cookie"));
+  auto favicon = app.Get("/favicon.ico", {{"Sec-Fetch-Dest", "image"}});
+  ASSERT_TRUE(favicon);
+  EXPECT_FALSE(favicon->has_header("Set-Cookie"));
+
+  // A mobile app asks for JSON through the same nginx: it is second in line, behind B.
   auto json = app.Get("/appointments", {{"Accept", "application/json"}});
   ASSERT_TRUE(json);
   EXPECT_EQ(json->status, 200);

@@ -19,6 +19,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "gtest/gtest.h"
 
 namespace anteroom::testing {
 
@@ -31,8 +32,9 @@ std::string ReadFile(const std::string& path) {
 
 namespace {
 
+// Starts `binary`; with `own_group`, in a new process group led by it.
 pid_t Spawn(const std::string& binary, const std::vector<std::string>& args,
-            const std::string& stderr_path, int uid = -1) {
+            const std::string& stderr_path, int uid = -1, bool own_group = false) {
   std::vector<std::string> argv_storage = {binary};
   argv_storage.insert(argv_storage.end(), args.begin(), args.end());
   std::vector<char*> argv;
@@ -40,7 +42,10 @@ pid_t Spawn(const std::string& binary, const std::vector<std::string>& args,
   argv.push_back(nullptr);
   const std::string cannot_run = absl::StrCat("cannot run ", binary, ": ");
   const pid_t pid = fork();
+  // Also in the parent, so the group exists before anyone signals it.
+  if (pid > 0 && own_group) setpgid(pid, pid);
   if (pid == 0) {
+    if (own_group) setpgid(0, 0);
     const int fd = open(stderr_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
     if (fd >= 0) {
       dup2(fd, STDERR_FILENO);
@@ -121,12 +126,9 @@ absl::StatusOr<std::unique_ptr<Daemon>> Daemon::Start(const std::string& binary,
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
-  for (absl::string_view line : absl::StrSplit(ReadFile(ports_file), '\n', absl::SkipEmpty())) {
-    std::pair<std::string, std::string> kv = absl::StrSplit(line, absl::MaxSplits('=', 1));
-    if (kv.first == "gateway") daemon->gateway_ = kv.second;
-    if (kv.first == "admin") daemon->admin_ = kv.second;
-    if (kv.first == "metrics") daemon->metrics_ = kv.second;
-  }
+  daemon->gateway_ = PortsFileValue(ports_file, "gateway");
+  daemon->admin_ = PortsFileValue(ports_file, "admin");
+  daemon->metrics_ = PortsFileValue(ports_file, "metrics");
   return daemon;
 }
 
@@ -157,20 +159,19 @@ std::string Daemon::Stderr() const { return ReadFile(dir_ + "/stderr"); }
 
 absl::StatusOr<std::unique_ptr<Process>> Process::Start(const std::string& binary,
                                                         const std::vector<std::string>& args,
-                                                        const std::string& log_path) {
+                                                        const std::string& log_path,
+                                                        int stop_signal) {
   if (access(binary.c_str(), X_OK) != 0) {
     return absl::NotFoundError(absl::StrCat(binary, " is not installed (run .ci/install-deps)"));
   }
-  const pid_t pid = Spawn(binary, args, log_path);
+  const pid_t pid = Spawn(binary, args, log_path, /*uid=*/-1, /*own_group=*/true);
   if (pid < 0) return absl::InternalError("fork failed");
-  return std::unique_ptr<Process>(new Process(pid));
+  return std::unique_ptr<Process>(new Process(pid, binary, stop_signal));
 }
 
 Process::~Process() {
-  if (pid_ <= 0) return;  // already reaped: the pid may belong to another process by now
-  kill(pid_, SIGKILL);
-  int status = 0;
-  waitpid(pid_, &status, 0);
+  if (stopped_) return;
+  if (absl::Status s = Stop(); !s.ok()) ADD_FAILURE() << s;
 }
 
 bool Process::Running() {
@@ -179,6 +180,46 @@ bool Process::Running() {
   if (waitpid(pid_, &status, WNOHANG) == 0) return true;
   pid_ = -1;
   return false;
+}
+
+absl::Status Process::Stop(absl::Duration timeout) {
+  stopped_ = true;
+  absl::Status result;
+  if (pid_ > 0) {  // not reaped yet: the pid is still ours to signal
+    kill(pid_, stop_signal_);
+    bool exited = false;
+    WaitExit(pid_, timeout, &exited);
+    if (!exited) {
+      result = absl::DeadlineExceededError(absl::StrCat(binary_, " did not stop within ",
+                                                        absl::FormatDuration(timeout),
+                                                        " of signal ", stop_signal_, "; killed"));
+      kill(pid_, SIGKILL);
+      int status = 0;
+      waitpid(pid_, &status, 0);
+    }
+    pid_ = -1;
+  }
+  // What the program started is in its group; reparented orphans may take a moment to be
+  // reaped after it exits.
+  const bool group_gone =
+      WaitUntil([&] { return kill(-group_, 0) != 0 && errno == ESRCH; }, absl::Seconds(5));
+  if (!group_gone) {
+    kill(-group_, SIGKILL);
+    if (result.ok()) {
+      result = absl::InternalError(absl::StrCat("processes started by ", binary_,
+                                                " outlived it (killed now): it was not stopped "
+                                                "the way it expects"));
+    }
+  }
+  return result;
+}
+
+std::string PortsFileValue(const std::string& path, const std::string& key) {
+  for (absl::string_view line : absl::StrSplit(ReadFile(path), '\n', absl::SkipEmpty())) {
+    std::pair<std::string, std::string> kv = absl::StrSplit(line, absl::MaxSplits('=', 1));
+    if (kv.first == key) return kv.second;
+  }
+  return "";
 }
 
 int FreeLoopbackPort() {

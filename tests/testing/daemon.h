@@ -1,5 +1,6 @@
 #pragma once
 
+#include <signal.h>
 #include <sys/types.h>
 
 #include <functional>
@@ -55,21 +56,36 @@ struct ExitResult {
 ExitResult RunToExit(const std::string& binary, const std::vector<std::string>& args,
                      absl::Duration timeout = absl::Seconds(30), int uid = -1);
 
-// Any program run in the background for a test (e.g. a Prometheus server), killed on
-// destruction.
+// Any program run in the background for a test (e.g. nginx, a Prometheus server), in a
+// process group of its own so that whatever it starts can be accounted for.
 class Process {
  public:
-  // Starts `binary` with `args`, its stdout and stderr going to `log_path`.
+  // Starts `binary` with `args`, its stdout and stderr going to `log_path`. `stop_signal`
+  // is how the program expects to be asked to stop (nginx: SIGQUIT, a graceful stop).
   static absl::StatusOr<std::unique_ptr<Process>> Start(const std::string& binary,
                                                         const std::vector<std::string>& args,
-                                                        const std::string& log_path);
+                                                        const std::string& log_path,
+                                                        int stop_signal = SIGTERM);
+  // Stop() unless done; a failure to stop cleanly fails the running test.
   ~Process();
   bool Running();
+  // Sends the stop signal and waits (up to `timeout`) for the program to exit, then checks
+  // that nothing it started outlived it (e.g. nginx workers of a killed master). Whatever is
+  // left is killed, and the answer is an error that names it.
+  absl::Status Stop(absl::Duration timeout = absl::Seconds(30));
 
  private:
-  explicit Process(pid_t pid) : pid_(pid) {}
-  pid_t pid_;
+  Process(pid_t pid, std::string binary, int stop_signal)
+      : pid_(pid), group_(pid), binary_(std::move(binary)), stop_signal_(stop_signal) {}
+  pid_t pid_;  // -1 once reaped
+  const pid_t group_;
+  std::string binary_;
+  int stop_signal_;
+  bool stopped_ = false;
 };
+
+// "value" of the line "key=value" in a ports file written by --ports_file ("" if absent).
+std::string PortsFileValue(const std::string& path, const std::string& key);
 
 // A loopback TCP port that was free a moment ago (for programs that cannot report the port
 // they bound).

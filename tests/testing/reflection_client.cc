@@ -216,11 +216,18 @@ absl::StatusOr<std::string> ReflectionClient::Call(const std::string& method,
 }
 
 std::string JsonStringField(const std::string& json, const std::string& name) {
-  const std::string key = "\"" + name + "\":\"";
-  const size_t start = json.find(key);
-  if (start == std::string::npos) return "";
-  const size_t from = start + key.size();
-  return json.substr(from, json.find('"', from) - from);
+  const std::string key = "\"" + name + "\"";
+  for (size_t at = json.find(key); at != std::string::npos; at = json.find(key, at + 1)) {
+    size_t i = at + key.size();
+    while (i < json.size() && json[i] == ' ') ++i;
+    if (i >= json.size() || json[i] != ':') continue;  // a value that happens to match
+    ++i;
+    while (i < json.size() && json[i] == ' ') ++i;
+    if (i >= json.size() || json[i] != '"') return "";
+    const size_t from = i + 1;
+    return json.substr(from, json.find('"', from) - from);
+  }
+  return "";
 }
 
 }  // namespace anteroom::testing

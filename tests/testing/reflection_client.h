@@ -51,7 +51,8 @@ class ReflectionClient {
   google::protobuf::DynamicMessageFactory factory_{&pool_};
 };
 
-// A string field of the JSON a ReflectionClient returns ("" when absent).
+// The first string field `name` of JSON, compact (as a ReflectionClient returns it) or with
+// spaces (as anteroomctl prints it); "" when absent.
 std::string JsonStringField(const std::string& json, const std::string& name);
 
 }  // namespace anteroom::testing
