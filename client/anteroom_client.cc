@@ -75,6 +75,21 @@ absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> CredentialsFromFiles(
   return grpc::SslCredentials(ssl);
 }
 
+std::shared_ptr<grpc::Channel> MakeChannel(const std::string& address,
+                                           std::shared_ptr<grpc::ChannelCredentials> credentials,
+                                           absl::Duration max_reconnect_backoff) {
+  grpc::ChannelArguments args;
+  args.SetInt(GRPC_ARG_ENABLE_RETRIES, 0);
+  const int max_ms =
+      static_cast<int>(std::max<int64_t>(1, absl::ToInt64Milliseconds(max_reconnect_backoff)));
+  // Start small and grow (x1.6, jittered) to the bound: a server that is restarting is
+  // retried at once, one that stays down at most once per bound.
+  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, std::min(100, max_ms));
+  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, max_ms);
+  return grpc::CreateCustomChannel(
+      address, credentials ? credentials : grpc::InsecureChannelCredentials(), args);
+}
+
 absl::StatusOr<std::unique_ptr<Client>> Client::Create(ClientOptions options) {
   if (options.servers.empty())
     return absl::InvalidArgumentError("servers: at least one is required");
@@ -94,19 +109,18 @@ absl::StatusOr<std::unique_ptr<Client>> Client::Create(ClientOptions options) {
     return absl::InvalidArgumentError("call_timeout must be at least attempt_timeout");
   if (options.session_check_interval < absl::ZeroDuration())
     return absl::InvalidArgumentError("session_check_interval must not be negative");
+  if (options.max_reconnect_backoff < absl::Milliseconds(1))
+    return absl::InvalidArgumentError("max_reconnect_backoff must be at least 1ms");
   return std::unique_ptr<Client>(new Client(std::move(options)));
 }
 
 Client::Client(ClientOptions options) : options_(std::move(options)) {
   if (options_.clock == nullptr) own_clock_ = std::make_unique<base::RealClock>();
   clock_ = options_.clock ? options_.clock : own_clock_.get();
-  auto credentials =
-      options_.credentials ? options_.credentials : grpc::InsecureChannelCredentials();
   for (size_t i = 0; i < options_.servers.size(); ++i) {
-    grpc::ChannelArguments args;
     // Retries are this class's policy (idempotent calls only, within the call deadline).
-    args.SetInt(GRPC_ARG_ENABLE_RETRIES, 0);
-    auto channel = grpc::CreateCustomChannel(options_.servers[i], credentials, args);
+    auto channel =
+        MakeChannel(options_.servers[i], options_.credentials, options_.max_reconnect_backoff);
     servers_.push_back(Server{options_.servers[i], v1::WaitingRoom::NewStub(channel)});
     for (int p = 0; p < kRingPointsPerServer; ++p)
       ring_.emplace_back(StableHash(absl::StrCat(options_.servers[i], "#", p)), i);

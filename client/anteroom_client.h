@@ -13,6 +13,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "anteroom/v1/waiting_room.grpc.pb.h"
+#include "grpcpp/channel.h"
 #include "grpcpp/security/credentials.h"
 #include "server/base/clock.h"
 #include "server/base/mutex.h"
@@ -41,6 +42,18 @@ absl::StatusOr<FailureMode> ParseFailureMode(absl::string_view text);
 absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> CredentialsFromFiles(
     const std::string& ca_path, const std::string& cert_path, const std::string& key_path);
 
+// The longest pause between attempts to reconnect to a server that went away. gRPC's own
+// default grows towards two minutes, which would keep gateways failing long after a
+// restarted server is back; one second notices a restart within about a second.
+inline constexpr absl::Duration kMaxReconnectBackoff = absl::Seconds(1);
+
+// A channel to one Anteroom server that reconnects within `max_reconnect_backoff` of the
+// server coming back, with gRPC's own retries off (the caller decides what to retry). Used
+// by Client and anteroomctl.
+std::shared_ptr<grpc::Channel> MakeChannel(
+    const std::string& address, std::shared_ptr<grpc::ChannelCredentials> credentials,
+    absl::Duration max_reconnect_backoff = kMaxReconnectBackoff);
+
 struct ClientOptions {
   // The Anteroom servers (host:port of each gateway listener). Each room lives on one
   // server, chosen by consistent hashing of the room id (see Client::ServerFor). Required.
@@ -57,6 +70,9 @@ struct ClientOptions {
   // Pause before the first retry; doubled before each further one, with +-50% jitter.
   // Default 25 ms.
   absl::Duration retry_backoff = absl::Milliseconds(25);
+  // Longest pause between reconnection attempts to a server that went away: a restarted
+  // server is noticed within about this long. Default 1 s (kMaxReconnectBackoff).
+  absl::Duration max_reconnect_backoff = kMaxReconnectBackoff;
   // See FailureMode. Default fail closed.
   FailureMode failure_mode = FailureMode::kFailClosed;
   // A session found valid is not checked again (no Heartbeat) for this long: a busy visitor
