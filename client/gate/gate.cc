@@ -66,7 +66,21 @@ VisitorCookie ReadCookie(const HttpRequest& request, absl::string_view name) {
 
 constexpr absl::string_view kEndpoints[] = {"check", "wait", "leave", "healthz", "other"};
 constexpr absl::string_view kDecisions[] = {"pass",        "wait",      "prequeue", "full",
-                                            "unavailable", "fail_open", "error"};
+                                            "unavailable", "fail_open", "error",    "not_placed"};
+
+// Whether a response to this request can show the waiting page to someone: a page load
+// (document or frame), a script's fetch (an app's JSON call), or a client that does not say
+// (no Sec-Fetch-Dest: native apps, curl). Images, scripts, styles, fonts (a favicon the
+// browser fetches by itself) and HEAD cannot; they must not take places in line.
+bool CanShowPage(const HttpRequest& request) {
+  // nginx's auth subrequest is a GET whatever the visitor sent; the snippet passes the
+  // visitor's method on.
+  const std::string method = request.Header("x-anteroom-method");
+  if ((method.empty() ? request.method : method) == "HEAD") return false;
+  const std::string dest = absl::AsciiStrToLower(request.Header("sec-fetch-dest"));
+  return dest.empty() || dest == "document" || dest == "iframe" || dest == "frame" ||
+         dest == "empty";
+}
 
 }  // namespace
 
@@ -110,6 +124,7 @@ std::string EncodeHandoff(const PageState& p) {
                    "&start=", p.start_position, "&wait=", absl::ToInt64Seconds(p.estimated_wait),
                    "&wait_max=", absl::ToInt64Seconds(p.estimated_wait_max),
                    "&refresh=", absl::ToInt64Seconds(p.refresh_after));
+  if (p.wait_unknown) absl::StrAppend(&out, "&unknown=1");
   if (p.event_starts_at != absl::InfinitePast())
     absl::StrAppend(&out, "&event=", absl::ToUnixSeconds(p.event_starts_at));
   if (!p.reason.empty()) absl::StrAppend(&out, "&reason=", absl::WebSafeBase64Escape(p.reason));
@@ -135,6 +150,8 @@ std::optional<PageState> DecodeHandoff(absl::string_view text) {
         p.kind = PageState::Kind::kFull;
       else if (value == "unavailable")
         p.kind = PageState::Kind::kUnavailable;
+      else if (value == "not_placed")
+        p.kind = PageState::Kind::kNotPlaced;
       else
         return std::nullopt;
     } else if (kv.first == "reason") {
@@ -151,6 +168,8 @@ std::optional<PageState> DecodeHandoff(absl::string_view text) {
       p.estimated_wait_max = absl::Seconds(n);
     } else if (kv.first == "refresh") {
       p.refresh_after = absl::Seconds(n);
+    } else if (kv.first == "unknown") {
+      p.wait_unknown = n != 0;
     } else if (kv.first == "event") {
       p.event_starts_at = absl::FromUnixSeconds(n);
     }
@@ -273,12 +292,22 @@ HttpResponse Gate::Wait(const HttpRequest& request, const std::string& room) {
 
 HttpResponse Gate::LeaveVisit(const HttpRequest& request, const std::string& room) {
   HttpResponse response;
+  const bool json = WantsJson(request);
   if (request.method != "POST") {
-    response.status = 405;
-    response.headers.emplace_back("Allow", "POST");
-    response.headers.emplace_back("Content-Type", "text/plain; charset=utf-8");
-    response.body = "use POST to end a visit\n";
-    return response;
+    // A link followed, or the address typed: ending a visit needs the visitor's say-so (a
+    // GET may be a prefetch), so show the button that posts it.
+    if (json) {
+      response.status = 405;
+      response.headers.emplace_back("Allow", "POST");
+      response.headers.emplace_back("Cache-Control", "no-store");
+      response.headers.emplace_back("Content-Type", "application/json");
+      response.body = "{\"error\":\"use POST to end a visit\"}";
+      return response;
+    }
+    PageState page;
+    page.kind = PageState::Kind::kConfirmLeave;
+    page.room = room;
+    return RenderPage(request, page);
   }
   const std::string token = ReadCookie(request, CookieName(room)).token;
   bool ended = false;
@@ -291,6 +320,7 @@ HttpResponse Gate::LeaveVisit(const HttpRequest& request, const std::string& roo
       CountError(left.status());
       response.status = 503;
       response.headers.emplace_back("Retry-After", "5");
+      response.headers.emplace_back("Cache-Control", "no-store");
       response.headers.emplace_back("Content-Type", "text/plain; charset=utf-8");
       response.body = "could not end the visit just now; please try again\n";
       return response;
@@ -298,20 +328,20 @@ HttpResponse Gate::LeaveVisit(const HttpRequest& request, const std::string& roo
     // Other errors: a malformed or foreign token; nothing to end.
   }
   const std::string next = request.query.contains("next") ? request.query.at("next") : "";
-  const bool json = WantsJson(request);
   if (IsLocalPath(next) && !json) {
     response.status = 303;
     response.headers.emplace_back("Location", next);
+    response.headers.emplace_back("Cache-Control", "no-store");
   } else if (json) {
+    response.headers.emplace_back("Cache-Control", "no-store");
     response.headers.emplace_back("Content-Type", "application/json");
     response.body = absl::StrCat("{\"state\":\"left\",\"ended\":", ended ? "true" : "false", "}");
   } else {
     PageState page;
     page.kind = PageState::Kind::kLeft;
     page.room = room;
-    response = RenderPage(request, page);
+    response = RenderPage(request, page);  // sets Cache-Control
   }
-  response.headers.emplace_back("Cache-Control", "no-store");
   response.headers.emplace_back("Set-Cookie", MakeCookie(request, room, ""));
   return response;
 }
@@ -347,6 +377,14 @@ Gate::Decision Gate::Decide(const HttpRequest& request, const std::string& room)
 }
 
 Gate::Decision Gate::Enter(const HttpRequest& request, const std::string& room) {
+  if (!CanShowPage(request)) {
+    Decision d;
+    d.page.kind = PageState::Kind::kNotPlaced;
+    d.page.room = room;
+    d.page.refresh_after = options_.retry_after;
+    Count("not_placed");
+    return d;
+  }
   // A fresh, unguessable visitor id: Admit's retries (same id) can never make two places.
   uint8_t bytes[16];
   random_->Fill(bytes, sizeof(bytes));
@@ -378,6 +416,7 @@ Gate::Decision Gate::FromStatus(const HttpRequest& request, const std::string& r
       d.page.start_position = start_position ? start_position : status.position();
       d.page.estimated_wait = ToDuration(status.estimated_wait());
       d.page.estimated_wait_max = ToDuration(status.estimated_wait_max());
+      d.page.wait_unknown = status.estimated_wait_unknown();
       if (start_position == 0) {
         d.set_cookie =
             MakeCookie(request, room, absl::StrCat(status.ticket(), "~", status.position()));
@@ -443,15 +482,20 @@ std::string Gate::MakeCookie(const HttpRequest& request, const std::string& room
 
 HttpResponse Gate::RenderPage(const HttpRequest& request, const PageState& page) {
   HttpResponse response;
-  const bool busy =
-      page.kind == PageState::Kind::kFull || page.kind == PageState::Kind::kUnavailable;
+  const bool busy = page.kind == PageState::Kind::kFull ||
+                    page.kind == PageState::Kind::kUnavailable ||
+                    page.kind == PageState::Kind::kNotPlaced;
   response.status = busy ? 503 : 200;
   const int64_t refresh = std::max<int64_t>(1, absl::ToInt64Seconds(page.refresh_after));
   if (busy) response.headers.emplace_back("Retry-After", absl::StrCat(refresh));
   response.headers.emplace_back("Cache-Control", "no-store");
   response.headers.emplace_back("X-Anteroom-State", std::string(KindName(page.kind)));
   const absl::Time now = clock_->Now();
-  if (WantsJson(request)) {
+  if (page.kind == PageState::Kind::kNotPlaced && !WantsJson(request)) {
+    // Nobody sees this (an image, a script, HEAD): no page, and no place taken.
+    response.headers.emplace_back("Content-Type", "text/plain; charset=utf-8");
+    response.body = "This site has a waiting room: open the page to take a place in line.\n";
+  } else if (WantsJson(request)) {
     response.headers.emplace_back("Content-Type", "application/json");
     response.body = RenderJson(page, now);
   } else {

@@ -67,7 +67,8 @@ struct HttpResponse {
 //   GET  /wait    the waiting page (or JSON for Accept: application/json), from the handoff
 //                 nginx passes on, or, without one, after deciding as /check does.
 //   POST /leave   ends the visitor's visit (frees the slot at once) and clears the cookie;
-//                 303 to ?next=/path when given, else the "thank you" page.
+//                 303 to ?next=/path when given, else the "thank you" page. A GET shows a
+//                 button that posts (a link or a prefetch must not end a visit).
 //   GET  /healthz 200 "ok".
 //
 // The room is the X-Anteroom-Room header, or `default_room`. The cookie is
@@ -95,7 +96,8 @@ class Gate {
   HttpResponse LeaveVisit(const HttpRequest& request, const std::string& room);
 
   Decision Decide(const HttpRequest& request, const std::string& room);
-  // Places a visitor with no usable token.
+  // Places a visitor with no usable token, unless the request cannot show a page to anyone
+  // (an image, a script, HEAD: see CanShowPage in gate.cc).
   Decision Enter(const HttpRequest& request, const std::string& room);
   // No answer to act on: when Anteroom was unreachable the failure mode decides; a refusal
   // (misconfiguration, e.g. an unknown room) always fails closed.

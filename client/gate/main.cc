@@ -151,9 +151,10 @@ int Run() {
 }  // namespace anteroom
 
 int main(int argc, char** argv) {
-  absl::SetProgramUsageMessage(
+  anteroom::base::SetProgramUsage(
       "Anteroom's HTTP gate for nginx auth_request.\nUsage: anteroom-gate [--listen=ADDR] "
-      "[--anteroom=HOST:PORT,...] [--room=ROOM] [--failure_mode=closed|open] [--template=FILE]");
+      "[--anteroom=HOST:PORT,...] [--room=ROOM] [--failure_mode=closed|open] [--template=FILE]",
+      __FILE__);
   absl::ParseCommandLine(argc, argv);
   const int code = anteroom::Run();
   // Nothing holds state: skip tearing down the metrics HTTP server and the gRPC runtime,

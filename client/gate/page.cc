@@ -1,5 +1,6 @@
 #include "client/gate/page.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "absl/container/flat_hash_set.h"
@@ -43,8 +44,9 @@ const absl::flat_hash_set<std::string>& VariableNames() {
 
 const absl::flat_hash_set<std::string>& SectionNames() {
   static const auto* names = new absl::flat_hash_set<std::string>{
-      "waiting",      "prequeue",      "full",         "unavailable", "left",     "refresh",
-      "has_progress", "wait_is_range", "next_in_line", "has_reason",  "has_event"};
+      "waiting",       "prequeue",   "full",         "unavailable",   "left",
+      "confirm_leave", "refresh",    "has_progress", "wait_is_range", "wait_unknown",
+      "next_in_line",  "has_reason", "has_event"};
   return *names;
 }
 
@@ -87,15 +89,6 @@ int64_t Seconds(absl::Duration d) {
   return d <= absl::ZeroDuration() ? 0 : absl::ToInt64Seconds(absl::Ceil(d, absl::Seconds(1)));
 }
 
-// Share of the line ahead at first sight that has since been served; -1 when unknown.
-int ProgressPercent(const PageState& s) {
-  if (s.kind != PageState::Kind::kWaiting || s.start_position == 0 || s.position == 0) return -1;
-  const uint64_t start = std::max(s.start_position, s.position);
-  if (start <= 1) return -1;  // nobody was ahead: nothing to show progress through
-  const double done = 1.0 - static_cast<double>(s.position - 1) / static_cast<double>(start - 1);
-  return static_cast<int>(std::lround(100 * done));
-}
-
 struct Values {
   absl::flat_hash_map<std::string, std::string> vars;
   absl::flat_hash_map<std::string, bool> sections;
@@ -129,11 +122,13 @@ Values Compute(const PageState& s, absl::string_view site_name, absl::Time now) 
   v.sections["full"] = s.kind == K::kFull;
   v.sections["unavailable"] = s.kind == K::kUnavailable;
   v.sections["left"] = s.kind == K::kLeft;
-  v.sections["refresh"] = s.kind != K::kLeft;
+  v.sections["confirm_leave"] = s.kind == K::kConfirmLeave;
+  v.sections["refresh"] = s.kind != K::kLeft && s.kind != K::kConfirmLeave;
   v.sections["has_progress"] = progress >= 0;
   v.sections["wait_is_range"] =
-      HumanDuration(s.estimated_wait_max) != HumanDuration(s.estimated_wait) &&
+      !s.wait_unknown && HumanDuration(s.estimated_wait_max) != HumanDuration(s.estimated_wait) &&
       s.estimated_wait_max > s.estimated_wait;
+  v.sections["wait_unknown"] = s.wait_unknown;
   v.sections["next_in_line"] = s.kind == K::kWaiting && s.position == 1;
   v.sections["has_reason"] = !s.reason.empty();
   v.sections["has_event"] = has_event;
@@ -161,6 +156,15 @@ void RenderNodes(const std::vector<Node>& nodes, const Values& values, std::stri
 
 }  // namespace
 
+int ProgressPercent(const PageState& s) {
+  if (s.kind != PageState::Kind::kWaiting || s.start_position == 0 || s.position == 0) return -1;
+  const uint64_t start = std::max(s.start_position, s.position);
+  if (start <= 1) return -1;  // nobody was ahead: nothing to show progress through
+  // Steps from `start` to admission: the start - 1 people ahead, then the visitor's own
+  // turn. Rounded down, so position 1 never shows a full bar.
+  return static_cast<int>(100 * (start - s.position) / start);
+}
+
 absl::string_view KindName(PageState::Kind kind) {
   switch (kind) {
     case PageState::Kind::kWaiting:
@@ -173,6 +177,10 @@ absl::string_view KindName(PageState::Kind kind) {
       return "unavailable";
     case PageState::Kind::kLeft:
       return "left";
+    case PageState::Kind::kConfirmLeave:
+      return "confirm_leave";
+    case PageState::Kind::kNotPlaced:
+      return "not_placed";
   }
   return "waiting";
 }
@@ -272,10 +280,15 @@ std::string PageTemplate::Render(const PageState& state, absl::string_view site_
 std::string RenderJson(const PageState& s, absl::Time now) {
   const bool has_event = s.event_starts_at != absl::InfinitePast();
   const int progress = ProgressPercent(s);
+  auto seconds_or_null = [&](absl::Duration d) {
+    return s.wait_unknown ? std::string("null") : absl::StrCat(Seconds(d));
+  };
   std::string out = absl::StrCat(
       "{\"state\":\"", KindName(s.kind), "\",\"room\":\"", EscapeJson(s.room),
-      "\",\"position\":", s.position, ",\"estimated_wait_seconds\":", Seconds(s.estimated_wait),
-      ",\"estimated_wait_max_seconds\":", Seconds(s.estimated_wait_max),
+      "\",\"position\":", s.position,
+      ",\"estimated_wait_seconds\":", seconds_or_null(s.estimated_wait),
+      ",\"estimated_wait_max_seconds\":", seconds_or_null(s.estimated_wait_max),
+      ",\"estimated_wait_unknown\":", s.wait_unknown ? "true" : "false",
       ",\"refresh_seconds\":", std::max<int64_t>(1, Seconds(s.refresh_after)),
       ",\"progress_percent\":", progress < 0 ? std::string("null") : absl::StrCat(progress),
       ",\"event_starts_at\":");

@@ -16,11 +16,15 @@ namespace anteroom::gate {
 // `Accept: application/json`, as JSON with the same facts.
 struct PageState {
   enum class Kind {
-    kWaiting,      // queued at `position`
-    kPrequeue,     // waiting for the event at `event_starts_at`
-    kFull,         // not queued (queue full, room closed...): try later
-    kUnavailable,  // Anteroom could not be reached and the gate fails closed
-    kLeft,         // the visitor ended their visit
+    kWaiting,       // queued at `position`
+    kPrequeue,      // waiting for the event at `event_starts_at`
+    kFull,          // not queued (queue full, room closed...): try later
+    kUnavailable,   // Anteroom could not be reached and the gate fails closed
+    kLeft,          // the visitor ended their visit
+    kConfirmLeave,  // GET of the leave address: a button that ends the visit (POST)
+    // A newcomer's request that cannot show a page to anyone (an image, a script, a
+    // stylesheet, HEAD): not given a place, answered 503 with a short text.
+    kNotPlaced,
   };
   Kind kind = Kind::kWaiting;
   std::string room;
@@ -29,13 +33,16 @@ struct PageState {
   uint64_t start_position = 0;
   absl::Duration estimated_wait;
   absl::Duration estimated_wait_max;
+  // Nobody is being admitted (the room is paused): the estimates mean nothing.
+  bool wait_unknown = false;
   // When the page reloads itself (and Retry-After for kFull / kUnavailable).
   absl::Duration refresh_after;
   absl::Time event_starts_at = absl::InfinitePast();
   std::string reason;
 };
 
-// "waiting", "prequeue", "full", "unavailable", "left": the `state` of the JSON form.
+// "waiting", "prequeue", "full", "unavailable", "left", "confirm_leave", "not_placed": the
+// `state` of the JSON form.
 absl::string_view KindName(PageState::Kind kind);
 
 // "less than a minute", "about 1 minute", "about 14 minutes", "about 2 hours 5 minutes".
@@ -63,8 +70,14 @@ class PageTemplate {
 };
 
 // The JSON form: {"state":..., "room":..., "position":..., "estimated_wait_seconds":...,
-// "estimated_wait_max_seconds":..., "refresh_seconds":..., "progress_percent":...,
-// "event_starts_at":"RFC 3339"|null, "event_starts_in_seconds":..., "reason":...}.
+// "estimated_wait_max_seconds":..., "estimated_wait_unknown":..., "refresh_seconds":...,
+// "progress_percent":..., "event_starts_at":"RFC 3339"|null, "event_starts_in_seconds":...,
+// "reason":...}. The estimates are null when unknown (a paused room).
 std::string RenderJson(const PageState& state, absl::Time now);
+
+// Share (0..99) of the way from the position first seen to admission, or -1 when unknown
+// (or when nobody was ahead). The visitor's own turn is the last step, so the bar is full
+// only once they are in.
+int ProgressPercent(const PageState& state);
 
 }  // namespace anteroom::gate

@@ -3,6 +3,8 @@
 
 #include "client/gate/gate.h"
 
+#include <algorithm>
+
 #include "client/gate/http_server.h"
 #include "gtest/gtest.h"
 #include "httplib.h"
@@ -73,6 +75,16 @@ class GateTest : public ::testing::Test {
 
   std::string Metrics() { return prometheus::TextSerializer().Serialize(registry_->Collect()); }
 
+  // Visitors holding a place in `room`'s queue, as Anteroom counts them.
+  uint64_t QueueDepth(const std::string& room = "clinic") {
+    grpc::ClientContext ctx;
+    v1::GetRoomStatusRequest req;
+    req.set_room(room);
+    v1::RoomStatus status;
+    EXPECT_TRUE(server_.admin().GetRoomStatus(&ctx, req, &status).ok());
+    return status.queue_depth();
+  }
+
   InProcessServer server_;
   SimulatedClock clock_;
   SeededRandom random_{3};
@@ -118,6 +130,14 @@ TEST_F(GateTest, FirstVisitorPassesTheSecondWaitsAndIsLetInWhenTheFirstLeaves) {
   EXPECT_EQ(left.status, 200);
   EXPECT_NE(left.body.find("Thank you"), std::string::npos);
   EXPECT_NE(left.Header("Set-Cookie").find("Max-Age=0"), std::string::npos);
+  EXPECT_EQ(std::count_if(left.headers.begin(), left.headers.end(),
+                          [](const auto& h) { return h.first == "Cache-Control"; }),
+            1)
+      << "one Cache-Control";
+  // The way back is named for what it does: a new place at the end of the line.
+  EXPECT_EQ(left.body.find("Return to the start"), std::string::npos);
+  EXPECT_NE(left.body.find("join the queue again</a>"), std::string::npos) << left.body;
+  EXPECT_NE(left.body.find("a new place at the end of the line"), std::string::npos);
 
   HttpResponse in = Get("/check", b_cookie);
   EXPECT_EQ(in.status, 204) << "the freed slot went to the visitor in line";
@@ -135,8 +155,9 @@ TEST_F(GateTest, TheProgressBarShowsTheShareOfTheLineServedSinceArrival) {
   for (int i = 0; i < 5; ++i) {
     cookies.push_back(CookiePair(Get("/check", "", {{"X-Anteroom-Room", "hall"}})));
   }
-  // The fifth visitor arrived at position 4 (3 ahead); the session and the first in line
-  // leave, and the next one is admitted: position 2, so 2 of the 3 ahead have gone.
+  // The fifth visitor arrived at position 4: 4 steps to admission (the 3 ahead, then their
+  // own turn). The session and the first in line leave, and the next one is admitted:
+  // position 2, so 2 of the 4 steps are done.
   for (int i : {0, 1}) {
     HttpRequest leave;
     leave.method = "POST";
@@ -147,7 +168,79 @@ TEST_F(GateTest, TheProgressBarShowsTheShareOfTheLineServedSinceArrival) {
   }
   HttpResponse r = Get("/wait", cookies[4], {{"X-Anteroom-Room", "hall"}});
   EXPECT_NE(r.body.find("<dd id=\"position\">2</dd>"), std::string::npos) << r.body;
-  EXPECT_NE(r.body.find("value=\"67\""), std::string::npos) << r.body;
+  EXPECT_NE(r.body.find("value=\"50\""), std::string::npos) << r.body;
+
+  // Next in line, with everyone ahead served: still waiting, so the bar is not full.
+  HttpRequest leave;
+  leave.method = "POST";
+  leave.path = "/leave";
+  leave.headers["cookie"] = cookies[2];
+  leave.headers["x-anteroom-room"] = "hall";
+  ASSERT_EQ(gate_->Handle(leave).status, 200);
+  r = Get("/wait", cookies[4], {{"X-Anteroom-Room", "hall"}});
+  ASSERT_NE(r.body.find("<dd id=\"position\">1</dd>"), std::string::npos) << r.body;
+  EXPECT_NE(r.body.find("value=\"75\""), std::string::npos) << r.body;
+  HttpResponse json =
+      Get("/wait", cookies[4], {{"X-Anteroom-Room", "hall"}, {"Accept", "application/json"}});
+  EXPECT_NE(json.body.find("\"progress_percent\":75,"), std::string::npos) << json.body;
+
+  for (uint64_t start = 2; start <= 1000; ++start) {
+    PageState p;
+    p.position = 1;
+    p.start_position = start;
+    EXPECT_LT(ProgressPercent(p), 100) << "arrived at " << start << ", now next in line";
+  }
+}
+
+TEST_F(GateTest, APausedRoomSaysTheWaitIsNotKnown) {
+  v1::RoomSettings settings;
+  settings.set_max_active_sessions(1);
+  settings.set_queue_all(true);
+  server_.CreateRoom("paused", settings);
+  const std::vector<std::pair<std::string, std::string>> room = {{"X-Anteroom-Room", "paused"}};
+  HttpResponse check = Get("/check", "", room);
+  ASSERT_EQ(check.status, 401);
+  HttpRequest wait;
+  wait.path = "/wait";
+  wait.headers["x-anteroom-room"] = "paused";
+  wait.headers["x-anteroom-handoff"] = check.Header("X-Anteroom-Handoff");
+  HttpResponse page = gate_->Handle(wait);
+  EXPECT_NE(page.body.find("<dd id=\"wait\">Not known yet</dd>"), std::string::npos) << page.body;
+  EXPECT_NE(page.body.find("Nobody is being let in at the moment"), std::string::npos);
+  EXPECT_EQ(page.body.find("less than a minute"), std::string::npos) << "no promised wait";
+  wait.headers["accept"] = "application/json";
+  HttpResponse json = gate_->Handle(wait);
+  EXPECT_NE(json.body.find("\"estimated_wait_seconds\":null,\"estimated_wait_max_seconds\":null,"
+                           "\"estimated_wait_unknown\":true"),
+            std::string::npos)
+      << json.body;
+}
+
+TEST_F(GateTest, RequestsThatCannotShowAPageTakeNoPlace) {
+  Get("/check");  // the one slot is taken: every newcomer from here on would queue
+  // A favicon, a stylesheet, an image, a script, a font: what a browser fetches by itself.
+  for (const char* dest : {"image", "style", "script", "font"}) {
+    HttpResponse check = Get("/check", "", {{"Sec-Fetch-Dest", dest}});
+    EXPECT_EQ(check.status, 401) << dest;
+    EXPECT_TRUE(check.Header("Set-Cookie").empty()) << dest << ": no ticket cookie";
+    HttpResponse page = WaitPage(check);
+    EXPECT_EQ(page.status, 503) << dest;
+    EXPECT_EQ(page.Header("X-Anteroom-State"), "not_placed");
+  }
+  HttpRequest head;
+  head.method = "HEAD";
+  head.path = "/check";
+  EXPECT_TRUE(gate_->Handle(head).Header("Set-Cookie").empty()) << "HEAD";
+  // Through nginx: the auth subrequest is a GET, the visitor's method a header.
+  EXPECT_TRUE(Get("/check", "", {{"X-Anteroom-Method", "HEAD"}}).Header("Set-Cookie").empty());
+  EXPECT_EQ(QueueDepth(), 0u) << "nobody took a place";
+  EXPECT_NE(Metrics().find("decision=\"not_placed\"} 6"), std::string::npos) << Metrics();
+
+  // A page load, an app's fetch (JSON), and clients that do not say still queue.
+  Get("/check", "", {{"Sec-Fetch-Dest", "document"}});
+  Get("/check", "", {{"Sec-Fetch-Dest", "empty"}, {"Accept", "application/json"}});
+  Get("/check", "", {{"Accept", "application/json"}});
+  EXPECT_EQ(QueueDepth(), 3u);
 }
 
 TEST_F(GateTest, CookieAttributesFollowTheOptionsAndTheScheme) {
@@ -251,7 +344,13 @@ TEST_F(GateTest, WithoutAHandoffTheWaitPageDecidesItselfAndRedirectsWhenAdmitted
 
 TEST_F(GateTest, LeaveNeedsPostAndRedirectsOnlyWithinTheSite) {
   const std::string cookie = CookiePair(Get("/check"));
-  EXPECT_EQ(Get("/leave", cookie).status, 405);
+  // A GET (a link followed) ends nothing: it shows the button that posts.
+  HttpResponse ask = Get("/leave", cookie);
+  EXPECT_EQ(ask.status, 200);
+  EXPECT_NE(ask.body.find("<form method=\"post\">"), std::string::npos) << ask.body;
+  EXPECT_TRUE(ask.Header("Set-Cookie").empty());
+  EXPECT_EQ(Get("/check", cookie).status, 204) << "still admitted";
+  EXPECT_EQ(Get("/leave", cookie, {{"Accept", "application/json"}}).status, 405);
   HttpResponse r = PostLeave(cookie, "/goodbye");
   EXPECT_EQ(r.status, 303);
   EXPECT_EQ(r.Header("Location"), "/goodbye");
@@ -349,6 +448,7 @@ TEST(HandoffTest, RoundTripsAndRefusesGarbage) {
   s.refresh_after = absl::Seconds(5);
   s.event_starts_at = absl::FromUnixSeconds(1'800'000'000);
   s.reason = "a & b";
+  s.wait_unknown = true;
   auto back = DecodeHandoff(EncodeHandoff(s));
   ASSERT_TRUE(back.has_value());
   EXPECT_EQ(back->kind, s.kind);
@@ -357,6 +457,7 @@ TEST(HandoffTest, RoundTripsAndRefusesGarbage) {
   EXPECT_EQ(back->estimated_wait, absl::Seconds(70));
   EXPECT_EQ(back->event_starts_at, s.event_starts_at);
   EXPECT_EQ(back->reason, "a & b");
+  EXPECT_TRUE(back->wait_unknown);
   EXPECT_FALSE(DecodeHandoff("").has_value());
   EXPECT_FALSE(DecodeHandoff("position=1").has_value());
   EXPECT_FALSE(DecodeHandoff("state=waiting&position=-1").has_value());
