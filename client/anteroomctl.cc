@@ -20,7 +20,6 @@
 #include "anteroom/v1/waiting_room.grpc.pb.h"
 #include "client/anteroom_client.h"
 #include "google/protobuf/util/json_util.h"
-#include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
 #include "server/base/program.h"
 
@@ -174,7 +173,7 @@ bool ParseWhen(const std::string& text, google::protobuf::Timestamp* out, std::s
 }  // namespace
 
 int main(int argc, char** argv) {
-  absl::SetProgramUsageMessage(kUsage);
+  anteroom::base::SetProgramUsage(kUsage, __FILE__);
   std::vector<char*> args = absl::ParseCommandLine(argc, argv);
   if (args.size() < 2) return UsageError("no command given");
   const std::string command = args[1];
@@ -187,12 +186,10 @@ int main(int argc, char** argv) {
   auto tls = anteroom::client::CredentialsFromFiles(
       absl::GetFlag(FLAGS_tls_ca), absl::GetFlag(FLAGS_tls_cert), absl::GetFlag(FLAGS_tls_key));
   if (!tls.ok()) return Failure(tls.status());
-  const std::shared_ptr<grpc::ChannelCredentials> credentials =
-      *tls ? *tls : grpc::InsecureChannelCredentials();
   auto gateway = anteroom::v1::WaitingRoom::NewStub(
-      grpc::CreateChannel(absl::GetFlag(FLAGS_server), credentials));
+      anteroom::client::MakeChannel(absl::GetFlag(FLAGS_server), *tls));
   auto admin = anteroom::v1::RoomAdmin::NewStub(
-      grpc::CreateChannel(absl::GetFlag(FLAGS_admin), credentials));
+      anteroom::client::MakeChannel(absl::GetFlag(FLAGS_admin), *tls));
   // The admin token goes to the admin listener only.
   const bool gateway_command =
       command == "admit" || command == "poll" || command == "heartbeat" || command == "leave";

@@ -208,9 +208,10 @@ int Run() {
 }  // namespace anteroom
 
 int main(int argc, char** argv) {
-  absl::SetProgramUsageMessage(
+  anteroom::base::SetProgramUsage(
       "Anteroom waiting-room server.\nUsage: anteroomd [--listen=ADDR] [--admin_listen=ADDR] "
-      "[--metrics_listen=ADDR] [--data_dir=DIR] [--sync_writes] [--rooms=FILE]");
+      "[--metrics_listen=ADDR] [--data_dir=DIR] [--sync_writes] [--rooms=FILE]",
+      __FILE__);
   absl::ParseCommandLine(argc, argv);
   const int code = anteroom::Run();
   // As after a clean stop: the gRPC runtime's teardown only delays the exit.

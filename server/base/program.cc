@@ -5,10 +5,25 @@
 #include <fstream>
 #include <sstream>
 
+#include "absl/flags/usage.h"
+#include "absl/flags/usage_config.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "server/base/log.h"
 
 namespace anteroom::base {
+
+void SetProgramUsage(absl::string_view usage, absl::string_view main_file) {
+  absl::SetProgramUsageMessage(usage);
+  absl::FlagsUsageConfig config;
+  // absl names a flag's file by its path as compiled, perhaps without a leading part.
+  auto ours = [main = std::string(main_file)](absl::string_view file) {
+    return !file.empty() && absl::EndsWith(main, file);
+  };
+  config.contains_help_flags = ours;
+  config.contains_helpshort_flags = ours;
+  absl::SetFlagsUsageConfig(config);
+}
 
 absl::Status SetLogLevelByName(absl::string_view name) {
   if (name == "debug") {

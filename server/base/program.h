@@ -12,6 +12,11 @@ namespace anteroom::base {
 
 // What Anteroom's programs (anteroomd, anteroom-gate) share around their main.
 
+// Sets the --help text: `usage`, then the flags defined in `main_file` (pass __FILE__ from
+// the file that defines the program's flags). absl's default would list only flags of a
+// file named after the binary, which ours are not ("No flags matched").
+void SetProgramUsage(absl::string_view usage, absl::string_view main_file);
+
 // Sets the minimum log level from a --log_level value: debug, info, warning or error.
 absl::Status SetLogLevelByName(absl::string_view name);
 

@@ -33,6 +33,7 @@
 #include "grpcpp/security/credentials.h"
 #include "server/base/clock.h"
 #include "server/base/mutex.h"
+#include "server/base/program.h"
 #include "server/core/room.h"
 #include "server/core/token.h"
 #include "server/service/client_key.h"
@@ -401,7 +402,7 @@ int Admit() {
 }  // namespace anteroom::bench
 
 int main(int argc, char** argv) {
-  absl::SetProgramUsageMessage("anteroom-bench scale|admit [flags]");
+  anteroom::base::SetProgramUsage("anteroom-bench scale|admit|recovery [flags]", __FILE__);
   std::vector<char*> args = absl::ParseCommandLine(argc, argv);
   if (args.size() == 2 && std::string(args[1]) == "scale") return anteroom::bench::Scale();
   if (args.size() == 2 && std::string(args[1]) == "admit") return anteroom::bench::Admit();
