@@ -5,7 +5,7 @@ CTEST = ctest --output-on-failure -j$(JOBS)
 
 FUZZ_SECONDS ?= 20
 
-.PHONY: all deps build run demo test test-default test-asan test-tsan test-clang fuzz lint clean
+.PHONY: all deps build run demo test test-default test-asan test-tsan test-clang fuzz lint tidy clean
 
 all: build
 
@@ -42,15 +42,17 @@ test-asan: deps
 
 test-tsan: deps
 	@cmake --preset tsan >/dev/null
-	@cmake --build build-tsan -j$(JOBS) --target core_test service_test storage_test client_test
+	@cmake --build build-tsan -j$(JOBS) --target base_test wire_test core_test service_test storage_test client_test
 	cd build-tsan && TSAN_OPTIONS="suppressions=$(CURDIR)/.ci/tsan.supp halt_on_error=1" \
 	  $(CTEST) -L unit
 
 # Compiles everything with clang -Wthread-safety -Werror (a lock annotation that does not
-# hold fails the build), then fuzzes the room core for $(FUZZ_SECONDS) s.
+# hold fails the build), runs clang-tidy over our sources (.ci/tidy), then fuzzes the room
+# core for $(FUZZ_SECONDS) s.
 test-clang: deps
 	@cmake --preset clang >/dev/null
 	@cmake --build build-clang -j$(JOBS)
+	@JOBS=$(JOBS) .ci/tidy build-clang
 	@$(MAKE) --no-print-directory fuzz
 
 # libFuzzer on the room core (tests/core/room_fuzz.cc), starting from the checked-in corpus;

@@ -7,10 +7,10 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "base/program.h"
 #include "grpcpp/client_context.h"
 #include "grpcpp/create_channel.h"
-#include "server/base/program.h"
-#include "server/core/token.h"
+#include "wire/token.h"
 
 namespace anteroom::client {
 namespace {
@@ -75,9 +75,9 @@ absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> CredentialsFromFiles(
   return grpc::SslCredentials(ssl);
 }
 
-std::shared_ptr<grpc::Channel> MakeChannel(const std::string& address,
-                                           std::shared_ptr<grpc::ChannelCredentials> credentials,
-                                           absl::Duration max_reconnect_backoff) {
+std::shared_ptr<grpc::Channel> MakeChannel(
+    const std::string& address, const std::shared_ptr<grpc::ChannelCredentials>& credentials,
+    absl::Duration max_reconnect_backoff) {
   grpc::ChannelArguments args;
   args.SetInt(GRPC_ARG_ENABLE_RETRIES, 0);
   const int max_ms =
@@ -141,7 +141,7 @@ const std::string& Client::ServerFor(absl::string_view room) const {
 
 absl::StatusOr<v1::WaitingRoom::Stub*> Client::StubForToken(absl::string_view token,
                                                             absl::string_view field) {
-  auto parsed = core::ParseToken(token);
+  auto parsed = wire::ParseToken(token);
   if (!parsed) {
     return absl::InvalidArgumentError(absl::StrCat(field, " is not a valid Anteroom token"));
   }

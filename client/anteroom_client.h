@@ -13,10 +13,10 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "anteroom/v1/waiting_room.grpc.pb.h"
+#include "base/clock.h"
+#include "base/mutex.h"
 #include "grpcpp/channel.h"
 #include "grpcpp/security/credentials.h"
-#include "server/base/clock.h"
-#include "server/base/mutex.h"
 
 namespace anteroom::client {
 
@@ -51,7 +51,7 @@ inline constexpr absl::Duration kMaxReconnectBackoff = absl::Seconds(1);
 // server coming back, with gRPC's own retries off (the caller decides what to retry). Used
 // by Client and anteroomctl.
 std::shared_ptr<grpc::Channel> MakeChannel(
-    const std::string& address, std::shared_ptr<grpc::ChannelCredentials> credentials,
+    const std::string& address, const std::shared_ptr<grpc::ChannelCredentials>& credentials,
     absl::Duration max_reconnect_backoff = kMaxReconnectBackoff);
 
 struct ClientOptions {

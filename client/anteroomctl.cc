@@ -18,10 +18,10 @@
 #include "absl/time/time.h"
 #include "anteroom/v1/room_admin.grpc.pb.h"
 #include "anteroom/v1/waiting_room.grpc.pb.h"
+#include "base/program.h"
 #include "client/anteroom_client.h"
 #include "google/protobuf/util/json_util.h"
 #include "grpcpp/security/credentials.h"
-#include "server/base/program.h"
 
 ABSL_FLAG(std::string, server, "127.0.0.1:50051", "Gateway API address.");
 ABSL_FLAG(std::string, admin, "127.0.0.1:50052", "Admin API address.");

@@ -16,18 +16,15 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "anteroom/v1/config.pb.h"
+#include "base/clock.h"
+#include "base/log.h"
+#include "base/program.h"
+#include "base/random.h"
 #include "google/protobuf/text_format.h"
 #include "prometheus/exposer.h"
-#include "server/base/clock.h"
-#include "server/base/log.h"
-#include "server/base/program.h"
-#include "server/base/random.h"
-#include "server/service/client_key.h"
-#include "server/service/committer.h"
 #include "server/service/convert.h"
-#include "server/service/metrics.h"
-#include "server/service/room_manager.h"
-#include "server/service/server.h"
+#include "server/service/instance.h"
+#include "server/service/records.h"
 #include "storage/rocksdb_store.h"
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:50051", "Gateway API (WaitingRoom) address.");
@@ -85,7 +82,7 @@ absl::Status ApplyRoomsFile(const std::string& path, service::RoomManager* rooms
           [&](core::RoomSettings* settings) {
             return service::ApplySettingsPatch(room.settings(), settings);
           },
-          [&](absl::StatusOr<service::RoomInfo> info) { updated.set_value(info.status()); });
+          [&](const absl::StatusOr<service::RoomInfo>& info) { updated.set_value(info.status()); });
       s = updated.get_future().get();
     } else {
       core::RoomSettings settings;
@@ -113,26 +110,25 @@ int Run() {
   store_options.sync_writes = absl::GetFlag(FLAGS_sync_writes);
   store_options.create_if_missing = absl::GetFlag(FLAGS_create_data_dir);
   store_options.min_free_bytes = absl::GetFlag(FLAGS_min_free_disk_mb) << 20;
+  store_options.format_version = service::kFormatVersion;
   absl::StatusOr<std::unique_ptr<storage::RocksDbStore>> store =
       storage::RocksDbStore::Open(store_options);
   if (!store.ok()) return Fail(store.status());
 
   base::RealClock clock;
   base::SecureRandom random;
-  absl::StatusOr<service::ClientKeyer> keyer =
-      service::ClientKeyer::LoadOrCreate(store->get(), &random);
-  if (!keyer.ok()) return Fail(keyer.status());
-  service::Metrics metrics;
-  service::Committer committer(store->get(), &metrics);
-  service::RoomManager rooms(store->get(), &committer, &clock, &random, &*keyer, &metrics);
-  if (absl::Status s = rooms.Load(); !s.ok()) return Fail(s);
+  absl::StatusOr<std::unique_ptr<service::Instance>> instance =
+      service::Instance::Create(store->get(), &clock, &random);
+  if (!instance.ok()) return Fail(instance.status());
+  service::RoomManager& rooms = *(*instance)->rooms();
   if (!absl::GetFlag(FLAGS_rooms).empty()) {
     if (absl::Status s = ApplyRoomsFile(absl::GetFlag(FLAGS_rooms), &rooms); !s.ok()) {
       return Fail(s);
     }
   }
 
-  service::ServerOptions server_options;
+  service::InstanceOptions instance_options;
+  service::ListenerOptions& server_options = instance_options.listeners;
   server_options.listen = absl::GetFlag(FLAGS_listen);
   server_options.admin_listen = absl::GetFlag(FLAGS_admin_listen);
   server_options.backup_dir = absl::GetFlag(FLAGS_backup_dir);
@@ -157,9 +153,7 @@ int Run() {
   if (server_options.tls_cert_pem.empty() != server_options.tls_key_pem.empty()) {
     return Fail(absl::InvalidArgumentError("--tls_cert and --tls_key go together"));
   }
-  absl::StatusOr<std::unique_ptr<service::Server>> server =
-      service::Server::Start(server_options, &rooms, &metrics, store->get());
-  if (!server.ok()) return Fail(server.status());
+  if (absl::Status s = (*instance)->Serve(instance_options); !s.ok()) return Fail(s);
 
   std::unique_ptr<prometheus::Exposer> exposer;
   const std::string metrics_listen = absl::GetFlag(FLAGS_metrics_listen);
@@ -169,12 +163,12 @@ int Run() {
     return Fail(absl::UnavailableError(absl::StrCat("cannot serve metrics on ", metrics_listen,
                                                     " (address in use?): ", e.what())));
   }
-  exposer->RegisterCollectable(metrics.registry());
+  exposer->RegisterCollectable((*instance)->metrics()->registry());
 
   const std::string gateway_address =
-      absl::StrCat(base::HostOf(server_options.listen), ":", (*server)->port());
+      absl::StrCat(base::HostOf(server_options.listen), ":", (*instance)->port());
   const std::string admin_address =
-      absl::StrCat(base::HostOf(server_options.admin_listen), ":", (*server)->admin_port());
+      absl::StrCat(base::HostOf(server_options.admin_listen), ":", (*instance)->admin_port());
   const std::string metrics_address =
       absl::StrCat(base::HostOf(metrics_listen), ":", exposer->GetListeningPorts().front());
   ANTEROOM_LOG(
@@ -191,11 +185,10 @@ int Run() {
 
   const std::string signal_name = base::WaitForStopSignal(stop_signals);
   ANTEROOM_LOG(kInfo, "received %s: finishing in-flight calls", signal_name);
-  (*server)->Shutdown(absl::Seconds(10));
-  rooms.RecordAlive();
-  committer.Stop();  // everything acknowledged has been written; nothing else is pending
+  // In-flight calls finish (10 s at most), a last alive mark, everything pending written.
+  (*instance)->Stop(absl::Seconds(10));
   if (absl::Status s = (*store)->Flush(); !s.ok()) return Fail(s);
-  server->reset();
+  instance->reset();
   store->reset();  // closes RocksDB: everything acknowledged is on disk
   ANTEROOM_LOG(kInfo, "anteroomd stopped cleanly");
   // Nothing left holds state: skip tearing down the metrics HTTP server and the gRPC

@@ -3,7 +3,7 @@
 #include <map>
 #include <string>
 
-#include "server/base/mutex.h"
+#include "base/mutex.h"
 #include "storage/store.h"
 
 namespace anteroom::storage {

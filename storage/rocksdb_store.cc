@@ -61,6 +61,9 @@ RocksDbStore::~RocksDbStore() = default;
 
 absl::StatusOr<std::unique_ptr<RocksDbStore>> RocksDbStore::Open(
     const RocksDbStoreOptions& options) {
+  if (options.format_version < 1) {
+    return absl::InvalidArgumentError("format_version must be set: the caller's layout version");
+  }
   std::error_code error;
   if (!std::filesystem::exists(options.path, error)) {
     if (!options.create_if_missing) {
@@ -116,7 +119,7 @@ absl::StatusOr<std::unique_ptr<RocksDbStore>> RocksDbStore::Open(
     rocksdb::WriteOptions sync_write;
     sync_write.sync = true;
     s = impl->db->Put(sync_write, impl->cf(Table::kMeta), ToSlice(kFormatKey),
-                      std::to_string(kFormatVersion));
+                      std::to_string(options.format_version));
     if (!s.ok()) return FromRocks(s, "cannot write format version");
   } else if (!s.ok()) {
     return FromRocks(s, "cannot read format version");
@@ -126,10 +129,10 @@ absl::StatusOr<std::unique_ptr<RocksDbStore>> RocksDbStore::Open(
       return absl::DataLossError(absl::StrCat("data directory ", options.path,
                                               " has an unreadable format version '", version, "'"));
     }
-    if (found > kFormatVersion) {
-      return absl::FailedPreconditionError(
-          absl::StrCat("data directory ", options.path, " was written by a newer Anteroom (format ",
-                       found, "); this version reads format ", kFormatVersion, " or older"));
+    if (found > options.format_version) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "data directory ", options.path, " was written by a newer Anteroom (format ", found,
+          "); this version reads format ", options.format_version, " or older"));
     }
   }
   return std::unique_ptr<RocksDbStore>(new RocksDbStore(std::move(impl)));

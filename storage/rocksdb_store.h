@@ -22,11 +22,12 @@ struct RocksDbStoreOptions {
   // a crash of the process). Default false: a write is acknowledged once it is in the WAL
   // in the OS page cache, which survives kill -9.
   bool sync_writes = false;
+  // The version of the layout the caller keeps in the store (anteroomd's records:
+  // service::kFormatVersion, which is the one source of it). Written under meta key
+  // "format_version" into a new store; a store that holds a higher version (written by a
+  // newer Anteroom) is refused at open. Required: 0 (the default) is refused.
+  int format_version = 0;
 };
-
-// The on-disk format this version writes and reads. Stored under meta key "format_version";
-// a directory written by a newer format is refused at open.
-inline constexpr int kFormatVersion = 1;
 
 // The RocksDB-backed Store: one column family per Table, one write-ahead log, so a
 // WriteBatch is atomic across tables. The only code in Anteroom that includes rocksdb/.

@@ -9,9 +9,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
-#include "server/base/log.h"
-#include "server/core/settings.h"
-#include "server/core/token.h"
+#include "base/log.h"
+#include "wire/token.h"
 
 namespace anteroom::gate {
 namespace {
@@ -97,7 +96,7 @@ std::string HttpResponse::Header(absl::string_view name) const {
 
 absl::Status ValidateGateOptions(const GateOptions& o) {
   if (!o.default_room.empty()) {
-    if (auto s = core::ValidateRoomId(o.default_room, "room"); !s.ok()) return s;
+    if (auto s = wire::ValidateRoomId(o.default_room, "room"); !s.ok()) return s;
   }
   if (o.cookie_same_site != "Lax" && o.cookie_same_site != "Strict" &&
       o.cookie_same_site != "None") {
@@ -231,7 +230,7 @@ HttpResponse Gate::Handle(const HttpRequest& request) {
     response.status = 404;
     response.body = "not found: the gate serves /check, /wait, /leave and /healthz\n";
     response.headers.emplace_back("Content-Type", "text/plain; charset=utf-8");
-  } else if (auto valid = core::ValidateRoomId(room, "X-Anteroom-Room header (or --room)");
+  } else if (auto valid = wire::ValidateRoomId(room, "X-Anteroom-Room header (or --room)");
              !valid.ok()) {
     response.status = 400;
     response.body = absl::StrCat(valid.message(), "\n");
@@ -349,10 +348,10 @@ HttpResponse Gate::LeaveVisit(const HttpRequest& request, const std::string& roo
 Gate::Decision Gate::Decide(const HttpRequest& request, const std::string& room) {
   const VisitorCookie cookie = ReadCookie(request, CookieName(room));
   const std::string& token = cookie.token;
-  auto parsed = core::ParseToken(token);
+  auto parsed = wire::ParseToken(token);
   if (!parsed || parsed->room != room) return Enter(request, room);
 
-  if (parsed->kind == core::TokenKind::kSession) {
+  if (parsed->kind == wire::TokenKind::kSession) {
     client::SessionCheck check = client_->CheckSession(token);
     switch (check.result) {
       case client::SessionCheck::Result::kValid: {

@@ -8,13 +8,13 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/time/time.h"
+#include "base/clock.h"
+#include "base/random.h"
 #include "client/anteroom_client.h"
 #include "client/gate/page.h"
 #include "prometheus/counter.h"
 #include "prometheus/histogram.h"
 #include "prometheus/registry.h"
-#include "server/base/clock.h"
-#include "server/base/random.h"
 
 namespace anteroom::gate {
 

@@ -39,7 +39,7 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(const std::string&
   // short (nginx's upstream keepalive_timeout in deploy/nginx/ is shorter still).
   server.set_keep_alive_timeout(5);
   server.set_keep_alive_max_count(1000);
-  server.set_payload_max_length(64 * 1024);
+  server.set_payload_max_length(size_t{64} * 1024);
   auto handler = [gate](const httplib::Request& req, httplib::Response& res) {
     HttpRequest request;
     request.method = req.method;

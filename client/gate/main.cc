@@ -11,12 +11,12 @@
 #include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "base/log.h"
+#include "base/program.h"
 #include "client/anteroom_client.h"
 #include "client/gate/gate.h"
 #include "client/gate/http_server.h"
 #include "prometheus/exposer.h"
-#include "server/base/log.h"
-#include "server/base/program.h"
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:8090", "HTTP address for nginx (host:port).");
 ABSL_FLAG(std::string, metrics_listen, "127.0.0.1:9465",

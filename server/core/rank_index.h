@@ -35,7 +35,7 @@ class RankIndex {
 
  private:
   static constexpr int kWordsPerBlock = 64;
-  static constexpr uint64_t kBlockSeqs = 64 * kWordsPerBlock;
+  static constexpr uint64_t kBlockSeqs = uint64_t{64} * kWordsPerBlock;
 
   int64_t BlockPrefix(size_t blocks) const;  // live count in blocks [0, blocks)
   void BlockAdd(size_t block, int64_t delta);

@@ -83,17 +83,4 @@ absl::Status ValidateEvent(const Event& e, absl::Time now, const RoomSettings& r
   return absl::OkStatus();
 }
 
-absl::Status ValidateRoomId(absl::string_view id, absl::string_view field_name) {
-  if (id.empty()) return absl::InvalidArgumentError(absl::StrCat(field_name, " is required"));
-  bool ok = id.size() <= 63 && (absl::ascii_islower(id[0]) || absl::ascii_isdigit(id[0]));
-  for (char c : id) {
-    ok = ok && (absl::ascii_islower(c) || absl::ascii_isdigit(c) || c == '-' || c == '_');
-  }
-  if (!ok) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        field_name, " must be 1 to 63 characters of [a-z0-9_-] starting with a letter or digit"));
-  }
-  return absl::OkStatus();
-}
-
 }  // namespace anteroom::core

@@ -88,7 +88,4 @@ absl::Status ValidateSettings(const RoomSettings& settings);
 absl::Status ValidateEvent(const Event& event, absl::Time now, const RoomSettings& room_settings,
                            const std::vector<Event>& others);
 
-// Room names: 1..63 characters of [a-z0-9_-], first a letter or digit.
-absl::Status ValidateRoomId(absl::string_view id, absl::string_view field_name);
-
 }  // namespace anteroom::core

@@ -5,7 +5,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "server/base/random.h"
+#include "base/random.h"
 #include "server/core/room.h"
 #include "storage/store.h"
 

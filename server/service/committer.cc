@@ -2,13 +2,13 @@
 
 #include <future>
 
-#include "server/base/clock.h"
+#include "base/clock.h"
 #include "server/service/metrics.h"
 
 namespace anteroom::service {
 
-Committer::Committer(storage::Store* store, Metrics* metrics)
-    : store_(store), metrics_(metrics), thread_([this] { Run(); }) {}
+Committer::Committer(CommitLog* log, Metrics* metrics)
+    : log_(log), metrics_(metrics), thread_([this] { Run(); }) {}
 
 Committer::~Committer() { Stop(); }
 
@@ -65,7 +65,7 @@ void Committer::Run() {
     absl::Status written = absl::OkStatus();
     if (!merged.empty()) {
       const base::Stopwatch stopwatch;
-      written = store_->Write(merged);
+      written = log_->Append(merged);
       if (metrics_ != nullptr)
         metrics_->ObserveStorageWrite(stopwatch.ElapsedSeconds(), written.ok());
     }

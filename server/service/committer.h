@@ -7,17 +7,18 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
-#include "server/base/mutex.h"
+#include "base/mutex.h"
+#include "server/service/commit_log.h"
 #include "storage/store.h"
 
 namespace anteroom::service {
 
 class Metrics;
 
-// Group commit: one thread writes everything submitted since its previous write as a single
-// atomic store write, then reports the outcome to each submitter in submission order. With
-// synchronous writes, many concurrent requests share one fsync; without, they share one WAL
-// append.
+// Group commit: one thread appends everything submitted since its previous write to the
+// CommitLog as a single atomic batch, then reports the outcome to each submitter in submission
+// order. With synchronous writes, many concurrent requests share one fsync; without, they share one
+// WAL append.
 //
 // Batches of one room are written in the order they were submitted. When a write fails,
 // every batch in it fails, and so does every later batch of the same rooms submitted under
@@ -32,8 +33,9 @@ class Committer {
  public:
   using Done = std::function<void(const absl::Status&)>;
 
-  // `metrics`, if given, receives each write's latency and outcome.
-  explicit Committer(storage::Store* store, Metrics* metrics = nullptr);
+  // `log` must outlive the committer. `metrics`, if given, receives each write's latency and
+  // outcome.
+  explicit Committer(CommitLog* log, Metrics* metrics = nullptr);
   ~Committer();
   Committer(const Committer&) = delete;
   Committer& operator=(const Committer&) = delete;
@@ -53,7 +55,7 @@ class Committer {
   };
   void Run();
 
-  storage::Store* const store_;
+  CommitLog* const log_;
   Metrics* const metrics_;
   base::Mutex mu_;
   base::CondVar wake_;

@@ -5,42 +5,6 @@
 namespace anteroom::service {
 namespace {
 
-absl::StatusOr<absl::Duration> FromProtoDuration(const google::protobuf::Duration& d,
-                                                 absl::string_view field) {
-  if (d.nanos() <= -1'000'000'000 || d.nanos() >= 1'000'000'000 ||
-      (d.seconds() > 0 && d.nanos() < 0) || (d.seconds() < 0 && d.nanos() > 0)) {
-    return absl::InvalidArgumentError(absl::StrCat("settings.", field, " is not a valid duration"));
-  }
-  return absl::Seconds(d.seconds()) + absl::Nanoseconds(d.nanos());
-}
-
-core::QueueingMethod FromProto(v1::QueueingMethod m) {
-  switch (m) {
-    case v1::RANDOM:
-      return core::QueueingMethod::kRandom;
-    case v1::PASSTHROUGH:
-      return core::QueueingMethod::kPassthrough;
-    case v1::REJECT:
-      return core::QueueingMethod::kReject;
-    default:
-      return core::QueueingMethod::kFifo;
-  }
-}
-
-v1::QueueingMethod ToProto(core::QueueingMethod m) {
-  switch (m) {
-    case core::QueueingMethod::kRandom:
-      return v1::RANDOM;
-    case core::QueueingMethod::kPassthrough:
-      return v1::PASSTHROUGH;
-    case core::QueueingMethod::kReject:
-      return v1::REJECT;
-    case core::QueueingMethod::kFifo:
-      break;
-  }
-  return v1::FIFO;
-}
-
 v1::VisitorState ToProto(core::VisitorState s) {
   switch (s) {
     case core::VisitorState::kAdmitted:
@@ -65,14 +29,6 @@ grpc::Status ToGrpc(const absl::Status& status) {
   return grpc::Status(static_cast<grpc::StatusCode>(status.code()), std::string(status.message()));
 }
 
-google::protobuf::Duration ToProtoDuration(absl::Duration d) {
-  google::protobuf::Duration out;
-  const int64_t nanos = absl::ToInt64Nanoseconds(d);
-  out.set_seconds(nanos / 1'000'000'000);
-  out.set_nanos(static_cast<int32_t>(nanos % 1'000'000'000));
-  return out;
-}
-
 google::protobuf::Timestamp ToProtoTime(absl::Time t) {
   google::protobuf::Timestamp out;
   const int64_t micros = absl::ToUnixMicros(t);
@@ -87,65 +43,16 @@ google::protobuf::Timestamp ToProtoTime(absl::Time t) {
   return out;
 }
 
-absl::StatusOr<core::SettingsOverrides> OverridesFromProto(const v1::RoomSettings& p) {
-  core::SettingsOverrides o;
-  if (p.has_max_active_sessions()) o.max_active_sessions = p.max_active_sessions();
-  if (p.has_admissions_per_minute()) o.admissions_per_minute = p.admissions_per_minute();
-  if (p.has_session_ttl()) {
-    absl::StatusOr<absl::Duration> d = FromProtoDuration(p.session_ttl(), "session_ttl");
-    if (!d.ok()) return d.status();
-    o.session_ttl = *d;
-  }
-  if (p.has_session_renewal()) o.session_renewal = p.session_renewal();
-  if (p.has_arrival_ttl()) {
-    absl::StatusOr<absl::Duration> d = FromProtoDuration(p.arrival_ttl(), "arrival_ttl");
-    if (!d.ok()) return d.status();
-    o.arrival_ttl = *d;
-  }
-  if (p.has_place_hold()) {
-    absl::StatusOr<absl::Duration> d = FromProtoDuration(p.place_hold(), "place_hold");
-    if (!d.ok()) return d.status();
-    o.place_hold = *d;
-  }
-  if (p.has_queueing_method()) {
-    if (!v1::QueueingMethod_IsValid(p.queueing_method())) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("settings.queueing_method has unknown value ", p.queueing_method()));
-    }
-    o.queueing_method = FromProto(p.queueing_method());
-  }
-  if (p.has_queue_all()) o.queue_all = p.queue_all();
-  if (p.has_max_queue_length()) {
-    if (p.max_queue_length() > static_cast<uint64_t>(INT64_MAX)) {
-      return absl::InvalidArgumentError("settings.max_queue_length is too large");
-    }
-    o.max_queue_length = static_cast<int64_t>(p.max_queue_length());
-  }
-  return o;
+absl::StatusOr<core::SettingsOverrides> OverridesFromProto(const v1::RoomSettings& patch) {
+  return OverridesFromMessage(patch);
 }
 
-v1::RoomSettings ToProto(const core::SettingsOverrides& o) {
-  v1::RoomSettings out;
-  if (o.max_active_sessions)
-    out.set_max_active_sessions(static_cast<uint32_t>(*o.max_active_sessions));
-  if (o.admissions_per_minute) {
-    out.set_admissions_per_minute(static_cast<uint32_t>(*o.admissions_per_minute));
-  }
-  if (o.session_ttl) *out.mutable_session_ttl() = ToProtoDuration(*o.session_ttl);
-  if (o.session_renewal) out.set_session_renewal(*o.session_renewal);
-  if (o.arrival_ttl) *out.mutable_arrival_ttl() = ToProtoDuration(*o.arrival_ttl);
-  if (o.place_hold) *out.mutable_place_hold() = ToProtoDuration(*o.place_hold);
-  if (o.queueing_method) out.set_queueing_method(ToProto(*o.queueing_method));
-  if (o.queue_all) out.set_queue_all(*o.queue_all);
-  if (o.max_queue_length) out.set_max_queue_length(static_cast<uint64_t>(*o.max_queue_length));
-  return out;
+v1::RoomSettings ToProto(const core::SettingsOverrides& overrides) {
+  return OverridesToMessage<v1::RoomSettings>(overrides);
 }
 
 absl::Status ApplySettingsPatch(const v1::RoomSettings& patch, core::RoomSettings* settings) {
-  absl::StatusOr<core::SettingsOverrides> overrides = OverridesFromProto(patch);
-  if (!overrides.ok()) return overrides.status();
-  *settings = core::ApplyOverrides(*settings, *overrides);
-  return absl::OkStatus();
+  return ApplySettingsMessage(patch, settings);
 }
 
 absl::StatusOr<core::Event> EventFromProto(const v1::Event& e) {
@@ -190,18 +97,8 @@ v1::Event ToProto(const core::Event& e) {
   return out;
 }
 
-v1::RoomSettings ToProto(const core::RoomSettings& s) {
-  v1::RoomSettings out;
-  out.set_max_active_sessions(static_cast<uint32_t>(s.max_active_sessions));
-  out.set_admissions_per_minute(static_cast<uint32_t>(s.admissions_per_minute));
-  *out.mutable_session_ttl() = ToProtoDuration(s.session_ttl);
-  out.set_session_renewal(s.session_renewal);
-  *out.mutable_arrival_ttl() = ToProtoDuration(s.arrival_ttl);
-  *out.mutable_place_hold() = ToProtoDuration(s.place_hold);
-  out.set_queueing_method(ToProto(s.queueing_method));
-  out.set_queue_all(s.queue_all);
-  out.set_max_queue_length(static_cast<uint64_t>(s.max_queue_length));
-  return out;
+v1::RoomSettings ToProto(const core::RoomSettings& settings) {
+  return SettingsToMessage<v1::RoomSettings>(settings);
 }
 
 void ToProto(const core::VisitorView& view, absl::string_view room, v1::VisitorStatus* out) {

@@ -7,6 +7,7 @@
 #include "grpcpp/support/status.h"
 #include "server/core/room.h"
 #include "server/core/settings.h"
+#include "server/service/settings_message.h"
 
 // Conversions between the public protos and the core's types, and the one mapping from
 // absl::Status to grpc::Status.
@@ -32,7 +33,6 @@ v1::Event ToProto(const core::Event& event);
 
 void ToProto(const core::VisitorView& view, absl::string_view room, v1::VisitorStatus* out);
 
-google::protobuf::Duration ToProtoDuration(absl::Duration d);
 google::protobuf::Timestamp ToProtoTime(absl::Time t);
 
 }  // namespace anteroom::service

@@ -6,10 +6,10 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
-#include "server/base/clock.h"
-#include "server/base/log.h"
-#include "server/core/token.h"
+#include "base/clock.h"
+#include "base/log.h"
 #include "server/service/convert.h"
+#include "wire/token.h"
 
 namespace anteroom::service {
 namespace {
@@ -68,17 +68,17 @@ Callback<core::VisitorView> ViewTo(v1::VisitorStatus* response, std::string room
 
 // Checks that `token` (the request field `field`) is a well-formed token of the wanted kind
 // (any kind when `kind` is nullopt).
-absl::StatusOr<core::ParsedToken> ParseTokenField(absl::string_view token, absl::string_view field,
-                                                  std::optional<core::TokenKind> kind) {
+absl::StatusOr<wire::ParsedToken> ParseTokenField(absl::string_view token, absl::string_view field,
+                                                  std::optional<wire::TokenKind> kind) {
   if (token.empty()) return absl::InvalidArgumentError(absl::StrCat(field, " is required"));
-  std::optional<core::ParsedToken> parsed = core::ParseToken(token);
+  std::optional<wire::ParsedToken> parsed = wire::ParseToken(token);
   if (!parsed) {
     return absl::InvalidArgumentError(absl::StrCat(field, " is not a valid Anteroom token"));
   }
   if (kind && parsed->kind != *kind) {
     return absl::InvalidArgumentError(absl::StrCat(
-        field, " is a ", parsed->kind == core::TokenKind::kTicket ? "ticket" : "session token",
-        ", not a ", *kind == core::TokenKind::kTicket ? "ticket" : "session token"));
+        field, " is a ", parsed->kind == wire::TokenKind::kTicket ? "ticket" : "session token",
+        ", not a ", *kind == wire::TokenKind::kTicket ? "ticket" : "session token"));
   }
   return *parsed;
 }
@@ -97,7 +97,7 @@ grpc::ServerUnaryReactor* WaitingRoomService::Admit(grpc::CallbackServerContext*
                                                     const v1::AdmitRequest* request,
                                                     v1::VisitorStatus* response) {
   return HandleAsync(context, metrics_, absl::OkStatus(), "Admit", [&](Finisher finish) {
-    absl::Status invalid = core::ValidateRoomId(request->room(), "room");
+    absl::Status invalid = wire::ValidateRoomId(request->room(), "room");
     if (invalid.ok() && request->client_id().empty()) {
       invalid = absl::InvalidArgumentError("client_id is required");
     }
@@ -114,8 +114,8 @@ grpc::ServerUnaryReactor* WaitingRoomService::Poll(grpc::CallbackServerContext* 
                                                    const v1::PollRequest* request,
                                                    v1::VisitorStatus* response) {
   return HandleAsync(context, metrics_, absl::OkStatus(), "Poll", [&](Finisher finish) {
-    absl::StatusOr<core::ParsedToken> ticket =
-        ParseTokenField(request->ticket(), "ticket", core::TokenKind::kTicket);
+    absl::StatusOr<wire::ParsedToken> ticket =
+        ParseTokenField(request->ticket(), "ticket", wire::TokenKind::kTicket);
     if (!ticket.ok()) return finish(ticket.status());
     rooms_->Poll(*ticket, ViewTo(response, std::string(ticket->room), finish));
   });
@@ -125,8 +125,8 @@ grpc::ServerUnaryReactor* WaitingRoomService::Heartbeat(grpc::CallbackServerCont
                                                         const v1::HeartbeatRequest* request,
                                                         v1::VisitorStatus* response) {
   return HandleAsync(context, metrics_, absl::OkStatus(), "Heartbeat", [&](Finisher finish) {
-    absl::StatusOr<core::ParsedToken> session =
-        ParseTokenField(request->session(), "session", core::TokenKind::kSession);
+    absl::StatusOr<wire::ParsedToken> session =
+        ParseTokenField(request->session(), "session", wire::TokenKind::kSession);
     if (!session.ok()) return finish(session.status());
     rooms_->Heartbeat(*session, ViewTo(response, std::string(session->room), finish));
   });
@@ -136,7 +136,7 @@ grpc::ServerUnaryReactor* WaitingRoomService::Leave(grpc::CallbackServerContext*
                                                     const v1::LeaveRequest* request,
                                                     v1::LeaveResponse* response) {
   return HandleAsync(context, metrics_, absl::OkStatus(), "Leave", [&](Finisher finish) {
-    absl::StatusOr<core::ParsedToken> token =
+    absl::StatusOr<wire::ParsedToken> token =
         ParseTokenField(request->token(), "token", std::nullopt);
     if (!token.ok()) return finish(token.status());
     rooms_->Leave(*token, [response, finish](absl::StatusOr<bool> ended) {
@@ -178,7 +178,7 @@ grpc::ServerUnaryReactor* RoomAdminService::CreateRoom(grpc::CallbackServerConte
                                                        const v1::CreateRoomRequest* request,
                                                        v1::Room* response) {
   return Handle(context, metrics_, Authorize(context), "CreateRoom", [&]() -> absl::Status {
-    if (absl::Status s = core::ValidateRoomId(request->room(), "room"); !s.ok()) return s;
+    if (absl::Status s = wire::ValidateRoomId(request->room(), "room"); !s.ok()) return s;
     core::RoomSettings settings;
     if (absl::Status s = ApplySettingsPatch(request->settings(), &settings); !s.ok()) return s;
     absl::StatusOr<RoomInfo> info = rooms_->CreateRoom(request->room(), settings);
@@ -192,8 +192,8 @@ grpc::ServerUnaryReactor* RoomAdminService::UpdateRoom(grpc::CallbackServerConte
                                                        const v1::UpdateRoomRequest* request,
                                                        v1::Room* response) {
   return HandleAsync(context, metrics_, Authorize(context), "UpdateRoom", [&](Finisher finish) {
-    if (absl::Status s = core::ValidateRoomId(request->room(), "room"); !s.ok()) return finish(s);
-    const v1::RoomSettings patch = request->settings();
+    if (absl::Status s = wire::ValidateRoomId(request->room(), "room"); !s.ok()) return finish(s);
+    const v1::RoomSettings& patch = request->settings();  // copied into the mutation
     rooms_->UpdateRoom(
         request->room(),
         [patch](core::RoomSettings* settings) { return ApplySettingsPatch(patch, settings); },
@@ -208,7 +208,7 @@ grpc::ServerUnaryReactor* RoomAdminService::GetRoom(grpc::CallbackServerContext*
                                                     const v1::GetRoomRequest* request,
                                                     v1::Room* response) {
   return Handle(context, metrics_, Authorize(context), "GetRoom", [&]() -> absl::Status {
-    if (absl::Status s = core::ValidateRoomId(request->room(), "room"); !s.ok()) return s;
+    if (absl::Status s = wire::ValidateRoomId(request->room(), "room"); !s.ok()) return s;
     absl::StatusOr<RoomInfo> info = rooms_->GetRoom(request->room());
     if (!info.ok()) return info.status();
     ToProto(*info, response);
@@ -229,7 +229,7 @@ grpc::ServerUnaryReactor* RoomAdminService::DeleteRoom(grpc::CallbackServerConte
                                                        const v1::DeleteRoomRequest* request,
                                                        v1::DeleteRoomResponse*) {
   return Handle(context, metrics_, Authorize(context), "DeleteRoom", [&]() -> absl::Status {
-    if (absl::Status s = core::ValidateRoomId(request->room(), "room"); !s.ok()) return s;
+    if (absl::Status s = wire::ValidateRoomId(request->room(), "room"); !s.ok()) return s;
     return rooms_->DeleteRoom(request->room());
   });
 }
@@ -238,7 +238,7 @@ grpc::ServerUnaryReactor* RoomAdminService::GetRoomStatus(grpc::CallbackServerCo
                                                           const v1::GetRoomStatusRequest* request,
                                                           v1::RoomStatus* response) {
   return Handle(context, metrics_, Authorize(context), "GetRoomStatus", [&]() -> absl::Status {
-    if (absl::Status s = core::ValidateRoomId(request->room(), "room"); !s.ok()) return s;
+    if (absl::Status s = wire::ValidateRoomId(request->room(), "room"); !s.ok()) return s;
     absl::StatusOr<core::RoomStats> stats = rooms_->GetRoomStatus(request->room());
     if (!stats.ok()) return stats.status();
     response->set_room(request->room());
@@ -258,7 +258,7 @@ grpc::ServerUnaryReactor* RoomAdminService::CreateEvent(grpc::CallbackServerCont
                                                         const v1::CreateEventRequest* request,
                                                         v1::Event* response) {
   return HandleAsync(context, metrics_, Authorize(context), "CreateEvent", [&](Finisher finish) {
-    if (absl::Status s = core::ValidateRoomId(request->room(), "room"); !s.ok()) return finish(s);
+    if (absl::Status s = wire::ValidateRoomId(request->room(), "room"); !s.ok()) return finish(s);
     if (!request->has_event()) return finish(absl::InvalidArgumentError("event is required"));
     absl::StatusOr<core::Event> event = EventFromProto(request->event());
     if (!event.ok()) return finish(event.status());
@@ -274,7 +274,7 @@ grpc::ServerUnaryReactor* RoomAdminService::ListEvents(grpc::CallbackServerConte
                                                        const v1::ListEventsRequest* request,
                                                        v1::ListEventsResponse* response) {
   return Handle(context, metrics_, Authorize(context), "ListEvents", [&]() -> absl::Status {
-    if (absl::Status s = core::ValidateRoomId(request->room(), "room"); !s.ok()) return s;
+    if (absl::Status s = wire::ValidateRoomId(request->room(), "room"); !s.ok()) return s;
     absl::StatusOr<std::vector<core::Event>> events = rooms_->ListEvents(request->room());
     if (!events.ok()) return events.status();
     for (const core::Event& e : *events) *response->add_events() = ToProto(e);
@@ -286,12 +286,12 @@ grpc::ServerUnaryReactor* RoomAdminService::CancelEvent(grpc::CallbackServerCont
                                                         const v1::CancelEventRequest* request,
                                                         v1::CancelEventResponse*) {
   return HandleAsync(context, metrics_, Authorize(context), "CancelEvent", [&](Finisher finish) {
-    if (absl::Status s = core::ValidateRoomId(request->room(), "room"); !s.ok()) return finish(s);
+    if (absl::Status s = wire::ValidateRoomId(request->room(), "room"); !s.ok()) return finish(s);
     if (request->event_id().empty()) {
       return finish(absl::InvalidArgumentError("event_id is required"));
     }
     rooms_->CancelEvent(request->room(), request->event_id(),
-                        [finish](absl::StatusOr<bool> done) { finish(done.status()); });
+                        [finish](const absl::StatusOr<bool>& done) { finish(done.status()); });
   });
 }
 
@@ -299,8 +299,8 @@ grpc::ServerUnaryReactor* RoomAdminService::RevokeSession(grpc::CallbackServerCo
                                                           const v1::RevokeSessionRequest* request,
                                                           v1::RevokeSessionResponse* response) {
   return HandleAsync(context, metrics_, Authorize(context), "RevokeSession", [&](Finisher finish) {
-    absl::StatusOr<core::ParsedToken> session =
-        ParseTokenField(request->session(), "session", core::TokenKind::kSession);
+    absl::StatusOr<wire::ParsedToken> session =
+        ParseTokenField(request->session(), "session", wire::TokenKind::kSession);
     if (!session.ok()) return finish(session.status());
     rooms_->RevokeSession(*session, [response, finish](absl::StatusOr<bool> revoked) {
       if (revoked.ok()) response->set_revoked(*revoked);

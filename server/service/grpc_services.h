@@ -45,7 +45,7 @@ class RoomAdminService final : public v1::RoomAdmin::CallbackService {
   // `require_client_certificate`, every call must come over TLS with a verified client
   // certificate. Otherwise calls answer UNAUTHENTICATED.
   RoomAdminService(RoomManager* rooms, Metrics* metrics, storage::Store* store,
-                   std::string backup_dir, std::string admin_token = "",
+                   std::string backup_dir, const std::string& admin_token = "",
                    bool require_client_certificate = false)
       : rooms_(rooms),
         metrics_(metrics),

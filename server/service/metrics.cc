@@ -1,5 +1,7 @@
 #include "server/service/metrics.h"
 
+#include <limits>
+
 #include "absl/strings/str_cat.h"
 
 namespace anteroom::service {
@@ -72,6 +74,32 @@ Metrics::Metrics()
           &Gauge(*registry_, "anteroom_storage_bytes",
                  "Bytes of the files in the data directory (tables, write-ahead logs, manifest).")
                .Add({})) {}
+
+void Metrics::RoomSeries::SetGauges(const core::RoomStats& stats) const {
+  queue_depth->Set(static_cast<double>(stats.queue_depth));
+  prequeue_depth->Set(static_cast<double>(stats.prequeue_depth));
+  active_sessions->Set(static_cast<double>(stats.active_sessions));
+  // NaN while paused: no wait can be told, and 0 would read as "no wait".
+  estimated_wait->Set(stats.estimated_wait_unknown ? std::numeric_limits<double>::quiet_NaN()
+                                                   : absl::ToDoubleSeconds(stats.estimated_wait));
+}
+
+void Metrics::RoomSeries::CountRejections(const core::Changes& changes) const {
+  if (changes.rejected_queue_full > 0)
+    rejected_queue_full->Increment(static_cast<double>(changes.rejected_queue_full));
+  if (changes.rejected_room_full > 0)
+    rejected_room_full->Increment(static_cast<double>(changes.rejected_room_full));
+}
+
+void Metrics::RoomSeries::CountDurable(const core::Changes& changes) const {
+  for (auto [count, counter] :
+       {std::pair{changes.admitted, admissions}, std::pair{changes.abandoned, abandoned},
+        std::pair{changes.expired, expired}, std::pair{changes.no_shows, no_shows},
+        std::pair{changes.revoked, revoked}}) {
+    if (count > 0) counter->Increment(static_cast<double>(count));
+  }
+  for (double waited : changes.waited_seconds) wait->Observe(waited);
+}
 
 Metrics::RoomSeries Metrics::ForRoom(const std::string& room) {
   base::MutexLock lock(&mu_);

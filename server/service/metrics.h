@@ -5,12 +5,13 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/string_view.h"
+#include "base/mutex.h"
 #include "prometheus/counter.h"
 #include "prometheus/family.h"
 #include "prometheus/gauge.h"
 #include "prometheus/histogram.h"
 #include "prometheus/registry.h"
-#include "server/base/mutex.h"
+#include "server/core/room_types.h"
 
 namespace anteroom::service {
 
@@ -36,6 +37,13 @@ class Metrics {
     prometheus::Counter* rejected_queue_full;
     prometheus::Counter* rejected_room_full;
     prometheus::Histogram* wait;
+
+    // The gauges from a room's figures (the estimated wait NaN while it is unknown).
+    void SetGauges(const core::RoomStats& stats) const;
+    // Rejections, as they happen: they change nothing to persist.
+    void CountRejections(const core::Changes& changes) const;
+    // Admissions, departures and waits, once the change that made them is durable.
+    void CountDurable(const core::Changes& changes) const;
   };
 
   Metrics();

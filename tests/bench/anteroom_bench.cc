@@ -29,20 +29,19 @@
 #include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
 #include "anteroom/v1/waiting_room.grpc.pb.h"
+#include "base/clock.h"
+#include "base/mutex.h"
+#include "base/program.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
-#include "server/base/clock.h"
-#include "server/base/mutex.h"
-#include "server/base/program.h"
 #include "server/core/room.h"
-#include "server/core/token.h"
-#include "server/service/client_key.h"
-#include "server/service/committer.h"
-#include "server/service/room_manager.h"
+#include "server/service/instance.h"
+#include "server/service/records.h"
 #include "storage/rocksdb_store.h"
 #include "tests/testing/admin.h"
 #include "tests/testing/daemon.h"
 #include "tests/testing/sim_clock.h"
+#include "wire/token.h"
 
 ABSL_FLAG(int64_t, visitors, 10'000'000, "scale: visitors waiting in the room");
 ABSL_FLAG(int64_t, lookups, 1'000'000, "scale: position look-ups to time");
@@ -71,7 +70,7 @@ double AdmissionMicros(core::Room& room, core::Session session, absl::Time now, 
   const auto start = std::chrono::steady_clock::now();
   for (int i = 0; i < rounds; ++i) {
     core::Changes changes;
-    room.Leave(core::TokenKind::kSession, session.id, session.secret, now, &changes);
+    room.Leave(wire::TokenKind::kSession, session.id, session.secret, now, &changes);
     if (changes.put_sessions.empty()) break;
     session = changes.put_sessions.back();
   }
@@ -101,7 +100,7 @@ int Scale() {
   settings.session_ttl = absl::Hours(24);
 
   // Token sample kept outside the measured growth.
-  std::vector<core::ParsedToken> sample;
+  std::vector<wire::ParsedToken> sample;
   sample.reserve(100'000);
   std::vector<std::string> sample_storage;
   sample_storage.reserve(100'000);
@@ -123,7 +122,7 @@ int Scale() {
   }
   const double fill_seconds = Seconds(fill_start);
   const int64_t rss_after = RssBytes();
-  for (const std::string& t : sample_storage) sample.push_back(*core::ParseToken(t));
+  for (const std::string& t : sample_storage) sample.push_back(*wire::ParseToken(t));
 
   std::printf("visitors_waiting %lld\n", static_cast<long long>(room.Stats(now).queue_depth));
   std::printf("admit_enqueue_rate %.0f per_second\n", static_cast<double>(n) / fill_seconds);
@@ -138,7 +137,7 @@ int Scale() {
   int64_t checksum = 0;
   auto start = std::chrono::steady_clock::now();
   for (int64_t i = 0; i < lookups; ++i) {
-    const core::ParsedToken& t = sample[pick() % sample.size()];
+    const wire::ParsedToken& t = sample[pick() % sample.size()];
     checksum += room.Poll(t.id, t.secret, now).position;
   }
   const double lookup_seconds = Seconds(start);
@@ -150,7 +149,7 @@ int Scale() {
   core::Session head;
   {
     core::Changes changes;
-    const core::ParsedToken h = *core::ParseToken(holder);
+    const wire::ParsedToken h = *wire::ParseToken(holder);
     head.id = h.id;
     head.secret = h.secret;
   }
@@ -265,16 +264,15 @@ int Recovery() {
     options.path = data;
     options.create_if_missing = true;
     options.min_free_bytes = 0;
+    options.format_version = service::kFormatVersion;
     auto store = storage::RocksDbStore::Open(options);
     if (!store.ok()) return 1;
     base::RealClock clock;
     testing::SeededRandom random(1);
-    auto keyer = service::ClientKeyer::LoadOrCreate(store->get(), &random);
-    if (!keyer.ok()) return 1;
-    service::Metrics metrics;
-    service::Committer committer(store->get());
-    service::RoomManager rooms(store->get(), &committer, &clock, &random, &*keyer, &metrics);
-    if (!rooms.Load().ok()) return 1;
+    // A whole server, not serving: the fill goes through its rooms and committer.
+    auto instance = service::Instance::Create(store->get(), &clock, &random);
+    if (!instance.ok()) return 1;
+    service::RoomManager& rooms = *(*instance)->rooms();
     core::RoomSettings settings;
     settings.max_active_sessions = 1;
     settings.session_ttl = absl::Hours(24);
@@ -307,7 +305,7 @@ int Recovery() {
     const auto churn_start = std::chrono::steady_clock::now();
     int64_t left = 0;
     for (const std::string& t : churn_tickets) {
-      rooms.Leave(*core::ParseToken(t), [&](absl::StatusOr<bool>) {
+      rooms.Leave(*wire::ParseToken(t), [&](absl::StatusOr<bool>) {
         base::MutexLock lock(&mu);
         ++left;
         cv.SignalAll();
@@ -322,7 +320,7 @@ int Recovery() {
       std::printf("churn %lld visitors left from the head: %.1f s\n", static_cast<long long>(churn),
                   Seconds(churn_start));
     }
-    committer.Stop();
+    (*instance)->Stop(absl::ZeroDuration());
   }
   std::printf("store size %.0f MiB\n", [&] {
     double bytes = 0;

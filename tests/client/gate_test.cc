@@ -5,9 +5,7 @@
 
 #include <algorithm>
 
-#include "client/gate/http_server.h"
 #include "gtest/gtest.h"
-#include "httplib.h"
 #include "tests/testing/daemon.h"
 #include "tests/testing/in_process_server.h"
 
@@ -407,37 +405,6 @@ TEST_F(GateTest, RequestsNameAValidRoom) {
   EXPECT_EQ(Get("/healthz").status, 200);
 }
 
-TEST(PageTemplateTest, OperatorTemplatesAreCheckedWhenLoaded) {
-  auto unknown = PageTemplate::Parse("<p>{{postion}}</p>");
-  ASSERT_FALSE(unknown.ok());
-  EXPECT_NE(unknown.status().message().find("postion"), std::string::npos);
-  auto unclosed = PageTemplate::Parse("line\n{{#waiting}}\n<p>x</p>");
-  ASSERT_FALSE(unclosed.ok());
-  EXPECT_NE(unclosed.status().message().find("line 2"), std::string::npos) << unclosed.status();
-  EXPECT_FALSE(PageTemplate::Parse("{{/waiting}}").ok());
-  EXPECT_FALSE(PageTemplate::Parse("{{#nosuch}}{{/nosuch}}").ok());
-  EXPECT_FALSE(PageTemplate::Parse("{{position").ok());
-
-  auto custom = PageTemplate::Parse(
-      "{{#waiting}}#{{position}} of {{site_name}}, {{estimated_wait}}{{/waiting}}"
-      "{{^waiting}}not waiting: {{state}}{{/waiting}}");
-  ASSERT_TRUE(custom.ok()) << custom.status();
-  PageState s;
-  s.position = 7;
-  s.estimated_wait = absl::Minutes(4);
-  EXPECT_EQ(custom->Render(s, "A&B", absl::Now()), "#7 of A&amp;B, about 4 minutes");
-  s.kind = PageState::Kind::kFull;
-  EXPECT_EQ(custom->Render(s, "x", absl::Now()), "not waiting: full");
-}
-
-TEST(PageTemplateTest, DurationsReadNaturally) {
-  EXPECT_EQ(HumanDuration(absl::Seconds(20)), "less than a minute");
-  EXPECT_EQ(HumanDuration(absl::Seconds(61)), "about 2 minutes");
-  EXPECT_EQ(HumanDuration(absl::Minutes(1)), "about 1 minute");
-  EXPECT_EQ(HumanDuration(absl::Minutes(125)), "about 2 hours 5 minutes");
-  EXPECT_EQ(HumanDuration(absl::Hours(1)), "about 1 hour");
-}
-
 TEST(HandoffTest, RoundTripsAndRefusesGarbage) {
   PageState s;
   s.kind = PageState::Kind::kPrequeue;
@@ -461,41 +428,6 @@ TEST(HandoffTest, RoundTripsAndRefusesGarbage) {
   EXPECT_FALSE(DecodeHandoff("").has_value());
   EXPECT_FALSE(DecodeHandoff("position=1").has_value());
   EXPECT_FALSE(DecodeHandoff("state=waiting&position=-1").has_value());
-}
-
-TEST(GateHttpTest, ServesOverHttpAndRefusesATakenPort) {
-  InProcessServer server;
-  server.CreateRoom("clinic", 1);
-  client::ClientOptions co;
-  co.servers = {server.address()};
-  auto client = client::Client::Create(co).value();
-  SimulatedClock clock;
-  SeededRandom random;
-  prometheus::Registry registry;
-  GateOptions options;
-  options.default_room = "clinic";
-  Gate gate(options, client.get(), &clock, &random, &registry);
-  auto http = HttpServer::Start("127.0.0.1:0", &gate, 4);
-  ASSERT_TRUE(http.ok()) << http.status();
-
-  httplib::Client browser("127.0.0.1", (*http)->port());
-  auto health = browser.Get("/healthz");
-  ASSERT_TRUE(health);
-  EXPECT_EQ(health->status, 200);
-  auto check = browser.Get("/check");
-  ASSERT_TRUE(check);
-  EXPECT_EQ(check->status, 204);
-  EXPECT_TRUE(absl::StartsWith(check->get_header_value("Set-Cookie"), "anteroom_clinic=s."));
-  auto waiting = browser.Get("/wait", {{"Accept", "application/json"}});
-  ASSERT_TRUE(waiting);
-  EXPECT_EQ(waiting->get_header_value("Content-Type"), "application/json");
-  EXPECT_NE(waiting->body.find("\"position\":1"), std::string::npos) << waiting->body;
-
-  auto taken = HttpServer::Start(absl::StrCat("127.0.0.1:", (*http)->port()), &gate, 1);
-  ASSERT_FALSE(taken.ok());
-  EXPECT_NE(taken.status().message().find("in use"), std::string::npos);
-  EXPECT_FALSE(HttpServer::Start("nonsense", &gate, 1).ok());
-  (*http)->Stop();
 }
 
 }  // namespace

@@ -98,7 +98,7 @@ class RoomHarness {
       if (!restored.RestoreSession(s).ok()) return fail_("session restore failed");
     }
     for (const std::string& t : tickets_) {
-      const ParsedToken p = testing::Parse(t);
+      const wire::ParsedToken p = testing::Parse(t);
       const VisitorView a = room_->View(p.id, p.secret, now_);
       const VisitorView b = restored.View(p.id, p.secret, now_);
       if (a.state != b.state || a.position != b.position || a.session != b.session) {
@@ -119,7 +119,7 @@ class RoomHarness {
 
   std::string DescribeSession(const std::string& token) {
     if (token.empty()) return "";
-    const ParsedToken p = testing::Parse(token);
+    const wire::ParsedToken p = testing::Parse(token);
     auto it = sessions_image_.find(p.id);
     if (it == sessions_image_.end()) return absl::StrCat(" [session ", p.id, " not persisted]");
     return absl::StrCat(" [persisted session ", p.id, " origin ", it->second.origin_ticket,

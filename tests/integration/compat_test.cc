@@ -70,22 +70,22 @@ TEST(CompatTest, AStoreWrittenByFormatOneServesTheSamePlacesSessionsSettingsAndE
   auto clinic = admin.Call("anteroom.v1.RoomAdmin/GetRoom", R"({"room":"clinic"})");
   ASSERT_TRUE(clinic.ok()) << clinic.status();
   for (const char* setting :
-       {R"("maxActiveSessions":2)", R"("admissionsPerMinute":120)", R"("sessionTtl":"600s")",
-        R"("arrivalTtl":"120s")", R"("placeHold":"300s")", R"("maxQueueLength":"1000")"}) {
+       {R"("max_active_sessions":2)", R"("admissions_per_minute":120)", R"("session_ttl":"600s")",
+        R"("arrival_ttl":"120s")", R"("place_hold":"300s")", R"("max_queue_length":"1000")"}) {
     EXPECT_NE(clinic->find(setting), std::string::npos) << setting << " in " << *clinic;
   }
   auto launch = admin.Call("anteroom.v1.RoomAdmin/GetRoom", R"({"room":"launch"})");
   ASSERT_TRUE(launch.ok()) << launch.status();
-  EXPECT_NE(launch->find(R"("sessionRenewal":false)"), std::string::npos) << *launch;
-  EXPECT_NE(launch->find(R"("queueingMethod":"RANDOM")"), std::string::npos) << *launch;
+  EXPECT_NE(launch->find(R"("session_renewal":false)"), std::string::npos) << *launch;
+  EXPECT_NE(launch->find(R"("queueing_method":"RANDOM")"), std::string::npos) << *launch;
   auto events = admin.Call("anteroom.v1.RoomAdmin/ListEvents", R"({"room":"launch"})");
   ASSERT_TRUE(events.ok()) << events.status();
   EXPECT_NE(events->find(R"("id":"e1")"), std::string::npos) << *events;
   EXPECT_NE(events->find(R"("start":"2099-01-01T12:00:00Z")"), std::string::npos) << *events;
-  EXPECT_NE(events->find(R"("maxActiveSessions":500)"), std::string::npos) << *events;
+  EXPECT_NE(events->find(R"("max_active_sessions":500)"), std::string::npos) << *events;
   auto status = admin.Call("anteroom.v1.RoomAdmin/GetRoomStatus", R"({"room":"clinic"})");
   ASSERT_TRUE(status.ok()) << status.status();
-  EXPECT_NE(status->find(R"("admittedTotal":"3")"), std::string::npos) << *status;
+  EXPECT_NE(status->find(R"("admitted_total":"3")"), std::string::npos) << *status;
 
   (*daemon)->Terminate();
   std::filesystem::remove_all(dir);

@@ -11,13 +11,13 @@
 
 #include "absl/strings/str_cat.h"
 #include "anteroom/v1/waiting_room.grpc.pb.h"
+#include "base/mutex.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
 #include "gtest/gtest.h"
-#include "server/base/mutex.h"
-#include "server/core/token.h"
 #include "tests/testing/admin.h"
 #include "tests/testing/daemon.h"
+#include "wire/token.h"
 
 namespace anteroom {
 namespace {
@@ -143,7 +143,7 @@ TEST_P(CrashTest, NothingAcknowledgedIsLostOrReorderedAcrossKill9) {
       ASSERT_TRUE(resp.state() == v1::QUEUED || resp.state() == v1::ADMITTED)
           << "acknowledged ticket lost: " << a.ticket << " " << resp.reason();
       if (resp.state() == v1::QUEUED)
-        position_by_id[core::ParseToken(a.ticket)->id] = resp.position();
+        position_by_id[wire::ParseToken(a.ticket)->id] = resp.position();
     }
     uint64_t previous = 0;
     for (const auto& [id, position] : position_by_id) {

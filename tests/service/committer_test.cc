@@ -19,7 +19,8 @@ storage::WriteBatch Put(const std::string& key) {
 TEST(CommitterTest, ConcurrentSubmissionsShareOneWriteAndAnswerInOrder) {
   storage::MemoryStore memory;
   testing::GatedStore store(&memory);
-  Committer committer(&store);
+  LocalCommitLog log(&store);
+  Committer committer(&log);
   store.Close();
   std::vector<int> order;
   base::Mutex mu;
@@ -53,7 +54,8 @@ TEST(CommitterTest, ConcurrentSubmissionsShareOneWriteAndAnswerInOrder) {
 TEST(CommitterTest, AFailedWriteFailsLaterBatchesOfTheSameRoomAndEpochOnly) {
   storage::MemoryStore memory;
   testing::GatedStore store(&memory);
-  Committer committer(&store);
+  LocalCommitLog log(&store);
+  Committer committer(&log);
   store.set_fail_writes(true);
   EXPECT_FALSE(committer.SubmitAndWait("r", 0, Put("lost")).ok());
   store.set_fail_writes(false);
@@ -67,12 +69,49 @@ TEST(CommitterTest, AFailedWriteFailsLaterBatchesOfTheSameRoomAndEpochOnly) {
 
 TEST(CommitterTest, StopWritesWhatIsPendingAndRefusesLater) {
   storage::MemoryStore memory;
-  Committer committer(&memory);
+  LocalCommitLog log(&memory);
+  Committer committer(&log);
   std::promise<absl::Status> written;
   committer.Submit("r", 0, Put("k"), [&](const absl::Status& s) { written.set_value(s); });
   committer.Stop();
   EXPECT_TRUE(written.get_future().get().ok());
   EXPECT_EQ(committer.SubmitAndWait("r", 0, Put("late")).code(), absl::StatusCode::kUnavailable);
+}
+
+// The commit path is pluggable: whatever CommitLog stands behind the committer gets the
+// merged batches, and its verdict is everyone's.
+TEST(CommitterTest, WritesGoThroughTheCommitLogItIsGiven) {
+  class CountingLog : public CommitLog {
+   public:
+    absl::Status Append(const storage::WriteBatch& batch) override {
+      base::MutexLock lock(&mu_);
+      ++appends_;
+      entries_ += static_cast<int>(batch.size());
+      return refuse_ ? absl::UnavailableError("quorum lost") : absl::OkStatus();
+    }
+    void Refuse() {
+      base::MutexLock lock(&mu_);
+      refuse_ = true;
+    }
+    int appends() {
+      base::MutexLock lock(&mu_);
+      return appends_;
+    }
+
+   private:
+    base::Mutex mu_;
+    int appends_ ABSL_GUARDED_BY(mu_) = 0;
+    int entries_ ABSL_GUARDED_BY(mu_) = 0;
+    bool refuse_ ABSL_GUARDED_BY(mu_) = false;
+  };
+  CountingLog log;
+  Committer committer(&log);
+  EXPECT_TRUE(committer.SubmitAndWait("r", 0, Put("a")).ok());
+  EXPECT_EQ(log.appends(), 1);
+  log.Refuse();
+  const absl::Status refused = committer.SubmitAndWait("r", 1, Put("b"));
+  EXPECT_EQ(refused.code(), absl::StatusCode::kUnavailable);
+  EXPECT_NE(refused.message().find("quorum lost"), absl::string_view::npos);
 }
 
 }  // namespace

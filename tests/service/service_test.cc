@@ -15,7 +15,8 @@
 #include "gtest/gtest.h"
 #include "prometheus/text_serializer.h"
 #include "server/service/convert.h"
-#include "server/service/server.h"
+#include "server/service/instance.h"
+#include "tests/testing/daemon.h"
 #include "tests/testing/gated_store.h"
 #include "tests/testing/in_process_server.h"
 #include "tests/testing/reflection_client.h"
@@ -480,7 +481,7 @@ TEST_F(ServiceTest, AnswersWaitUntilWhatTheyShowIsDurable) {
   std::thread leave([&] { Leave(a.session()); });  // frees the slot: b is admitted
   ASSERT_TRUE(store_.AwaitBlockedWriter(absl::Seconds(10)));
   std::promise<absl::StatusOr<core::VisitorView>> polled;
-  server_.rooms()->Poll(*core::ParseToken(b.ticket()), [&](absl::StatusOr<core::VisitorView> v) {
+  server_.rooms()->Poll(*wire::ParseToken(b.ticket()), [&](absl::StatusOr<core::VisitorView> v) {
     polled.set_value(std::move(v));
   });
   auto result = polled.get_future();
@@ -498,8 +499,12 @@ TEST_F(ServiceTest, TimeTheServerWasDownIsNotChargedAgainstLeases) {
   const v1::VisitorStatus a = Admit("shop", "a");
   const v1::VisitorStatus b = Admit("shop", "b");
   clock_.Advance(absl::Seconds(30));
+  const int writes = store_.writes();
   server_.rooms()->TickAll();  // records that the server is alive at +30 s
-  Restart(/*downtime=*/absl::Minutes(10));
+  ASSERT_TRUE(testing::WaitUntil([&] { return store_.writes() > writes; }, absl::Seconds(10)));
+  // A crash: no record of a stop; the last sign of life is the tick's.
+  server_.RestartAfterCrash(/*downtime=*/absl::Minutes(10));
+  Connect();
   server_.rooms()->TickAll();
   // Only 30 s of the 60 s lease count: the time the server was up.
   EXPECT_EQ(Heartbeat(a.session()).state(), v1::ADMITTED);

@@ -127,6 +127,7 @@ INSTANTIATE_TEST_SUITE_P(
                        RocksDbStoreOptions o;
                        o.path = dir + "/db";
                        o.create_if_missing = true;
+                       o.format_version = 1;
                        auto s = RocksDbStore::Open(o);
                        if (!s.ok()) return nullptr;
                        return std::move(*s);
@@ -136,6 +137,7 @@ INSTANTIATE_TEST_SUITE_P(
                        RocksDbStoreOptions o;
                        o.path = dir + "/db";
                        o.create_if_missing = true;
+                       o.format_version = 1;
                        o.sync_writes = true;
                        auto s = RocksDbStore::Open(o);
                        if (!s.ok()) return nullptr;
@@ -148,6 +150,7 @@ class RocksDbStoreTest : public ::testing::Test {
   void SetUp() override {
     options_.path = testing::MakeTempDir("anteroom-rocks") + "/db";
     options_.create_if_missing = true;
+    options_.format_version = 1;
   }
   void TearDown() override {
     std::filesystem::remove_all(std::filesystem::path(options_.path).parent_path());
@@ -178,12 +181,20 @@ TEST_F(RocksDbStoreTest, SecondOpenOfTheSameDirectoryFailsClearly) {
       << second.status();
 }
 
+TEST_F(RocksDbStoreTest, TheCallerMustSayWhichFormatItKeeps) {
+  RocksDbStoreOptions unset = options_;
+  unset.format_version = 0;
+  auto store = RocksDbStore::Open(unset);
+  EXPECT_EQ(store.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(store.status().message().find("format_version"), absl::string_view::npos);
+}
+
 TEST_F(RocksDbStoreTest, DataFromANewerFormatIsRefused) {
   {
     auto store = RocksDbStore::Open(options_);
     ASSERT_TRUE(store.ok());
     WriteBatch b;
-    b.Put(Table::kMeta, "format_version", std::to_string(kFormatVersion + 1));
+    b.Put(Table::kMeta, "format_version", std::to_string(options_.format_version + 1));
     ASSERT_TRUE((*store)->Write(b).ok());
   }
   auto store = RocksDbStore::Open(options_);

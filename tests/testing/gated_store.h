@@ -3,7 +3,7 @@
 #include <atomic>
 
 #include "absl/time/clock.h"
-#include "server/base/mutex.h"
+#include "base/mutex.h"
 #include "storage/store.h"
 
 namespace anteroom::testing {

@@ -11,7 +11,7 @@
 #include "grpcpp/create_channel.h"
 #include "gtest/gtest.h"
 #include "prometheus/text_serializer.h"
-#include "server/service/server.h"
+#include "server/service/instance.h"
 #include "storage/memory_store.h"
 #include "tests/testing/gated_store.h"
 #include "tests/testing/sim_clock.h"
@@ -25,51 +25,51 @@ class InProcessServer {
   explicit InProcessServer(uint64_t seed = 1) : gated_(&memory_), random_(seed) { Start(); }
   ~InProcessServer() { Stop(); }
 
+  // Builds and serves a server over the store, as anteroomd does (service::Instance).
   void Start() {
-    metrics_ = std::make_unique<service::Metrics>();
-    auto keyer = service::ClientKeyer::LoadOrCreate(&gated_, &random_);
-    ASSERT_TRUE(keyer.ok()) << keyer.status();
-    keyer_ = std::make_unique<service::ClientKeyer>(*keyer);
-    committer_ = std::make_unique<service::Committer>(&gated_, metrics_.get());
-    rooms_ = std::make_unique<service::RoomManager>(&gated_, committer_.get(), &clock_, &random_,
-                                                    keyer_.get(), metrics_.get());
-    ASSERT_TRUE(rooms_->Load().ok());
-    service::ServerOptions options;
-    options.listen = "127.0.0.1:0";
-    options.admin_listen = "127.0.0.1:0";
-    auto server = service::Server::Start(options, rooms_.get(), metrics_.get(), &gated_);
-    ASSERT_TRUE(server.ok()) << server.status();
-    server_ = std::move(*server);
+    auto instance = service::Instance::Create(&gated_, &clock_, &random_);
+    ASSERT_TRUE(instance.ok()) << instance.status();
+    instance_ = *std::move(instance);
+    service::InstanceOptions options;
+    options.listeners.listen = "127.0.0.1:0";
+    options.listeners.admin_listen = "127.0.0.1:0";
+    ASSERT_TRUE(instance_->Serve(options).ok());
     admin_ = v1::RoomAdmin::NewStub(
         grpc::CreateChannel(admin_address(), grpc::InsecureChannelCredentials()));
   }
 
-  // The order anteroomd stops in: stop serving, then drain the committer (its thread
-  // finishes the calls waiting on their writes, and joining it orders those calls before
-  // what follows), and only then destroy the gRPC server they answered through.
+  // Stops as anteroomd does (service::Instance::Stop), in-flight calls given 5 s.
   void Stop() {
-    if (server_) server_->Shutdown(absl::Seconds(5));
-    if (committer_) committer_->Stop();
-    server_.reset();
-    rooms_.reset();
-    committer_.reset();
+    if (instance_) instance_->Stop(absl::Seconds(5));
+    instance_.reset();
   }
 
-  // A restart: new manager and server over the same store, after `downtime` of simulated
-  // time with the server down. The ports change.
+  // A clean restart (SIGTERM, then a new server over the same store) after `downtime` of
+  // simulated time. The ports change.
   void Restart(absl::Duration downtime = absl::ZeroDuration()) {
     Stop();
     clock_.Advance(downtime);
     Start();
   }
 
-  std::string address() const { return absl::StrCat("127.0.0.1:", server_->port()); }
-  std::string admin_address() const { return absl::StrCat("127.0.0.1:", server_->admin_port()); }
+  // A restart as after kill -9: from now on nothing more reaches the store (not the record
+  // of the stop, nor a write still on its way), then a new server starts over it after
+  // `downtime`.
+  void RestartAfterCrash(absl::Duration downtime = absl::ZeroDuration()) {
+    gated_.set_fail_writes(true);
+    Stop();
+    gated_.set_fail_writes(false);
+    clock_.Advance(downtime);
+    Start();
+  }
+
+  std::string address() const { return absl::StrCat("127.0.0.1:", instance_->port()); }
+  std::string admin_address() const { return absl::StrCat("127.0.0.1:", instance_->admin_port()); }
   SimulatedClock& clock() { return clock_; }
   GatedStore& store() { return gated_; }
   v1::RoomAdmin::Stub& admin() { return *admin_; }
-  service::RoomManager* rooms() { return rooms_.get(); }
-  service::Metrics* metrics() { return metrics_.get(); }
+  service::RoomManager* rooms() { return instance_->rooms(); }
+  service::Metrics* metrics() { return instance_->metrics(); }
 
   void CreateRoom(const std::string& room, uint32_t max_active, int64_t ttl_seconds = 300) {
     v1::RoomSettings settings;
@@ -90,7 +90,7 @@ class InProcessServer {
   // Calls of `method` the server has answered (from its RPC latency histogram).
   int64_t CallsAnswered(const std::string& method) {
     const std::string text =
-        prometheus::TextSerializer().Serialize(metrics_->registry()->Collect());
+        prometheus::TextSerializer().Serialize(metrics()->registry()->Collect());
     int64_t total = 0;
     for (absl::string_view line : absl::StrSplit(text, '\n')) {
       if (!absl::StartsWith(line, "anteroom_rpc_duration_seconds_count{") ||
@@ -107,11 +107,7 @@ class InProcessServer {
   GatedStore gated_;
   SimulatedClock clock_;
   SeededRandom random_;
-  std::unique_ptr<service::Metrics> metrics_;
-  std::unique_ptr<service::ClientKeyer> keyer_;
-  std::unique_ptr<service::Committer> committer_;
-  std::unique_ptr<service::RoomManager> rooms_;
-  std::unique_ptr<service::Server> server_;
+  std::unique_ptr<service::Instance> instance_;
   std::unique_ptr<v1::RoomAdmin::Stub> admin_;
 };
 

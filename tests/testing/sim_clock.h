@@ -2,9 +2,9 @@
 
 #include <random>
 
-#include "server/base/clock.h"
-#include "server/base/mutex.h"
-#include "server/base/random.h"
+#include "base/clock.h"
+#include "base/mutex.h"
+#include "base/random.h"
 
 namespace anteroom::testing {
 

@@ -1,26 +1,23 @@
 #pragma once
 
 #include <memory>
+#include <mutex>
 #include <string>
-#include <thread>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "grpcpp/server.h"
-#include "server/base/mutex.h"
 #include "server/service/grpc_services.h"
 #include "server/service/metrics.h"
 #include "server/service/room_manager.h"
 
 namespace anteroom::service {
 
-struct ServerOptions {
+struct ListenerOptions {
   // Gateway API (anteroom.v1.WaitingRoom). Port 0 picks a free port. Default 127.0.0.1:50051.
   std::string listen = "127.0.0.1:50051";
   // Operators' API (anteroom.v1.RoomAdmin). Default 127.0.0.1:50052 (loopback only).
   std::string admin_listen = "127.0.0.1:50052";
-  // How often lapsed leases are expired and free slots filled. Default 100 ms.
-  absl::Duration tick_interval = absl::Milliseconds(100);
   // Where CreateCheckpoint writes. Default ./backups.
   std::string backup_dir = "./backups";
   // TLS for both listeners: PEM certificate chain and private key. Empty (default):
@@ -36,47 +33,41 @@ struct ServerOptions {
 };
 
 // The two gRPC listeners (gateway and admin, each with server reflection and gRPC health)
-// and the admission ticker, over one RoomManager.
+// over one RoomManager.
 //
 // A listener whose port is taken fails Start: port sharing (SO_REUSEPORT) is off, so a
 // second instance cannot silently split traffic with the first.
 //
 // Thread-safe.
-class Server {
+class Listeners {
  public:
   // `store` serves checkpoints.
-  static absl::StatusOr<std::unique_ptr<Server>> Start(const ServerOptions& options,
-                                                       RoomManager* rooms, Metrics* metrics,
-                                                       storage::Store* store);
-  ~Server();
+  static absl::StatusOr<std::unique_ptr<Listeners>> Start(const ListenerOptions& options,
+                                                          RoomManager* rooms, Metrics* metrics,
+                                                          storage::Store* store);
+  ~Listeners();
 
   // The bound ports (useful when the options asked for port 0).
   // A listener that cannot start (port taken, bad TLS material) fails Start.
   int port() const { return port_; }
   int admin_port() const { return admin_port_; }
 
-  // Stops accepting calls, lets in-flight calls finish for up to `grace` (then cancels
-  // them), and stops the ticker. Idempotent. Calls waiting on a write are finished by the
-  // committer's thread: stop the committer after this and before destroying the Server.
+  // Stops accepting calls and lets in-flight calls finish for up to `grace` (then cancels
+  // them). Idempotent. Calls waiting on a write are finished by the committer's thread: stop
+  // the committer after this and before destroying the Listeners (Instance does).
   void Shutdown(absl::Duration grace);
 
  private:
-  Server(RoomManager* rooms, Metrics* metrics, storage::Store* store, const ServerOptions& options);
-  void RunTicker();
+  Listeners(RoomManager* rooms, Metrics* metrics, storage::Store* store,
+            const ListenerOptions& options);
 
-  RoomManager* const rooms_;
-  const absl::Duration tick_interval_;
   WaitingRoomService gateway_service_;
   RoomAdminService admin_service_;
   std::unique_ptr<grpc::Server> gateway_;
   std::unique_ptr<grpc::Server> admin_;
   int port_ = 0;
   int admin_port_ = 0;
-
-  base::Mutex mu_;
-  base::CondVar wake_;
-  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
-  std::thread ticker_;
+  std::once_flag shutdown_;
 };
 
 }  // namespace anteroom::service

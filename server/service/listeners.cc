@@ -1,4 +1,4 @@
-#include "server/service/server.h"
+#include "server/service/listeners.h"
 
 #include "absl/strings/str_cat.h"
 #include "grpc/health/v1/health.pb.h"
@@ -13,7 +13,7 @@ namespace {
 // Plaintext, TLS, or TLS with client certificates that chain to `client_ca_pem`: required
 // at the handshake, or (`per_call`) verified when presented and required by each call,
 // which can then answer UNAUTHENTICATED instead of failing the connection.
-std::shared_ptr<grpc::ServerCredentials> Credentials(const ServerOptions& options,
+std::shared_ptr<grpc::ServerCredentials> Credentials(const ListenerOptions& options,
                                                      const std::string& client_ca_pem,
                                                      bool per_call) {
   if (options.tls_cert_pem.empty()) return grpc::InsecureServerCredentials();
@@ -45,17 +45,15 @@ absl::StatusOr<std::unique_ptr<grpc::Server>> StartListener(
 
 }  // namespace
 
-Server::Server(RoomManager* rooms, Metrics* metrics, storage::Store* store,
-               const ServerOptions& options)
-    : rooms_(rooms),
-      tick_interval_(options.tick_interval),
-      gateway_service_(rooms, metrics),
+Listeners::Listeners(RoomManager* rooms, Metrics* metrics, storage::Store* store,
+                     const ListenerOptions& options)
+    : gateway_service_(rooms, metrics),
       admin_service_(rooms, metrics, store, options.backup_dir, options.admin_token,
                      /*require_client_certificate=*/!options.admin_client_ca_pem.empty()) {}
 
-absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerOptions& options,
-                                                      RoomManager* rooms, Metrics* metrics,
-                                                      storage::Store* store) {
+absl::StatusOr<std::unique_ptr<Listeners>> Listeners::Start(const ListenerOptions& options,
+                                                            RoomManager* rooms, Metrics* metrics,
+                                                            storage::Store* store) {
   grpc::EnableDefaultHealthCheckService(true);
   // Links the health protocol's descriptors so reflection can describe grpc.health.v1.
   (void)grpc::health::v1::HealthCheckRequest::descriptor();
@@ -64,7 +62,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerOptions& optio
       !(options.gateway_client_ca_pem.empty() && options.admin_client_ca_pem.empty())) {
     return absl::InvalidArgumentError("client certificate CAs need a TLS certificate and key");
   }
-  std::unique_ptr<Server> server(new Server(rooms, metrics, store, options));
+  std::unique_ptr<Listeners> server(new Listeners(rooms, metrics, store, options));
   absl::StatusOr<std::unique_ptr<grpc::Server>> gateway = StartListener(
       options.listen, Credentials(options, options.gateway_client_ca_pem, /*per_call=*/false),
       &server->gateway_service_, "gateway API", &server->port_);
@@ -78,33 +76,18 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerOptions& optio
     return admin.status();
   }
   server->admin_ = std::move(*admin);
-  server->ticker_ = std::thread([s = server.get()] { s->RunTicker(); });
   return server;
 }
 
-Server::~Server() { Shutdown(absl::ZeroDuration()); }
+Listeners::~Listeners() { Shutdown(absl::ZeroDuration()); }
 
-void Server::Shutdown(absl::Duration grace) {
-  {
-    base::MutexLock lock(&mu_);
-    if (stopping_) return;
-    stopping_ = true;
-    wake_.SignalAll();
-  }
-  const auto deadline = std::chrono::system_clock::now() + absl::ToChronoNanoseconds(grace);
-  if (gateway_) gateway_->Shutdown(deadline);
-  if (admin_) admin_->Shutdown(deadline);
-  if (ticker_.joinable()) ticker_.join();
-}
-
-void Server::RunTicker() {
-  base::MutexLock lock(&mu_);
-  while (!stopping_) {
-    mu_.Unlock();
-    rooms_->TickAll();
-    mu_.Lock();
-    if (!stopping_) wake_.WaitWithTimeout(&mu_, tick_interval_);
-  }
+void Listeners::Shutdown(absl::Duration grace) {
+  std::call_once(shutdown_, [&] {
+    // gRPC's deadline is real time, whatever clock the rooms run on.
+    const auto deadline = std::chrono::system_clock::now() + absl::ToChronoNanoseconds(grace);
+    if (gateway_) gateway_->Shutdown(deadline);
+    if (admin_) admin_->Shutdown(deadline);
+  });
 }
 
 }  // namespace anteroom::service

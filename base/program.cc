@@ -1,4 +1,4 @@
-#include "server/base/program.h"
+#include "base/program.h"
 
 #include <cstdio>
 #include <cstring>
@@ -9,7 +9,7 @@
 #include "absl/flags/usage_config.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "server/base/log.h"
+#include "base/log.h"
 
 namespace anteroom::base {
 

@@ -1,9 +1,10 @@
 // The gateway client library against real Anteroom servers in the test process.
 
+#include "client/anteroom_client.h"
+
 #include <map>
 #include <set>
 
-#include "client/anteroom_client.h"
 #include "gtest/gtest.h"
 #include "tests/testing/daemon.h"
 #include "tests/testing/in_process_server.h"

@@ -1,10 +1,10 @@
-#include "server/core/token.h"
+#include "wire/token.h"
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
-#include "server/core/settings.h"
 
-namespace anteroom::core {
+namespace anteroom::wire {
 namespace {
 constexpr size_t kPayloadBytes = 24;
 constexpr size_t kEncodedChars = 32;
@@ -62,4 +62,17 @@ bool SecretsEqual(const Secret& a, const Secret& b) {
   return diff == 0;
 }
 
-}  // namespace anteroom::core
+absl::Status ValidateRoomId(absl::string_view id, absl::string_view field_name) {
+  if (id.empty()) return absl::InvalidArgumentError(absl::StrCat(field_name, " is required"));
+  bool ok = id.size() <= 63 && (absl::ascii_islower(id[0]) || absl::ascii_isdigit(id[0]));
+  for (char c : id) {
+    ok = ok && (absl::ascii_islower(c) || absl::ascii_isdigit(c) || c == '-' || c == '_');
+  }
+  if (!ok) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        field_name, " must be 1 to 63 characters of [a-z0-9_-] starting with a letter or digit"));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace anteroom::wire

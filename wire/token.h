@@ -5,9 +5,12 @@
 #include <optional>
 #include <string>
 
+#include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 
-namespace anteroom::core {
+// The wire format that servers and gateways share: tokens and room names. A small library
+// of its own, so that a gateway links it without the server's room core.
+namespace anteroom::wire {
 
 // 128 random bits that make a token unguessable.
 using Secret = std::array<uint64_t, 2>;
@@ -34,4 +37,8 @@ std::optional<ParsedToken> ParseToken(absl::string_view token);
 // Constant-time comparison.
 bool SecretsEqual(const Secret& a, const Secret& b);
 
-}  // namespace anteroom::core
+// Room names: 1..63 characters of [a-z0-9_-], first a letter or digit. INVALID_ARGUMENT
+// naming `field_name` otherwise.
+absl::Status ValidateRoomId(absl::string_view id, absl::string_view field_name);
+
+}  // namespace anteroom::wire

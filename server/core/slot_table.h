@@ -1,0 +1,54 @@
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <deque>
+#include <memory>
+
+#include "server/core/room_types.h"
+#include "wire/token.h"
+
+namespace anteroom::core {
+
+enum class SlotState : uint8_t { kEmpty, kQueued, kPreQueued };
+
+// A waiting visitor in memory (80 bytes): what the ticket names, and the links of the
+// place-hold order (least recently seen first).
+struct Slot {
+  wire::Secret secret;
+  ClientKey client;
+  uint64_t id = 0;    // what the token names
+  uint64_t prev = 0;  // place-hold order, by seq; 0 = none
+  uint64_t next = 0;
+  int64_t last_seen_us = 0;
+  int64_t enqueued_us = 0;
+  SlotState state = SlotState::kEmpty;
+};
+
+// Slots by seq in chunks of 256 consecutive seqs, allocated on first use and freed when their
+// last visitor leaves: dense like an array while the queue drains in order, without an
+// array's cost for the gaps RANDOM admissions and departures leave behind.
+//
+// Not thread-safe.
+class SlotTable {
+ public:
+  // The slot at `seq`, or null.
+  Slot* Find(uint64_t seq);
+  const Slot* Find(uint64_t seq) const;
+  // `seq` must not be present.
+  Slot& Insert(uint64_t seq, const Slot& slot);
+  // `seq` must be present.
+  void Erase(uint64_t seq);
+  size_t MemoryBytes() const;
+
+ private:
+  static constexpr uint64_t kChunkSlots = 256;
+  struct Chunk {
+    std::array<Slot, kChunkSlots> slots;
+    int live = 0;
+  };
+  uint64_t base_chunk_ = 0;  // chunk number of chunks_[0]
+  std::deque<std::unique_ptr<Chunk>> chunks_;
+};
+
+}  // namespace anteroom::core

@@ -1,0 +1,66 @@
+#include "server/service/instance.h"
+
+namespace anteroom::service {
+
+Instance::Instance(storage::Store* store) : store_(store), metrics_(std::make_unique<Metrics>()) {}
+
+absl::StatusOr<std::unique_ptr<Instance>> Instance::Create(storage::Store* store,
+                                                           base::Clock* clock,
+                                                           base::RandomSource* random,
+                                                           CommitLog* log) {
+  std::unique_ptr<Instance> instance(new Instance(store));
+  absl::StatusOr<ClientKeyer> keyer = ClientKeyer::LoadOrCreate(store, random);
+  if (!keyer.ok()) return keyer.status();
+  instance->keyer_ = std::make_unique<ClientKeyer>(*std::move(keyer));
+  if (log == nullptr) {
+    instance->local_log_ = std::make_unique<LocalCommitLog>(store);
+    log = instance->local_log_.get();
+  }
+  instance->committer_ = std::make_unique<Committer>(log, instance->metrics_.get());
+  instance->rooms_ =
+      std::make_unique<RoomManager>(store, instance->committer_.get(), clock, random,
+                                    instance->keyer_.get(), instance->metrics_.get());
+  if (absl::Status s = instance->rooms_->Load(); !s.ok()) {
+    instance->rooms_.reset();  // nothing was served: no alive mark at the stop
+    return s;
+  }
+  return instance;
+}
+
+Instance::~Instance() { Stop(absl::ZeroDuration()); }
+
+absl::Status Instance::Serve(const InstanceOptions& options) {
+  absl::StatusOr<std::unique_ptr<Listeners>> listeners =
+      Listeners::Start(options.listeners, rooms_.get(), metrics_.get(), store_);
+  if (!listeners.ok()) return listeners.status();
+  listeners_ = *std::move(listeners);
+  ticker_ = std::thread([this, interval = options.tick_interval] { RunTicker(interval); });
+  return absl::OkStatus();
+}
+
+void Instance::Stop(absl::Duration grace) {
+  {
+    base::MutexLock lock(&mu_);
+    if (stopped_) return;
+    stopped_ = stopping_ = true;
+    wake_.SignalAll();
+  }
+  if (listeners_) listeners_->Shutdown(grace);
+  if (ticker_.joinable()) ticker_.join();
+  if (rooms_) rooms_->RecordAlive();
+  // Joining the committer's thread orders every answer it finished before what follows.
+  if (committer_) committer_->Stop();
+  listeners_.reset();
+}
+
+void Instance::RunTicker(absl::Duration interval) {
+  base::MutexLock lock(&mu_);
+  while (!stopping_) {
+    mu_.Unlock();
+    rooms_->TickAll();
+    mu_.Lock();
+    if (!stopping_) wake_.WaitWithTimeout(&mu_, interval);
+  }
+}
+
+}  // namespace anteroom::service
