@@ -33,6 +33,9 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(const std::string&
     int yes = 1;
     setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
   });
+  // A page is written as headers then body: without this, Nagle's algorithm holds the body
+  // back until nginx acknowledges the headers, which it delays by 40 ms.
+  server.set_tcp_nodelay(true);
   server.set_read_timeout(10, 0);
   server.set_write_timeout(10, 0);
   // Each open connection holds a worker thread, idle keep-alive ones included: keep them
