@@ -184,11 +184,12 @@ absl::StatusOr<Response> Client::Call(v1::WaitingRoom::Stub* stub,
   return status;
 }
 
-absl::StatusOr<v1::VisitorStatus> Client::Admit(absl::string_view room,
-                                                absl::string_view client_id) {
+absl::StatusOr<v1::VisitorStatus> Client::Admit(absl::string_view room, absl::string_view client_id,
+                                                absl::string_view source) {
   v1::AdmitRequest request;
   request.set_room(std::string(room));
   request.set_client_id(std::string(client_id));
+  request.set_source(std::string(source));
   return Call(servers_[ServerIndexFor(room)].stub.get(), &v1::WaitingRoom::Stub::Admit, request);
 }
 

@@ -134,7 +134,10 @@ class Client {
 
   // The WaitingRoom calls (see anteroom/v1/waiting_room.proto). Errors are the server's
   // status, or UNAVAILABLE / DEADLINE_EXCEEDED when no attempt got an answer in time.
-  absl::StatusOr<v1::VisitorStatus> Admit(absl::string_view room, absl::string_view client_id);
+  // `source` (optional) names the visitor's network for per-source limits: a keyed hash of
+  // the address prefix, never an address (see AdmitRequest.source).
+  absl::StatusOr<v1::VisitorStatus> Admit(absl::string_view room, absl::string_view client_id,
+                                          absl::string_view source = "");
   absl::StatusOr<v1::VisitorStatus> Poll(absl::string_view ticket);
   absl::StatusOr<v1::VisitorStatus> Heartbeat(absl::string_view session);
   // True when the token was live and has now ended. The session cache forgets the token and

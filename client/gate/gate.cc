@@ -1,6 +1,9 @@
 #include "client/gate/gate.h"
 
+#include <arpa/inet.h>
+
 #include <algorithm>
+#include <cstring>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
@@ -64,8 +67,27 @@ VisitorCookie ReadCookie(const HttpRequest& request, absl::string_view name) {
 }
 
 constexpr absl::string_view kEndpoints[] = {"check", "wait", "leave", "healthz", "other"};
-constexpr absl::string_view kDecisions[] = {"pass",        "wait",      "prequeue", "full",
-                                            "unavailable", "fail_open", "error",    "not_placed"};
+constexpr absl::string_view kDecisions[] = {"pass",  "wait",        "prequeue",
+                                            "full",  "unavailable", "fail_open",
+                                            "error", "not_placed",  "cookie_check"};
+
+// A newcomer's visitor id, and the signed cookie value that carries it: "v.<id>.<tag>".
+constexpr absl::string_view kVisitorPrefix = "v.";
+
+std::string VisitorMessage(absl::string_view room, absl::string_view id) {
+  return absl::StrCat("visitor:", room, ":", id);
+}
+
+// The visitor id in `value` if this gate (its keys) signed it for `room`, else "".
+std::string SignedVisitorId(const wire::Signer& signer, absl::string_view room,
+                            absl::string_view value) {
+  if (!absl::ConsumePrefix(&value, kVisitorPrefix)) return "";
+  const size_t dot = value.find('.');
+  if (dot == absl::string_view::npos) return "";
+  const absl::string_view id = value.substr(0, dot);
+  if (id.empty() || !signer.Verify(VisitorMessage(room, id), value.substr(dot + 1))) return "";
+  return std::string(id);
+}
 
 // Whether a response to this request can show the waiting page to someone: a page load
 // (document or frame), a script's fetch (an app's JSON call), or a client that does not say
@@ -79,6 +101,15 @@ bool CanShowPage(const HttpRequest& request) {
   const std::string dest = absl::AsciiStrToLower(request.Header("sec-fetch-dest"));
   return dest.empty() || dest == "document" || dest == "iframe" || dest == "frame" ||
          dest == "empty";
+}
+
+// A key of this gate's alone, for when none is configured.
+std::shared_ptr<const wire::Signer> RandomSigner(base::RandomSource* random) {
+  uint8_t bytes[32];
+  random->Fill(bytes, sizeof(bytes));
+  const std::string key =
+      absl::BytesToHexString(absl::string_view(reinterpret_cast<const char*>(bytes), 32));
+  return std::make_shared<const wire::Signer>(*wire::Signer::FromKeys({key}));
 }
 
 }  // namespace
@@ -114,6 +145,10 @@ absl::Status ValidateGateOptions(const GateOptions& o) {
   }
   if (o.retry_after < absl::Seconds(1))
     return absl::InvalidArgumentError("retry_after must be at least 1s");
+  if (o.source_prefix_v4 < 8 || o.source_prefix_v4 > 32)
+    return absl::InvalidArgumentError("source_prefix_v4 must be between 8 and 32");
+  if (o.source_prefix_v6 < 16 || o.source_prefix_v6 > 128)
+    return absl::InvalidArgumentError("source_prefix_v6 must be between 16 and 128");
   return absl::OkStatus();
 }
 
@@ -151,6 +186,8 @@ std::optional<PageState> DecodeHandoff(absl::string_view text) {
         p.kind = PageState::Kind::kUnavailable;
       else if (value == "not_placed")
         p.kind = PageState::Kind::kNotPlaced;
+      else if (value == "cookie_check")
+        p.kind = PageState::Kind::kCookieCheck;
       else
         return std::nullopt;
     } else if (kv.first == "reason") {
@@ -184,6 +221,7 @@ Gate::Gate(GateOptions options, client::Client* client, base::Clock* clock,
       clock_(clock),
       random_(random),
       page_(options_.page ? options_.page.get() : &PageTemplate::Default()),
+      signer_(options_.signer ? options_.signer : RandomSigner(random)),
       errors_(prometheus::BuildCounter()
                   .Name("anteroom_gate_anteroom_errors_total")
                   .Help("Calls to Anteroom that failed, by gRPC code (after retries)")
@@ -349,7 +387,7 @@ Gate::Decision Gate::Decide(const HttpRequest& request, const std::string& room)
   const VisitorCookie cookie = ReadCookie(request, CookieName(room));
   const std::string& token = cookie.token;
   auto parsed = wire::ParseToken(token);
-  if (!parsed || parsed->room != room) return Enter(request, room);
+  if (!parsed || parsed->room != room) return Enter(request, room, token);
 
   if (parsed->kind == wire::TokenKind::kSession) {
     client::SessionCheck check = client_->CheckSession(token);
@@ -363,33 +401,52 @@ Gate::Decision Gate::Decide(const HttpRequest& request, const std::string& room)
       case client::SessionCheck::Result::kUnreachable:
         return Failed(room, check.status);
       case client::SessionCheck::Result::kEnded:
-        return Enter(request, room);
+        return Enter(request, room, "");
     }
   }
   absl::StatusOr<v1::VisitorStatus> status = client_->Poll(token);
   if (!status.ok()) {
     if (client::Client::IsUnreachable(status.status())) return Failed(room, status.status());
-    return Enter(request, room);  // e.g. the room was deleted and made again
+    return Enter(request, room, "");  // e.g. the room was deleted and made again
   }
-  if (status->state() == v1::EXPIRED) return Enter(request, room);
+  // An ended token is no newcomer's id: a well-formed but dead token must not buy a place
+  // without the cookie check.
+  if (status->state() == v1::EXPIRED) return Enter(request, room, "");
   return FromStatus(request, room, *status, cookie.start_position);
 }
 
-Gate::Decision Gate::Enter(const HttpRequest& request, const std::string& room) {
+Gate::Decision Gate::Enter(const HttpRequest& request, const std::string& room,
+                           const std::string& cookie) {
+  Decision d;
+  d.page.room = room;
   if (!CanShowPage(request)) {
-    Decision d;
     d.page.kind = PageState::Kind::kNotPlaced;
-    d.page.room = room;
     d.page.refresh_after = options_.retry_after;
     Count("not_placed");
     return d;
   }
-  // A fresh, unguessable visitor id: Admit's retries (same id) can never make two places.
-  uint8_t bytes[16];
-  random_->Fill(bytes, sizeof(bytes));
-  const std::string client_id = absl::WebSafeBase64Escape(
-      absl::string_view(reinterpret_cast<const char*>(bytes), sizeof(bytes)));
-  absl::StatusOr<v1::VisitorStatus> status = client_->Admit(room, client_id);
+  std::string client_id = SignedVisitorId(*signer_, room, cookie);
+  if (client_id.empty()) {
+    // A fresh, unguessable visitor id: Admit's retries (same id) can never make two places.
+    uint8_t bytes[16];
+    random_->Fill(bytes, sizeof(bytes));
+    client_id = absl::WebSafeBase64Escape(
+        absl::string_view(reinterpret_cast<const char*>(bytes), sizeof(bytes)));
+    if (options_.cookie_check) {
+      // Placed only once the id comes back: however many requests a client fires before
+      // then, it holds one place, and a client that keeps no cookie holds none.
+      d.page.kind = PageState::Kind::kCookieCheck;
+      d.page.refresh_after = absl::Seconds(1);
+      d.set_cookie = MakeCookie(request, room,
+                                absl::StrCat(kVisitorPrefix, client_id, ".",
+                                             signer_->Sign(VisitorMessage(room, client_id))));
+      Count("cookie_check");
+      return d;
+    }
+  }
+  const std::string source = NetworkSource(*signer_, request.Header("x-anteroom-client"),
+                                           options_.source_prefix_v4, options_.source_prefix_v6);
+  absl::StatusOr<v1::VisitorStatus> status = client_->Admit(room, client_id, source);
   if (!status.ok()) return Failed(room, status.status());
   return FromStatus(request, room, *status, /*start_position=*/0);
 }
@@ -466,6 +523,34 @@ absl::Duration Gate::Refresh(const v1::VisitorStatus& status) const {
 }
 
 std::string Gate::CookieName(const std::string& room) const { return "anteroom_" + room; }
+
+std::string NetworkSource(const wire::Signer& signer, const std::string& address, int v4_bits,
+                          int v6_bits) {
+  uint8_t bytes[16] = {};
+  int bits = 0;
+  if (inet_pton(AF_INET, address.c_str(), bytes) == 1) {
+    bits = v4_bits;
+  } else if (inet_pton(AF_INET6, address.c_str(), bytes) == 1) {
+    static constexpr uint8_t kMappedV4[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+    if (std::memcmp(bytes, kMappedV4, sizeof(kMappedV4)) == 0) {  // ::ffff:a.b.c.d
+      std::memmove(bytes, bytes + 12, 4);
+      std::memset(bytes + 4, 0, 12);
+      bits = v4_bits;
+    } else {
+      bits = v6_bits;
+    }
+  } else {
+    return "";  // no address (or not one): no per-source limit applies
+  }
+  // The network: the first `bits` bits, the rest zero.
+  for (int i = 0; i < 16; ++i) {
+    const int keep = std::clamp(bits - 8 * i, 0, 8);
+    bytes[i] &= static_cast<uint8_t>(0xff00 >> keep);
+  }
+  return signer.Sign(absl::StrCat(
+      "source:", bits, ":",
+      absl::BytesToHexString(absl::string_view(reinterpret_cast<const char*>(bytes), 16))));
+}
 
 std::string Gate::MakeCookie(const HttpRequest& request, const std::string& room,
                              const std::string& value) const {

@@ -15,6 +15,7 @@
 #include "prometheus/counter.h"
 #include "prometheus/histogram.h"
 #include "prometheus/registry.h"
+#include "wire/signer.h"
 
 namespace anteroom::gate {
 
@@ -37,6 +38,20 @@ struct GateOptions {
   absl::Duration retry_after = absl::Seconds(30);
   // The waiting page; default PageTemplate::Default().
   std::shared_ptr<const PageTemplate> page;
+  // A newcomer (no cookie of the room's) first gets a signed visitor id in the cookie and a
+  // page that reloads in a second; only a request that brings the id back is given a place,
+  // keyed by it. So a client that fires many requests before it holds the cookie, or never
+  // keeps cookies, holds one place at most. Default true. False: every cookieless request
+  // is placed at once, as a new visitor.
+  bool cookie_check = true;
+  // Signs the visitor ids (and keys the sources). Several gates in front of one site must
+  // share the keys (anteroom-gate --key_file). Default (null): a random key of this gate's.
+  std::shared_ptr<const wire::Signer> signer;
+  // A visitor's source, for rooms' per-source limits, is the gate's keyed hash of the
+  // network their address is in (X-Anteroom-Client, nginx's $remote_addr): these many
+  // leading bits. Defaults 24 (IPv4) and 56 (IPv6, a customer's usual allocation).
+  int source_prefix_v4 = 24;
+  int source_prefix_v6 = 56;
 };
 
 absl::Status ValidateGateOptions(const GateOptions& options);
@@ -72,7 +87,8 @@ struct HttpResponse {
 //   GET  /healthz 200 "ok".
 //
 // The room is the X-Anteroom-Room header, or `default_room`. The cookie is
-// "anteroom_<room>" = "<token>" or "<ticket>~<position first seen>".
+// "anteroom_<room>" = "<token>", "<ticket>~<position first seen>", or, for a newcomer not
+// yet placed, "v.<visitor id>.<signature>" (see GateOptions::cookie_check).
 //
 // Thread-safe.
 class Gate {
@@ -96,9 +112,11 @@ class Gate {
   HttpResponse LeaveVisit(const HttpRequest& request, const std::string& room);
 
   Decision Decide(const HttpRequest& request, const std::string& room);
-  // Places a visitor with no usable token, unless the request cannot show a page to anyone
-  // (an image, a script, HEAD: see CanShowPage in gate.cc).
-  Decision Enter(const HttpRequest& request, const std::string& room);
+  // A visitor with no usable token: placed if the request brings back a visitor id this
+  // gate signed (or when there is no cookie check), else given one to bring back; nothing
+  // for a request that cannot show a page to anyone (an image, a script, HEAD: see
+  // CanShowPage in gate.cc).
+  Decision Enter(const HttpRequest& request, const std::string& room, const std::string& cookie);
   // No answer to act on: when Anteroom was unreachable the failure mode decides; a refusal
   // (misconfiguration, e.g. an unknown room) always fails closed.
   Decision Failed(const std::string& room, const absl::Status& status);
@@ -118,7 +136,8 @@ class Gate {
   client::Client* const client_;
   base::Clock* const clock_;
   base::RandomSource* const random_;
-  const PageTemplate* const page_;  // options_.page, or the built-in page
+  const PageTemplate* const page_;              // options_.page, or the built-in page
+  std::shared_ptr<const wire::Signer> signer_;  // options_.signer, or a random key
 
   // By gRPC code, added on a code's first failure (a failed call costs far more anyway).
   prometheus::Family<prometheus::Counter>& errors_;
@@ -126,6 +145,13 @@ class Gate {
   absl::flat_hash_map<std::string, prometheus::Counter*> decisions_;
   absl::flat_hash_map<std::string, prometheus::Histogram*> latency_;
 };
+
+// A visitor's source for per-source limits: `signer`'s keyed hash of the network `address`
+// is in (its first `v4_bits` or `v6_bits` bits; an IPv4-mapped IPv6 address counts as IPv4),
+// 22 characters of [A-Za-z0-9_-]; "" when `address` is not an address. The address itself
+// goes no further.
+std::string NetworkSource(const wire::Signer& signer, const std::string& address, int v4_bits,
+                          int v6_bits);
 
 // The handoff from /check to /wait: the page state as a query string.
 std::string EncodeHandoff(const PageState& page);

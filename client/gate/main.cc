@@ -44,6 +44,17 @@ ABSL_FLAG(absl::Duration, min_refresh, absl::Seconds(2), "Shortest page reload i
 ABSL_FLAG(absl::Duration, max_refresh, absl::Seconds(20), "Longest page reload interval.");
 ABSL_FLAG(absl::Duration, retry_after, absl::Seconds(30),
           "Retry-After of the \"queue full\" and \"unavailable\" pages.");
+ABSL_FLAG(bool, cookie_check, true,
+          "Give a newcomer a signed visitor id to bring back before placing them, so a client "
+          "that keeps no cookie, or fires many requests first, holds one place at most.");
+ABSL_FLAG(std::string, key_file, "",
+          "Keys (one per line, 32+ characters; the first signs, all verify) for the visitor "
+          "ids this gate signs. Gates in front of one site must share them. Default: a random "
+          "key per gate process.");
+ABSL_FLAG(int, source_prefix_v4, 24,
+          "Visitors' sources (for rooms' per-source limits) are their networks: this many "
+          "leading bits of an IPv4 address.");
+ABSL_FLAG(int, source_prefix_v6, 56, "The same for IPv6 addresses.");
 ABSL_FLAG(int, threads, 64,
           "HTTP worker threads: connections served at once (keep above nginx workers x "
           "upstream keepalive).");
@@ -93,6 +104,14 @@ int Run() {
   gate_options.min_refresh = absl::GetFlag(FLAGS_min_refresh);
   gate_options.max_refresh = absl::GetFlag(FLAGS_max_refresh);
   gate_options.retry_after = absl::GetFlag(FLAGS_retry_after);
+  gate_options.cookie_check = absl::GetFlag(FLAGS_cookie_check);
+  gate_options.source_prefix_v4 = absl::GetFlag(FLAGS_source_prefix_v4);
+  gate_options.source_prefix_v6 = absl::GetFlag(FLAGS_source_prefix_v6);
+  if (const std::string path = absl::GetFlag(FLAGS_key_file); !path.empty()) {
+    auto signer = wire::Signer::FromFile("key_file", path);
+    if (!signer.ok()) return Fail(signer.status());
+    gate_options.signer = std::make_shared<const wire::Signer>(*std::move(signer));
+  }
   if (!absl::GetFlag(FLAGS_template).empty()) {
     auto text = base::ReadFlagFile("template", absl::GetFlag(FLAGS_template));
     if (!text.ok()) return Fail(text.status());

@@ -44,9 +44,9 @@ const absl::flat_hash_set<std::string>& VariableNames() {
 
 const absl::flat_hash_set<std::string>& SectionNames() {
   static const auto* names = new absl::flat_hash_set<std::string>{
-      "waiting",       "prequeue",   "full",         "unavailable",   "left",
-      "confirm_leave", "refresh",    "has_progress", "wait_is_range", "wait_unknown",
-      "next_in_line",  "has_reason", "has_event"};
+      "waiting",       "prequeue",     "full",       "unavailable",  "left",
+      "confirm_leave", "cookie_check", "refresh",    "has_progress", "wait_is_range",
+      "wait_unknown",  "next_in_line", "has_reason", "has_event"};
   return *names;
 }
 
@@ -123,6 +123,7 @@ Values Compute(const PageState& s, absl::string_view site_name, absl::Time now) 
   v.sections["unavailable"] = s.kind == K::kUnavailable;
   v.sections["left"] = s.kind == K::kLeft;
   v.sections["confirm_leave"] = s.kind == K::kConfirmLeave;
+  v.sections["cookie_check"] = s.kind == K::kCookieCheck;
   v.sections["refresh"] = s.kind != K::kLeft && s.kind != K::kConfirmLeave;
   v.sections["has_progress"] = progress >= 0;
   v.sections["wait_is_range"] =
@@ -181,6 +182,8 @@ absl::string_view KindName(PageState::Kind kind) {
       return "confirm_leave";
     case PageState::Kind::kNotPlaced:
       return "not_placed";
+    case PageState::Kind::kCookieCheck:
+      return "cookie_check";
   }
   return "waiting";
 }

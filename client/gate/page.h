@@ -25,6 +25,9 @@ struct PageState {
     // A newcomer's request that cannot show a page to anyone (an image, a script, a
     // stylesheet, HEAD): not given a place, answered 503 with a short text.
     kNotPlaced,
+    // A newcomer given a visitor id to bring back: the page reloads in a second (see
+    // GateOptions::cookie_check).
+    kCookieCheck,
   };
   Kind kind = Kind::kWaiting;
   std::string room;
@@ -41,8 +44,8 @@ struct PageState {
   std::string reason;
 };
 
-// "waiting", "prequeue", "full", "unavailable", "left", "confirm_leave", "not_placed": the
-// `state` of the JSON form.
+// "waiting", "prequeue", "full", "unavailable", "left", "confirm_leave", "not_placed",
+// "cookie_check": the `state` of the JSON form.
 absl::string_view KindName(PageState::Kind kind);
 
 // "less than a minute", "about 1 minute", "about 14 minutes", "about 2 hours 5 minutes".

@@ -7,14 +7,15 @@
 namespace anteroom::core {
 
 const Session& LeaseTable::Start(const ClientKey& client, const wire::Secret& secret,
-                                 uint64_t origin_ticket, const wire::Secret& origin_secret,
-                                 absl::Time now, absl::Duration first_lease, bool arrived,
-                                 Changes* changes) {
+                                 uint64_t source, uint64_t origin_ticket,
+                                 const wire::Secret& origin_secret, absl::Time now,
+                                 absl::Duration first_lease, bool arrived, Changes* changes) {
   const uint64_t id = next_id_++;
-  Session& session = sessions_
-                         .emplace(id, Session{id, secret, client, origin_ticket, origin_secret, now,
-                                              now + first_lease, now + first_lease, arrived, false})
-                         .first->second;
+  Session& session =
+      sessions_
+          .emplace(id, Session{id, secret, client, origin_ticket, origin_secret, now,
+                               now + first_lease, now + first_lease, arrived, false, source})
+          .first->second;
   leases_.insert({session.expires_at, id});
   if (origin_ticket != 0) admitted_tickets_[origin_ticket] = id;
   changes->put_sessions.push_back(session);

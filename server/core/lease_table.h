@@ -27,11 +27,11 @@ namespace anteroom::core {
 // Not thread-safe: the owning Room is.
 class LeaseTable {
  public:
-  // A new session for `client` from `now`, its first lease `first_lease` long; `arrived`
-  // when no first heartbeat is awaited. `origin_ticket` (0: admitted at once) and
-  // `origin_secret` let the ticket find the session.
-  const Session& Start(const ClientKey& client, const wire::Secret& secret, uint64_t origin_ticket,
-                       const wire::Secret& origin_secret, absl::Time now,
+  // A new session for `client` (from `source`) from `now`, its first lease `first_lease`
+  // long; `arrived` when no first heartbeat is awaited. `origin_ticket` (0: admitted at once)
+  // and `origin_secret` let the ticket find the session.
+  const Session& Start(const ClientKey& client, const wire::Secret& secret, uint64_t source,
+                       uint64_t origin_ticket, const wire::Secret& origin_secret, absl::Time now,
                        absl::Duration first_lease, bool arrived, Changes* changes);
 
   // The live session `id` if `secret` is its secret, else null.

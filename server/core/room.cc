@@ -81,54 +81,57 @@ void Room::StartEvent(Event& event, absl::Time now, Changes* changes) {
 
 // --- Visitors ---
 
-VisitorView Room::Admit(const ClientKey& client, absl::Time now, Changes* changes) {
+VisitorView Room::Admit(const ClientKey& client, SourceKey source, absl::Time now,
+                        Changes* changes) {
   Tick(now, changes);
   if (auto it = clients_.find(client); it != clients_.end()) {
     if (it->second & kSessionPlace) return AdmittedView(*leases_.Live(it->second & ~kSessionPlace));
-    const uint64_t seq = line_.SeqOf(it->second);
-    if (line_.FindSeq(seq)->state == SlotState::kPreQueued) {
-      return PrequeuedView(seq, schedule_.OpenPrequeue(now));
-    }
-    return QueuedView(seq, now);
+    return WaitingView(line_.SeqOf(it->second), now);
   }
   const RoomSettings s = EffectiveSettings(now);
+  if (!limits_.Allows(source, now, s)) {
+    if (s.over_source_limit == SourceLimitAction::kShadow) {
+      return ShadowView(Enqueue(client, source, SlotState::kShadow, now, changes), now);
+    }
+    ++changes->rejected_source_limit;
+    return RejectedView("too many places from your network; try again later");
+  }
   const bool queue_full = s.max_queue_length > 0 && line_.waiting() >= s.max_queue_length;
   if (const Event* event = schedule_.OpenPrequeue(now)) {
     if (queue_full) return QueueFull(changes);
-    return PrequeuedView(Enqueue(client, true, now, changes), event);
+    limits_.Took(source, now, s);
+    return PrequeuedView(Enqueue(client, source, SlotState::kPreQueued, now, changes), event);
   }
-  if (s.queueing_method == QueueingMethod::kPassthrough) {
-    return AdmittedView(StartSession(client, 0, wire::Secret{}, now, s, changes));
-  }
-  if (!s.queue_all && line_.queued() == 0 && leases_.active() < s.max_active_sessions &&
-      outflow_.TakeToken(now, s)) {
-    return AdmittedView(StartSession(client, 0, wire::Secret{}, now, s, changes));
+  const bool at_once = s.queueing_method == QueueingMethod::kPassthrough ||
+                       (!s.queue_all && line_.queued() == 0 &&
+                        leases_.active() < s.max_active_sessions && outflow_.TakeToken(now, s));
+  if (at_once) {
+    limits_.Took(source, now, s);
+    return AdmittedView(StartSession(client, source, 0, wire::Secret{}, now, s, changes));
   }
   if (s.queueing_method == QueueingMethod::kReject && !s.queue_all) {
     ++changes->rejected_room_full;
     return RejectedView("the room is full; try again later");
   }
   if (queue_full) return QueueFull(changes);
-  return QueuedView(Enqueue(client, false, now, changes), now);
+  limits_.Took(source, now, s);
+  return QueuedView(Enqueue(client, source, SlotState::kQueued, now, changes), now);
 }
 
 VisitorView Room::Poll(uint64_t ticket_id, const wire::Secret& secret, absl::Time now) {
   VisitorView view = View(ticket_id, secret, now);
-  // A refresh of a live place restarts its place hold.
+  // A refresh of a live place (a shadow one too) restarts its place hold.
   if (view.state == VisitorState::kQueued) line_.MarkSeen(line_.SeqOf(ticket_id), now);
   return view;
 }
 
 VisitorView Room::View(uint64_t ticket_id, const wire::Secret& secret, absl::Time now) const {
   if (const Slot* slot = line_.Find(ticket_id, secret)) {
-    const uint64_t seq = line_.SeqOf(ticket_id);
-    if (slot->state == SlotState::kPreQueued) {
-      return PrequeuedView(seq, schedule_.OpenPrequeue(now));
-    }
-    if (WaitingLine::HoldLapsed(*slot, EffectiveSettings(now).place_hold, now)) {
+    if (slot->state != SlotState::kPreQueued &&
+        WaitingLine::HoldLapsed(*slot, EffectiveSettings(now).place_hold, now)) {
       return ExpiredView("place released: no refresh within the place hold");
     }
-    return QueuedView(seq, now);
+    return WaitingView(line_.SeqOf(ticket_id), now);
   }
   if (const Session* session = leases_.FromTicket(ticket_id, secret, now)) {
     return AdmittedView(*session);
@@ -153,7 +156,7 @@ bool Room::Leave(wire::TokenKind kind, uint64_t id, const wire::Secret& secret, 
   bool ended = false;
   if (kind == wire::TokenKind::kTicket) {
     if (line_.Find(id, secret) != nullptr) {
-      RemoveTicket(line_.SeqOf(id), changes);
+      RemoveTicket(line_.SeqOf(id), now, changes);
       ended = true;
     } else if (const uint64_t session = leases_.SessionOfTicket(id, secret); session != 0) {
       EndSession(session, now, /*revoke=*/false, changes);
@@ -184,6 +187,7 @@ void Room::Tick(absl::Time now, Changes* changes) {
   const RoomSettings s = EffectiveSettings(now);
   ExpireAbandoned(now, s, changes);
   FillFreeSlots(now, s, changes);
+  limits_.ForgetIdle(now);
 }
 
 // --- Departures ---
@@ -192,7 +196,7 @@ void Room::ExpireLeases(absl::Time now, Changes* changes) {
   while (std::optional<uint64_t> id = leases_.FirstLapsed(now)) {
     const std::optional<Session> ended = leases_.End(*id, now, /*revoke=*/false, changes);
     ++(ended->arrived ? changes->expired : changes->no_shows);
-    ForgetClient(ended->client, *id | kSessionPlace);
+    SessionEnded(*ended, now);
   }
 }
 
@@ -201,20 +205,26 @@ void Room::ExpireAbandoned(absl::Time now, const RoomSettings& s, Changes* chang
   for (int n = 0; n < kMaxRemovalsPerOperation; ++n) {
     const uint64_t seq = line_.LeastRecentlySeen();
     if (seq == 0 || !WaitingLine::HoldLapsed(*line_.FindSeq(seq), s.place_hold, now)) break;
-    RemoveTicket(seq, changes);
+    RemoveTicket(seq, now, changes);
     ++changes->abandoned;
   }
 }
 
 void Room::EndSession(uint64_t id, absl::Time now, bool revoke, Changes* changes) {
   if (std::optional<Session> ended = leases_.End(id, now, revoke, changes)) {
-    ForgetClient(ended->client, id | kSessionPlace);
+    SessionEnded(*ended, now);
   }
 }
 
-void Room::RemoveTicket(uint64_t seq, Changes* changes) {
+void Room::SessionEnded(const Session& session, absl::Time now) {
+  ForgetClient(session.client, session.id | kSessionPlace);
+  limits_.Released(session.source, now);
+}
+
+void Room::RemoveTicket(uint64_t seq, absl::Time now, Changes* changes) {
   const Slot removed = line_.Remove(seq, changes);
   ForgetClient(removed.client, removed.id);
+  if (removed.state != SlotState::kShadow) limits_.Released(removed.source(), now);
 }
 
 void Room::ForgetClient(const ClientKey& client, uint64_t place) {
@@ -223,8 +233,9 @@ void Room::ForgetClient(const ClientKey& client, uint64_t place) {
 
 // --- Admissions ---
 
-uint64_t Room::Enqueue(const ClientKey& client, bool prequeued, absl::Time now, Changes* changes) {
-  const uint64_t seq = line_.Enqueue(client, NewSecret(), prequeued, now, changes);
+uint64_t Room::Enqueue(const ClientKey& client, SourceKey source, SlotState state, absl::Time now,
+                       Changes* changes) {
+  const uint64_t seq = line_.Enqueue(client, NewSecret(), source, state, now, changes);
   clients_[client] = seq;
   return seq;
 }
@@ -246,21 +257,23 @@ void Room::FillFreeSlots(absl::Time now, const RoomSettings& s, Changes* changes
 }
 
 void Room::AdmitTicket(uint64_t seq, absl::Time now, const RoomSettings& s, Changes* changes) {
+  // The visitor's place becomes their session: their source holds as many places as before.
   const Slot slot = line_.Remove(seq, changes);
-  StartSession(slot.client, slot.id, slot.secret, now, s, changes);
+  StartSession(slot.client, slot.source(), slot.id, slot.secret, now, s, changes);
   outflow_.RecordAdmission(now);  // outflow from the queue, the basis of estimates
   changes->waited_seconds.push_back(
       absl::ToDoubleSeconds(now - absl::FromUnixMicros(slot.enqueued_us)));
 }
 
-const Session& Room::StartSession(const ClientKey& client, uint64_t origin_ticket,
+const Session& Room::StartSession(const ClientKey& client, SourceKey source, uint64_t origin_ticket,
                                   const wire::Secret& origin_secret, absl::Time now,
                                   const RoomSettings& s, Changes* changes) {
   const bool awaits_arrival = s.arrival_ttl > absl::ZeroDuration();
   const absl::Duration first_lease =
       awaits_arrival ? std::min(s.arrival_ttl, s.session_ttl) : s.session_ttl;
-  const Session& session = leases_.Start(client, NewSecret(), origin_ticket, origin_secret, now,
-                                         first_lease, /*arrived=*/!awaits_arrival, changes);
+  const Session& session =
+      leases_.Start(client, NewSecret(), source, origin_ticket, origin_secret, now, first_lease,
+                    /*arrived=*/!awaits_arrival, changes);
   clients_[client] = session.id | kSessionPlace;
   ++admitted_total_;
   ++changes->admitted;
@@ -287,6 +300,32 @@ VisitorView Room::QueuedView(uint64_t seq, absl::Time now) const {
   view.wait_unknown = e.unknown;
   view.poll_after = e.poll_after;
   return view;
+}
+
+VisitorView Room::ShadowView(uint64_t seq, absl::Time now) const {
+  const Slot& slot = *line_.FindSeq(seq);
+  VisitorView view;
+  view.state = VisitorState::kQueued;
+  view.ticket = wire::MakeToken(wire::TokenKind::kTicket, id_, slot.id, slot.secret);
+  view.position = line_.queued() + 1;
+  const Outflow::Estimate e =
+      outflow_.ForPosition(view.position, line_.queued() + 1, now, EffectiveSettings(now));
+  view.estimated_wait = e.wait;
+  view.estimated_wait_max = e.wait_max;
+  view.wait_unknown = e.unknown;
+  view.poll_after = e.poll_after;
+  return view;
+}
+
+VisitorView Room::WaitingView(uint64_t seq, absl::Time now) const {
+  switch (line_.FindSeq(seq)->state) {
+    case SlotState::kPreQueued:
+      return PrequeuedView(seq, schedule_.OpenPrequeue(now));
+    case SlotState::kShadow:
+      return ShadowView(seq, now);
+    default:
+      return QueuedView(seq, now);
+  }
 }
 
 VisitorView Room::PrequeuedView(uint64_t seq, const Event* event) const {
@@ -339,6 +378,7 @@ RoomStats Room::Stats(absl::Time now) const {
   RoomStats stats;
   stats.queue_depth = line_.queued();
   stats.prequeue_depth = line_.prequeued();
+  stats.shadow_depth = line_.shadowed();
   stats.active_sessions = leases_.active();
   stats.max_active_sessions = s.max_active_sessions;
   stats.admitted_total = admitted_total_;
@@ -367,6 +407,7 @@ absl::Status Room::RestoreTicket(const Ticket& t, absl::Time now) {
     return absl::Status(s.code(), absl::StrCat("room ", id_, ": ", s.message()));
   }
   clients_[t.client] = t.id;
+  if (!t.shadow) limits_.Restored(t.source);
   return absl::OkStatus();
 }
 
@@ -376,6 +417,7 @@ absl::Status Room::RestoreSession(const Session& s) {
   }
   if (s.revoked) return absl::OkStatus();
   clients_[s.client] = s.id | kSessionPlace;
+  limits_.Restored(s.source);
   if (s.origin_ticket != 0) line_.ReserveTicketId(s.origin_ticket);
   return absl::OkStatus();
 }

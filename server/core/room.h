@@ -15,6 +15,7 @@
 #include "server/core/outflow.h"
 #include "server/core/room_types.h"
 #include "server/core/settings.h"
+#include "server/core/source_limits.h"
 #include "server/core/waiting_line.h"
 #include "wire/token.h"
 
@@ -41,6 +42,9 @@ namespace anteroom::core {
 //   exactly once (the `started` flag is persisted with the new places)
 //   [Room::StartEvent, WaitingLine::PlacePrequeue].
 // - Admit is idempotent per ClientKey: one place or session per visitor [Room::clients_].
+// - Per source, live places never exceed max_places_per_source and new places stay within
+//   new_places_per_source_per_minute; a shadow place never reaches the front
+//   [SourceLimits, Room::Admit; WaitingLine keeps shadow places out of the queue].
 //
 // Scale: a position look-up is O(log n); admission work does not depend on queue length;
 // a waiting visitor costs about 120 bytes (README "Scale").
@@ -77,9 +81,13 @@ class Room {
   // arrival order. NOT_FOUND for an unknown id.
   absl::Status CancelEvent(absl::string_view event_id, absl::Time now, Changes* changes);
 
-  // A visitor arrives: admitted at once, queued, pre-queued or rejected. A visitor that
-  // already holds a place or a session gets that back.
-  VisitorView Admit(const ClientKey& client, absl::Time now, Changes* changes);
+  // A visitor arrives (from `source`, 0 for none): admitted at once, queued, pre-queued or
+  // rejected; over a per-source limit, rejected or shadow-queued. A visitor that already
+  // holds a place or a session gets that back.
+  VisitorView Admit(const ClientKey& client, SourceKey source, absl::Time now, Changes* changes);
+  VisitorView Admit(const ClientKey& client, absl::Time now, Changes* changes) {
+    return Admit(client, 0, now, changes);
+  }
   // A waiting visitor's refresh: marks them seen (their place hold restarts) and reports.
   VisitorView Poll(uint64_t ticket_id, const wire::Secret& secret, absl::Time now);
   // What Poll would report, without counting as a refresh.
@@ -127,17 +135,24 @@ class Room {
   void ExpireAbandoned(absl::Time now, const RoomSettings& s, Changes* changes);
   void FillFreeSlots(absl::Time now, const RoomSettings& s, Changes* changes);
 
-  uint64_t Enqueue(const ClientKey& client, bool prequeued, absl::Time now, Changes* changes);
+  uint64_t Enqueue(const ClientKey& client, SourceKey source, SlotState state, absl::Time now,
+                   Changes* changes);
   void AdmitTicket(uint64_t seq, absl::Time now, const RoomSettings& s, Changes* changes);
-  const Session& StartSession(const ClientKey& client, uint64_t origin_ticket,
+  const Session& StartSession(const ClientKey& client, SourceKey source, uint64_t origin_ticket,
                               const wire::Secret& origin_secret, absl::Time now,
                               const RoomSettings& s, Changes* changes);
   void EndSession(uint64_t id, absl::Time now, bool revoke, Changes* changes);
-  void RemoveTicket(uint64_t seq, Changes* changes);
+  // What every ended session leaves: the visitor's index entry and its source's place.
+  void SessionEnded(const Session& session, absl::Time now);
+  void RemoveTicket(uint64_t seq, absl::Time now, Changes* changes);
   // Forgets `client`'s place if it is `place` (a later one may have replaced it).
   void ForgetClient(const ClientKey& client, uint64_t place);
 
   VisitorView QueuedView(uint64_t seq, absl::Time now) const;
+  // At the back of the line, wherever that is now: a shadow place never moves up.
+  VisitorView ShadowView(uint64_t seq, absl::Time now) const;
+  // The view of the waiting place at `seq` (queued, pre-queued or shadow).
+  VisitorView WaitingView(uint64_t seq, absl::Time now) const;
   // `event` is the pre-queue's event, or null in the instant between its start and the tick.
   VisitorView PrequeuedView(uint64_t seq, const Event* event) const;
   VisitorView AdmittedView(const Session& session) const;
@@ -154,6 +169,7 @@ class Room {
   LeaseTable leases_;
   Outflow outflow_;
   EventSchedule schedule_;
+  SourceLimits limits_;
   // One place per visitor: their ticket id, or session id | kSessionPlace.
   absl::flat_hash_map<ClientKey, uint64_t> clients_;
   int64_t admitted_total_ = 0;

@@ -55,6 +55,8 @@ struct Ticket {
   ClientKey client;
   absl::Time enqueued_at;
   bool prequeued = false;
+  uint64_t source = 0;  // the visitor's source (48 bits), 0 for none
+  bool shadow = false;  // over a per-source limit: never admitted
 };
 
 // The persisted form of an admitted visitor's lease on one slot (or, when `revoked`, the
@@ -74,6 +76,7 @@ struct Session {
   absl::Time persisted_until;
   bool arrived = false;  // has sent a Heartbeat
   bool revoked = false;
+  uint64_t source = 0;  // the visitor's source (48 bits), 0 for none
 };
 
 // Everything one operation changed, for the caller to persist atomically before it
@@ -95,6 +98,7 @@ struct Changes {
   int64_t revoked = 0;
   int64_t rejected_queue_full = 0;          // max_queue_length reached
   int64_t rejected_room_full = 0;           // REJECT rooms with no free slot
+  int64_t rejected_source_limit = 0;        // over a per-source limit (rejected, not shadowed)
   std::vector<double> waited_seconds;       // per admission from the queue: time since enqueue
   std::vector<std::string> events_started;  // "<id> started: …" (for the log)
   std::vector<std::string> events_ended;
@@ -109,6 +113,7 @@ struct Changes {
 struct RoomStats {
   int64_t queue_depth = 0;     // queued, live
   int64_t prequeue_depth = 0;  // waiting for an event to open
+  int64_t shadow_depth = 0;    // in the shadow queue (over a per-source limit)
   int64_t active_sessions = 0;
   int64_t max_active_sessions = 0;  // in force now (events included)
   int64_t admitted_total = 0;

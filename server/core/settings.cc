@@ -1,5 +1,7 @@
 #include "server/core/settings.h"
 
+#include <utility>
+
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 
@@ -15,6 +17,11 @@ RoomSettings ApplyOverrides(RoomSettings s, const SettingsOverrides& o) {
   if (o.queueing_method) s.queueing_method = *o.queueing_method;
   if (o.queue_all) s.queue_all = *o.queue_all;
   if (o.max_queue_length) s.max_queue_length = *o.max_queue_length;
+  if (o.max_places_per_source) s.max_places_per_source = *o.max_places_per_source;
+  if (o.new_places_per_source_per_minute) {
+    s.new_places_per_source_per_minute = *o.new_places_per_source_per_minute;
+  }
+  if (o.over_source_limit) s.over_source_limit = *o.over_source_limit;
   return s;
 }
 
@@ -46,6 +53,15 @@ absl::Status ValidateSettings(const RoomSettings& s) {
     return absl::InvalidArgumentError(absl::StrCat(
         "settings.place_hold must be 0 (off) or between ", absl::FormatDuration(kMinVisitorTimeout),
         " and 24h, got ", absl::FormatDuration(s.place_hold)));
+  }
+  for (auto [value, field] :
+       {std::pair{s.max_places_per_source, "max_places_per_source"},
+        std::pair{s.new_places_per_source_per_minute, "new_places_per_source_per_minute"}}) {
+    if (value < 0 || value > kMaxPerSourceLimit) {
+      return absl::InvalidArgumentError(absl::StrCat("settings.", field,
+                                                     " must be between 0 (unlimited) and ",
+                                                     kMaxPerSourceLimit, ", got ", value));
+    }
   }
   if (s.max_queue_length < 0) {
     return absl::InvalidArgumentError("settings.max_queue_length must not be negative");

@@ -14,6 +14,12 @@ namespace anteroom::core {
 // How free slots are handed out (see anteroom.v1.QueueingMethod).
 enum class QueueingMethod { kFifo, kRandom, kPassthrough, kReject };
 
+// What a visitor over a per-source limit gets (see anteroom.v1.SourceLimitAction).
+enum class SourceLimitAction {
+  kReject,  // REJECTED, reason "too many places from your network"
+  kShadow,  // a place in a shadow queue that never reaches the front
+};
+
 // One room's settings as the core sees them. Every field has the default a new room gets.
 // The meaning of each field is documented on anteroom.v1.RoomSettings.
 struct RoomSettings {
@@ -39,12 +45,21 @@ struct RoomSettings {
   bool queue_all = false;
   // Waiting visitors (queued and pre-queued) beyond which Admit rejects; 0 = unlimited.
   int64_t max_queue_length = 0;
+  // Live places (waiting or admitted) one source (network) may hold; 0 = unlimited.
+  // Default 0; at most kMaxPerSourceLimit.
+  int64_t max_places_per_source = 0;
+  // New places one source may take per minute (a burst of a minute's worth); 0 = unlimited.
+  // Default 0; at most kMaxPerSourceLimit.
+  int64_t new_places_per_source_per_minute = 0;
+  // What a visitor over either per-source limit gets. Default kReject.
+  SourceLimitAction over_source_limit = SourceLimitAction::kReject;
 
   friend bool operator==(const RoomSettings&, const RoomSettings&) = default;
 };
 
 inline constexpr int64_t kMaxActiveSessionsLimit = 10'000'000;
 inline constexpr int64_t kMaxAdmissionsPerMinute = 600'000'000;
+inline constexpr int64_t kMaxPerSourceLimit = 1'000'000;
 // A place hold or arrival TTL shorter than this would drop visitors who poll at the
 // customary 20 s refresh.
 inline constexpr absl::Duration kMinVisitorTimeout = absl::Seconds(30);
@@ -60,6 +75,9 @@ struct SettingsOverrides {
   std::optional<QueueingMethod> queueing_method;
   std::optional<bool> queue_all;
   std::optional<int64_t> max_queue_length;
+  std::optional<int64_t> max_places_per_source;
+  std::optional<int64_t> new_places_per_source_per_minute;
+  std::optional<SourceLimitAction> over_source_limit;
 
   friend bool operator==(const SettingsOverrides&, const SettingsOverrides&) = default;
 };

@@ -10,10 +10,12 @@
 
 namespace anteroom::core {
 
-enum class SlotState : uint8_t { kEmpty, kQueued, kPreQueued };
+// kShadow: a place over a per-source limit, in a shadow queue that never reaches the front.
+enum class SlotState : uint8_t { kEmpty, kQueued, kPreQueued, kShadow };
 
-// A waiting visitor in memory (80 bytes): what the ticket names, and the links of the
-// place-hold order (least recently seen first).
+// A waiting visitor in memory (80 bytes): what the ticket names, the links of the place-hold
+// order (least recently seen first), and the visitor's 48-bit source in what would otherwise
+// be padding.
 struct Slot {
   wire::Secret secret;
   ClientKey client;
@@ -23,7 +25,16 @@ struct Slot {
   int64_t last_seen_us = 0;
   int64_t enqueued_us = 0;
   SlotState state = SlotState::kEmpty;
+  uint16_t source_hi = 0;
+  uint32_t source_lo = 0;
+
+  uint64_t source() const { return (uint64_t{source_hi} << 32) | source_lo; }
+  void set_source(uint64_t source) {
+    source_hi = static_cast<uint16_t>(source >> 32);
+    source_lo = static_cast<uint32_t>(source);
+  }
 };
+static_assert(sizeof(Slot) == 80, "a waiting visitor's memory is part of the scale figures");
 
 // Slots by seq in chunks of 256 consecutive seqs, allocated on first use and freed when their
 // last visitor leaves: dense like an array while the queue drains in order, without an

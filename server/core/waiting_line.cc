@@ -11,20 +11,33 @@ int64_t Micros(absl::Time t) { return absl::ToUnixMicros(t); }
 
 }  // namespace
 
-uint64_t WaitingLine::Enqueue(const ClientKey& client, const wire::Secret& secret, bool prequeued,
-                              absl::Time now, Changes* changes) {
+uint64_t WaitingLine::Enqueue(const ClientKey& client, const wire::Secret& secret, uint64_t source,
+                              SlotState state, absl::Time now, Changes* changes) {
   const uint64_t seq = next_seq_++;
-  Slot& slot = slots_.Insert(seq, Slot{secret, client, seq, 0, 0, Micros(now), Micros(now),
-                                       prequeued ? SlotState::kPreQueued : SlotState::kQueued});
-  if (prequeued) {
-    prequeue_.push_back(seq);
-    ++prequeue_count_;
-  } else {
-    queue_.PushBack(seq);
-    LinkTail(seq, slot);
-  }
+  Slot slot{secret, client, seq, 0, 0, Micros(now), Micros(now), state};
+  slot.set_source(source);
+  Place(seq, slot);
   changes->put_tickets.push_back(ToTicket(seq));
   return seq;
+}
+
+void WaitingLine::Place(uint64_t seq, const Slot& slot) {
+  Slot& placed = slots_.Insert(seq, slot);
+  switch (slot.state) {
+    case SlotState::kPreQueued:
+      prequeue_.push_back(seq);
+      ++prequeue_count_;
+      return;
+    case SlotState::kQueued:
+      queue_.PushBack(seq);
+      break;
+    case SlotState::kShadow:
+      ++shadow_count_;
+      break;
+    case SlotState::kEmpty:
+      return;
+  }
+  LinkTail(seq, placed);
 }
 
 uint64_t WaitingLine::SeqOf(uint64_t ticket_id) const {
@@ -43,7 +56,7 @@ const Slot* WaitingLine::Find(uint64_t ticket_id, const wire::Secret& secret) co
 void WaitingLine::MarkSeen(uint64_t seq, absl::Time now) {
   Slot& slot = *slots_.Find(seq);
   slot.last_seen_us = Micros(now);
-  if (slot.state != SlotState::kQueued) return;  // the pre-queue has no place hold
+  if (slot.state == SlotState::kPreQueued) return;  // the pre-queue has no place hold
   Unlink(slot);
   LinkTail(seq, slot);
 }
@@ -56,11 +69,15 @@ bool WaitingLine::HoldLapsed(const Slot& slot, absl::Duration place_hold, absl::
 Slot WaitingLine::Remove(uint64_t seq, Changes* changes) {
   Slot& slot = *slots_.Find(seq);
   const Slot removed = slot;
-  if (slot.state == SlotState::kQueued) {
-    queue_.Remove(seq);
-    Unlink(slot);
-  } else {
+  if (slot.state == SlotState::kPreQueued) {
     --prequeue_count_;
+  } else {
+    if (slot.state == SlotState::kQueued) {
+      queue_.Remove(seq);
+    } else {
+      --shadow_count_;
+    }
+    Unlink(slot);
   }
   if (removed.id != seq) remap_.erase(removed.id);
   changes->erased_ticket_seqs.push_back(seq);
@@ -108,24 +125,27 @@ Ticket WaitingLine::ToTicket(uint64_t seq) const {
                 slot.secret,
                 slot.client,
                 absl::FromUnixMicros(slot.enqueued_us),
-                slot.state == SlotState::kPreQueued};
+                slot.state == SlotState::kPreQueued,
+                slot.source(),
+                slot.state == SlotState::kShadow};
 }
 
 absl::Status WaitingLine::Restore(const Ticket& t, absl::Time now) {
   if (slots_.Find(t.seq) != nullptr) {
     return absl::DataLossError(absl::StrCat("duplicate ticket seq ", t.seq));
   }
-  Slot& slot =
-      slots_.Insert(t.seq, Slot{t.secret, t.client, t.id, 0, 0, Micros(now), Micros(t.enqueued_at),
-                                t.prequeued ? SlotState::kPreQueued : SlotState::kQueued});
+  Slot slot{
+      t.secret,
+      t.client,
+      t.id,
+      0,
+      0,
+      Micros(now),
+      Micros(t.enqueued_at),
+      t.shadow ? SlotState::kShadow : (t.prequeued ? SlotState::kPreQueued : SlotState::kQueued)};
+  slot.set_source(t.source);
+  Place(t.seq, slot);
   if (t.id != t.seq) remap_[t.id] = t.seq;
-  if (t.prequeued) {
-    prequeue_.push_back(t.seq);
-    ++prequeue_count_;
-  } else {
-    queue_.PushBack(t.seq);
-    LinkTail(t.seq, slot);
-  }
   next_seq_ = std::max({next_seq_, t.seq + 1, t.id + 1});
   return absl::OkStatus();
 }

@@ -29,10 +29,11 @@ namespace anteroom::core {
 // Not thread-safe: the owning Room is.
 class WaitingLine {
  public:
-  // A place made for `client` at `now`, queued or pre-queued, holding `secret`. Its seq is
-  // also its ticket id.
-  uint64_t Enqueue(const ClientKey& client, const wire::Secret& secret, bool prequeued,
-                   absl::Time now, Changes* changes);
+  // A place made for `client` (from `source`) at `now`, holding `secret`: queued,
+  // pre-queued, or in the shadow queue (over a per-source limit: a place hold like any other,
+  // no position, never at the front). Its seq is also its ticket id.
+  uint64_t Enqueue(const ClientKey& client, const wire::Secret& secret, uint64_t source,
+                   SlotState state, absl::Time now, Changes* changes);
 
   // The seq holding ticket `ticket_id` (they differ once the pre-queue shuffle moved it).
   uint64_t SeqOf(uint64_t ticket_id) const;
@@ -45,6 +46,8 @@ class WaitingLine {
   int64_t Position(uint64_t seq) const { return queue_.Rank(seq) + 1; }
   int64_t queued() const { return queue_.size(); }
   int64_t prequeued() const { return prequeue_count_; }
+  int64_t shadowed() const { return shadow_count_; }
+  // Queued and pre-queued (the shadow queue is not a queue).
   int64_t waiting() const { return queued() + prequeued(); }
   // The seq at the head of the queue, and the one at 0-based position `k` (for RANDOM).
   // The queue must not be empty.
@@ -77,6 +80,8 @@ class WaitingLine {
   size_t MemoryBytes() const;
 
  private:
+  // Inserts `slot` at `seq` into its queue by its state.
+  void Place(uint64_t seq, const Slot& slot);
   void LinkTail(uint64_t seq, Slot& slot);
   void Unlink(Slot& slot);
 
@@ -85,7 +90,8 @@ class WaitingLine {
   RankIndex queue_;                                // queued seqs (not pre-queued)
   std::vector<uint64_t> prequeue_;                 // pre-queued seqs (some may have left)
   int64_t prequeue_count_ = 0;
-  uint64_t lru_head_ = 0;  // least recently seen queued place
+  int64_t shadow_count_ = 0;
+  uint64_t lru_head_ = 0;  // least recently seen queued (or shadow) place
   uint64_t lru_tail_ = 0;
   uint64_t next_seq_ = 1;  // also the next ticket id
 };

@@ -1,5 +1,6 @@
 #include "server/service/grpc_services.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <optional>
 #include <thread>
@@ -15,6 +16,7 @@ namespace anteroom::service {
 namespace {
 
 constexpr size_t kMaxClientIdBytes = 128;
+constexpr size_t kMaxSourceBytes = 64;
 
 // Finishes one RPC (on whichever thread its answer arrives) and records its latency.
 class Finisher {
@@ -105,8 +107,19 @@ grpc::ServerUnaryReactor* WaitingRoomService::Admit(grpc::CallbackServerContext*
       invalid = absl::InvalidArgumentError(
           absl::StrCat("client_id must be at most ", kMaxClientIdBytes, " bytes"));
     }
+    const std::string& source = request->source();
+    if (invalid.ok() &&
+        (source.size() > kMaxSourceBytes || !std::all_of(source.begin(), source.end(), [](char c) {
+           return absl::ascii_isalnum(c) || c == '-' || c == '_';
+         }))) {
+      invalid = absl::InvalidArgumentError(absl::StrCat(
+          "source must be at most ", kMaxSourceBytes,
+          " characters of [A-Za-z0-9_-] (a keyed hash of the visitor's network, never an "
+          "address)"));
+    }
     if (!invalid.ok()) return finish(invalid);
-    rooms_->Admit(request->room(), request->client_id(), ViewTo(response, request->room(), finish));
+    rooms_->Admit(request->room(), request->client_id(), source,
+                  ViewTo(response, request->room(), finish));
   });
 }
 
@@ -250,6 +263,7 @@ grpc::ServerUnaryReactor* RoomAdminService::GetRoomStatus(grpc::CallbackServerCo
     response->set_observed_admissions_per_minute(stats->observed_admissions_per_minute);
     *response->mutable_estimated_wait() = ToProtoDuration(stats->estimated_wait);
     response->set_estimated_wait_unknown(stats->estimated_wait_unknown);
+    response->set_shadow_depth(static_cast<uint64_t>(stats->shadow_depth));
     return absl::OkStatus();
   });
 }

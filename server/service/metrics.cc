@@ -51,7 +51,7 @@ Metrics::Metrics()
                         "Admitted visitors who never arrived within the arrival TTL.")),
       revoked_(Counter(*registry_, "anteroom_revoked_total", "Sessions revoked by an operator.")),
       rejected_(Counter(*registry_, "anteroom_rejected_total",
-                        "Arrivals turned away, by reason (queue_full, room_full).")),
+                        "Arrivals turned away, by reason (queue_full, room_full, source_limit).")),
       wait_(prometheus::BuildHistogram()
                 .Name("anteroom_wait_seconds")
                 .Help("Time from joining the queue to admission.")
@@ -89,6 +89,8 @@ void Metrics::RoomSeries::CountRejections(const core::Changes& changes) const {
     rejected_queue_full->Increment(static_cast<double>(changes.rejected_queue_full));
   if (changes.rejected_room_full > 0)
     rejected_room_full->Increment(static_cast<double>(changes.rejected_room_full));
+  if (changes.rejected_source_limit > 0)
+    rejected_source_limit->Increment(static_cast<double>(changes.rejected_source_limit));
 }
 
 void Metrics::RoomSeries::CountDurable(const core::Changes& changes) const {
@@ -117,6 +119,7 @@ Metrics::RoomSeries Metrics::ForRoom(const std::string& room) {
                     &revoked_.Add(labels),
                     &rejected_.Add({{"room", room}, {"reason", "queue_full"}}),
                     &rejected_.Add({{"room", room}, {"reason", "room_full"}}),
+                    &rejected_.Add({{"room", room}, {"reason", "source_limit"}}),
                     &wait_.Add(labels, WaitBuckets())};
   rooms_.emplace(room, series);
   return series;
@@ -138,6 +141,7 @@ void Metrics::RemoveRoom(const std::string& room) {
   revoked_.Remove(s.revoked);
   rejected_.Remove(s.rejected_queue_full);
   rejected_.Remove(s.rejected_room_full);
+  rejected_.Remove(s.rejected_source_limit);
   wait_.Remove(s.wait);
   rooms_.erase(it);
 }

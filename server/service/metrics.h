@@ -36,6 +36,7 @@ class Metrics {
     prometheus::Counter* revoked;
     prometheus::Counter* rejected_queue_full;
     prometheus::Counter* rejected_room_full;
+    prometheus::Counter* rejected_source_limit;
     prometheus::Histogram* wait;
 
     // The gauges from a room's figures (the estimated wait NaN while it is unknown).

@@ -71,6 +71,8 @@ storage::v1::TicketRecord ToRecord(const core::Ticket& t) {
   r.set_client_key(Bytes(t.client));
   r.set_enqueued_at_us(absl::ToUnixMicros(t.enqueued_at));
   r.set_prequeued(t.prequeued);
+  r.set_source(t.source);
+  r.set_shadow(t.shadow);
   return r;
 }
 
@@ -86,6 +88,7 @@ storage::v1::SessionRecord ToRecord(const core::Session& s) {
   r.set_expires_at_us(absl::ToUnixMicros(std::max(s.expires_at, s.persisted_until)));
   r.set_arrived(s.arrived);
   r.set_revoked(s.revoked);
+  r.set_source(s.source);
   return r;
 }
 
@@ -99,7 +102,9 @@ absl::StatusOr<core::Ticket> FromRecord(const storage::v1::TicketRecord& r) {
                       *secret,
                       core::ClientKey{(*client)[0], (*client)[1]},
                       absl::FromUnixMicros(r.enqueued_at_us()),
-                      r.prequeued()};
+                      r.prequeued(),
+                      r.source() & core::kSourceKeyMask,
+                      r.shadow()};
 }
 
 absl::StatusOr<core::Session> FromRecord(const storage::v1::SessionRecord& r) {
@@ -122,7 +127,8 @@ absl::StatusOr<core::Session> FromRecord(const storage::v1::SessionRecord& r) {
                        absl::FromUnixMicros(r.expires_at_us()),
                        absl::FromUnixMicros(r.expires_at_us()),
                        r.arrived(),
-                       r.revoked()};
+                       r.revoked(),
+                       r.source() & core::kSourceKeyMask};
 }
 
 std::string EncodeRoomRecord(const core::Room& room) {

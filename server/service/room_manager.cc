@@ -171,12 +171,18 @@ void RoomManager::RevokeSession(const wire::ParsedToken& session, Callback<bool>
 }
 
 void RoomManager::Admit(const std::string& room, absl::string_view client_id,
-                        Callback<core::VisitorView> done) {
+                        absl::string_view source, Callback<core::VisitorView> done) {
   const core::ClientKey key = keyer_->Of(client_id);
+  // The source's key is keyed too (so it means nothing outside this store), 48 bits of it.
+  core::SourceKey source_key = 0;
+  if (!source.empty()) {
+    source_key = keyer_->Of(absl::StrCat("source:", source)).hi & core::kSourceKeyMask;
+    if (source_key == 0) source_key = 1;  // 0 means "none"
+  }
   WithRoom<core::VisitorView>(
       room,
       [&](core::Room& r, absl::Time now, core::Changes* changes)
-          -> absl::StatusOr<core::VisitorView> { return r.Admit(key, now, changes); },
+          -> absl::StatusOr<core::VisitorView> { return r.Admit(key, source_key, now, changes); },
       std::move(done));
 }
 

@@ -64,7 +64,8 @@ class RoomManager {
   void RevokeSession(const wire::ParsedToken& session, Callback<bool> done);
 
   // --- Visitors (through gateways) ---
-  void Admit(const std::string& room, absl::string_view client_id,
+  // `source` is the gateway's name for the visitor's network (empty: none).
+  void Admit(const std::string& room, absl::string_view client_id, absl::string_view source,
              Callback<core::VisitorView> done);
   // Tokens come parsed (wire::ParseToken) and of the right kind.
   void Poll(const wire::ParsedToken& ticket, Callback<core::VisitorView> done);

@@ -50,4 +50,20 @@ int QueueingMethodNumber(core::QueueingMethod method) {
   return 1;
 }
 
+std::optional<core::SourceLimitAction> SourceLimitActionFromNumber(int n) {
+  switch (n) {
+    case 0:  // unset
+    case 1:
+      return core::SourceLimitAction::kReject;
+    case 2:
+      return core::SourceLimitAction::kShadow;
+    default:
+      return std::nullopt;
+  }
+}
+
+int SourceLimitActionNumber(core::SourceLimitAction action) {
+  return action == core::SourceLimitAction::kShadow ? 2 : 1;
+}
+
 }  // namespace anteroom::service

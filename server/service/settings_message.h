@@ -23,6 +23,9 @@ absl::StatusOr<absl::Duration> SettingsDuration(const google::protobuf::Duration
 // for a number neither knows.
 std::optional<core::QueueingMethod> QueueingMethodFromNumber(int n);
 int QueueingMethodNumber(core::QueueingMethod method);
+// The same for the action over a per-source limit (0, unset, is reject).
+std::optional<core::SourceLimitAction> SourceLimitActionFromNumber(int n);
+int SourceLimitActionNumber(core::SourceLimitAction action);
 
 // The fields set in `message`, as overrides. INVALID_ARGUMENT names a field that cannot be
 // represented; range checks are the core's (ValidateSettings).
@@ -55,6 +58,18 @@ absl::StatusOr<core::SettingsOverrides> OverridesFromMessage(const Message& m) {
     }
     o.max_queue_length = static_cast<int64_t>(m.max_queue_length());
   }
+  if (m.has_max_places_per_source()) o.max_places_per_source = m.max_places_per_source();
+  if (m.has_new_places_per_source_per_minute()) {
+    o.new_places_per_source_per_minute = m.new_places_per_source_per_minute();
+  }
+  if (m.has_over_source_limit()) {
+    o.over_source_limit = SourceLimitActionFromNumber(static_cast<int>(m.over_source_limit()));
+    if (!o.over_source_limit) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("settings.over_source_limit has unknown value ",
+                       static_cast<int>(m.over_source_limit())));
+    }
+  }
   return o;
 }
 
@@ -76,6 +91,17 @@ Message OverridesToMessage(const core::SettingsOverrides& o) {
   }
   if (o.queue_all) out.set_queue_all(*o.queue_all);
   if (o.max_queue_length) out.set_max_queue_length(static_cast<uint64_t>(*o.max_queue_length));
+  if (o.max_places_per_source) {
+    out.set_max_places_per_source(static_cast<uint32_t>(*o.max_places_per_source));
+  }
+  if (o.new_places_per_source_per_minute) {
+    out.set_new_places_per_source_per_minute(
+        static_cast<uint32_t>(*o.new_places_per_source_per_minute));
+  }
+  if (o.over_source_limit) {
+    out.set_over_source_limit(static_cast<decltype(out.over_source_limit())>(
+        SourceLimitActionNumber(*o.over_source_limit)));
+  }
   return out;
 }
 
@@ -84,7 +110,8 @@ template <typename Message>
 Message SettingsToMessage(const core::RoomSettings& s) {
   return OverridesToMessage<Message>(core::SettingsOverrides{
       s.max_active_sessions, s.admissions_per_minute, s.session_ttl, s.session_renewal,
-      s.arrival_ttl, s.place_hold, s.queueing_method, s.queue_all, s.max_queue_length});
+      s.arrival_ttl, s.place_hold, s.queueing_method, s.queue_all, s.max_queue_length,
+      s.max_places_per_source, s.new_places_per_source_per_minute, s.over_source_limit});
 }
 
 // `settings` with the fields set in `message` applied.

@@ -63,6 +63,16 @@ class GateTest : public ::testing::Test {
     return gate_->Handle(r);
   }
 
+  // A newcomer, as a browser is one: the first answer gives the visitor id to bring back
+  // (the cookie check); the request that brings it back is answered for real.
+  HttpResponse Arrive(const std::string& path = "/check",
+                      std::vector<std::pair<std::string, std::string>> headers = {}) {
+    HttpResponse first = Get(path, "", headers);
+    const std::string cookie = CookiePair(first);
+    EXPECT_NE(cookie.find("=v."), std::string::npos) << "no visitor id given: " << cookie;
+    return Get(path, cookie, headers);
+  }
+
   // What nginx does on a 401: the waiting page from the handoff.
   HttpResponse WaitPage(const HttpResponse& check, bool json = false) {
     std::vector<std::pair<std::string, std::string>> h = {
@@ -92,7 +102,7 @@ class GateTest : public ::testing::Test {
 };
 
 TEST_F(GateTest, FirstVisitorPassesTheSecondWaitsAndIsLetInWhenTheFirstLeaves) {
-  HttpResponse a = Get("/check");
+  HttpResponse a = Arrive("/check");
   EXPECT_EQ(a.status, 204);
   const std::string a_cookie = CookiePair(a);
   EXPECT_TRUE(absl::StartsWith(a_cookie, "anteroom_clinic=s.clinic.")) << a_cookie;
@@ -101,7 +111,7 @@ TEST_F(GateTest, FirstVisitorPassesTheSecondWaitsAndIsLetInWhenTheFirstLeaves) {
   EXPECT_EQ(a.Header("Set-Cookie").find("Secure"), std::string::npos) << "plain HTTP";
   EXPECT_EQ(Get("/check", a_cookie).status, 204);  // an admitted visitor keeps passing
 
-  HttpResponse b = Get("/check");
+  HttpResponse b = Arrive("/check");
   ASSERT_EQ(b.status, 401);
   const std::string b_cookie = CookiePair(b);
   EXPECT_TRUE(absl::StartsWith(b_cookie, "anteroom_clinic=t.clinic.")) << b_cookie;
@@ -151,7 +161,7 @@ TEST_F(GateTest, TheProgressBarShowsTheShareOfTheLineServedSinceArrival) {
   server_.CreateRoom("hall", 1);
   std::vector<std::string> cookies;
   for (int i = 0; i < 5; ++i) {
-    cookies.push_back(CookiePair(Get("/check", "", {{"X-Anteroom-Room", "hall"}})));
+    cookies.push_back(CookiePair(Arrive("/check", {{"X-Anteroom-Room", "hall"}})));
   }
   // The fifth visitor arrived at position 4: 4 steps to admission (the 3 ahead, then their
   // own turn). The session and the first in line leave, and the next one is admitted:
@@ -196,7 +206,7 @@ TEST_F(GateTest, APausedRoomSaysTheWaitIsNotKnown) {
   settings.set_queue_all(true);
   server_.CreateRoom("paused", settings);
   const std::vector<std::pair<std::string, std::string>> room = {{"X-Anteroom-Room", "paused"}};
-  HttpResponse check = Get("/check", "", room);
+  HttpResponse check = Arrive("/check", room);
   ASSERT_EQ(check.status, 401);
   HttpRequest wait;
   wait.path = "/wait";
@@ -215,7 +225,7 @@ TEST_F(GateTest, APausedRoomSaysTheWaitIsNotKnown) {
 }
 
 TEST_F(GateTest, RequestsThatCannotShowAPageTakeNoPlace) {
-  Get("/check");  // the one slot is taken: every newcomer from here on would queue
+  Arrive("/check");  // the one slot is taken: every newcomer from here on would queue
   // A favicon, a stylesheet, an image, a script, a font: what a browser fetches by itself.
   for (const char* dest : {"image", "style", "script", "font"}) {
     HttpResponse check = Get("/check", "", {{"Sec-Fetch-Dest", dest}});
@@ -235,20 +245,122 @@ TEST_F(GateTest, RequestsThatCannotShowAPageTakeNoPlace) {
   EXPECT_NE(Metrics().find("decision=\"not_placed\"} 6"), std::string::npos) << Metrics();
 
   // A page load, an app's fetch (JSON), and clients that do not say still queue.
-  Get("/check", "", {{"Sec-Fetch-Dest", "document"}});
-  Get("/check", "", {{"Sec-Fetch-Dest", "empty"}, {"Accept", "application/json"}});
-  Get("/check", "", {{"Accept", "application/json"}});
+  Arrive("/check", {{"Sec-Fetch-Dest", "document"}});
+  Arrive("/check", {{"Sec-Fetch-Dest", "empty"}, {"Accept", "application/json"}});
+  Arrive("/check", {{"Accept", "application/json"}});
   EXPECT_EQ(QueueDepth(), 3u);
 }
 
+TEST_F(GateTest, AClientThatKeepsNoCookieHoldsNoPlaceAndOneThatDoesHoldsOne) {
+  Arrive("/check");  // the one slot is taken: newcomers from here on would queue
+  std::string visitor_id;
+  for (int i = 0; i < 200; ++i) {  // a script that never keeps cookies: 200 page views
+    HttpResponse r = Get("/check", "", {{"Sec-Fetch-Dest", "document"}});
+    ASSERT_EQ(r.status, 401);
+    if (i == 0) visitor_id = CookiePair(r);
+  }
+  for (int i = 0; i < 200; ++i) {  // and 200 JSON requests
+    HttpResponse r = Get("/wait", "", {{"Accept", "application/json"}});
+    EXPECT_EQ(r.status, 200);
+    EXPECT_NE(r.body.find("\"state\":\"cookie_check\""), std::string::npos) << r.body;
+    EXPECT_NE(r.body.find("\"refresh_seconds\":1,"), std::string::npos) << r.body;
+  }
+  EXPECT_EQ(QueueDepth(), 0u) << "today's cookieless flood held 400 places";
+  EXPECT_NE(Metrics().find("decision=\"cookie_check\"} 401"), std::string::npos)
+      << "the first visitor's check, then the flood's 400" << Metrics();
+
+  // A browser firing many requests before its first answer came back: one place.
+  std::string ticket;
+  for (int i = 0; i < 20; ++i) {
+    HttpResponse r = Get("/check", visitor_id);
+    ASSERT_EQ(r.status, 401);
+    if (ticket.empty()) ticket = CookiePair(r);
+    EXPECT_EQ(CookiePair(r), ticket) << "the same place every time";
+  }
+  EXPECT_EQ(QueueDepth(), 1u);
+  EXPECT_TRUE(absl::StartsWith(ticket, "anteroom_clinic=t.clinic.")) << ticket;
+}
+
+TEST_F(GateTest, AVisitorIdIsGoodOnlyForItsRoomAndUnderTheGatesKeys) {
+  server_.CreateRoom("hall", 1);
+  const std::string for_clinic = CookiePair(Get("/check"));
+  const std::string value = for_clinic.substr(for_clinic.find('=') + 1);
+  HttpResponse elsewhere = Get("/check", "anteroom_hall=" + value, {{"X-Anteroom-Room", "hall"}});
+  EXPECT_EQ(WaitPage(elsewhere).Header("X-Anteroom-State"), "cookie_check")
+      << "an id signed for another room is no id";
+
+  // Another gate with other keys does not take this one's ids; one sharing the keys does.
+  GateOptions other;
+  other.signer =
+      std::make_shared<const wire::Signer>(*wire::Signer::FromKeys({std::string(32, 'k')}));
+  MakeGate(client::FailureMode::kFailClosed, {server_.address()}, other);
+  const std::string signed_by_other = CookiePair(Get("/check"));
+  GateOptions rotated;
+  rotated.signer = std::make_shared<const wire::Signer>(
+      *wire::Signer::FromKeys({std::string(32, 'n'), std::string(32, 'k')}));
+  MakeGate(client::FailureMode::kFailClosed, {server_.address()}, rotated);
+  EXPECT_EQ(Get("/check", signed_by_other).status, 204) << "an old key still verifies";
+  MakeGate(client::FailureMode::kFailClosed, {server_.address()});
+  EXPECT_EQ(WaitPage(Get("/check", signed_by_other)).Header("X-Anteroom-State"), "cookie_check");
+}
+
+TEST_F(GateTest, WithoutTheCookieCheckEveryNewcomerIsPlacedAtOnce) {
+  GateOptions options;
+  options.cookie_check = false;
+  MakeGate(client::FailureMode::kFailClosed, {server_.address()}, options);
+  EXPECT_EQ(Get("/check").status, 204);
+  EXPECT_EQ(Get("/check").status, 401);
+  EXPECT_EQ(Get("/check").status, 401);
+  EXPECT_EQ(QueueDepth(), 2u);
+}
+
+TEST_F(GateTest, ASourceIsAKeyedHashOfTheNetworkNeverTheAddress) {
+  const wire::Signer signer = *wire::Signer::FromKeys({std::string(32, 'k')});
+  auto source = [&](const std::string& address) { return NetworkSource(signer, address, 24, 56); };
+  const std::string a = source("203.0.113.7");
+  EXPECT_EQ(a.size(), 22u);
+  EXPECT_EQ(a.find("203"), std::string::npos) << "no trace of the address";
+  EXPECT_EQ(source("203.0.113.250"), a) << "the same /24";
+  EXPECT_NE(source("203.0.114.7"), a);
+  EXPECT_EQ(source("::ffff:203.0.113.9"), a) << "an IPv4-mapped address is its IPv4";
+  EXPECT_EQ(source("2001:db8:1:ab00::1"), source("2001:db8:1:abff:ffff::2")) << "the same /56";
+  EXPECT_NE(source("2001:db8:1:ab00::1"), source("2001:db8:1:ac00::1"));
+  EXPECT_EQ(source(""), "") << "no address: no source";
+  EXPECT_EQ(source("not an address"), "");
+}
+
+TEST_F(GateTest, APerSourceCapHoldsThroughTheGate) {
+  v1::RoomSettings settings;
+  settings.set_max_active_sessions(1);
+  settings.set_max_places_per_source(3);
+  server_.CreateRoom("capped", settings);
+  int placed = 0, refused = 0;
+  for (int i = 0; i < 20; ++i) {  // a bot that keeps cookies but drops each place it gets
+    HttpResponse r =
+        Arrive("/check", {{"X-Anteroom-Room", "capped"}, {"X-Anteroom-Client", "198.51.100.7"}});
+    if (absl::StartsWith(CookiePair(r), "anteroom_capped=t.") || r.status == 204) {
+      ++placed;
+    } else {
+      ++refused;
+      EXPECT_EQ(WaitPage(r).status, 503) << "told to try later";
+    }
+  }
+  EXPECT_EQ(placed, 3);
+  EXPECT_EQ(refused, 17);
+  HttpResponse honest =
+      Arrive("/check", {{"X-Anteroom-Room", "capped"}, {"X-Anteroom-Client", "192.0.2.1"}});
+  EXPECT_TRUE(absl::StartsWith(CookiePair(honest), "anteroom_capped=t.capped."))
+      << "another network";
+}
+
 TEST_F(GateTest, CookieAttributesFollowTheOptionsAndTheScheme) {
-  HttpResponse tls = Get("/check", "", {{"X-Forwarded-Proto", "https"}});
+  HttpResponse tls = Arrive("/check", {{"X-Forwarded-Proto", "https"}});
   EXPECT_NE(tls.Header("Set-Cookie").find("; Secure"), std::string::npos) << "served over TLS";
 
   GateOptions strict;
   strict.cookie_same_site = "Strict";
   MakeGate(client::FailureMode::kFailClosed, {server_.address()}, strict);
-  EXPECT_NE(Get("/check").Header("Set-Cookie").find("SameSite=Strict"), std::string::npos);
+  EXPECT_NE(Arrive("/check").Header("Set-Cookie").find("SameSite=Strict"), std::string::npos);
 
   GateOptions none;
   none.cookie_same_site = "None";
@@ -269,9 +381,9 @@ TEST_F(GateTest, AFullQueueSaysTryLaterWithRetryAfter) {
   settings.set_max_queue_length(1);
   server_.CreateRoom("tiny", settings);
   const std::vector<std::pair<std::string, std::string>> room = {{"X-Anteroom-Room", "tiny"}};
-  EXPECT_EQ(Get("/check", "", room).status, 204);
-  EXPECT_EQ(Get("/check", "", room).status, 401);  // queued
-  HttpResponse full = Get("/check", "", room);
+  EXPECT_EQ(Arrive("/check", room).status, 204);
+  EXPECT_EQ(Arrive("/check", room).status, 401);  // queued
+  HttpResponse full = Arrive("/check", room);
   ASSERT_EQ(full.status, 401);
   HttpRequest wait;
   wait.path = "/wait";
@@ -298,7 +410,7 @@ TEST_F(GateTest, BeforeAnEventOpensThePageCountsDown) {
   ASSERT_TRUE(s.ok()) << s.error_message();
   clock_.Advance(server_.clock().Now() - clock_.Now());  // the gateway's clock agrees
 
-  HttpResponse check = Get("/check");
+  HttpResponse check = Arrive("/check");
   ASSERT_EQ(check.status, 401);
   HttpResponse page = WaitPage(check);
   EXPECT_EQ(page.Header("X-Anteroom-State"), "prequeue");
@@ -312,7 +424,7 @@ TEST_F(GateTest, BeforeAnEventOpensThePageCountsDown) {
 TEST_F(GateTest, WhenAnteroomIsUnreachableTheFailureModeDecides) {
   const std::string dead = absl::StrCat("127.0.0.1:", testing::FreeLoopbackPort());
   MakeGate(client::FailureMode::kFailClosed, {dead});
-  HttpResponse closed = Get("/check");
+  HttpResponse closed = Arrive("/check");
   ASSERT_EQ(closed.status, 401);
   HttpResponse page = WaitPage(closed);
   EXPECT_EQ(page.status, 503);
@@ -320,7 +432,7 @@ TEST_F(GateTest, WhenAnteroomIsUnreachableTheFailureModeDecides) {
   EXPECT_NE(Metrics().find("decision=\"unavailable\"} 1"), std::string::npos) << Metrics();
 
   MakeGate(client::FailureMode::kFailOpen, {dead});
-  HttpResponse open = Get("/check");
+  HttpResponse open = Arrive("/check");
   EXPECT_EQ(open.status, 204);
   EXPECT_EQ(open.Header("X-Anteroom-Degraded"), "fail-open");
   EXPECT_NE(Metrics().find("decision=\"fail_open\"} 1"), std::string::npos) << Metrics();
@@ -330,18 +442,18 @@ TEST_F(GateTest, WhenAnteroomIsUnreachableTheFailureModeDecides) {
 }
 
 TEST_F(GateTest, WithoutAHandoffTheWaitPageDecidesItselfAndRedirectsWhenAdmitted) {
-  HttpResponse first = Get("/wait", "", {{"X-Original-URI", "/book?slot=3"}});
+  HttpResponse first = Arrive("/wait", {{"X-Original-URI", "/book?slot=3"}});
   EXPECT_EQ(first.status, 303);
   EXPECT_EQ(first.Header("Location"), "/book?slot=3");
   EXPECT_FALSE(CookiePair(first).empty());
-  HttpResponse offsite = Get("/wait", "", {{"X-Original-URI", "//evil.example/"}});
+  HttpResponse offsite = Arrive("/wait", {{"X-Original-URI", "//evil.example/"}});
   EXPECT_EQ(offsite.status, 200) << "queued: the page itself";
-  HttpResponse garbage = Get("/wait", "", {{"X-Anteroom-Handoff", "state=bogus"}});
+  HttpResponse garbage = Arrive("/wait", {{"X-Anteroom-Handoff", "state=bogus"}});
   EXPECT_EQ(garbage.Header("X-Anteroom-State"), "waiting") << "bad handoff: decided afresh";
 }
 
 TEST_F(GateTest, LeaveNeedsPostAndRedirectsOnlyWithinTheSite) {
-  const std::string cookie = CookiePair(Get("/check"));
+  const std::string cookie = CookiePair(Arrive("/check"));
   // A GET (a link followed) ends nothing: it shows the button that posts.
   HttpResponse ask = Get("/leave", cookie);
   EXPECT_EQ(ask.status, 200);
@@ -360,7 +472,7 @@ TEST_F(GateTest, LeaveNeedsPostAndRedirectsOnlyWithinTheSite) {
 
 TEST_F(GateTest, ARefusalIsNotAnOutageSoItNeverFailsOpen) {
   MakeGate(client::FailureMode::kFailOpen, {server_.address()});
-  HttpResponse r = Get("/check", "", {{"X-Anteroom-Room", "no-such-room"}});
+  HttpResponse r = Arrive("/check", {{"X-Anteroom-Room", "no-such-room"}});
   EXPECT_EQ(r.status, 401) << "a missing room must not open the site";
   EXPECT_EQ(WaitPage(r).status, 503);
   EXPECT_NE(Metrics().find("decision=\"error\"} 1"), std::string::npos) << Metrics();
@@ -373,7 +485,7 @@ TEST_F(GateTest, AdmissionCountsAsArrivalAndTheTokenIsNotCached) {
   settings.mutable_session_ttl()->set_seconds(300);
   settings.mutable_arrival_ttl()->set_seconds(30);
   server_.CreateRoom("arrive", settings);
-  HttpResponse in = Get("/check", "", {{"X-Anteroom-Room", "arrive"}});
+  HttpResponse in = Arrive("/check", {{"X-Anteroom-Room", "arrive"}});
   ASSERT_EQ(in.status, 204);
   EXPECT_EQ(in.Header("X-Anteroom-Cache-Control"), "private, no-store");
   // The visitor reads their first page for longer than arrival_ttl: still admitted, since
@@ -386,15 +498,18 @@ TEST_F(GateTest, AdmissionCountsAsArrivalAndTheTokenIsNotCached) {
 }
 
 TEST_F(GateTest, TamperedOrForeignCookiesAreTreatedAsNewVisitors) {
-  EXPECT_EQ(Get("/check").status, 204);  // the slot is taken
+  EXPECT_EQ(Arrive("/check").status, 204);  // the slot is taken
   for (const std::string& cookie :
        {std::string("anteroom_clinic=garbage"), std::string("anteroom_clinic=s.other.AAAA"),
         std::string("anteroom_clinic=s.clinic.AAAAAAAAAAEAAAAAAAAAAAAAAAAAAAAA"),
-        std::string("anteroom_clinic=t.clinic.AAAAAAAAAAEAAAAAAAAAAAAAAAAAAAAA~x")}) {
+        std::string("anteroom_clinic=t.clinic.AAAAAAAAAAEAAAAAAAAAAAAAAAAAAAAA~x"),
+        std::string("anteroom_clinic=v.forged-id.AAAAAAAAAAAAAAAAAAAAAA")}) {
     HttpResponse r = Get("/check", cookie);
     EXPECT_EQ(r.status, 401) << cookie;
-    EXPECT_TRUE(absl::StartsWith(CookiePair(r), "anteroom_clinic=t.clinic.")) << cookie;
+    EXPECT_TRUE(absl::StartsWith(CookiePair(r), "anteroom_clinic=v.")) << cookie;
+    EXPECT_EQ(WaitPage(r).Header("X-Anteroom-State"), "cookie_check") << "no place for " << cookie;
   }
+  EXPECT_EQ(QueueDepth(), 0u);
 }
 
 TEST_F(GateTest, RequestsNameAValidRoom) {

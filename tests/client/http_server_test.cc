@@ -32,11 +32,19 @@ TEST(GateHttpTest, ServesOverHttpAndRefusesATakenPort) {
   auto health = browser.Get("/healthz");
   ASSERT_TRUE(health);
   EXPECT_EQ(health->status, 200);
-  auto check = browser.Get("/check");
+  auto newcomer = browser.Get("/check");  // the cookie check: a visitor id to bring back
+  ASSERT_TRUE(newcomer);
+  EXPECT_EQ(newcomer->status, 401);
+  const std::string id = newcomer->get_header_value("Set-Cookie");
+  auto check = browser.Get("/check", {{"Cookie", id.substr(0, id.find(';'))}});
   ASSERT_TRUE(check);
   EXPECT_EQ(check->status, 204);
   EXPECT_TRUE(absl::StartsWith(check->get_header_value("Set-Cookie"), "anteroom_clinic=s."));
-  auto waiting = browser.Get("/wait", {{"Accept", "application/json"}});
+  auto second = browser.Get("/wait", {{"Accept", "application/json"}});  // another newcomer
+  ASSERT_TRUE(second);
+  const std::string second_id = second->get_header_value("Set-Cookie");
+  auto waiting = browser.Get("/wait", {{"Accept", "application/json"},
+                                       {"Cookie", second_id.substr(0, second_id.find(';'))}});
   ASSERT_TRUE(waiting);
   EXPECT_EQ(waiting->get_header_value("Content-Type"), "application/json");
   EXPECT_NE(waiting->body.find("\"position\":1"), std::string::npos) << waiting->body;

@@ -13,8 +13,8 @@ wire::Secret SecretOf(uint64_t n) { return wire::Secret{n, ~n}; }
 TEST(LeaseTableTest, ASessionIsFoundWithItsSecretOrFromItsTicket) {
   LeaseTable leases;
   Changes changes;
-  const Session& s = leases.Start(ClientKey{1, 1}, SecretOf(1), /*origin_ticket=*/7, SecretOf(70),
-                                  kStart, kTtl, /*arrived=*/true, &changes);
+  const Session& s = leases.Start(ClientKey{1, 1}, SecretOf(1), /*source=*/0, /*origin_ticket=*/7,
+                                  SecretOf(70), kStart, kTtl, /*arrived=*/true, &changes);
   ASSERT_EQ(changes.put_sessions.size(), 1u);
   EXPECT_EQ(leases.Find(s.id, SecretOf(1)), &s);
   EXPECT_EQ(leases.Find(s.id, SecretOf(2)), nullptr);
@@ -29,7 +29,8 @@ TEST(LeaseTableTest, RenewalsArePersistedATtlAheadSoMostWriteNothing) {
   LeaseTable leases;
   Changes changes;
   const uint64_t id =
-      leases.Start(ClientKey{1, 1}, SecretOf(1), 0, {}, kStart, kTtl, true, &changes).id;
+      leases.Start(ClientKey{1, 1}, SecretOf(1), /*source=*/0, 0, {}, kStart, kTtl, true, &changes)
+          .id;
   changes = Changes();
   const Session& first = leases.Renew(id, kStart + absl::Minutes(1), kTtl, true, &changes);
   EXPECT_EQ(first.expires_at, kStart + absl::Minutes(6));
@@ -44,10 +45,11 @@ TEST(LeaseTableTest, RenewalsArePersistedATtlAheadSoMostWriteNothing) {
 TEST(LeaseTableTest, AFixedLeaseIsSetByTheFirstHeartbeatAndPersistedAsItIs) {
   LeaseTable leases;
   Changes changes;
-  const uint64_t id = leases
-                          .Start(ClientKey{1, 1}, SecretOf(1), 0, {}, kStart, absl::Seconds(30),
-                                 /*arrived=*/false, &changes)
-                          .id;
+  const uint64_t id =
+      leases
+          .Start(ClientKey{1, 1}, SecretOf(1), /*source=*/0, 0, {}, kStart, absl::Seconds(30),
+                 /*arrived=*/false, &changes)
+          .id;
   const Session& s = leases.Renew(id, kStart + absl::Seconds(10), kTtl, false, &changes);
   EXPECT_EQ(s.expires_at, kStart + kTtl) << "admission + TTL, the arrival TTL no longer applies";
   EXPECT_EQ(s.persisted_until, s.expires_at);
@@ -61,12 +63,14 @@ TEST(LeaseTableTest, AFixedLeaseIsSetByTheFirstHeartbeatAndPersistedAsItIs) {
 TEST(LeaseTableTest, LeasesLapseInExpiryOrder) {
   LeaseTable leases;
   Changes changes;
-  const uint64_t late =
-      leases.Start(ClientKey{1, 1}, SecretOf(1), 0, {}, kStart, absl::Minutes(2), true, &changes)
-          .id;
-  const uint64_t early =
-      leases.Start(ClientKey{2, 2}, SecretOf(2), 0, {}, kStart, absl::Minutes(1), true, &changes)
-          .id;
+  const uint64_t late = leases
+                            .Start(ClientKey{1, 1}, SecretOf(1), /*source=*/0, 0, {}, kStart,
+                                   absl::Minutes(2), true, &changes)
+                            .id;
+  const uint64_t early = leases
+                             .Start(ClientKey{2, 2}, SecretOf(2), /*source=*/0, 0, {}, kStart,
+                                    absl::Minutes(1), true, &changes)
+                             .id;
   EXPECT_FALSE(leases.FirstLapsed(kStart + absl::Seconds(59)));
   EXPECT_EQ(leases.FirstLapsed(kStart + absl::Minutes(3)), early);
   changes = Changes();
@@ -80,7 +84,8 @@ TEST(LeaseTableTest, ARevokedSessionIsRememberedUntilItsLeaseWouldHaveEnded) {
   LeaseTable leases;
   Changes changes;
   const uint64_t id =
-      leases.Start(ClientKey{1, 1}, SecretOf(1), 0, {}, kStart, kTtl, true, &changes).id;
+      leases.Start(ClientKey{1, 1}, SecretOf(1), /*source=*/0, 0, {}, kStart, kTtl, true, &changes)
+          .id;
   changes = Changes();
   leases.End(id, kStart, /*revoke=*/true, &changes);
   ASSERT_EQ(changes.put_sessions.size(), 1u);
@@ -99,7 +104,8 @@ TEST(LeaseTableTest, DowntimeIsAddedToEveryLiveLease) {
   LeaseTable leases;
   Changes changes;
   const uint64_t id =
-      leases.Start(ClientKey{1, 1}, SecretOf(1), 0, {}, kStart, kTtl, true, &changes).id;
+      leases.Start(ClientKey{1, 1}, SecretOf(1), /*source=*/0, 0, {}, kStart, kTtl, true, &changes)
+          .id;
   changes = Changes();
   leases.CreditDowntime(absl::Hours(2), &changes);
   EXPECT_EQ(leases.Live(id)->expires_at, kStart + kTtl + absl::Hours(2));
@@ -122,7 +128,10 @@ TEST(LeaseTableTest, RestoringRefusesDuplicatesAndKeepsIdsGrowing) {
   EXPECT_TRUE(leases.WasRevoked(6, SecretOf(5)));
   EXPECT_EQ(leases.SessionOfTicket(9, SecretOf(90)), 5u);
   Changes changes;
-  EXPECT_EQ(leases.Start(ClientKey{1, 1}, SecretOf(1), 0, {}, kStart, kTtl, true, &changes).id, 7u);
+  EXPECT_EQ(
+      leases.Start(ClientKey{1, 1}, SecretOf(1), /*source=*/0, 0, {}, kStart, kTtl, true, &changes)
+          .id,
+      7u);
 }
 
 }  // namespace

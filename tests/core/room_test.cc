@@ -395,5 +395,88 @@ TEST_F(RoomTest, TheHeadOfTheLinePollsOftenSinceASlotMayFreeAnyMoment) {
   EXPECT_EQ(line[19].poll_after, absl::Seconds(20));  // far back: the usual hint
 }
 
+TEST_F(RoomTest, APerSourceCapRejectsTheExcessAndAPlaceBackFreesTheCap) {
+  RoomSettings s = Settings(1);
+  s.max_places_per_source = 2;
+  Room room("shop", s, now_, &random_);
+  const SourceKey bot = 7, honest = 8;
+  const VisitorView first = room.Admit(Key("b1"), bot, now_, &changes_);
+  EXPECT_EQ(first.state, VisitorState::kAdmitted);
+  EXPECT_EQ(room.Admit(Key("b2"), bot, now_, &changes_).state, VisitorState::kQueued);
+  const VisitorView over = room.Admit(Key("b3"), bot, now_, &changes_);
+  EXPECT_EQ(over.state, VisitorState::kRejected);
+  EXPECT_EQ(over.reason, "too many places from your network; try again later");
+  EXPECT_EQ(changes_.rejected_source_limit, 1);
+  EXPECT_EQ(room.Admit(Key("h1"), honest, now_, &changes_).position, 2) << "others still queue";
+  EXPECT_EQ(room.Admit(Key("b2"), bot, now_, &changes_).position, 1) << "a retry is no new place";
+
+  // The admitted one leaves: a place back (b2, admitted from the queue in its stead, is
+  // the same place it held).
+  Leave(room, first.session);
+  EXPECT_EQ(room.Admit(Key("b4"), bot, now_, &changes_).state, VisitorState::kQueued);
+  EXPECT_EQ(room.Admit(Key("b5"), bot, now_, &changes_).state, VisitorState::kRejected);
+  // b2's session lapses: another place back.
+  now_ += absl::Minutes(6);
+  room.Tick(now_, &changes_);
+  EXPECT_NE(room.Admit(Key("b5"), bot, now_, &changes_).state, VisitorState::kRejected);
+}
+
+TEST_F(RoomTest, NewPlacesPerSourceAreRateLimited) {
+  RoomSettings s = Settings(100);
+  s.new_places_per_source_per_minute = 3;
+  Room room("shop", s, now_, &random_);
+  for (int i = 0; i < 3; ++i)
+    EXPECT_EQ(room.Admit(Key("v" + std::to_string(i)), 7, now_, &changes_).state,
+              VisitorState::kAdmitted);
+  EXPECT_EQ(room.Admit(Key("v3"), 7, now_, &changes_).state, VisitorState::kRejected);
+  now_ += absl::Seconds(20);
+  EXPECT_EQ(room.Admit(Key("v3"), 7, now_, &changes_).state, VisitorState::kAdmitted);
+}
+
+TEST_F(RoomTest, AShadowPlaceLooksQueuedButNeverReachesTheFront) {
+  RoomSettings s = Settings(1);
+  s.max_places_per_source = 1;
+  s.over_source_limit = SourceLimitAction::kShadow;
+  s.place_hold = absl::Minutes(1);
+  Room room("shop", s, now_, &random_);
+  const VisitorView in = room.Admit(Key("b1"), 7, now_, &changes_);
+  const VisitorView shadow = room.Admit(Key("b2"), 7, now_, &changes_);
+  EXPECT_EQ(shadow.state, VisitorState::kQueued);
+  EXPECT_EQ(shadow.position, 1) << "at the back of an empty line";
+  EXPECT_EQ(changes_.rejected_source_limit, 0) << "not told it was turned away";
+  const VisitorView honest = room.Admit(Key("h1"), 8, now_, &changes_);
+  EXPECT_EQ(honest.position, 1) << "a shadow place takes no one's position";
+  EXPECT_EQ(Poll(room, shadow.ticket).position, 2) << "always behind the real line";
+  EXPECT_EQ(room.Stats(now_).shadow_depth, 1);
+  EXPECT_EQ(room.Stats(now_).queue_depth, 1);
+
+  Leave(room, in.session);
+  EXPECT_EQ(Poll(room, honest.ticket).state, VisitorState::kAdmitted) << "the honest one goes in";
+  for (int i = 0; i < 10; ++i) {
+    now_ += absl::Seconds(20);
+    EXPECT_EQ(Poll(room, shadow.ticket).state, VisitorState::kQueued) << "never admitted";
+    Leave(room, Poll(room, honest.ticket).session);  // slots keep freeing
+    room.Tick(now_, &changes_);
+  }
+  now_ += absl::Minutes(2);  // stops polling: the place hold drops it like any other
+  room.Tick(now_, &changes_);
+  EXPECT_EQ(Poll(room, shadow.ticket).state, VisitorState::kExpired);
+  EXPECT_EQ(room.Stats(now_).shadow_depth, 0);
+}
+
+TEST_F(RoomTest, PlacesPerSourceAreCountedAgainAfterARestore) {
+  RoomSettings s = Settings(1);
+  s.max_places_per_source = 2;
+  Room room("shop", s, now_, &random_);
+  Changes all;
+  room.Admit(Key("a"), 7, now_, &all);
+  room.Admit(Key("b"), 7, now_, &all);
+  Room restored("shop", s, now_, &random_);
+  for (const Ticket& t : all.put_tickets) ASSERT_TRUE(restored.RestoreTicket(t, now_).ok());
+  for (const Session& session : all.put_sessions)
+    ASSERT_TRUE(restored.RestoreSession(session).ok());
+  EXPECT_EQ(restored.Admit(Key("c"), 7, now_, &changes_).state, VisitorState::kRejected);
+}
+
 }  // namespace
 }  // namespace anteroom::core

@@ -19,7 +19,7 @@ TEST(WaitingLineTest, PositionsCountOnlyTheQueuedPlacesAhead) {
   Changes changes;
   std::vector<uint64_t> seqs;
   for (uint64_t i = 1; i <= 5; ++i)
-    seqs.push_back(line.Enqueue(Client(i), SecretOf(i), false, kStart, &changes));
+    seqs.push_back(line.Enqueue(Client(i), SecretOf(i), 0, SlotState::kQueued, kStart, &changes));
   ASSERT_EQ(changes.put_tickets.size(), 5u);
   for (int i = 0; i < 5; ++i) EXPECT_EQ(line.Position(seqs[i]), i + 1);
   EXPECT_EQ(line.Head(), seqs[0]);
@@ -37,7 +37,8 @@ TEST(WaitingLineTest, PositionsCountOnlyTheQueuedPlacesAhead) {
 TEST(WaitingLineTest, APlaceIsFoundOnlyWithItsSecret) {
   WaitingLine line;
   Changes changes;
-  const uint64_t seq = line.Enqueue(Client(1), SecretOf(7), false, kStart, &changes);
+  const uint64_t seq =
+      line.Enqueue(Client(1), SecretOf(7), 0, SlotState::kQueued, kStart, &changes);
   EXPECT_NE(line.Find(seq, SecretOf(7)), nullptr);
   EXPECT_EQ(line.Find(seq, SecretOf(8)), nullptr);
   EXPECT_EQ(line.Find(seq + 1, SecretOf(7)), nullptr);
@@ -46,10 +47,12 @@ TEST(WaitingLineTest, APlaceIsFoundOnlyWithItsSecret) {
 TEST(WaitingLineTest, ThePrequeueJoinsBehindTheQueueAndTokensKeepWorking) {
   WaitingLine line;
   Changes changes;
-  const uint64_t queued = line.Enqueue(Client(1), SecretOf(1), false, kStart, &changes);
+  const uint64_t queued =
+      line.Enqueue(Client(1), SecretOf(1), 0, SlotState::kQueued, kStart, &changes);
   std::vector<uint64_t> early;
   for (uint64_t i = 2; i <= 4; ++i)
-    early.push_back(line.Enqueue(Client(i), SecretOf(i), true, kStart, &changes));
+    early.push_back(
+        line.Enqueue(Client(i), SecretOf(i), 0, SlotState::kPreQueued, kStart, &changes));
   EXPECT_EQ(line.queued(), 1);
   EXPECT_EQ(line.prequeued(), 3);
   EXPECT_EQ(line.waiting(), 4);
@@ -71,7 +74,8 @@ TEST(WaitingLineTest, ThePrequeueJoinsBehindTheQueueAndTokensKeepWorking) {
   EXPECT_FALSE(changes.put_tickets[0].prequeued);
   EXPECT_EQ(changes.put_tickets[0].id, early[0]);
 
-  const uint64_t later = line.Enqueue(Client(9), SecretOf(9), false, kStart, &changes);
+  const uint64_t later =
+      line.Enqueue(Client(9), SecretOf(9), 0, SlotState::kQueued, kStart, &changes);
   EXPECT_EQ(line.Position(later), 5) << "behind the placed pre-queue";
 }
 
@@ -80,7 +84,7 @@ TEST(WaitingLineTest, AShuffledPrequeueIsAPermutationOfIt) {
   Changes changes;
   std::set<uint64_t> early;
   for (uint64_t i = 1; i <= 50; ++i)
-    early.insert(line.Enqueue(Client(i), SecretOf(i), true, kStart, &changes));
+    early.insert(line.Enqueue(Client(i), SecretOf(i), 0, SlotState::kPreQueued, kStart, &changes));
   testing::SeededRandom random(5);
   line.PlacePrequeue(/*shuffle=*/true, &random, kStart, &changes);
   std::set<int64_t> positions;
@@ -99,9 +103,9 @@ TEST(WaitingLineTest, AShuffledPrequeueIsAPermutationOfIt) {
 TEST(WaitingLineTest, ThePlaceHoldOrderPutsTheLeastRecentlySeenFirst) {
   WaitingLine line;
   Changes changes;
-  const uint64_t a = line.Enqueue(Client(1), SecretOf(1), false, kStart, &changes);
-  const uint64_t b =
-      line.Enqueue(Client(2), SecretOf(2), false, kStart + absl::Seconds(1), &changes);
+  const uint64_t a = line.Enqueue(Client(1), SecretOf(1), 0, SlotState::kQueued, kStart, &changes);
+  const uint64_t b = line.Enqueue(Client(2), SecretOf(2), 0, SlotState::kQueued,
+                                  kStart + absl::Seconds(1), &changes);
   EXPECT_EQ(line.LeastRecentlySeen(), a);
   line.MarkSeen(a, kStart + absl::Seconds(30));
   EXPECT_EQ(line.LeastRecentlySeen(), b);
@@ -121,7 +125,8 @@ TEST(WaitingLineTest, RestoringRebuildsPlacesAndNewOnesGoBehind) {
   WaitingLine original;
   Changes changes;
   for (uint64_t i = 1; i <= 4; ++i)
-    original.Enqueue(Client(i), SecretOf(i), i == 4, kStart, &changes);
+    original.Enqueue(Client(i), SecretOf(i), 0, i == 4 ? SlotState::kPreQueued : SlotState::kQueued,
+                     kStart, &changes);
   original.Remove(2, &changes);
 
   WaitingLine restored;
@@ -133,7 +138,7 @@ TEST(WaitingLineTest, RestoringRebuildsPlacesAndNewOnesGoBehind) {
   EXPECT_EQ(restored.Restore(original.ToTicket(3), kStart).code(), absl::StatusCode::kDataLoss);
   restored.ReserveTicketId(10);  // an admitted session's ticket
   Changes more;
-  EXPECT_EQ(restored.Enqueue(Client(9), SecretOf(9), false, kStart, &more), 11u);
+  EXPECT_EQ(restored.Enqueue(Client(9), SecretOf(9), 0, SlotState::kQueued, kStart, &more), 11u);
   EXPECT_FALSE(
       WaitingLine::HoldLapsed(*restored.FindSeq(1), absl::Minutes(1), kStart + absl::Hours(1)))
       << "restored places count as seen at restore";

@@ -40,10 +40,15 @@ TEST(DemoTest, SaysItIsRunningOnlyOnceTheSiteAnswersAndStopsEverything) {
       [&] { return absl::StrContains(testing::ReadFile(log), "Anteroom demo is running"); },
       absl::Seconds(60)))
       << testing::ReadFile(log);
-  // Announced: the site answers now, not a moment later.
+  // Announced: the site answers now, not a moment later (a newcomer's first page is the
+  // cookie check; bringing the visitor id back gets the site).
   httplib::Client site("127.0.0.1", port);
-  auto first = site.Get("/");
-  ASSERT_TRUE(first) << "nothing answers on the announced port";
+  auto check = site.Get("/");
+  ASSERT_TRUE(check) << "nothing answers on the announced port";
+  const std::string id = check->get_header_value("Set-Cookie");
+  ASSERT_NE(id.find("anteroom_demo=v."), std::string::npos) << check->body;
+  auto first = site.Get("/", {{"Cookie", id.substr(0, id.find(';'))}});
+  ASSERT_TRUE(first);
   EXPECT_EQ(first->status, 200);
   EXPECT_NE(first->body.find("Book your appointment"), std::string::npos) << first->body;
   EXPECT_TRUE(absl::StrContains(testing::ReadFile(log), absl::StrCat("127.0.0.1:", port)));

@@ -4,20 +4,17 @@
 // A finishes; B's page reloads itself into the site. Screenshots go to
 // <build>/e2e-screenshots/.
 
-#include <signal.h>
-
 #include <filesystem>
-#include <fstream>
 #include <sstream>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_replace.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
 #include "gtest/gtest.h"
 #include "httplib.h"
 #include "tests/testing/daemon.h"
+#include "tests/testing/nginx_stack.h"
 #include "tests/testing/reflection_client.h"
 #include "tests/testing/webdriver.h"
 
@@ -29,7 +26,6 @@ constexpr char kAnteroomd[] = ANTEROOMD_PATH;
 constexpr char kGate[] = ANTEROOM_GATE_PATH;
 constexpr char kSource[] = ANTEROOM_SOURCE_DIR;
 constexpr char kScreenshots[] = ANTEROOM_SCREENSHOT_DIR;
-constexpr char kNginx[] = "/usr/sbin/nginx";
 constexpr char kChromedriver[] = "/usr/bin/chromedriver";
 
 bool Answers(int port, const std::string& path) {
@@ -43,60 +39,23 @@ class GateEndToEndTest : public ::testing::Test {
  protected:
   void SetUp() override {
     setenv("GRPC_CLIENT_CHANNEL_BACKUP_POLL_INTERVAL_MS", "20", 1);
-    for (const char* tool : {kNginx, kChromedriver, "/usr/bin/chromium"}) {
+    for (const char* tool : {kChromedriver, "/usr/bin/chromium"}) {
       ASSERT_TRUE(fs::exists(tool)) << tool << " is missing: run .ci/install-deps";
     }
-    dir_ = testing::MakeTempDir("anteroom-e2e");
-    fs::permissions(dir_, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
-                              fs::perms::others_read | fs::perms::others_exec);
     fs::create_directories(kScreenshots);
-
-    // anteroomd with one room of one slot.
-    std::ofstream(dir_ + "/rooms.textproto")
-        << "room { id: \"clinic\" settings { max_active_sessions: 1 "
-           "session_ttl { seconds: 60 } place_hold { seconds: 60 } max_queue_length: 2 } }\n";
-    auto daemon = testing::Daemon::Start(kAnteroomd, dir_ + "/data",
-                                         {"--rooms=" + dir_ + "/rooms.textproto"});
-    ASSERT_TRUE(daemon.ok()) << daemon.status();
-    daemon_ = std::move(*daemon);
-
-    // anteroom-gate, with its defaults but for the addresses.
-    const std::string gate_ports = dir_ + "/gate.ports";
-    auto gate = testing::Process::Start(
-        kGate,
-        {"--anteroom=" + daemon_->gateway_address(), "--room=clinic", "--site_name=E2E Clinic",
-         "--listen=127.0.0.1:0", "--metrics_listen=127.0.0.1:0", "--ports_file=" + gate_ports},
-        dir_ + "/gate.log");
-    ASSERT_TRUE(gate.ok()) << gate.status();
-    gate_ = std::move(*gate);
-    ASSERT_TRUE(testing::WaitUntil([&] { return fs::exists(gate_ports); }, absl::Seconds(30)))
-        << testing::ReadFile(dir_ + "/gate.log");
-    const std::string gate_port =
-        testing::PortsFileValue(gate_ports, "http")
-            .substr(testing::PortsFileValue(gate_ports, "http").rfind(':') + 1);
-
-    // nginx from deploy/nginx/, as `make demo` runs it.
-    port_ = testing::FreeLoopbackPort();
-    const int origin_port = testing::FreeLoopbackPort();
-    fs::copy(std::string(kSource) + "/deploy/nginx/demo-site", dir_ + "/site",
-             fs::copy_options::recursive);
-    const std::string conf =
-        absl::StrReplaceAll(testing::ReadFile(std::string(kSource) + "/deploy/nginx/demo.conf.in"),
-                            {{"@RUN_DIR@", dir_},
-                             {"@CONF_DIR@", std::string(kSource) + "/deploy/nginx"},
-                             {"@SITE_DIR@", dir_ + "/site"},
-                             {"@GATE_PORT@", gate_port},
-                             {"@ORIGIN_PORT@", absl::StrCat(origin_port)},
-                             {"@PORT@", absl::StrCat(port_)},
-                             {"@ROOM@", "clinic"}});
-    std::ofstream(dir_ + "/nginx.conf") << conf;
-    // nginx stops gracefully, with its workers, on SIGQUIT.
-    auto nginx = testing::Process::Start(kNginx, {"-p", dir_, "-c", dir_ + "/nginx.conf"},
-                                         dir_ + "/nginx.log", SIGQUIT);
-    ASSERT_TRUE(nginx.ok()) << nginx.status();
-    nginx_ = std::move(*nginx);
-    ASSERT_TRUE(testing::WaitUntil([&] { return Answers(origin_port, "/"); }, absl::Seconds(30)))
-        << testing::ReadFile(dir_ + "/nginx.log") << testing::ReadFile(dir_ + "/nginx-error.log");
+    // anteroomd with one room of one slot, the gate with its defaults, nginx as shipped.
+    auto stack = testing::NginxStack::Start(
+        {kAnteroomd,
+         kGate,
+         kSource,
+         "room { id: \"clinic\" settings { max_active_sessions: 1 "
+         "session_ttl { seconds: 60 } place_hold { seconds: 60 } max_queue_length: 2 } }\n",
+         "clinic",
+         {"--site_name=E2E Clinic"}});
+    ASSERT_TRUE(stack.ok()) << stack.status();
+    stack_ = *std::move(stack);
+    port_ = stack_->port();
+    dir_ = stack_->dir();
 
     const int driver_port = testing::FreeLoopbackPort();
     auto driver = testing::Process::Start(kChromedriver, {absl::StrCat("--port=", driver_port)},
@@ -110,20 +69,19 @@ class GateEndToEndTest : public ::testing::Test {
   }
 
   void TearDown() override {
-    if (HasFailure()) {
+    const bool failed = HasFailure();
+    if (failed) {
       // Kept for a look: the logs, and the browsers' profiles.
-      for (const char* log : {"/gate.log", "/nginx-error.log", "/chromedriver.log"})
-        std::cerr << "---- " << log << "\n"
-                  << testing::ReadFile(dir_ + log).substr(0, 4000) << "\n";
-      return;
+      std::cerr << stack_->Logs() << "---- chromedriver.log\n"
+                << testing::ReadFile(dir_ + "/chromedriver.log").substr(0, 4000) << "\n";
     }
     // Each stops as it expects, and nothing it started may outlive it.
-    for (auto* p : {&driver_, &nginx_, &gate_}) {
-      if (absl::Status s = (*p)->Stop(); !s.ok()) ADD_FAILURE() << s;
+    if (driver_) {
+      if (absl::Status s = driver_->Stop(); !s.ok()) ADD_FAILURE() << s;
     }
-    daemon_.reset();
-    std::error_code ignored;
-    fs::remove_all(dir_, ignored);
+    if (stack_) {
+      if (absl::Status s = stack_->Stop(/*keep=*/failed); !s.ok()) ADD_FAILURE() << s;
+    }
   }
 
   std::unique_ptr<testing::Browser> OpenBrowser(const std::string& name, bool javascript) {
@@ -135,15 +93,37 @@ class GateEndToEndTest : public ::testing::Test {
     return browser.ok() ? std::move(*browser) : nullptr;
   }
 
+  // The browser's title once it is `want` (a newcomer's first page is the cookie check,
+  // which reloads itself within a second), or what it is after 15 s.
+  std::string TitleOnceItIs(testing::Browser& browser, const std::string& want) {
+    std::string title;
+    testing::WaitUntil(
+        [&] {
+          title = browser.Title().value_or("");
+          return absl::StartsWith(title, want);
+        },
+        absl::Seconds(15));
+    return title;
+  }
+
+  // An app's JSON request, as one that keeps cookies makes it: the first answer is the
+  // cookie check; the request that brings the visitor id back is answered for real.
+  httplib::Result AppGet(httplib::Client& app, const std::string& path) {
+    auto first = app.Get(path, {{"Accept", "application/json"}});
+    if (!first || first->get_header_value("Set-Cookie").empty()) return first;
+    const std::string id = first->get_header_value("Set-Cookie");
+    return app.Get(path, {{"Accept", "application/json"}, {"Cookie", id.substr(0, id.find(';'))}});
+  }
+
   std::string Url(const std::string& path = "/") {
     return absl::StrCat("http://127.0.0.1:", port_, path);
   }
 
+  std::unique_ptr<testing::NginxStack> stack_;
   std::string dir_;
   int port_ = 0;
   int driver_port_ = 0;
-  std::unique_ptr<testing::Daemon> daemon_;
-  std::unique_ptr<testing::Process> gate_, nginx_, driver_;
+  std::unique_ptr<testing::Process> driver_;
 };
 
 TEST_F(GateEndToEndTest, TheSecondBrowserWaitsThenItsPageLetsItInWhenTheFirstFinishes) {
@@ -152,12 +132,12 @@ TEST_F(GateEndToEndTest, TheSecondBrowserWaitsThenItsPageLetsItInWhenTheFirstFin
   ASSERT_TRUE(a && b);
 
   ASSERT_TRUE(a->Navigate(Url()).ok());
-  EXPECT_TRUE(absl::StartsWith(a->Title().value_or(""), "Book your appointment"))
+  EXPECT_TRUE(absl::StartsWith(TitleOnceItIs(*a, "Book your appointment"), "Book your appointment"))
       << a->Source().value_or("");
   EXPECT_TRUE(absl::StartsWith(a->Cookie("anteroom_clinic").value_or(""), "s.clinic."));
 
   ASSERT_TRUE(b->Navigate(Url("/appointments")).ok());
-  EXPECT_EQ(b->Title().value_or(""), "You are next – E2E Clinic");
+  EXPECT_EQ(TitleOnceItIs(*b, "You are next"), "You are next – E2E Clinic");
   const std::string waiting = b->Source().value_or("");
   EXPECT_NE(waiting.find("You are next in line"), std::string::npos) << waiting;
   EXPECT_NE(waiting.find("<dd id=\"position\">1</dd>"), std::string::npos) << waiting;
@@ -183,7 +163,7 @@ TEST_F(GateEndToEndTest, TheSecondBrowserWaitsThenItsPageLetsItInWhenTheFirstFin
   EXPECT_FALSE(favicon->has_header("Set-Cookie"));
 
   // A mobile app asks for JSON through the same nginx: it is second in line, behind B.
-  auto json = app.Get("/appointments", {{"Accept", "application/json"}});
+  auto json = AppGet(app, "/appointments");
   ASSERT_TRUE(json);
   EXPECT_EQ(json->status, 200);
   EXPECT_EQ(json->get_header_value("Content-Type"), "application/json");
@@ -211,24 +191,45 @@ TEST_F(GateEndToEndTest, TheSecondBrowserWaitsThenItsPageLetsItInWhenTheFirstFin
   ASSERT_TRUE(b->Screenshot(std::string(kScreenshots) + "/admitted.png").ok());
 }
 
+// A script that never keeps cookies, through nginx as shipped: 200 page views and 200 JSON
+// requests hold no place (before the cookie check they held 400).
+TEST_F(GateEndToEndTest, AClientThatNeverKeepsCookiesHoldsNoPlace) {
+  httplib::Client script("127.0.0.1", port_);
+  for (int i = 0; i < 200; ++i) {
+    auto page = script.Get("/appointments", {{"Sec-Fetch-Dest", "document"}});
+    ASSERT_TRUE(page);
+    EXPECT_EQ(page->status, 200);
+    EXPECT_NE(page->body.find("One moment"), std::string::npos);
+    auto json = script.Get("/appointments", {{"Accept", "application/json"}});
+    ASSERT_TRUE(json);
+    EXPECT_NE(json->body.find("\"state\":\"cookie_check\""), std::string::npos) << json->body;
+  }
+  testing::ReflectionClient admin(
+      grpc::CreateChannel(stack_->daemon().admin_address(), grpc::InsecureChannelCredentials()));
+  auto status = admin.Call("anteroom.v1.RoomAdmin/GetRoomStatus", R"({"room":"clinic"})");
+  ASSERT_TRUE(status.ok()) << status.status();
+  EXPECT_EQ(testing::JsonStringField(*status, "queue_depth"), "0") << *status;
+  EXPECT_EQ(testing::JsonStringField(*status, "active_sessions"), "0") << *status;
+}
+
 TEST_F(GateEndToEndTest, WhenTheQueueIsFullABrowserIsAskedToComeBackLater) {
   // The room: 1 slot and a queue of 2. Three apps take them; a browser finds it full.
   httplib::Client app("127.0.0.1", port_);
   for (int i = 0; i < 3; ++i) {
-    auto r = app.Get("/", {{"Accept", "application/json"}});
+    auto r = AppGet(app, "/");
     ASSERT_TRUE(r);
   }
   auto c = OpenBrowser("c", /*javascript=*/true);
   ASSERT_TRUE(c);
   ASSERT_TRUE(c->Navigate(Url()).ok());
-  EXPECT_EQ(c->Title().value_or(""), "Please try again later – E2E Clinic");
+  EXPECT_EQ(TitleOnceItIs(*c, "Please try again later"), "Please try again later – E2E Clinic");
   EXPECT_NE(c->Source().value_or("").find("queue is full"), std::string::npos);
   ASSERT_TRUE(c->Screenshot(std::string(kScreenshots) + "/queue-full-page.png").ok());
 }
 
 TEST_F(GateEndToEndTest, BeforeAnEventOpensTheBrowserSeesWhenItOpens) {
   testing::ReflectionClient admin(
-      grpc::CreateChannel(daemon_->admin_address(), grpc::InsecureChannelCredentials()));
+      grpc::CreateChannel(stack_->daemon().admin_address(), grpc::InsecureChannelCredentials()));
   const absl::Time now = absl::Now();
   auto event = admin.Call(
       "anteroom.v1.RoomAdmin/CreateEvent",
@@ -243,7 +244,7 @@ TEST_F(GateEndToEndTest, BeforeAnEventOpensTheBrowserSeesWhenItOpens) {
   auto d = OpenBrowser("d", /*javascript=*/true);
   ASSERT_TRUE(d);
   ASSERT_TRUE(d->Navigate(Url()).ok());
-  EXPECT_EQ(d->Title().value_or(""), "The queue opens soon – E2E Clinic");
+  EXPECT_EQ(TitleOnceItIs(*d, "The queue opens soon"), "The queue opens soon – E2E Clinic");
   const std::string page = d->Source().value_or("");
   EXPECT_TRUE(page.find("about 30 minutes") != std::string::npos ||
               page.find("about 29 minutes") != std::string::npos)

@@ -70,6 +70,7 @@ TEST(GateRestartTest, EveryGateNoticesARestartedAnteroomWithinAboutASecond) {
         testing::WaitUntil([&] { return !testing::ReadFile(ports).empty(); }, absl::Seconds(30)));
     const std::string http = testing::PortsFileValue(ports, "http");
     gates[i].port = std::stoi(http.substr(http.rfind(':') + 1));
+    ASSERT_EQ(Refresh(gates[i]), "cookie_check");  // a newcomer: a visitor id to bring back
     ASSERT_EQ(Refresh(gates[i]), "waiting");
     ASSERT_FALSE(gates[i].cookie.empty());
   }

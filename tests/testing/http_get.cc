@@ -5,12 +5,29 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 
 namespace anteroom::testing {
 
-absl::StatusOr<std::string> HttpGet(const std::string& host_port, const std::string& path) {
+std::string HttpReply::Header(const std::string& name) const {
+  for (const auto& [k, v] : headers)
+    if (absl::EqualsIgnoreCase(k, name)) return v;
+  return "";
+}
+
+std::string HttpReply::CookiePair() const {
+  const std::string cookie = Header("Set-Cookie");
+  return cookie.substr(0, cookie.find(';'));
+}
+
+absl::StatusOr<HttpReply> HttpFetch(const std::string& host_port, const std::string& method,
+                                    const std::string& target,
+                                    const std::vector<std::pair<std::string, std::string>>& headers,
+                                    const std::string& from_address) {
   const size_t colon = host_port.rfind(':');
   int port = 0;
   if (colon == std::string::npos || !absl::SimpleAtoi(host_port.substr(colon + 1), &port)) {
@@ -26,12 +43,22 @@ absl::StatusOr<std::string> HttpGet(const std::string& host_port, const std::str
   if (fd < 0) return absl::InternalError("socket failed");
   timeval timeout{10, 0};
   setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
+  if (!from_address.empty()) {
+    sockaddr_in local{};
+    local.sin_family = AF_INET;
+    if (inet_pton(AF_INET, from_address.c_str(), &local.sin_addr) != 1 ||
+        bind(fd, reinterpret_cast<sockaddr*>(&local), sizeof(local)) != 0) {
+      close(fd);
+      return absl::InvalidArgumentError(absl::StrCat("cannot send from ", from_address));
+    }
+  }
   if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
     close(fd);
     return absl::UnavailableError(absl::StrCat("cannot connect to ", host_port));
   }
-  const std::string request =
-      absl::StrCat("GET ", path, " HTTP/1.0\r\nHost: ", host_port, "\r\n\r\n");
+  std::string request = absl::StrCat(method, " ", target, " HTTP/1.0\r\nHost: ", host_port, "\r\n");
+  for (const auto& [k, v] : headers) absl::StrAppend(&request, k, ": ", v, "\r\n");
+  request += "\r\n";
   if (write(fd, request.data(), request.size()) != static_cast<ssize_t>(request.size())) {
     close(fd);
     return absl::UnavailableError("write failed");
@@ -42,15 +69,34 @@ absl::StatusOr<std::string> HttpGet(const std::string& host_port, const std::str
   while ((n = read(fd, buffer, sizeof(buffer))) > 0)
     response.append(buffer, static_cast<size_t>(n));
   close(fd);
-  const size_t body = response.find("\r\n\r\n");
-  if (response.rfind("HTTP/1.", 0) != 0 || body == std::string::npos) {
+  const size_t end = response.find("\r\n\r\n");
+  if (!absl::StartsWith(response, "HTTP/1.") || end == std::string::npos) {
     return absl::DataLossError("not an HTTP response");
   }
-  if (response.find(" 200 ") > response.find("\r\n")) {
-    return absl::UnavailableError(
-        absl::StrCat("HTTP error: ", response.substr(0, response.find("\r\n"))));
+  HttpReply reply;
+  const std::string head = response.substr(0, end);
+  std::vector<absl::string_view> lines = absl::StrSplit(head, "\r\n");
+  std::vector<absl::string_view> first = absl::StrSplit(lines[0], absl::MaxSplits(' ', 2));
+  if (first.size() < 2 || !absl::SimpleAtoi(first[1], &reply.status)) {
+    return absl::DataLossError("no HTTP status");
   }
-  return response.substr(body + 4);
+  for (size_t i = 1; i < lines.size(); ++i) {
+    const size_t sep = lines[i].find(':');
+    if (sep == absl::string_view::npos) continue;
+    reply.headers.emplace_back(std::string(lines[i].substr(0, sep)),
+                               std::string(absl::StripAsciiWhitespace(lines[i].substr(sep + 1))));
+  }
+  reply.body = response.substr(end + 4);
+  return reply;
+}
+
+absl::StatusOr<std::string> HttpGet(const std::string& host_port, const std::string& path) {
+  absl::StatusOr<HttpReply> reply = HttpFetch(host_port, "GET", path);
+  if (!reply.ok()) return reply.status();
+  if (reply->status != 200) {
+    return absl::UnavailableError(absl::StrCat("HTTP error: ", reply->status));
+  }
+  return reply->body;
 }
 
 }  // namespace anteroom::testing

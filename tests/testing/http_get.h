@@ -1,13 +1,32 @@
 #pragma once
 
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/status/statusor.h"
 
 namespace anteroom::testing {
 
-// A plain HTTP/1.0 GET of http://<host:port><path> on loopback; returns the body of a
-// 200 response. Enough to read /metrics without a client library.
+// One HTTP/1.0 exchange on loopback, with nothing between the test and the socket: any
+// method and headers, and optionally the local address to send from (any 127.x.y.z, so one
+// test can be many networks to a server that groups visitors by address).
+struct HttpReply {
+  int status = 0;
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;
+  // The first header of that name (any case), or "".
+  std::string Header(const std::string& name) const;
+  // "name=value" of the first Set-Cookie, or "".
+  std::string CookiePair() const;
+};
+absl::StatusOr<HttpReply> HttpFetch(
+    const std::string& host_port, const std::string& method, const std::string& target,
+    const std::vector<std::pair<std::string, std::string>>& headers = {},
+    const std::string& from_address = "");
+
+// A plain GET of http://<host:port><path>; the body of a 200 response. Enough to read
+// /metrics without a client library.
 absl::StatusOr<std::string> HttpGet(const std::string& host_port, const std::string& path);
 
 }  // namespace anteroom::testing
