@@ -304,6 +304,24 @@ TEST_F(GateTest, AVisitorIdIsGoodOnlyForItsRoomAndUnderTheGatesKeys) {
   EXPECT_EQ(WaitPage(Get("/check", signed_by_other)).Header("X-Anteroom-State"), "cookie_check");
 }
 
+TEST_F(GateTest, AVisitorIdWithAnyCharacterChangedIsNoIdAtAll) {
+  Arrive("/check");  // the slot is taken: a place would show in the queue
+  const std::string real = CookiePair(Get("/check"));
+  const size_t value_at = real.find('=') + 1;
+  int tried = 0;
+  for (size_t i = value_at; i < real.size(); ++i) {
+    std::string forged = real;
+    forged[i] = forged[i] == 'A' ? 'B' : 'A';
+    HttpResponse r = Get("/check", forged);
+    EXPECT_EQ(WaitPage(r).Header("X-Anteroom-State"), "cookie_check") << forged;
+    ++tried;
+  }
+  EXPECT_GT(tried, 40);
+  EXPECT_EQ(QueueDepth(), 0u) << "no forged id was placed";
+  EXPECT_EQ(Get("/check", real).status, 401);
+  EXPECT_EQ(QueueDepth(), 1u) << "the real one still works";
+}
+
 TEST_F(GateTest, WithoutTheCookieCheckEveryNewcomerIsPlacedAtOnce) {
   GateOptions options;
   options.cookie_check = false;
