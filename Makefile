@@ -55,16 +55,19 @@ test-clang: deps
 	@JOBS=$(JOBS) .ci/tidy build-clang
 	@$(MAKE) --no-print-directory fuzz
 
-# libFuzzer on the room core (tests/core/room_fuzz.cc), starting from the checked-in corpus;
-# new inputs go to build-clang/fuzz-corpus (copy interesting ones to tests/core/fuzz_corpus).
+# libFuzzer on the room core (tests/core/room_fuzz.cc) and on the service's requests
+# (tests/service/service_fuzz.cc), each from its checked-in corpus; new inputs go to
+# build-clang/fuzz-corpus-* (copy interesting ones to the test's fuzz_corpus/).
 fuzz:
 	@cmake --preset clang >/dev/null
-	@cmake --build build-clang -j$(JOBS) --target room_fuzz
-	@mkdir -p build-clang/fuzz-corpus
-	@./build-clang/tests/core/room_fuzz -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
-	  build-clang/fuzz-corpus tests/core/fuzz_corpus > build-clang/fuzz.log 2>&1 \
-	  || { tail -n 40 build-clang/fuzz.log; echo "fuzz: the room core failed (input saved as crash-*)"; exit 1; }
-	@grep -E '^(Done|stat::new_units_added)' build-clang/fuzz.log
+	@cmake --build build-clang -j$(JOBS) --target room_fuzz service_fuzz
+	@for f in core/room_fuzz service/service_fuzz; do \
+	  name=$$(basename $$f); mkdir -p build-clang/fuzz-corpus-$$name; \
+	  ./build-clang/tests/$$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+	    build-clang/fuzz-corpus-$$name tests/$$(dirname $$f)/fuzz_corpus > build-clang/$$name.log 2>&1 \
+	    || { tail -n 40 build-clang/$$name.log; echo "fuzz: $$name failed (input saved as crash-*)"; exit 1; }; \
+	  echo "$$name: $$(grep -E '^Done' build-clang/$$name.log)"; \
+	done
 
 clean:
 	rm -rf build build-asan build-tsan build-clang
