@@ -22,9 +22,18 @@ DurableRoom::DurableRoom(std::unique_ptr<core::Room> room, uint64_t epoch, const
   UpdateGaugesLocked();
 }
 
+absl::Status DurableRoom::Usable() const {
+  if (deleted_) return RoomNotFound(id_);
+  if (reloading_) {
+    return absl::UnavailableError(absl::StrCat(
+        "room '", id_, "' is being read back from storage after a failed write; retry"));
+  }
+  return absl::OkStatus();
+}
+
 void DurableRoom::Tick() {
   base::MutexLock lock(&mu_);
-  if (deleted_) return;
+  if (!Usable().ok()) return;
   core::Changes changes;
   room_->Tick(deps_.clock->Now(), &changes);
   // A failed write is logged and rolled back in OnWritten; the next tick tries again.
@@ -105,10 +114,32 @@ void DurableRoom::OnWritten(uint64_t seq, uint64_t epoch, const core::Changes& s
           absl::StrCat("storage unavailable, nothing was changed: ", status.message()));
       for (auto& waiter : waiters_) ready.push_back(std::move(waiter.second));
       waiters_.clear();
-      ReloadLocked();
+      // Later writes go under a new epoch; until the reload, calls are refused.
+      epoch_ = (*deps_.epochs)++;
+      applied_ = durable_;
+      if (!reloading_) {
+        reloading_ = true;
+        deps_.background->Post([self = shared_from_this()] { self->Reload(); });
+      }
     }
   }
   for (auto& answer : ready) answer(outcome);
+}
+
+void DurableRoom::Reload() {
+  // No lock while reading: the scan may take seconds, and nothing writes this room meanwhile
+  // (its calls and ticks are refused).
+  absl::StatusOr<std::unique_ptr<core::Room>> reloaded =
+      LoadRoom(deps_.store, id_, deps_.clock->Now(), deps_.random);
+  base::MutexLock lock(&mu_);
+  if (reloaded.ok()) {
+    room_ = std::move(*reloaded);
+  } else {
+    ANTEROOM_LOG(kError, "room %s: reload failed, keeping memory as is: %s", id_,
+                 reloaded.status().ToString());
+  }
+  reloading_ = false;
+  UpdateGaugesLocked();
 }
 
 void DurableRoom::ReloadLocked() {

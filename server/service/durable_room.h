@@ -14,6 +14,7 @@
 #include "base/clock.h"
 #include "base/mutex.h"
 #include "base/random.h"
+#include "base/task_thread.h"
 #include "server/core/room.h"
 #include "server/service/committer.h"
 #include "server/service/metrics.h"
@@ -36,7 +37,9 @@ absl::Status RoomNotFound(absl::string_view id);
 // A failed write answers every waiting call UNAVAILABLE and reloads the room from the store,
 // so memory never keeps what was not persisted; later changes go under a new epoch, and the
 // committer drops those still queued under the old one (they were computed on top of what
-// was lost).
+// was lost). The reload (a scan of the room's records: seconds for millions of places) runs
+// on a background thread without the room's lock; meanwhile this room's calls answer
+// UNAVAILABLE at once, and the committer and every other room go on.
 //
 // Answers may run on the committer's thread. Always held by shared_ptr: a write in flight
 // keeps its room alive. Thread-safe.
@@ -52,6 +55,7 @@ class DurableRoom : public std::enable_shared_from_this<DurableRoom> {
     base::RandomSource* random;
     std::atomic<uint64_t>* epochs;
     Metrics* metrics;
+    base::TaskThread* background;  // runs reloads
   };
 
   // `room` is as persisted (just loaded, or created and written under `epoch`).
@@ -89,7 +93,13 @@ class DurableRoom : public std::enable_shared_from_this<DurableRoom> {
   // The committer's report on change `seq`, submitted under `epoch`.
   void OnWritten(uint64_t seq, uint64_t epoch, const core::Changes& summary,
                  const absl::Status& status);
+  // Reads the room back from the store and puts it in place (the lock is taken only to
+  // swap it in). Runs on the background thread after a failed write.
+  void Reload();
+  // The same, under the lock, for an operator's failed delete.
   void ReloadLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Refuses calls while the room is being reloaded (nothing unpersisted may be shown).
+  absl::Status Usable() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void UpdateGaugesLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const std::string id_;
@@ -99,6 +109,7 @@ class DurableRoom : public std::enable_shared_from_this<DurableRoom> {
   base::Mutex mu_;
   std::unique_ptr<core::Room> room_ ABSL_GUARDED_BY(mu_);
   bool deleted_ ABSL_GUARDED_BY(mu_) = false;
+  bool reloading_ ABSL_GUARDED_BY(mu_) = false;
   uint64_t applied_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t durable_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t epoch_ ABSL_GUARDED_BY(mu_);
@@ -115,8 +126,8 @@ void DurableRoom::Apply(
   Answer answer;
   {
     base::MutexLock lock(&mu_);
-    if (deleted_) {
-      answer = [&done, this](const absl::Status&) { done(RoomNotFound(id_)); };
+    if (absl::Status usable = Usable(); !usable.ok()) {
+      answer = [&done, usable](const absl::Status&) { done(usable); };
     } else {
       core::Changes changes;
       absl::StatusOr<T> result = fn(*room_, deps_.clock->Now(), &changes);
@@ -137,7 +148,7 @@ void DurableRoom::Apply(
 template <typename T>
 absl::StatusOr<T> DurableRoom::Read(absl::FunctionRef<T(const core::Room&, absl::Time)> fn) {
   base::MutexLock lock(&mu_);
-  if (deleted_) return RoomNotFound(id_);
+  if (absl::Status usable = Usable(); !usable.ok()) return usable;
   return fn(*room_, deps_.clock->Now());
 }
 

@@ -17,9 +17,9 @@ absl::StatusOr<std::unique_ptr<Instance>> Instance::Create(storage::Store* store
     log = instance->local_log_.get();
   }
   instance->committer_ = std::make_unique<Committer>(log, instance->metrics_.get());
-  instance->rooms_ =
-      std::make_unique<RoomManager>(store, instance->committer_.get(), clock, random,
-                                    instance->keyer_.get(), instance->metrics_.get());
+  instance->rooms_ = std::make_unique<RoomManager>(store, instance->committer_.get(), clock, random,
+                                                   instance->keyer_.get(), instance->metrics_.get(),
+                                                   &instance->background_);
   if (absl::Status s = instance->rooms_->Load(); !s.ok()) {
     instance->rooms_.reset();  // nothing was served: no alive mark at the stop
     return s;
@@ -48,8 +48,10 @@ void Instance::Stop(absl::Duration grace) {
   if (listeners_) listeners_->Shutdown(grace);
   if (ticker_.joinable()) ticker_.join();
   if (rooms_) rooms_->RecordAlive();
-  // Joining the committer's thread orders every answer it finished before what follows.
+  // Joining the committer's thread orders every answer it finished before what follows;
+  // then any reload a failed write started runs to its end.
   if (committer_) committer_->Stop();
+  background_.Stop();
   listeners_.reset();
 }
 

@@ -8,6 +8,7 @@
 #include "base/clock.h"
 #include "base/mutex.h"
 #include "base/random.h"
+#include "base/task_thread.h"
 #include "server/service/client_key.h"
 #include "server/service/commit_log.h"
 #include "server/service/committer.h"
@@ -72,6 +73,7 @@ class Instance {
   std::unique_ptr<Metrics> metrics_;
   std::unique_ptr<ClientKeyer> keyer_;
   std::unique_ptr<LocalCommitLog> local_log_;
+  base::TaskThread background_;  // rooms' reloads after a failed write
   std::unique_ptr<Committer> committer_;
   std::unique_ptr<RoomManager> rooms_;
   std::unique_ptr<Listeners> listeners_;

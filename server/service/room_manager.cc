@@ -15,14 +15,15 @@ RoomInfo InfoOf(const core::Room& room) {
 }  // namespace
 
 RoomManager::RoomManager(storage::Store* store, Committer* committer, base::Clock* clock,
-                         base::RandomSource* random, const ClientKeyer* keyer, Metrics* metrics)
+                         base::RandomSource* random, const ClientKeyer* keyer, Metrics* metrics,
+                         base::TaskThread* background)
     : store_(store),
       committer_(committer),
       clock_(clock),
       random_(random),
       keyer_(keyer),
       metrics_(metrics),
-      registry_(DurableRoom::Deps{committer, store, clock, random, nullptr, metrics}) {}
+      registry_(DurableRoom::Deps{committer, store, clock, random, nullptr, metrics, background}) {}
 
 absl::Status RoomManager::Load() {
   const absl::Time now = clock_->Now();

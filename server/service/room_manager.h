@@ -40,9 +40,10 @@ struct RoomInfo {
 // Thread-safe. Operations on different rooms run in parallel.
 class RoomManager {
  public:
-  // All pointers must outlive the manager.
+  // All pointers must outlive the manager. `background` runs rooms' reloads.
   RoomManager(storage::Store* store, Committer* committer, base::Clock* clock,
-              base::RandomSource* random, const ClientKeyer* keyer, Metrics* metrics);
+              base::RandomSource* random, const ClientKeyer* keyer, Metrics* metrics,
+              base::TaskThread* background);
 
   // Loads every room with its queue and sessions from the store and credits the downtime
   // since the last alive mark to every lease. Call once, before serving.

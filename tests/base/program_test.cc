@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 
 #include "base/log.h"
@@ -41,6 +42,10 @@ TEST(ProgramTest, FlagFilesAreReadWholeAndAMissingOneNamesTheFlag) {
   const absl::StatusOr<std::string> missing = ReadFlagFile("rooms", path);
   EXPECT_EQ(missing.status().code(), absl::StatusCode::kNotFound);
   EXPECT_NE(missing.status().message().find("--rooms"), absl::string_view::npos);
+  const absl::StatusOr<std::string> directory = ReadFlagFile("rooms", std::filesystem::temp_directory_path().string());
+  EXPECT_EQ(directory.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(directory.status().message().find("is a directory"), absl::string_view::npos)
+      << directory.status();
 }
 
 TEST(ProgramTest, APortsFileAppearsWholeOrNotAtAll) {

@@ -9,6 +9,7 @@
 #include "gtest/gtest.h"
 #include "server/service/records.h"
 #include "tests/testing/commit_path.h"
+#include "tests/testing/daemon.h"
 #include "tests/testing/room_driver.h"
 
 namespace anteroom::service {
@@ -38,6 +39,13 @@ class DurableRoomTest : public ::testing::Test {
         },
         [answer](absl::StatusOr<core::VisitorView> v) { answer->set_value(std::move(v)); });
     return answer->get_future();
+  }
+
+  // Waits until the room, read back from the store after a failed write, serves again.
+  bool AwaitReloaded() {
+    return testing::WaitUntil(
+        [&] { return room_->Read<int>([](const core::Room&, absl::Time) { return 1; }).ok(); },
+        absl::Seconds(10));
   }
 
   int64_t Queued() {
@@ -88,6 +96,7 @@ TEST_F(DurableRoomTest, AFailedWriteAnswersUnavailableAndTheRoomForgetsWhatWasLo
   store_.set_fail_writes(true);
   absl::StatusOr<core::VisitorView> lost = Admit("b").get();
   EXPECT_EQ(lost.status().code(), absl::StatusCode::kUnavailable);
+  ASSERT_TRUE(AwaitReloaded());
   EXPECT_EQ(Queued(), 0) << "reloaded from the store: the unwritten place is gone";
   store_.set_fail_writes(false);
   absl::StatusOr<core::VisitorView> retried = Admit("b").get();

@@ -5,6 +5,7 @@
 #include "gtest/gtest.h"
 #include "server/service/records.h"
 #include "tests/testing/commit_path.h"
+#include "tests/testing/daemon.h"
 
 namespace anteroom::service {
 namespace {
@@ -96,6 +97,45 @@ TEST_F(RoomRegistryTest, ARoomMadeAgainAfterADeleteStartsFromNothing) {
           .admitted_total,
       0);
   EXPECT_EQ(ReadAdmittedCount(&memory_, "a", clock_.Now()).value(), 0);
+}
+
+// A failed write reads the room back from the store: a scan that takes seconds for millions
+// of places. It runs off the committer's thread and without the room's lock, so the other
+// rooms go on meanwhile, and this one refuses calls until it is back.
+TEST_F(RoomRegistryTest, OneRoomReloadingAfterAFailedWriteHoldsUpNoOtherRoom) {
+  std::shared_ptr<DurableRoom> broken =
+      registry_.Create("broken", core::RoomSettings(), clock_.Now()).value();
+  std::shared_ptr<DurableRoom> fine =
+      registry_.Create("fine", core::RoomSettings(), clock_.Now()).value();
+  auto admit = [](const std::shared_ptr<DurableRoom>& room, uint64_t who) {
+    std::promise<absl::StatusCode> answered;
+    room->Apply<core::VisitorView>(
+        [who](core::Room& r, absl::Time now, core::Changes* changes) {
+          return r.Admit(core::ClientKey{who, who}, now, changes);
+        },
+        [&](absl::StatusOr<core::VisitorView> v) { answered.set_value(v.status().code()); });
+    return answered.get_future().get();
+  };
+  store_.CloseScans();
+  store_.FailNextWrites(1);
+  EXPECT_EQ(admit(broken, 1), absl::StatusCode::kUnavailable);
+  ASSERT_TRUE(store_.AwaitBlockedScanner(absl::Seconds(10))) << "the reload started";
+  // While it reads: the other room answers (its writes go through), this one says retry.
+  for (uint64_t who = 1; who <= 5; ++who) EXPECT_EQ(admit(fine, who), absl::StatusCode::kOk);
+  EXPECT_EQ(admit(broken, 2), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(broken->Read<int>([](const core::Room&, absl::Time) { return 0; }).status().code(),
+            absl::StatusCode::kUnavailable)
+      << "nothing unpersisted is shown meanwhile";
+  store_.OpenScans();
+  ASSERT_TRUE(testing::WaitUntil([&] { return admit(broken, 3) == absl::StatusCode::kOk; },
+                                 absl::Seconds(10)));
+  EXPECT_EQ(broken
+                ->Read<int64_t>([](const core::Room& r, absl::Time now) {
+                  return r.Stats(now).active_sessions;
+                })
+                .value(),
+            1)
+      << "the lost admission is gone, the retry is in";
 }
 
 TEST_F(RoomRegistryTest, RoomsAdoptedAtStartUpAreServed) {

@@ -1,6 +1,9 @@
 #include "tests/service/service_fuzz_harness.h"
 
+#include <stdlib.h>
+
 #include <chrono>
+#include <filesystem>
 
 #include "absl/strings/str_cat.h"
 #include "grpcpp/create_channel.h"
@@ -48,13 +51,19 @@ grpc::Status Call(Stub* stub,
 }  // namespace
 
 ServiceFuzzHarness::ServiceFuzzHarness() {
+  // Checkpoints (which the memory store refuses) would create the backup directory: a
+  // private one, removed at the end.
+  std::string backups =
+      (std::filesystem::temp_directory_path() / "anteroom-fuzz-XXXXXX").string();
+  if (mkdtemp(backups.data()) == nullptr) std::abort();
+  backup_dir_ = backups;
   auto instance = Instance::Create(&store_, &clock_, &random_);
   if (!instance.ok()) std::abort();
   instance_ = *std::move(instance);
   InstanceOptions options;
   options.listeners.listen = "127.0.0.1:0";
   options.listeners.admin_listen = "127.0.0.1:0";
-  options.listeners.backup_dir = "/nonexistent/anteroom-fuzz";
+  options.listeners.backup_dir = backup_dir_ + "/backups";
   if (!instance_->Serve(options).ok()) std::abort();
   gateway_ = v1::WaitingRoom::NewStub(grpc::CreateChannel(
       absl::StrCat("127.0.0.1:", instance_->port()), grpc::InsecureChannelCredentials()));
@@ -70,7 +79,11 @@ ServiceFuzzHarness::ServiceFuzzHarness() {
   }
 }
 
-ServiceFuzzHarness::~ServiceFuzzHarness() { instance_->Stop(absl::Seconds(5)); }
+ServiceFuzzHarness::~ServiceFuzzHarness() {
+  instance_->Stop(absl::Seconds(5));
+  std::error_code error;
+  std::filesystem::remove_all(backup_dir_, error);
+}
 
 std::string ServiceFuzzHarness::Run(const uint8_t* data, size_t size) {
   if (size == 0) return "";

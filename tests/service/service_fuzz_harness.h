@@ -26,6 +26,7 @@ class ServiceFuzzHarness {
   std::string Run(const uint8_t* data, size_t size);
 
  private:
+  std::string backup_dir_;
   testing::SimulatedClock clock_;
   testing::SeededRandom random_;
   storage::MemoryStore store_;

@@ -24,10 +24,12 @@ struct TestCommitPath {
   service::LocalCommitLog log{&store};
   service::Metrics metrics;
   std::atomic<uint64_t> epochs{1};
+  base::TaskThread background;
   service::Committer committer{&log, &metrics};
 
   service::DurableRoom::Deps deps() {
-    return service::DurableRoom::Deps{&committer, &store, &clock, &random, &epochs, &metrics};
+    return service::DurableRoom::Deps{&committer, &store,   &clock,     &random,
+                                      &epochs,    &metrics, &background};
   }
 };
 

@@ -9,7 +9,8 @@
 namespace anteroom::testing {
 
 // Wraps a Store; while closed, writes block inside Write (as a slow fsync would) until the
-// gate opens. Counts writes and can fail them. Thread-safe.
+// gate opens, and scans likewise while scans are closed (as a read of millions of records
+// would take seconds). Counts writes and can fail them. Thread-safe.
 class GatedStore final : public storage::Store {
  public:
   explicit GatedStore(storage::Store* inner) : inner_(inner) {}
@@ -22,6 +23,23 @@ class GatedStore final : public storage::Store {
     base::MutexLock lock(&mu_);
     open_ = true;
     changed_.SignalAll();
+  }
+  void CloseScans() {
+    base::MutexLock lock(&mu_);
+    scans_open_ = false;
+  }
+  void OpenScans() {
+    base::MutexLock lock(&mu_);
+    scans_open_ = true;
+    changed_.SignalAll();
+  }
+  // Waits (up to `timeout`) until a scan is blocked at the closed gate.
+  bool AwaitBlockedScanner(absl::Duration timeout) {
+    base::MutexLock lock(&mu_);
+    const absl::Time deadline = absl::Now() + timeout;
+    while (blocked_scans_ == 0 && absl::Now() < deadline)
+      changed_.WaitWithTimeout(&mu_, deadline - absl::Now());
+    return blocked_scans_ > 0;
   }
   void set_fail_writes(bool fail) { fail_ = fail; }
   // Fails the next `n` writes, then writes again.
@@ -55,6 +73,13 @@ class GatedStore final : public storage::Store {
     return inner_->Get(t, k);
   }
   absl::Status Scan(storage::Table t, absl::string_view p, const ScanFn& fn) override {
+    {
+      base::MutexLock lock(&mu_);
+      ++blocked_scans_;
+      changed_.SignalAll();
+      while (!scans_open_) changed_.Wait(&mu_);
+      --blocked_scans_;
+    }
     return inner_->Scan(t, p, fn);
   }
   absl::Status Checkpoint(const std::string& dir) override { return inner_->Checkpoint(dir); }
@@ -66,6 +91,8 @@ class GatedStore final : public storage::Store {
   base::CondVar changed_;
   bool open_ ABSL_GUARDED_BY(mu_) = true;
   int blocked_ ABSL_GUARDED_BY(mu_) = 0;
+  bool scans_open_ ABSL_GUARDED_BY(mu_) = true;
+  int blocked_scans_ ABSL_GUARDED_BY(mu_) = 0;
   std::atomic<int> writes_{0};
   std::atomic<bool> fail_{false};
   std::atomic<int> fail_next_{0};
