@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <filesystem>
 #include <optional>
-#include <thread>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
@@ -339,7 +338,7 @@ grpc::ServerUnaryReactor* RoomAdminService::CreateCheckpoint(
         const std::string dir = absl::StrCat(backup_dir_, "/", name);
         // A checkpoint flushes memtables and links files: seconds on a large store. Off the
         // RPC threads.
-        std::thread([this, dir, response, finish] {
+        checkpoints_.Post([this, dir, response, finish] {
           std::error_code error;
           std::filesystem::create_directories(backup_dir_, error);
           absl::Status s =
@@ -354,7 +353,7 @@ grpc::ServerUnaryReactor* RoomAdminService::CreateCheckpoint(
             ANTEROOM_LOG(kError, "checkpoint to %s failed: %s", dir, s.ToString());
           }
           finish(s);
-        }).detach();
+        });
       });
 }
 

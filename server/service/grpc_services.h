@@ -2,6 +2,7 @@
 
 #include "anteroom/v1/room_admin.grpc.pb.h"
 #include "anteroom/v1/waiting_room.grpc.pb.h"
+#include "base/task_thread.h"
 #include "server/service/metrics.h"
 #include "server/service/room_manager.h"
 
@@ -97,6 +98,9 @@ class RoomAdminService final : public v1::RoomAdmin::CallbackService {
   const std::string backup_dir_;
   const std::string expected_authorization_;  // "Bearer <token>"; empty when none is required
   const bool require_client_certificate_;
+  // Writes checkpoints (seconds each on a large store) off the RPC threads, one at a time.
+  // Last: stopped (its pending work run) before what it uses goes.
+  base::TaskThread checkpoints_;
 };
 
 // Converts a room to its public form.
