@@ -153,6 +153,10 @@ bool Client::IsUnreachable(const absl::Status& status) {
          status.code() == absl::StatusCode::kDeadlineExceeded;
 }
 
+bool Client::IsBusy(const absl::Status& status) {
+  return status.code() == absl::StatusCode::kResourceExhausted;
+}
+
 template <typename Request, typename Response>
 absl::StatusOr<Response> Client::Call(v1::WaitingRoom::Stub* stub,
                                       StubMethod<Request, Response> method,
@@ -248,7 +252,18 @@ SessionCheck Client::CheckSession(absl::string_view session_view) {
   }
   absl::StatusOr<v1::VisitorStatus> status = Heartbeat(session);
   base::MutexLock lock(&mu_);
-  if (auto it = sessions_.find(session); it != sessions_.end()) it->second.refreshing = false;
+  auto known = sessions_.find(session);
+  if (known != sessions_.end()) known->second.refreshing = false;
+  if (!status.ok() && IsBusy(status.status())) {
+    // Overloaded: a session seen valid before stays valid (the server favours heartbeats,
+    // so the next check is likely answered); an unknown one must wait.
+    check.result = known != sessions_.end() && leaves_ == leaves_before
+                       ? SessionCheck::Result::kValid
+                       : SessionCheck::Result::kBusy;
+    check.cached = check.result == SessionCheck::Result::kValid;
+    check.status = status.status();
+    return check;
+  }
   if (status.ok() && status->state() == v1::ADMITTED) {
     if (leaves_ == leaves_before) Remember(session, clock_->Now());
     check.result = SessionCheck::Result::kValid;

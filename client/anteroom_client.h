@@ -96,6 +96,10 @@ struct SessionCheck {
     kEnded,
     // Anteroom could not be reached; apply the failure mode (`status` says why).
     kUnreachable,
+    // Anteroom is overloaded and shed the call (RESOURCE_EXHAUSTED), and this session was
+    // never seen valid here: ask the visitor to retry shortly. (One seen valid before is
+    // let through: kValid, `cached`.)
+    kBusy,
   };
   Result result = Result::kEnded;
   // True when answered from the cache, without a call.
@@ -153,6 +157,9 @@ class Client {
 
   // True for the errors that mean "Anteroom could not be reached" (not "Anteroom said no").
   static bool IsUnreachable(const absl::Status& status);
+  // True when Anteroom (or gRPC in front of it) shed the call under load: retry in a few
+  // seconds, never at once. Not retried by the client.
+  static bool IsBusy(const absl::Status& status);
 
  private:
   struct Server {

@@ -56,6 +56,15 @@ ABSL_FLAG(std::string, admin_client_ca, "",
 ABSL_FLAG(std::string, admin_token_file, "",
           "File holding a token every RoomAdmin call must present as "
           "'authorization: Bearer <token>'.");
+ABSL_FLAG(int64_t, max_calls_in_flight, 4096,
+          "Gateway calls worked on at once. Past half of it new Admits answer "
+          "RESOURCE_EXHAUSTED; past all of it every gateway call does. 0: no bound.");
+ABSL_FLAG(int32_t, max_concurrent_streams, 1024,
+          "Concurrent calls per client connection (HTTP/2 streams) on each listener.");
+ABSL_FLAG(int32_t, max_request_bytes, 64 * 1024,
+          "Largest request accepted (bytes); a larger one answers RESOURCE_EXHAUSTED.");
+ABSL_FLAG(int64_t, grpc_memory_mb, 256,
+          "Memory gRPC may use for buffers on each listener (MiB); past it, it reads less.");
 
 namespace anteroom {
 namespace {
@@ -97,6 +106,31 @@ absl::Status ApplyRoomsFile(const std::string& path, service::RoomManager* rooms
   return absl::OkStatus();
 }
 
+// The overload bounds, checked before anything starts.
+absl::Status ReadOverloadFlags(service::ListenerOptions* options) {
+  struct Bound {
+    const char* flag;
+    int64_t value, min, max;
+  };
+  for (const Bound& b : {
+           Bound{"max_calls_in_flight", absl::GetFlag(FLAGS_max_calls_in_flight), 0, 100'000'000},
+           Bound{"max_concurrent_streams", absl::GetFlag(FLAGS_max_concurrent_streams), 1,
+                 1'000'000},
+           Bound{"max_request_bytes", absl::GetFlag(FLAGS_max_request_bytes), 4096, 64 << 20},
+           Bound{"grpc_memory_mb", absl::GetFlag(FLAGS_grpc_memory_mb), 16, 1 << 20},
+       }) {
+    if (b.value < b.min || b.value > b.max) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--", b.flag, " must be from ", b.min, " to ", b.max, ", not ", b.value));
+    }
+  }
+  options->max_calls_in_flight = absl::GetFlag(FLAGS_max_calls_in_flight);
+  options->max_concurrent_streams = absl::GetFlag(FLAGS_max_concurrent_streams);
+  options->max_request_bytes = absl::GetFlag(FLAGS_max_request_bytes);
+  options->grpc_memory_bytes = absl::GetFlag(FLAGS_grpc_memory_mb) << 20;
+  return absl::OkStatus();
+}
+
 int Run() {
   // Block the stop signals in every thread; the main thread waits for them.
   const sigset_t stop_signals = base::BlockStopSignals();
@@ -104,6 +138,9 @@ int Run() {
     return Fail(s);
   // A file-size limit must give a write error (answered UNAVAILABLE), not kill the server.
   signal(SIGXFSZ, SIG_IGN);
+  service::InstanceOptions instance_options;
+  service::ListenerOptions& server_options = instance_options.listeners;
+  if (absl::Status s = ReadOverloadFlags(&server_options); !s.ok()) return Fail(s);
 
   storage::RocksDbStoreOptions store_options;
   store_options.path = absl::GetFlag(FLAGS_data_dir);
@@ -127,8 +164,6 @@ int Run() {
     }
   }
 
-  service::InstanceOptions instance_options;
-  service::ListenerOptions& server_options = instance_options.listeners;
   server_options.listen = absl::GetFlag(FLAGS_listen);
   server_options.admin_listen = absl::GetFlag(FLAGS_admin_listen);
   server_options.backup_dir = absl::GetFlag(FLAGS_backup_dir);

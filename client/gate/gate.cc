@@ -67,9 +67,9 @@ VisitorCookie ReadCookie(const HttpRequest& request, absl::string_view name) {
 }
 
 constexpr absl::string_view kEndpoints[] = {"check", "wait", "leave", "healthz", "other"};
-constexpr absl::string_view kDecisions[] = {"pass",  "wait",        "prequeue",
-                                            "full",  "unavailable", "fail_open",
-                                            "error", "not_placed",  "cookie_check"};
+constexpr absl::string_view kDecisions[] = {"pass",         "wait",      "prequeue", "full",
+                                            "unavailable",  "fail_open", "error",    "not_placed",
+                                            "cookie_check", "busy"};
 
 // A newcomer's visitor id, and the signed cookie value that carries it: "v.<id>.<tag>".
 constexpr absl::string_view kVisitorPrefix = "v.";
@@ -188,6 +188,8 @@ std::optional<PageState> DecodeHandoff(absl::string_view text) {
         p.kind = PageState::Kind::kNotPlaced;
       else if (value == "cookie_check")
         p.kind = PageState::Kind::kCookieCheck;
+      else if (value == "busy")
+        p.kind = PageState::Kind::kBusy;
       else
         return std::nullopt;
     } else if (kv.first == "reason") {
@@ -232,7 +234,8 @@ Gate::Gate(GateOptions options, client::Client* client, base::Clock* clock,
                         .Help(
                             "Requests decided, by outcome: pass, wait, prequeue, full, "
                             "unavailable (unreachable, failed closed), fail_open (unreachable, "
-                            "let through unchecked), error (Anteroom refused: misconfiguration)")
+                            "let through unchecked), error (Anteroom refused: misconfiguration), "
+                            "not_placed, cookie_check, busy (Anteroom shed the call: overloaded)")
                         .Register(*registry);
   for (absl::string_view d : kDecisions)
     decisions_[d] = &decisions.Add({{"decision", std::string(d)}});
@@ -352,7 +355,8 @@ HttpResponse Gate::LeaveVisit(const HttpRequest& request, const std::string& roo
     absl::StatusOr<bool> left = client_->Leave(token);
     if (left.ok()) {
       ended = *left;
-    } else if (client::Client::IsUnreachable(left.status())) {
+    } else if (client::Client::IsUnreachable(left.status()) ||
+               client::Client::IsBusy(left.status())) {
       // Not ended: say so, and keep the cookie so that a retry can end it.
       CountError(left.status());
       response.status = 503;
@@ -399,6 +403,7 @@ Gate::Decision Gate::Decide(const HttpRequest& request, const std::string& room)
         return d;
       }
       case client::SessionCheck::Result::kUnreachable:
+      case client::SessionCheck::Result::kBusy:
         return Failed(room, check.status);
       case client::SessionCheck::Result::kEnded:
         return Enter(request, room, "");
@@ -406,7 +411,9 @@ Gate::Decision Gate::Decide(const HttpRequest& request, const std::string& room)
   }
   absl::StatusOr<v1::VisitorStatus> status = client_->Poll(token);
   if (!status.ok()) {
-    if (client::Client::IsUnreachable(status.status())) return Failed(room, status.status());
+    if (client::Client::IsUnreachable(status.status()) || client::Client::IsBusy(status.status())) {
+      return Failed(room, status.status());  // the place is kept
+    }
     return Enter(request, room, "");  // e.g. the room was deleted and made again
   }
   // An ended token is no newcomer's id: a well-formed but dead token must not buy a place
@@ -498,6 +505,16 @@ Gate::Decision Gate::FromStatus(const HttpRequest& request, const std::string& r
 Gate::Decision Gate::Failed(const std::string& room, const absl::Status& status) {
   CountError(status);
   Decision d;
+  if (client::Client::IsBusy(status)) {
+    // Shed under load: neither an outage (no failing open: the load is why the room exists)
+    // nor a misconfiguration. Back in a few seconds, spread so the retries do not arrive
+    // together; the cookie stays as it is.
+    d.page.kind = PageState::Kind::kBusy;
+    d.page.room = room;
+    d.page.refresh_after = options_.min_refresh + absl::Milliseconds(random_->Uniform(3000));
+    Count("busy");
+    return d;
+  }
   const bool unreachable = client::Client::IsUnreachable(status);
   if (unreachable && client_->failure_mode() == client::FailureMode::kFailOpen) {
     d.pass = true;
@@ -568,7 +585,7 @@ HttpResponse Gate::RenderPage(const HttpRequest& request, const PageState& page)
   HttpResponse response;
   const bool busy = page.kind == PageState::Kind::kFull ||
                     page.kind == PageState::Kind::kUnavailable ||
-                    page.kind == PageState::Kind::kNotPlaced;
+                    page.kind == PageState::Kind::kNotPlaced || page.kind == PageState::Kind::kBusy;
   response.status = busy ? 503 : 200;
   const int64_t refresh = std::max<int64_t>(1, absl::ToInt64Seconds(page.refresh_after));
   if (busy) response.headers.emplace_back("Retry-After", absl::StrCat(refresh));

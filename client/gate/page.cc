@@ -46,7 +46,7 @@ const absl::flat_hash_set<std::string>& SectionNames() {
   static const auto* names = new absl::flat_hash_set<std::string>{
       "waiting",       "prequeue",     "full",       "unavailable",  "left",
       "confirm_leave", "cookie_check", "refresh",    "has_progress", "wait_is_range",
-      "wait_unknown",  "next_in_line", "has_reason", "has_event"};
+      "wait_unknown",  "next_in_line", "has_reason", "has_event",    "busy"};
   return *names;
 }
 
@@ -124,6 +124,7 @@ Values Compute(const PageState& s, absl::string_view site_name, absl::Time now) 
   v.sections["left"] = s.kind == K::kLeft;
   v.sections["confirm_leave"] = s.kind == K::kConfirmLeave;
   v.sections["cookie_check"] = s.kind == K::kCookieCheck;
+  v.sections["busy"] = s.kind == K::kBusy;
   v.sections["refresh"] = s.kind != K::kLeft && s.kind != K::kConfirmLeave;
   v.sections["has_progress"] = progress >= 0;
   v.sections["wait_is_range"] =
@@ -184,6 +185,8 @@ absl::string_view KindName(PageState::Kind kind) {
       return "not_placed";
     case PageState::Kind::kCookieCheck:
       return "cookie_check";
+    case PageState::Kind::kBusy:
+      return "busy";
   }
   return "waiting";
 }

@@ -28,6 +28,9 @@ struct PageState {
     // A newcomer given a visitor id to bring back: the page reloads in a second (see
     // GateOptions::cookie_check).
     kCookieCheck,
+    // Anteroom shed the call under load (RESOURCE_EXHAUSTED): try again in a few seconds;
+    // a visitor who had a place keeps it (the cookie is left alone).
+    kBusy,
   };
   Kind kind = Kind::kWaiting;
   std::string room;
@@ -38,14 +41,14 @@ struct PageState {
   absl::Duration estimated_wait_max;
   // Nobody is being admitted (the room is paused): the estimates mean nothing.
   bool wait_unknown = false;
-  // When the page reloads itself (and Retry-After for kFull / kUnavailable).
+  // When the page reloads itself (and Retry-After for kFull / kUnavailable / kBusy).
   absl::Duration refresh_after;
   absl::Time event_starts_at = absl::InfinitePast();
   std::string reason;
 };
 
 // "waiting", "prequeue", "full", "unavailable", "left", "confirm_leave", "not_placed",
-// "cookie_check": the `state` of the JSON form.
+// "cookie_check", "busy": the `state` of the JSON form.
 absl::string_view KindName(PageState::Kind kind);
 
 // "less than a minute", "about 1 minute", "about 14 minutes", "about 2 hours 5 minutes".

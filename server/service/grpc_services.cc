@@ -17,14 +17,23 @@ namespace {
 constexpr size_t kMaxClientIdBytes = 128;
 constexpr size_t kMaxSourceBytes = 64;
 
-// Finishes one RPC (on whichever thread its answer arrives) and records its latency.
+// Finishes one RPC (on whichever thread its answer arrives) and records its latency; for a
+// call the load shedder let in, counts it out. Called once per RPC.
 class Finisher {
  public:
-  Finisher(grpc::CallbackServerContext* context, Metrics* metrics, absl::string_view method)
-      : reactor_(context->DefaultReactor()), metrics_(metrics), method_(method) {}
+  Finisher(grpc::CallbackServerContext* context, Metrics* metrics, absl::string_view method,
+           LoadShedder* entered = nullptr)
+      : reactor_(context->DefaultReactor()),
+        metrics_(metrics),
+        method_(method),
+        entered_(entered) {}
   void operator()(const absl::Status& status) const {
     metrics_->ObserveRpc(method_, stopwatch_.ElapsedSeconds(),
                          status.ok() ? "" : absl::StatusCodeToString(status.code()));
+    if (entered_ != nullptr) {
+      entered_->Exit();
+      metrics_->CallEnded();
+    }
     reactor_->Finish(ToGrpc(status));
   }
   grpc::ServerUnaryReactor* reactor() const { return reactor_; }
@@ -33,6 +42,7 @@ class Finisher {
   grpc::ServerUnaryReactor* reactor_;
   Metrics* metrics_;
   absl::string_view method_;  // a literal
+  LoadShedder* entered_;
   base::Stopwatch stopwatch_;
 };
 
@@ -56,6 +66,25 @@ grpc::ServerUnaryReactor* HandleAsync(grpc::CallbackServerContext* context, Metr
   } else {
     finish(gate);
   }
+  return finish.reactor();
+}
+
+// A gateway call: refused at once when the load shedder says so (overloaded, or its deadline
+// already passed), else run like HandleAsync.
+template <typename Fn>
+grpc::ServerUnaryReactor* HandleGateway(grpc::CallbackServerContext* context, Metrics* metrics,
+                                        LoadShedder* shedder, CallLane lane,
+                                        absl::string_view method, Fn&& fn) {
+  const absl::Status entered = shedder->Enter(lane, context->deadline());
+  if (!entered.ok()) {
+    metrics->CountShed(method, ShedReason(entered));
+    Finisher finish(context, metrics, method);
+    finish(entered);
+    return finish.reactor();
+  }
+  metrics->CallStarted();
+  Finisher finish(context, metrics, method, shedder);
+  fn(finish);
   return finish.reactor();
 }
 
@@ -97,65 +126,69 @@ void ToProto(const RoomInfo& info, v1::Room* out) {
 grpc::ServerUnaryReactor* WaitingRoomService::Admit(grpc::CallbackServerContext* context,
                                                     const v1::AdmitRequest* request,
                                                     v1::VisitorStatus* response) {
-  return HandleAsync(context, metrics_, absl::OkStatus(), "Admit", [&](Finisher finish) {
-    absl::Status invalid = wire::ValidateRoomId(request->room(), "room");
-    if (invalid.ok() && request->client_id().empty()) {
-      invalid = absl::InvalidArgumentError("client_id is required");
-    }
-    if (invalid.ok() && request->client_id().size() > kMaxClientIdBytes) {
-      invalid = absl::InvalidArgumentError(
-          absl::StrCat("client_id must be at most ", kMaxClientIdBytes, " bytes"));
-    }
-    const std::string& source = request->source();
-    if (invalid.ok() &&
-        (source.size() > kMaxSourceBytes || !std::all_of(source.begin(), source.end(), [](char c) {
-           return absl::ascii_isalnum(c) || c == '-' || c == '_';
-         }))) {
-      invalid = absl::InvalidArgumentError(absl::StrCat(
-          "source must be at most ", kMaxSourceBytes,
-          " characters of [A-Za-z0-9_-] (a keyed hash of the visitor's network, never an "
-          "address)"));
-    }
-    if (!invalid.ok()) return finish(invalid);
-    rooms_->Admit(request->room(), request->client_id(), source,
-                  ViewTo(response, request->room(), finish));
-  });
+  return HandleGateway(
+      context, metrics_, shedder_, CallLane::kNewcomer, "Admit", [&](Finisher finish) {
+        absl::Status invalid = wire::ValidateRoomId(request->room(), "room");
+        if (invalid.ok() && request->client_id().empty()) {
+          invalid = absl::InvalidArgumentError("client_id is required");
+        }
+        if (invalid.ok() && request->client_id().size() > kMaxClientIdBytes) {
+          invalid = absl::InvalidArgumentError(
+              absl::StrCat("client_id must be at most ", kMaxClientIdBytes, " bytes"));
+        }
+        const std::string& source = request->source();
+        if (invalid.ok() && (source.size() > kMaxSourceBytes ||
+                             !std::all_of(source.begin(), source.end(), [](char c) {
+                               return absl::ascii_isalnum(c) || c == '-' || c == '_';
+                             }))) {
+          invalid = absl::InvalidArgumentError(absl::StrCat(
+              "source must be at most ", kMaxSourceBytes,
+              " characters of [A-Za-z0-9_-] (a keyed hash of the visitor's network, never an "
+              "address)"));
+        }
+        if (!invalid.ok()) return finish(invalid);
+        rooms_->Admit(request->room(), request->client_id(), source,
+                      ViewTo(response, request->room(), finish));
+      });
 }
 
 grpc::ServerUnaryReactor* WaitingRoomService::Poll(grpc::CallbackServerContext* context,
                                                    const v1::PollRequest* request,
                                                    v1::VisitorStatus* response) {
-  return HandleAsync(context, metrics_, absl::OkStatus(), "Poll", [&](Finisher finish) {
-    absl::StatusOr<wire::ParsedToken> ticket =
-        ParseTokenField(request->ticket(), "ticket", wire::TokenKind::kTicket);
-    if (!ticket.ok()) return finish(ticket.status());
-    rooms_->Poll(*ticket, ViewTo(response, std::string(ticket->room), finish));
-  });
+  return HandleGateway(context, metrics_, shedder_, CallLane::kVisitor, "Poll",
+                       [&](Finisher finish) {
+                         absl::StatusOr<wire::ParsedToken> ticket =
+                             ParseTokenField(request->ticket(), "ticket", wire::TokenKind::kTicket);
+                         if (!ticket.ok()) return finish(ticket.status());
+                         rooms_->Poll(*ticket, ViewTo(response, std::string(ticket->room), finish));
+                       });
 }
 
 grpc::ServerUnaryReactor* WaitingRoomService::Heartbeat(grpc::CallbackServerContext* context,
                                                         const v1::HeartbeatRequest* request,
                                                         v1::VisitorStatus* response) {
-  return HandleAsync(context, metrics_, absl::OkStatus(), "Heartbeat", [&](Finisher finish) {
-    absl::StatusOr<wire::ParsedToken> session =
-        ParseTokenField(request->session(), "session", wire::TokenKind::kSession);
-    if (!session.ok()) return finish(session.status());
-    rooms_->Heartbeat(*session, ViewTo(response, std::string(session->room), finish));
-  });
+  return HandleGateway(
+      context, metrics_, shedder_, CallLane::kVisitor, "Heartbeat", [&](Finisher finish) {
+        absl::StatusOr<wire::ParsedToken> session =
+            ParseTokenField(request->session(), "session", wire::TokenKind::kSession);
+        if (!session.ok()) return finish(session.status());
+        rooms_->Heartbeat(*session, ViewTo(response, std::string(session->room), finish));
+      });
 }
 
 grpc::ServerUnaryReactor* WaitingRoomService::Leave(grpc::CallbackServerContext* context,
                                                     const v1::LeaveRequest* request,
                                                     v1::LeaveResponse* response) {
-  return HandleAsync(context, metrics_, absl::OkStatus(), "Leave", [&](Finisher finish) {
-    absl::StatusOr<wire::ParsedToken> token =
-        ParseTokenField(request->token(), "token", std::nullopt);
-    if (!token.ok()) return finish(token.status());
-    rooms_->Leave(*token, [response, finish](absl::StatusOr<bool> ended) {
-      if (ended.ok()) response->set_ended(*ended);
-      finish(ended.status());
-    });
-  });
+  return HandleGateway(context, metrics_, shedder_, CallLane::kVisitor, "Leave",
+                       [&](Finisher finish) {
+                         absl::StatusOr<wire::ParsedToken> token =
+                             ParseTokenField(request->token(), "token", std::nullopt);
+                         if (!token.ok()) return finish(token.status());
+                         rooms_->Leave(*token, [response, finish](absl::StatusOr<bool> ended) {
+                           if (ended.ok()) response->set_ended(*ended);
+                           finish(ended.status());
+                         });
+                       });
 }
 
 // --- RoomAdmin ---

@@ -3,6 +3,7 @@
 #include "anteroom/v1/room_admin.grpc.pb.h"
 #include "anteroom/v1/waiting_room.grpc.pb.h"
 #include "base/task_thread.h"
+#include "server/service/load_shedder.h"
 #include "server/service/metrics.h"
 #include "server/service/room_manager.h"
 
@@ -16,7 +17,9 @@ namespace anteroom::service {
 // Thread-safe.
 class WaitingRoomService final : public v1::WaitingRoom::CallbackService {
  public:
-  WaitingRoomService(RoomManager* rooms, Metrics* metrics) : rooms_(rooms), metrics_(metrics) {}
+  // `shedder` decides which calls are served under load.
+  WaitingRoomService(RoomManager* rooms, Metrics* metrics, LoadShedder* shedder)
+      : rooms_(rooms), metrics_(metrics), shedder_(shedder) {}
 
   grpc::ServerUnaryReactor* Admit(grpc::CallbackServerContext* context,
                                   const v1::AdmitRequest* request,
@@ -34,6 +37,7 @@ class WaitingRoomService final : public v1::WaitingRoom::CallbackService {
  private:
   RoomManager* const rooms_;
   Metrics* const metrics_;
+  LoadShedder* const shedder_;
 };
 
 // The operators' API: adapts anteroom.v1.RoomAdmin to RoomManager.

@@ -4,6 +4,7 @@
 #include "grpc/health/v1/health.pb.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
+#include "grpcpp/resource_quota.h"
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server_builder.h"
 
@@ -27,11 +28,19 @@ std::shared_ptr<grpc::ServerCredentials> Credentials(const ListenerOptions& opti
 }
 
 absl::StatusOr<std::unique_ptr<grpc::Server>> StartListener(
-    const std::string& address, std::shared_ptr<grpc::ServerCredentials> credentials,
-    grpc::Service* service, absl::string_view what, int* port) {
+    const ListenerOptions& options, const std::string& address,
+    std::shared_ptr<grpc::ServerCredentials> credentials, grpc::Service* service,
+    absl::string_view what, int* port) {
   grpc::ServerBuilder builder;
   // Without this a second server on the same port would silently share it.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
+  // Bounds on what one client can make the server hold.
+  builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS, options.max_concurrent_streams);
+  builder.SetMaxReceiveMessageSize(options.max_request_bytes);
+  builder.AddChannelArgument(GRPC_ARG_MAX_METADATA_SIZE, 16 * 1024);
+  grpc::ResourceQuota quota(absl::StrCat("anteroom ", what));
+  quota.Resize(static_cast<size_t>(options.grpc_memory_bytes));
+  builder.SetResourceQuota(quota);
   builder.AddListeningPort(address, std::move(credentials), port);
   builder.RegisterService(service);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
@@ -47,7 +56,8 @@ absl::StatusOr<std::unique_ptr<grpc::Server>> StartListener(
 
 Listeners::Listeners(RoomManager* rooms, Metrics* metrics, storage::Store* store,
                      const ListenerOptions& options)
-    : gateway_service_(rooms, metrics),
+    : shedder_(options.max_calls_in_flight, [] { return std::chrono::system_clock::now(); }),
+      gateway_service_(rooms, metrics, &shedder_),
       admin_service_(rooms, metrics, store, options.backup_dir, options.admin_token,
                      /*require_client_certificate=*/!options.admin_client_ca_pem.empty()) {}
 
@@ -63,14 +73,16 @@ absl::StatusOr<std::unique_ptr<Listeners>> Listeners::Start(const ListenerOption
     return absl::InvalidArgumentError("client certificate CAs need a TLS certificate and key");
   }
   std::unique_ptr<Listeners> server(new Listeners(rooms, metrics, store, options));
-  absl::StatusOr<std::unique_ptr<grpc::Server>> gateway = StartListener(
-      options.listen, Credentials(options, options.gateway_client_ca_pem, /*per_call=*/false),
-      &server->gateway_service_, "gateway API", &server->port_);
+  absl::StatusOr<std::unique_ptr<grpc::Server>> gateway =
+      StartListener(options, options.listen,
+                    Credentials(options, options.gateway_client_ca_pem, /*per_call=*/false),
+                    &server->gateway_service_, "gateway API", &server->port_);
   if (!gateway.ok()) return gateway.status();
   server->gateway_ = std::move(*gateway);
-  absl::StatusOr<std::unique_ptr<grpc::Server>> admin = StartListener(
-      options.admin_listen, Credentials(options, options.admin_client_ca_pem, /*per_call=*/true),
-      &server->admin_service_, "admin API", &server->admin_port_);
+  absl::StatusOr<std::unique_ptr<grpc::Server>> admin =
+      StartListener(options, options.admin_listen,
+                    Credentials(options, options.admin_client_ca_pem, /*per_call=*/true),
+                    &server->admin_service_, "admin API", &server->admin_port_);
   if (!admin.ok()) {
     server->gateway_->Shutdown();
     return admin.status();

@@ -30,6 +30,17 @@ struct ListenerOptions {
   std::string admin_client_ca_pem;
   // When not empty, every RoomAdmin call needs "authorization: Bearer <admin_token>".
   std::string admin_token;
+  // Overload bounds (README "Overload"). Gateway calls worked on at once; past half of it
+  // new Admits answer RESOURCE_EXHAUSTED, past all of it every gateway call does. 0: none.
+  int64_t max_calls_in_flight = 4096;
+  // Concurrent calls per client connection (HTTP/2 streams), on each listener.
+  int max_concurrent_streams = 1024;
+  // Largest request accepted, in bytes (Anteroom's requests are well under 1 KiB; the
+  // admin API's under 4 KiB). A larger one answers RESOURCE_EXHAUSTED.
+  int max_request_bytes = 64 * 1024;
+  // Memory gRPC may use for its buffers on each listener, in bytes; past it, gRPC reads
+  // less from its connections.
+  int64_t grpc_memory_bytes = 256LL * 1024 * 1024;
 };
 
 // The two gRPC listeners (gateway and admin, each with server reflection and gRPC health)
@@ -61,6 +72,7 @@ class Listeners {
   Listeners(RoomManager* rooms, Metrics* metrics, storage::Store* store,
             const ListenerOptions& options);
 
+  LoadShedder shedder_;
   WaitingRoomService gateway_service_;
   RoomAdminService admin_service_;
   std::unique_ptr<grpc::Server> gateway_;

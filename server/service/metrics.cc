@@ -62,6 +62,12 @@ Metrics::Metrics()
                        .Register(*registry_)),
       rpc_errors_(Counter(*registry_, "anteroom_rpc_errors_total",
                           "RPCs that failed, by method and gRPC status code.")),
+      shed_(Counter(*registry_, "anteroom_calls_shed_total",
+                    "Gateway calls refused before any work, by method and reason: overload "
+                    "(RESOURCE_EXHAUSTED) or deadline (it had passed on arrival).")),
+      calls_in_flight_(&Gauge(*registry_, "anteroom_calls_in_flight",
+                              "Gateway calls being worked on (bounded by --max_calls_in_flight).")
+                            .Add({})),
       storage_write_(&prometheus::BuildHistogram()
                           .Name("anteroom_storage_write_seconds")
                           .Help("Time of one store write (one group commit).")
@@ -172,6 +178,23 @@ void Metrics::ObserveRpc(absl::string_view method, double seconds, absl::string_
   }
   h->Observe(seconds);
   if (errors != nullptr) errors->Increment();
+}
+
+void Metrics::CountShed(absl::string_view method, absl::string_view reason) {
+  prometheus::Counter* counter;
+  {
+    base::MutexLock lock(&mu_);
+    const std::string key = absl::StrCat(method, "/", reason);
+    auto it = shed_series_.find(key);
+    if (it == shed_series_.end()) {
+      it = shed_series_
+               .emplace(key, &shed_.Add({{"method", std::string(method)},
+                                         {"reason", std::string(reason)}}))
+               .first;
+    }
+    counter = it->second;
+  }
+  counter->Increment();
 }
 
 void Metrics::ObserveStorageWrite(double seconds, bool ok) {

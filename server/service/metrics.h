@@ -58,6 +58,12 @@ class Metrics {
 
   // One RPC: its latency by method, and, when it failed, an error by method and code name.
   void ObserveRpc(absl::string_view method, double seconds, absl::string_view error_code = "");
+  // A gateway call refused before any work, by method and reason ("overload", "deadline").
+  void CountShed(absl::string_view method, absl::string_view reason);
+  // Gateway calls being worked on (admitted by the load shedder, not yet answered).
+  void CallStarted() { calls_in_flight_->Increment(); }
+  void CallEnded() { calls_in_flight_->Decrement(); }
+  double CallsInFlight() const { return calls_in_flight_->Value(); }
   // One store write (a group commit) and whether it failed.
   void ObserveStorageWrite(double seconds, bool ok);
   // Bytes the store holds on disk (SST files and write-ahead logs).
@@ -78,6 +84,8 @@ class Metrics {
   prometheus::Family<prometheus::Histogram>& wait_;
   prometheus::Family<prometheus::Histogram>& rpc_latency_;
   prometheus::Family<prometheus::Counter>& rpc_errors_;
+  prometheus::Family<prometheus::Counter>& shed_;
+  prometheus::Gauge* calls_in_flight_;
   prometheus::Histogram* storage_write_;
   prometheus::Counter* storage_errors_;
   prometheus::Gauge* storage_bytes_;
@@ -86,6 +94,7 @@ class Metrics {
   absl::flat_hash_map<std::string, RoomSeries> rooms_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<std::string, prometheus::Histogram*> rpc_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<std::string, prometheus::Counter*> rpc_error_series_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<std::string, prometheus::Counter*> shed_series_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace anteroom::service

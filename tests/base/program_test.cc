@@ -42,7 +42,8 @@ TEST(ProgramTest, FlagFilesAreReadWholeAndAMissingOneNamesTheFlag) {
   const absl::StatusOr<std::string> missing = ReadFlagFile("rooms", path);
   EXPECT_EQ(missing.status().code(), absl::StatusCode::kNotFound);
   EXPECT_NE(missing.status().message().find("--rooms"), absl::string_view::npos);
-  const absl::StatusOr<std::string> directory = ReadFlagFile("rooms", std::filesystem::temp_directory_path().string());
+  const absl::StatusOr<std::string> directory =
+      ReadFlagFile("rooms", std::filesystem::temp_directory_path().string());
   EXPECT_EQ(directory.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_NE(directory.status().message().find("is a directory"), absl::string_view::npos)
       << directory.status();

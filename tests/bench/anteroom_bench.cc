@@ -244,15 +244,6 @@ std::string AnteroomdPath() {
   return binary;
 }
 
-int64_t ProcessRssBytes(pid_t pid) {
-  std::ifstream status(absl::StrCat("/proc/", pid, "/status"));
-  std::string line;
-  while (std::getline(status, line)) {
-    if (line.rfind("VmRSS:", 0) == 0) return std::stoll(line.substr(6)) * 1024;
-  }
-  return 0;
-}
-
 int Recovery() {
   const int64_t n = absl::GetFlag(FLAGS_visitors);
   const int64_t churn = absl::GetFlag(FLAGS_churn);
@@ -341,7 +332,7 @@ int Recovery() {
   std::printf("recovery_to_serving %.2f s (%lld waiting visitors)\n", recovery,
               static_cast<long long>(n));
   std::printf("anteroomd_rss %.0f MiB\n",
-              static_cast<double>(ProcessRssBytes((*daemon)->pid())) / (1 << 20));
+              static_cast<double>(testing::ProcessRssBytes((*daemon)->pid())) / (1 << 20));
   auto stub = v1::WaitingRoom::NewStub(
       grpc::CreateChannel((*daemon)->gateway_address(), grpc::InsecureChannelCredentials()));
   std::vector<double> us;

@@ -4,6 +4,7 @@
 #include "client/gate/gate.h"
 
 #include <algorithm>
+#include <future>
 
 #include "gtest/gtest.h"
 #include "tests/testing/daemon.h"
@@ -495,6 +496,96 @@ TEST_F(GateTest, ARefusalIsNotAnOutageSoItNeverFailsOpen) {
   EXPECT_EQ(WaitPage(r).status, 503);
   EXPECT_NE(Metrics().find("decision=\"error\"} 1"), std::string::npos) << Metrics();
   EXPECT_NE(Metrics().find("code=\"NOT_FOUND\"} 1"), std::string::npos) << Metrics();
+}
+
+TEST_F(GateTest, WhenAnteroomShedsLoadNobodyLosesAPlaceGainsOneOrIsLetInUnchecked) {
+  server_.listener_options().max_calls_in_flight = 2;
+  server_.Restart();
+  server_.CreateRoom("other", 10);
+  MakeGate(client::FailureMode::kFailOpen, {server_.address()});
+  const std::string a = CookiePair(Arrive("/check"));  // on the site (cached by the gate)
+  const std::string b = CookiePair(Arrive("/check"));  // in line
+  ASSERT_TRUE(absl::StartsWith(b, "anteroom_clinic=t.")) << b;
+  const HttpResponse newcomer = Get("/check");  // given a visitor id to bring back
+  const std::string newcomer_id = CookiePair(newcomer);
+
+  // Two calls held on their writes fill every lane: the server sheds all else.
+  auto stub = v1::WaitingRoom::NewStub(
+      grpc::CreateChannel(server_.address(), grpc::InsecureChannelCredentials()));
+  v1::VisitorStatus c;
+  {
+    grpc::ClientContext ctx;
+    v1::AdmitRequest req;
+    req.set_room("other");
+    req.set_client_id("c");
+    ASSERT_TRUE(stub->Admit(&ctx, req, &c).ok());
+  }
+  server_.store().Close();
+  // Whatever happens below, the held calls end before the test does.
+  struct OpenOnExit {
+    testing::GatedStore* store;
+    ~OpenOnExit() { store->Open(); }
+  } open_on_exit{&server_.store()};
+  auto in_flight = [&](int n) {
+    return testing::WaitUntil([&] { return server_.metrics()->CallsInFlight() == n; },
+                              absl::Seconds(10));
+  };
+  auto held_admit = std::async(std::launch::async, [&] {
+    grpc::ClientContext ctx;
+    v1::AdmitRequest req;
+    req.set_room("other");
+    req.set_client_id("d");
+    v1::VisitorStatus out;
+    return stub->Admit(&ctx, req, &out);
+  });
+  ASSERT_TRUE(in_flight(1));  // the Admit first: past it, a newcomer would be shed
+  auto held_leave = std::async(std::launch::async, [&] {
+    grpc::ClientContext ctx;
+    v1::LeaveRequest req;
+    req.set_token(c.session());
+    v1::LeaveResponse out;
+    return stub->Leave(&ctx, req, &out);
+  });
+  ASSERT_TRUE(in_flight(2));
+
+  // The newcomer: asked to come back in a few seconds, no place, no fail-open.
+  const uint64_t depth = QueueDepth();
+  HttpResponse shed = Get("/check", newcomer_id);
+  EXPECT_EQ(shed.status, 401) << "overload is no reason to open the site";
+  EXPECT_EQ(shed.Header("Set-Cookie"), "") << "the visitor id is kept";
+  HttpResponse page = WaitPage(shed);
+  EXPECT_EQ(page.status, 503);
+  EXPECT_EQ(page.Header("X-Anteroom-State"), "busy");
+  const int retry = std::stoi(page.Header("Retry-After"));
+  EXPECT_GE(retry, 2);
+  EXPECT_LE(retry, 5);
+  EXPECT_NE(page.body.find("Very busy, one moment"), std::string::npos) << page.body;
+  EXPECT_NE(page.body.find("you keep it"), std::string::npos);
+  // The visitor in line: keeps the place (no new one, the cookie unchanged).
+  HttpResponse waiting = Get("/check", b);
+  EXPECT_EQ(waiting.status, 401);
+  EXPECT_EQ(waiting.Header("Set-Cookie"), "");
+  EXPECT_EQ(WaitPage(waiting, /*json=*/true).body.find("\"state\":\"busy\""), 1u);
+  // The visitor on the site, whose session this gate has seen valid: still let in.
+  clock_.Advance(absl::Seconds(11));  // past the session check interval: it asks again
+  EXPECT_EQ(Get("/check", a).status, 204);
+  // A gateway that never saw that session cannot vouch for it: the visitor waits a moment.
+  client::ClientOptions fresh_options;
+  fresh_options.servers = {server_.address()};
+  fresh_options.max_attempts = 1;
+  auto fresh = client::Client::Create(fresh_options).value();
+  const std::string a_session = a.substr(a.find('=') + 1);
+  const client::SessionCheck unknown = fresh->CheckSession(a_session);
+  EXPECT_EQ(unknown.result, client::SessionCheck::Result::kBusy);
+  EXPECT_TRUE(client::Client::IsBusy(unknown.status)) << unknown.status;
+
+  server_.store().Open();
+  EXPECT_TRUE(held_admit.get().ok());
+  EXPECT_TRUE(held_leave.get().ok());
+  EXPECT_EQ(QueueDepth(), depth) << "nobody gained or lost a place";
+  EXPECT_EQ(Get("/check", b).status, 401) << "still in line, at the same place";
+  EXPECT_NE(Metrics().find("decision=\"busy\"} 2"), std::string::npos) << Metrics();
+  EXPECT_EQ(Metrics().find("decision=\"fail_open\"} 1"), std::string::npos);
 }
 
 TEST_F(GateTest, AdmissionCountsAsArrivalAndTheTokenIsNotCached) {

@@ -211,6 +211,21 @@ TEST(ProgramsTest, HelpListsEachProgramsOwnFlags) {
   }
 }
 
+TEST_F(DaemonTest, OverloadBoundsOutOfRangeStopStartUpNamingTheFlag) {
+  for (const auto& [flag, shown] : std::vector<std::pair<std::string, std::string>>{
+           {"--max_calls_in_flight=-1", "--max_calls_in_flight must be from 0 to"},
+           {"--max_concurrent_streams=0", "--max_concurrent_streams must be from 1 to"},
+           {"--max_request_bytes=100", "--max_request_bytes must be from 4096 to"},
+           {"--grpc_memory_mb=1", "--grpc_memory_mb must be from 16 to"},
+       }) {
+    testing::ExitResult refused = testing::RunToExit(
+        kBinary, {"--listen=127.0.0.1:0", "--admin_listen=127.0.0.1:0",
+                  "--metrics_listen=127.0.0.1:0", "--data_dir=" + data_dir_, flag});
+    EXPECT_EQ(refused.exit_code, 1) << flag;
+    EXPECT_NE(refused.stderr_text.find(shown), std::string::npos) << refused.stderr_text;
+  }
+}
+
 TEST_F(DaemonTest, ACheckpointRestoresTheStateItWasTakenAt) {
   // Written the long way round: the answer names the directory plainly.
   std::unique_ptr<Daemon> daemon = StartDaemon({"--backup_dir=" + dir_ + "/./x/../backups"});

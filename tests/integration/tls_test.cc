@@ -141,9 +141,9 @@ TEST_F(TlsTest, BadTlsSettingsStopStartUpClearly) {
   EXPECT_NE(half.stderr_text.find("--tls_cert and --tls_key go together"), std::string::npos)
       << half.stderr_text;
   testing::ExitResult missing = testing::RunToExit(
-      kBinary,
-      {"--listen=127.0.0.1:0", "--admin_listen=127.0.0.1:0", "--metrics_listen=127.0.0.1:0",
-       "--create_data_dir", "--data_dir=" + Path("bad2"), "--admin_token_file=" + Path("no-such-token")});
+      kBinary, {"--listen=127.0.0.1:0", "--admin_listen=127.0.0.1:0",
+                "--metrics_listen=127.0.0.1:0", "--create_data_dir", "--data_dir=" + Path("bad2"),
+                "--admin_token_file=" + Path("no-such-token")});
   EXPECT_EQ(missing.exit_code, 1);
   EXPECT_NE(missing.stderr_text.find("--admin_token_file: cannot read"), std::string::npos)
       << missing.stderr_text;

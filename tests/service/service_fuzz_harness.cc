@@ -53,8 +53,7 @@ grpc::Status Call(Stub* stub,
 ServiceFuzzHarness::ServiceFuzzHarness() {
   // Checkpoints (which the memory store refuses) would create the backup directory: a
   // private one, removed at the end.
-  std::string backups =
-      (std::filesystem::temp_directory_path() / "anteroom-fuzz-XXXXXX").string();
+  std::string backups = (std::filesystem::temp_directory_path() / "anteroom-fuzz-XXXXXX").string();
   if (mkdtemp(backups.data()) == nullptr) std::abort();
   backup_dir_ = backups;
   auto instance = Instance::Create(&store_, &clock_, &random_);

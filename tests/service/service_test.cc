@@ -553,6 +553,48 @@ TEST_F(ServiceTest, MetricsCountAdmissionsDeparturesRejectionsWaitsAndErrors) {
   EXPECT_EQ(text.find("t.m."), std::string::npos) << "a token in a label";
 }
 
+TEST_F(ServiceTest, PastTheBoundNewAdmitsAreShedFirstWhileThoseInLineAreServed) {
+  server_.listener_options().max_calls_in_flight = 2;  // newcomers give way at 1
+  Restart();
+  ASSERT_TRUE(CreateRoom("line", 1).ok());
+  ASSERT_TRUE(CreateRoom("hall", 10).ok());
+  const v1::VisitorStatus a = Admit("line", "a");
+  const v1::VisitorStatus b = Admit("line", "b");
+  ASSERT_EQ(b.state(), v1::QUEUED);
+  // One Admit held on its write: a call in flight.
+  server_.store().Close();
+  auto held = std::async(std::launch::async, [&] {
+    grpc::Status s;
+    Admit("hall", "x", &s);
+    return s;
+  });
+  ASSERT_TRUE(server_.store().AwaitBlockedWriter(absl::Seconds(10)));
+  grpc::Status shed;
+  Admit("hall", "y", &shed);
+  EXPECT_EQ(shed.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_NE(shed.error_message().find("overloaded"), std::string::npos) << shed.error_message();
+  EXPECT_EQ(Poll(b.ticket()).state(), v1::QUEUED) << "a visitor in line is still answered";
+  EXPECT_EQ(Heartbeat(a.session()).state(), v1::ADMITTED) << "so is one on the site";
+  server_.store().Open();
+  EXPECT_TRUE(held.get().ok());
+  grpc::Status later;
+  EXPECT_EQ(Admit("hall", "y", &later).state(), v1::ADMITTED) << "once answered, room again";
+  const std::string text =
+      prometheus::TextSerializer().Serialize(server_.metrics()->registry()->Collect());
+  EXPECT_NE(text.find("anteroom_calls_shed_total{method=\"Admit\",reason=\"overload\"} 1"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("anteroom_calls_in_flight 0"), std::string::npos);
+}
+
+TEST_F(ServiceTest, ARequestOverTheSizeBoundIsRefusedBeforeAnyWork) {
+  ASSERT_TRUE(CreateRoom("hall", 10).ok());
+  grpc::Status status;
+  Admit("hall", std::string(100 * 1024, 'x'), &status);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << status.error_message();
+  EXPECT_EQ(server_.CallsAnswered("Admit"), 0) << "it never reached Anteroom";
+}
+
 // What grpcurl does: no .proto files, only server reflection.
 TEST_F(ServiceTest, ReflectionAloneDiscoversAndCallsEverything) {
   testing::ReflectionClient admin(admin_channel_);

@@ -97,6 +97,9 @@ std::string MakeTempDir(const std::string& prefix);
 // The whole file ("" when it cannot be read).
 std::string ReadFile(const std::string& path);
 
+// The resident memory of process `pid` (VmRSS), in bytes; 0 once it is gone.
+int64_t ProcessRssBytes(pid_t pid);
+
 // Waits until `condition` holds, checking every few milliseconds, for at most `timeout`.
 // Returns whether it held.
 bool WaitUntil(const std::function<bool()>& condition, absl::Duration timeout);

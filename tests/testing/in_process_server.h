@@ -31,6 +31,7 @@ class InProcessServer {
     ASSERT_TRUE(instance.ok()) << instance.status();
     instance_ = *std::move(instance);
     service::InstanceOptions options;
+    options.listeners = listener_options_;
     options.listeners.listen = "127.0.0.1:0";
     options.listeners.admin_listen = "127.0.0.1:0";
     ASSERT_TRUE(instance_->Serve(options).ok());
@@ -65,6 +66,8 @@ class InProcessServer {
 
   std::string address() const { return absl::StrCat("127.0.0.1:", instance_->port()); }
   std::string admin_address() const { return absl::StrCat("127.0.0.1:", instance_->admin_port()); }
+  // The listeners' options (addresses aside) for the next Start or Restart.
+  service::ListenerOptions& listener_options() { return listener_options_; }
   SimulatedClock& clock() { return clock_; }
   GatedStore& store() { return gated_; }
   v1::RoomAdmin::Stub& admin() { return *admin_; }
@@ -107,6 +110,7 @@ class InProcessServer {
   GatedStore gated_;
   SimulatedClock clock_;
   SeededRandom random_;
+  service::ListenerOptions listener_options_;
   std::unique_ptr<service::Instance> instance_;
   std::unique_ptr<v1::RoomAdmin::Stub> admin_;
 };
