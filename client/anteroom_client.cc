@@ -189,11 +189,13 @@ absl::StatusOr<Response> Client::Call(v1::WaitingRoom::Stub* stub,
 }
 
 absl::StatusOr<v1::VisitorStatus> Client::Admit(absl::string_view room, absl::string_view client_id,
-                                                absl::string_view source) {
+                                                absl::string_view source,
+                                                const v1::Solution* solution) {
   v1::AdmitRequest request;
   request.set_room(std::string(room));
   request.set_client_id(std::string(client_id));
   request.set_source(std::string(source));
+  if (solution != nullptr) *request.mutable_solution() = *solution;
   return Call(servers_[ServerIndexFor(room)].stub.get(), &v1::WaitingRoom::Stub::Admit, request);
 }
 

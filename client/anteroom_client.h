@@ -139,9 +139,11 @@ class Client {
   // The WaitingRoom calls (see anteroom/v1/waiting_room.proto). Errors are the server's
   // status, or UNAVAILABLE / DEADLINE_EXCEEDED when no attempt got an answer in time.
   // `source` (optional) names the visitor's network for per-source limits: a keyed hash of
-  // the address prefix, never an address (see AdmitRequest.source).
+  // the address prefix, never an address (see AdmitRequest.source). `solution` (optional) is
+  // the newcomer's solved proof of work when the room asked for one (state CHALLENGED).
   absl::StatusOr<v1::VisitorStatus> Admit(absl::string_view room, absl::string_view client_id,
-                                          absl::string_view source = "");
+                                          absl::string_view source = "",
+                                          const v1::Solution* solution = nullptr);
   absl::StatusOr<v1::VisitorStatus> Poll(absl::string_view ticket);
   absl::StatusOr<v1::VisitorStatus> Heartbeat(absl::string_view session);
   // True when the token was live and has now ended. The session cache forgets the token and

@@ -69,7 +69,7 @@ VisitorCookie ReadCookie(const HttpRequest& request, absl::string_view name) {
 constexpr absl::string_view kEndpoints[] = {"check", "wait", "leave", "healthz", "other"};
 constexpr absl::string_view kDecisions[] = {"pass",         "wait",      "prequeue", "full",
                                             "unavailable",  "fail_open", "error",    "not_placed",
-                                            "cookie_check", "busy"};
+                                            "cookie_check", "busy",      "challenge"};
 
 // A newcomer's visitor id, and the signed cookie value that carries it: "v.<id>.<tag>".
 constexpr absl::string_view kVisitorPrefix = "v.";
@@ -101,6 +101,25 @@ bool CanShowPage(const HttpRequest& request) {
   const std::string dest = absl::AsciiStrToLower(request.Header("sec-fetch-dest"));
   return dest.empty() || dest == "document" || dest == "iframe" || dest == "frame" ||
          dest == "empty";
+}
+
+// A solved proof of work, from the X-Anteroom-Solution header (apps) or the room's solution
+// cookie (the waiting page's solver): "<salt>.<challenge>.<signature>.<number>". Anteroom
+// checks it; here only its shape.
+std::optional<v1::Solution> ReadSolution(const HttpRequest& request, absl::string_view cookie) {
+  std::string text = request.Header("x-anteroom-solution");
+  if (text.empty()) text = CookieValue(request.Header("cookie"), cookie);
+  if (text.empty() || text.size() > 512) return std::nullopt;
+  std::vector<std::string> parts = absl::StrSplit(text, '.');
+  v1::Solution solution;
+  uint64_t number = 0;
+  if (parts.size() != 4 || !absl::SimpleAtoi(parts[3], &number)) return std::nullopt;
+  solution.set_algorithm("SHA-256");
+  solution.set_salt(std::move(parts[0]));
+  solution.set_challenge(std::move(parts[1]));
+  solution.set_signature(std::move(parts[2]));
+  solution.set_number(number);
+  return solution;
 }
 
 // A key of this gate's alone, for when none is configured.
@@ -162,6 +181,12 @@ std::string EncodeHandoff(const PageState& p) {
   if (p.event_starts_at != absl::InfinitePast())
     absl::StrAppend(&out, "&event=", absl::ToUnixSeconds(p.event_starts_at));
   if (!p.reason.empty()) absl::StrAppend(&out, "&reason=", absl::WebSafeBase64Escape(p.reason));
+  if (p.kind == PageState::Kind::kChallenge) {
+    absl::StrAppend(&out, "&salt=", absl::WebSafeBase64Escape(p.challenge.salt),
+                    "&challenge=", absl::WebSafeBase64Escape(p.challenge.challenge),
+                    "&signature=", absl::WebSafeBase64Escape(p.challenge.signature),
+                    "&max=", p.challenge.max_number);
+  }
   return out;
 }
 
@@ -190,10 +215,17 @@ std::optional<PageState> DecodeHandoff(absl::string_view text) {
         p.kind = PageState::Kind::kCookieCheck;
       else if (value == "busy")
         p.kind = PageState::Kind::kBusy;
+      else if (value == "challenge")
+        p.kind = PageState::Kind::kChallenge;
       else
         return std::nullopt;
     } else if (kv.first == "reason") {
       if (!absl::WebSafeBase64Unescape(value, &p.reason)) return std::nullopt;
+    } else if (kv.first == "salt" || kv.first == "challenge" || kv.first == "signature") {
+      std::string* field = kv.first == "salt"        ? &p.challenge.salt
+                           : kv.first == "challenge" ? &p.challenge.challenge
+                                                     : &p.challenge.signature;
+      if (!absl::WebSafeBase64Unescape(value, field)) return std::nullopt;
     } else if (!numeric) {
       return std::nullopt;
     } else if (kv.first == "position") {
@@ -210,6 +242,8 @@ std::optional<PageState> DecodeHandoff(absl::string_view text) {
       p.wait_unknown = n != 0;
     } else if (kv.first == "event") {
       p.event_starts_at = absl::FromUnixSeconds(n);
+    } else if (kv.first == "max") {
+      p.challenge.max_number = static_cast<uint64_t>(n);
     }
   }
   if (!has_state) return std::nullopt;
@@ -235,7 +269,8 @@ Gate::Gate(GateOptions options, client::Client* client, base::Clock* clock,
                             "Requests decided, by outcome: pass, wait, prequeue, full, "
                             "unavailable (unreachable, failed closed), fail_open (unreachable, "
                             "let through unchecked), error (Anteroom refused: misconfiguration), "
-                            "not_placed, cookie_check, busy (Anteroom shed the call: overloaded)")
+                            "not_placed, cookie_check, busy (Anteroom shed the call: overloaded), "
+                            "challenge (a proof of work to solve before a place is given)")
                         .Register(*registry);
   for (absl::string_view d : kDecisions)
     decisions_[d] = &decisions.Add({{"decision", std::string(d)}});
@@ -312,6 +347,8 @@ HttpResponse Gate::Check(const HttpRequest& request, const std::string& room) {
 HttpResponse Gate::Wait(const HttpRequest& request, const std::string& room) {
   if (auto page = DecodeHandoff(request.Header("x-anteroom-handoff"))) {
     page->room = room;
+    if (page->kind == PageState::Kind::kChallenge)
+      page->challenge.cookie = SolutionCookieName(room);
     return RenderPage(request, *page);
   }
   // Called without nginx's handoff (another proxy, or a client asking directly).
@@ -433,7 +470,8 @@ Gate::Decision Gate::Enter(const HttpRequest& request, const std::string& room,
     return d;
   }
   std::string client_id = SignedVisitorId(*signer_, room, cookie);
-  if (client_id.empty()) {
+  const bool returning = !client_id.empty();
+  if (!returning) {
     // A fresh, unguessable visitor id: Admit's retries (same id) can never make two places.
     uint8_t bytes[16];
     random_->Fill(bytes, sizeof(bytes));
@@ -444,18 +482,23 @@ Gate::Decision Gate::Enter(const HttpRequest& request, const std::string& room,
       // then, it holds one place, and a client that keeps no cookie holds none.
       d.page.kind = PageState::Kind::kCookieCheck;
       d.page.refresh_after = absl::Seconds(1);
-      d.set_cookie = MakeCookie(request, room,
-                                absl::StrCat(kVisitorPrefix, client_id, ".",
-                                             signer_->Sign(VisitorMessage(room, client_id))));
+      d.set_cookie = MakeCookie(request, room, SignedVisitorCookie(room, client_id));
       Count("cookie_check");
       return d;
     }
   }
   const std::string source = NetworkSource(*signer_, request.Header("x-anteroom-client"),
                                            options_.source_prefix_v4, options_.source_prefix_v6);
-  absl::StatusOr<v1::VisitorStatus> status = client_->Admit(room, client_id, source);
+  const std::optional<v1::Solution> solution = ReadSolution(request, SolutionCookieName(room));
+  absl::StatusOr<v1::VisitorStatus> status =
+      client_->Admit(room, client_id, source, solution ? &*solution : nullptr);
   if (!status.ok()) return Failed(room, status.status());
-  return FromStatus(request, room, *status, /*start_position=*/0);
+  Decision placed = FromStatus(request, room, *status, /*start_position=*/0);
+  if (placed.page.kind == PageState::Kind::kChallenge && !returning) {
+    // The challenge is for this visitor id: the solution must come back with it.
+    placed.set_cookie = MakeCookie(request, room, SignedVisitorCookie(room, client_id));
+  }
+  return placed;
 }
 
 Gate::Decision Gate::FromStatus(const HttpRequest& request, const std::string& room,
@@ -491,6 +534,16 @@ Gate::Decision Gate::FromStatus(const HttpRequest& request, const std::string& r
       d.page.event_starts_at = ToTime(status.event_starts_at());
       if (start_position == 0) d.set_cookie = MakeCookie(request, room, status.ticket());
       Count("prequeue");
+      return d;
+    case v1::CHALLENGED:
+      // A newcomer in a room that wants a proof of work first; nothing is held meanwhile.
+      d.page.kind = PageState::Kind::kChallenge;
+      d.page.challenge.salt = status.challenge().salt();
+      d.page.challenge.challenge = status.challenge().challenge();
+      d.page.challenge.signature = status.challenge().signature();
+      d.page.challenge.max_number = status.challenge().max_number();
+      d.page.challenge.cookie = SolutionCookieName(room);
+      Count("challenge");
       return d;
     default:
       d.page.kind = PageState::Kind::kFull;
@@ -540,6 +593,15 @@ absl::Duration Gate::Refresh(const v1::VisitorStatus& status) const {
 }
 
 std::string Gate::CookieName(const std::string& room) const { return "anteroom_" + room; }
+
+std::string Gate::SignedVisitorCookie(const std::string& room, const std::string& client_id) const {
+  return absl::StrCat(kVisitorPrefix, client_id, ".",
+                      signer_->Sign(VisitorMessage(room, client_id)));
+}
+
+std::string Gate::SolutionCookieName(const std::string& room) const {
+  return absl::StrCat("anteroom_", room, "_pow");
+}
 
 std::string NetworkSource(const wire::Signer& signer, const std::string& address, int v4_bits,
                           int v6_bits) {
@@ -601,9 +663,7 @@ HttpResponse Gate::RenderPage(const HttpRequest& request, const PageState& page)
     response.body = RenderJson(page, now);
   } else {
     response.headers.emplace_back("Content-Type", "text/html; charset=utf-8");
-    response.headers.emplace_back("Content-Security-Policy",
-                                  "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' "
-                                  "data:; base-uri 'none'; form-action 'self'");
+    response.headers.emplace_back("Content-Security-Policy", PageSecurityPolicy());
     response.headers.emplace_back("X-Content-Type-Options", "nosniff");
     response.headers.emplace_back("Referrer-Policy", "no-referrer");
     response.body = page_->Render(page, options_.site_name, now);

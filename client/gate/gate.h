@@ -88,7 +88,10 @@ struct HttpResponse {
 //
 // The room is the X-Anteroom-Room header, or `default_room`. The cookie is
 // "anteroom_<room>" = "<token>", "<ticket>~<position first seen>", or, for a newcomer not
-// yet placed, "v.<visitor id>.<signature>" (see GateOptions::cookie_check).
+// yet placed, "v.<visitor id>.<signature>" (see GateOptions::cookie_check). In a room that
+// asks for a proof of work, a newcomer is shown a challenge (state "challenge") first; the
+// page solves it and brings it back in "anteroom_<room>_pow" (an app: in the
+// X-Anteroom-Solution header), "<salt>.<challenge>.<signature>.<number>".
 //
 // Thread-safe.
 class Gate {
@@ -125,6 +128,10 @@ class Gate {
   HttpResponse RenderPage(const HttpRequest& request, const PageState& page);
 
   std::string CookieName(const std::string& room) const;
+  // The cookie value that carries a newcomer's visitor id: "v.<id>.<signature>".
+  std::string SignedVisitorCookie(const std::string& room, const std::string& client_id) const;
+  // Where the waiting page's solver puts a solved proof of work (set by script, not HttpOnly).
+  std::string SolutionCookieName(const std::string& room) const;
   // The Set-Cookie value holding `value`; an empty value clears the cookie.
   std::string MakeCookie(const HttpRequest& request, const std::string& room,
                          const std::string& value) const;

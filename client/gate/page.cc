@@ -1,9 +1,12 @@
 #include "client/gate/page.h"
 
+#include <openssl/sha.h>
+
 #include <algorithm>
 #include <cmath>
 
 #include "absl/container/flat_hash_set.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_replace.h"
@@ -12,6 +15,7 @@ namespace anteroom::gate {
 
 // Defined in the file generated from waiting_page.html.
 extern const char kDefaultPageTemplate[];
+extern const char kChallengeScript[];
 
 struct PageTemplate::Node {
   enum class Type { kText, kVariable, kSection, kInverted };
@@ -38,17 +42,26 @@ const absl::flat_hash_set<std::string>& VariableNames() {
                                                                   "event_starts_at_iso",
                                                                   "event_countdown",
                                                                   "reason",
-                                                                  "state"};
+                                                                  "state",
+                                                                  "challenge_salt",
+                                                                  "challenge_hash",
+                                                                  "challenge_signature",
+                                                                  "challenge_max_number",
+                                                                  "challenge_cookie",
+                                                                  "challenge_script"};
   return *names;
 }
 
 const absl::flat_hash_set<std::string>& SectionNames() {
   static const auto* names = new absl::flat_hash_set<std::string>{
-      "waiting",       "prequeue",     "full",       "unavailable",  "left",
-      "confirm_leave", "cookie_check", "refresh",    "has_progress", "wait_is_range",
-      "wait_unknown",  "next_in_line", "has_reason", "has_event",    "busy"};
+      "waiting",      "prequeue",  "full",         "unavailable",   "left",         "confirm_leave",
+      "cookie_check", "refresh",   "has_progress", "wait_is_range", "wait_unknown", "next_in_line",
+      "has_reason",   "has_event", "busy",         "challenge"};
   return *names;
 }
+
+// Rendered as they are, not escaped: markup the gate itself makes.
+constexpr absl::string_view kRawVariable = "challenge_script";
 
 std::string EscapeHtml(absl::string_view s) {
   return absl::StrReplaceAll(
@@ -117,6 +130,13 @@ Values Compute(const PageState& s, absl::string_view site_name, absl::Time now) 
                 : "";
   v.vars["event_countdown"] = has_event ? HumanDuration(s.event_starts_at - now) : "";
   v.vars["reason"] = s.reason;
+  v.vars["challenge_salt"] = s.challenge.salt;
+  v.vars["challenge_hash"] = s.challenge.challenge;
+  v.vars["challenge_signature"] = s.challenge.signature;
+  v.vars["challenge_max_number"] = absl::StrCat(s.challenge.max_number);
+  v.vars["challenge_cookie"] = s.challenge.cookie;
+  v.vars["challenge_script"] =
+      s.kind == K::kChallenge ? absl::StrCat("<script>", kChallengeScript, "</script>") : "";
   v.sections["waiting"] = s.kind == K::kWaiting;
   v.sections["prequeue"] = s.kind == K::kPrequeue;
   v.sections["full"] = s.kind == K::kFull;
@@ -125,7 +145,10 @@ Values Compute(const PageState& s, absl::string_view site_name, absl::Time now) 
   v.sections["confirm_leave"] = s.kind == K::kConfirmLeave;
   v.sections["cookie_check"] = s.kind == K::kCookieCheck;
   v.sections["busy"] = s.kind == K::kBusy;
-  v.sections["refresh"] = s.kind != K::kLeft && s.kind != K::kConfirmLeave;
+  v.sections["challenge"] = s.kind == K::kChallenge;
+  // The challenge page reloads once solved, not on a timer (that would stop the solver).
+  v.sections["refresh"] =
+      s.kind != K::kLeft && s.kind != K::kConfirmLeave && s.kind != K::kChallenge;
   v.sections["has_progress"] = progress >= 0;
   v.sections["wait_is_range"] =
       !s.wait_unknown && HumanDuration(s.estimated_wait_max) != HumanDuration(s.estimated_wait) &&
@@ -144,7 +167,8 @@ void RenderNodes(const std::vector<Node>& nodes, const Values& values, std::stri
         *out += n.text;
         break;
       case Node::Type::kVariable:
-        *out += EscapeHtml(values.vars.at(n.text));
+        *out +=
+            n.text == kRawVariable ? values.vars.at(n.text) : EscapeHtml(values.vars.at(n.text));
         break;
       case Node::Type::kSection:
         if (values.sections.at(n.text)) RenderNodes(n.children, values, out);
@@ -187,6 +211,8 @@ absl::string_view KindName(PageState::Kind kind) {
       return "cookie_check";
     case PageState::Kind::kBusy:
       return "busy";
+    case PageState::Kind::kChallenge:
+      return "challenge";
   }
   return "waiting";
 }
@@ -305,8 +331,32 @@ std::string RenderJson(const PageState& s, absl::Time now) {
   } else {
     absl::StrAppend(&out, "null,\"event_starts_in_seconds\":null");
   }
-  absl::StrAppend(&out, ",\"reason\":\"", EscapeJson(s.reason), "\"}");
+  absl::StrAppend(&out, ",\"reason\":\"", EscapeJson(s.reason), "\",\"challenge\":");
+  if (s.kind == PageState::Kind::kChallenge) {
+    const PageState::Challenge& c = s.challenge;
+    absl::StrAppend(&out, "{\"algorithm\":\"SHA-256\",\"salt\":\"", EscapeJson(c.salt),
+                    "\",\"challenge\":\"", EscapeJson(c.challenge), "\",\"signature\":\"",
+                    EscapeJson(c.signature), "\",\"max_number\":", c.max_number, ",\"cookie\":\"",
+                    EscapeJson(c.cookie), "\"}}");
+  } else {
+    absl::StrAppend(&out, "null}");
+  }
   return out;
+}
+
+const std::string& PageSecurityPolicy() {
+  static const std::string* policy = [] {
+    const absl::string_view script(kChallengeScript);
+    uint8_t digest[SHA256_DIGEST_LENGTH];
+    SHA256(reinterpret_cast<const uint8_t*>(script.data()), script.size(), digest);
+    return new std::string(
+        absl::StrCat("default-src 'none'; script-src 'sha256-",
+                     absl::Base64Escape(
+                         absl::string_view(reinterpret_cast<const char*>(digest), sizeof(digest))),
+                     "'; style-src 'unsafe-inline'; img-src 'self' data:; base-uri 'none'; "
+                     "form-action 'self'"));
+  }();
+  return *policy;
 }
 
 }  // namespace anteroom::gate

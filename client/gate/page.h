@@ -31,6 +31,18 @@ struct PageState {
     // Anteroom shed the call under load (RESOURCE_EXHAUSTED): try again in a few seconds;
     // a visitor who had a place keeps it (the cookie is left alone).
     kBusy,
+    // A newcomer in a room that asks for a proof of work before giving a place: the page
+    // solves `challenge` in the browser, brings the solution back in a cookie and reloads.
+    kChallenge,
+  };
+  // For kChallenge: what to solve (see anteroom.v1.Challenge), and the cookie to bring the
+  // solution back in, as "<salt>.<challenge>.<signature>.<number>".
+  struct Challenge {
+    std::string salt;
+    std::string challenge;  // lowercase hex SHA-256
+    std::string signature;
+    uint64_t max_number = 0;
+    std::string cookie;
   };
   Kind kind = Kind::kWaiting;
   std::string room;
@@ -45,10 +57,11 @@ struct PageState {
   absl::Duration refresh_after;
   absl::Time event_starts_at = absl::InfinitePast();
   std::string reason;
+  Challenge challenge;
 };
 
 // "waiting", "prequeue", "full", "unavailable", "left", "confirm_leave", "not_placed",
-// "cookie_check", "busy": the `state` of the JSON form.
+// "cookie_check", "busy", "challenge": the `state` of the JSON form.
 absl::string_view KindName(PageState::Kind kind);
 
 // "less than a minute", "about 1 minute", "about 14 minutes", "about 2 hours 5 minutes".
@@ -78,8 +91,13 @@ class PageTemplate {
 // The JSON form: {"state":..., "room":..., "position":..., "estimated_wait_seconds":...,
 // "estimated_wait_max_seconds":..., "estimated_wait_unknown":..., "refresh_seconds":...,
 // "progress_percent":..., "event_starts_at":"RFC 3339"|null, "event_starts_in_seconds":...,
-// "reason":...}. The estimates are null when unknown (a paused room).
+// "reason":..., "challenge":{"algorithm","salt","challenge","signature","max_number","cookie"}
+// |null}. The estimates are null when unknown (a paused room).
 std::string RenderJson(const PageState& state, absl::Time now);
+
+// The Content-Security-Policy of the HTML pages: nothing loads from anywhere, and the only
+// script that runs is the built-in proof-of-work solver ({{challenge_script}}), by its hash.
+const std::string& PageSecurityPolicy();
 
 // Share (0..99) of the way from the position first seen to admission, or -1 when unknown
 // (or when nobody was ahead). The visitor's own turn is the last step, so the bar is full

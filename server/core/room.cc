@@ -81,14 +81,20 @@ void Room::StartEvent(Event& event, absl::Time now, Changes* changes) {
 
 // --- Visitors ---
 
-VisitorView Room::Admit(const ClientKey& client, SourceKey source, absl::Time now,
-                        Changes* changes) {
+VisitorView Room::Admit(const ClientKey& client, SourceKey source, absl::Time now, Changes* changes,
+                        bool proved_work) {
   Tick(now, changes);
   if (auto it = clients_.find(client); it != clients_.end()) {
     if (it->second & kSessionPlace) return AdmittedView(*leases_.Live(it->second & ~kSessionPlace));
     return WaitingView(line_.SeqOf(it->second), now);
   }
   const RoomSettings s = EffectiveSettings(now);
+  if (const int64_t work = ChallengeWork(s, line_.waiting()); work > 0 && !proved_work) {
+    VisitorView view;
+    view.state = VisitorState::kChallenged;
+    view.challenge_work = work;
+    return view;
+  }
   if (!limits_.Allows(source, now, s)) {
     if (s.over_source_limit == SourceLimitAction::kShadow) {
       return ShadowView(Enqueue(client, source, SlotState::kShadow, now, changes), now);

@@ -83,8 +83,11 @@ class Room {
 
   // A visitor arrives (from `source`, 0 for none): admitted at once, queued, pre-queued or
   // rejected; over a per-source limit, rejected or shadow-queued. A visitor that already
-  // holds a place or a session gets that back.
-  VisitorView Admit(const ClientKey& client, SourceKey source, absl::Time now, Changes* changes);
+  // holds a place or a session gets that back. In a room that asks for a proof of work
+  // (challenge_work), a newcomer without `proved_work` is challenged instead: nothing is
+  // taken, and the view says the work to prove.
+  VisitorView Admit(const ClientKey& client, SourceKey source, absl::Time now, Changes* changes,
+                    bool proved_work = false);
   VisitorView Admit(const ClientKey& client, absl::Time now, Changes* changes) {
     return Admit(client, 0, now, changes);
   }

@@ -26,7 +26,7 @@ struct ClientKey {
 };
 
 // Where a visitor stands (see anteroom.v1.VisitorState).
-enum class VisitorState { kAdmitted, kQueued, kPreQueued, kRejected, kExpired };
+enum class VisitorState { kAdmitted, kQueued, kPreQueued, kRejected, kExpired, kChallenged };
 
 // What the gateway is told about one visitor.
 struct VisitorView {
@@ -43,6 +43,8 @@ struct VisitorView {
   absl::Time lease_expires_at = absl::InfinitePast();  // set when admitted
   absl::Time event_starts_at = absl::InfinitePast();   // set when pre-queued
   std::string reason;                                  // for kRejected / kExpired
+  // For kChallenged: the work of the proof the newcomer must bring (see ChallengeWork).
+  int64_t challenge_work = 0;
 };
 
 // The persisted form of a waiting visitor's place. `seq` orders the queue (smaller is

@@ -1,5 +1,6 @@
 #include "server/core/settings.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "absl/strings/ascii.h"
@@ -22,7 +23,21 @@ RoomSettings ApplyOverrides(RoomSettings s, const SettingsOverrides& o) {
     s.new_places_per_source_per_minute = *o.new_places_per_source_per_minute;
   }
   if (o.over_source_limit) s.over_source_limit = *o.over_source_limit;
+  if (o.challenge_work) s.challenge_work = *o.challenge_work;
+  if (o.challenge_work_max) s.challenge_work_max = *o.challenge_work_max;
+  if (o.challenge_work_full_at) s.challenge_work_full_at = *o.challenge_work_full_at;
   return s;
+}
+
+int64_t ChallengeWork(const RoomSettings& s, int64_t waiting) {
+  if (s.challenge_work == 0) return 0;
+  const int64_t max = std::max(s.challenge_work, s.challenge_work_max);
+  if (waiting >= s.challenge_work_full_at) return max;
+  // Linear from challenge_work (nobody waits) to max (full_at waiting).
+  const long double share =
+      static_cast<long double>(waiting) / static_cast<long double>(s.challenge_work_full_at);
+  return s.challenge_work +
+         static_cast<int64_t>(share * static_cast<long double>(max - s.challenge_work));
 }
 
 absl::Status ValidateSettings(const RoomSettings& s) {
@@ -65,6 +80,22 @@ absl::Status ValidateSettings(const RoomSettings& s) {
   }
   if (s.max_queue_length < 0) {
     return absl::InvalidArgumentError("settings.max_queue_length must not be negative");
+  }
+  if (s.challenge_work != 0 &&
+      (s.challenge_work < kMinChallengeWork || s.challenge_work > kMaxChallengeWork)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("settings.challenge_work must be 0 (off) or between ", kMinChallengeWork,
+                     " and ", kMaxChallengeWork, ", got ", s.challenge_work));
+  }
+  if (s.challenge_work_max != 0 &&
+      (s.challenge_work_max < s.challenge_work || s.challenge_work_max > kMaxChallengeWork)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "settings.challenge_work_max must be 0 (as challenge_work) or between challenge_work (",
+        s.challenge_work, ") and ", kMaxChallengeWork, ", got ", s.challenge_work_max));
+  }
+  if (s.challenge_work_full_at < 1) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "settings.challenge_work_full_at must be at least 1, got ", s.challenge_work_full_at));
   }
   return absl::OkStatus();
 }

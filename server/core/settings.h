@@ -53,6 +53,15 @@ struct RoomSettings {
   int64_t new_places_per_source_per_minute = 0;
   // What a visitor over either per-source limit gets. Default kReject.
   SourceLimitAction over_source_limit = SourceLimitAction::kReject;
+  // A proof of work before a new place: the work of a challenge (the largest number the
+  // visitor's browser may have to try; it tries half of it on average) while nobody waits.
+  // 0 = off (default); otherwise kMinChallengeWork..kMaxChallengeWork.
+  int64_t challenge_work = 0;
+  // The work once challenge_work_full_at visitors wait, rising linearly from
+  // challenge_work; 0 = challenge_work (no rise). Default 0; at least challenge_work.
+  int64_t challenge_work_max = 0;
+  // Waiting visitors at which challenge_work_max is reached. Default 10,000; at least 1.
+  int64_t challenge_work_full_at = 10'000;
 
   friend bool operator==(const RoomSettings&, const RoomSettings&) = default;
 };
@@ -60,6 +69,8 @@ struct RoomSettings {
 inline constexpr int64_t kMaxActiveSessionsLimit = 10'000'000;
 inline constexpr int64_t kMaxAdmissionsPerMinute = 600'000'000;
 inline constexpr int64_t kMaxPerSourceLimit = 1'000'000;
+inline constexpr int64_t kMinChallengeWork = 1'000;
+inline constexpr int64_t kMaxChallengeWork = 100'000'000;
 // A place hold or arrival TTL shorter than this would drop visitors who poll at the
 // customary 20 s refresh.
 inline constexpr absl::Duration kMinVisitorTimeout = absl::Seconds(30);
@@ -78,11 +89,17 @@ struct SettingsOverrides {
   std::optional<int64_t> max_places_per_source;
   std::optional<int64_t> new_places_per_source_per_minute;
   std::optional<SourceLimitAction> over_source_limit;
+  std::optional<int64_t> challenge_work;
+  std::optional<int64_t> challenge_work_max;
+  std::optional<int64_t> challenge_work_full_at;
 
   friend bool operator==(const SettingsOverrides&, const SettingsOverrides&) = default;
 };
 
 RoomSettings ApplyOverrides(RoomSettings settings, const SettingsOverrides& overrides);
+
+// The work of a challenge for a newcomer when `waiting` visitors wait (0: no challenge).
+int64_t ChallengeWork(const RoomSettings& settings, int64_t waiting);
 
 // A scheduled window of a room: from prequeue_start to start arrivals are pre-queued; at
 // start the pre-queue (shuffled if asked) joins the queue ahead of later arrivals; from start

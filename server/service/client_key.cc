@@ -41,4 +41,13 @@ core::ClientKey ClientKeyer::Of(absl::string_view client_id) const {
   return key;
 }
 
+std::array<uint8_t, 32> ClientKeyer::DeriveKey(absl::string_view label) const {
+  const std::string message = std::string("derived-key:") + std::string(label);
+  std::array<uint8_t, 32> key;
+  unsigned int length = 0;
+  HMAC(EVP_sha256(), secret_.data(), static_cast<int>(secret_.size()),
+       reinterpret_cast<const uint8_t*>(message.data()), message.size(), key.data(), &length);
+  return key;
+}
+
 }  // namespace anteroom::service

@@ -22,6 +22,8 @@ class ClientKeyer {
   static absl::StatusOr<ClientKeyer> LoadOrCreate(storage::Store* store,
                                                   base::RandomSource* random);
   core::ClientKey Of(absl::string_view client_id) const;
+  // A 256-bit key for another purpose (`label`), derived from the same secret.
+  std::array<uint8_t, 32> DeriveKey(absl::string_view label) const;
 
  private:
   explicit ClientKeyer(std::array<uint8_t, 32> secret) : secret_(secret) {}

@@ -17,6 +17,8 @@ v1::VisitorState ToProto(core::VisitorState s) {
       return v1::REJECTED;
     case core::VisitorState::kExpired:
       return v1::EXPIRED;
+    case core::VisitorState::kChallenged:
+      return v1::CHALLENGED;
   }
   return v1::VISITOR_STATE_UNSPECIFIED;
 }

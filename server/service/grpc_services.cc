@@ -16,6 +16,21 @@ namespace {
 
 constexpr size_t kMaxClientIdBytes = 128;
 constexpr size_t kMaxSourceBytes = 64;
+constexpr size_t kMaxSolutionFieldBytes = 128;
+
+// A solution's text fields are bounded; what they hold is checked by Challenges::Verify.
+absl::Status ValidateSolution(const v1::Solution& solution) {
+  for (auto [value, field] : {std::pair{&solution.algorithm(), "solution.algorithm"},
+                              std::pair{&solution.challenge(), "solution.challenge"},
+                              std::pair{&solution.salt(), "solution.salt"},
+                              std::pair{&solution.signature(), "solution.signature"}}) {
+    if (value->size() > kMaxSolutionFieldBytes) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(field, " must be at most ", kMaxSolutionFieldBytes, " bytes"));
+    }
+  }
+  return absl::OkStatus();
+}
 
 // Finishes one RPC (on whichever thread its answer arrives) and records its latency; for a
 // call the load shedder let in, counts it out. Called once per RPC.
@@ -146,9 +161,21 @@ grpc::ServerUnaryReactor* WaitingRoomService::Admit(grpc::CallbackServerContext*
               " characters of [A-Za-z0-9_-] (a keyed hash of the visitor's network, never an "
               "address)"));
         }
+        if (invalid.ok() && request->has_solution())
+          invalid = ValidateSolution(request->solution());
         if (!invalid.ok()) return finish(invalid);
         rooms_->Admit(request->room(), request->client_id(), source,
-                      ViewTo(response, request->room(), finish));
+                      request->has_solution() ? &request->solution() : nullptr,
+                      [this, request, response, finish](absl::StatusOr<core::VisitorView> view) {
+                        if (view.ok()) {
+                          ToProto(*view, request->room(), response);
+                          if (view->state == core::VisitorState::kChallenged) {
+                            *response->mutable_challenge() = rooms_->IssueChallenge(
+                                request->room(), request->client_id(), view->challenge_work);
+                          }
+                        }
+                        finish(view.status());
+                      });
       });
 }
 

@@ -65,6 +65,12 @@ Metrics::Metrics()
       shed_(Counter(*registry_, "anteroom_calls_shed_total",
                     "Gateway calls refused before any work, by method and reason: overload "
                     "(RESOURCE_EXHAUSTED) or deadline (it had passed on arrival).")),
+      challenges_(Counter(*registry_, "anteroom_challenges_total",
+                          "Proof-of-work challenges, by outcome: issued to a newcomer, solved "
+                          "(a valid solution brought back) or refused (invalid or expired).")),
+      challenges_issued_(&challenges_.Add({{"outcome", "issued"}})),
+      challenges_solved_(&challenges_.Add({{"outcome", "solved"}})),
+      challenges_refused_(&challenges_.Add({{"outcome", "refused"}})),
       calls_in_flight_(&Gauge(*registry_, "anteroom_calls_in_flight",
                               "Gateway calls being worked on (bounded by --max_calls_in_flight).")
                             .Add({})),
@@ -200,6 +206,17 @@ void Metrics::CountShed(absl::string_view method, absl::string_view reason) {
 void Metrics::ObserveStorageWrite(double seconds, bool ok) {
   storage_write_->Observe(seconds);
   if (!ok) storage_errors_->Increment();
+}
+
+void Metrics::CountChallenge(ChallengeOutcome outcome) {
+  switch (outcome) {
+    case ChallengeOutcome::kIssued:
+      return challenges_issued_->Increment();
+    case ChallengeOutcome::kSolved:
+      return challenges_solved_->Increment();
+    case ChallengeOutcome::kRefused:
+      return challenges_refused_->Increment();
+  }
 }
 
 }  // namespace anteroom::service

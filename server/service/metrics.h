@@ -60,6 +60,9 @@ class Metrics {
   void ObserveRpc(absl::string_view method, double seconds, absl::string_view error_code = "");
   // A gateway call refused before any work, by method and reason ("overload", "deadline").
   void CountShed(absl::string_view method, absl::string_view reason);
+  // Proof-of-work challenges handed out, and solutions brought back (valid or refused).
+  enum class ChallengeOutcome { kIssued, kSolved, kRefused };
+  void CountChallenge(ChallengeOutcome outcome);
   // Gateway calls being worked on (admitted by the load shedder, not yet answered).
   void CallStarted() { calls_in_flight_->Increment(); }
   void CallEnded() { calls_in_flight_->Decrement(); }
@@ -85,6 +88,10 @@ class Metrics {
   prometheus::Family<prometheus::Histogram>& rpc_latency_;
   prometheus::Family<prometheus::Counter>& rpc_errors_;
   prometheus::Family<prometheus::Counter>& shed_;
+  prometheus::Family<prometheus::Counter>& challenges_;
+  prometheus::Counter* challenges_issued_;
+  prometheus::Counter* challenges_solved_;
+  prometheus::Counter* challenges_refused_;
   prometheus::Gauge* calls_in_flight_;
   prometheus::Histogram* storage_write_;
   prometheus::Counter* storage_errors_;

@@ -23,6 +23,7 @@ RoomManager::RoomManager(storage::Store* store, Committer* committer, base::Cloc
       random_(random),
       keyer_(keyer),
       metrics_(metrics),
+      challenges_(keyer->DeriveKey("challenge")),
       registry_(DurableRoom::Deps{committer, store, clock, random, nullptr, metrics, background}) {}
 
 absl::Status RoomManager::Load() {
@@ -172,7 +173,14 @@ void RoomManager::RevokeSession(const wire::ParsedToken& session, Callback<bool>
 }
 
 void RoomManager::Admit(const std::string& room, absl::string_view client_id,
-                        absl::string_view source, Callback<core::VisitorView> done) {
+                        absl::string_view source, const v1::Solution* solution,
+                        Callback<core::VisitorView> done) {
+  bool proved_work = false;
+  if (solution != nullptr) {
+    proved_work = challenges_.Verify(room, client_id, *solution, clock_->Now());
+    metrics_->CountChallenge(proved_work ? Metrics::ChallengeOutcome::kSolved
+                                         : Metrics::ChallengeOutcome::kRefused);
+  }
   const core::ClientKey key = keyer_->Of(client_id);
   // The source's key is keyed too (so it means nothing outside this store), 48 bits of it.
   core::SourceKey source_key = 0;
@@ -182,9 +190,17 @@ void RoomManager::Admit(const std::string& room, absl::string_view client_id,
   }
   WithRoom<core::VisitorView>(
       room,
-      [&](core::Room& r, absl::Time now, core::Changes* changes)
-          -> absl::StatusOr<core::VisitorView> { return r.Admit(key, source_key, now, changes); },
+      [&](core::Room& r, absl::Time now,
+          core::Changes* changes) -> absl::StatusOr<core::VisitorView> {
+        return r.Admit(key, source_key, now, changes, proved_work);
+      },
       std::move(done));
+}
+
+v1::Challenge RoomManager::IssueChallenge(absl::string_view room, absl::string_view client_id,
+                                          int64_t work) {
+  metrics_->CountChallenge(Metrics::ChallengeOutcome::kIssued);
+  return challenges_.Issue(room, client_id, work, clock_->Now(), random_);
 }
 
 void RoomManager::Poll(const wire::ParsedToken& ticket, Callback<core::VisitorView> done) {

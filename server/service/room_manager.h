@@ -12,6 +12,7 @@
 #include "base/random.h"
 #include "server/core/room.h"
 #include "server/core/settings.h"
+#include "server/service/challenges.h"
 #include "server/service/client_key.h"
 #include "server/service/committer.h"
 #include "server/service/durable_room.h"
@@ -65,9 +66,13 @@ class RoomManager {
   void RevokeSession(const wire::ParsedToken& session, Callback<bool> done);
 
   // --- Visitors (through gateways) ---
-  // `source` is the gateway's name for the visitor's network (empty: none).
+  // `source` is the gateway's name for the visitor's network (empty: none). `solution` (may be
+  // null) is the newcomer's proof of work; in a room that asks for one, a newcomer without a
+  // valid one is answered kChallenged, and IssueChallenge makes the challenge to hand out.
   void Admit(const std::string& room, absl::string_view client_id, absl::string_view source,
-             Callback<core::VisitorView> done);
+             const v1::Solution* solution, Callback<core::VisitorView> done);
+  // A proof-of-work challenge of `work` for `client_id` in `room` (see Challenges).
+  v1::Challenge IssueChallenge(absl::string_view room, absl::string_view client_id, int64_t work);
   // Tokens come parsed (wire::ParseToken) and of the right kind.
   void Poll(const wire::ParsedToken& ticket, Callback<core::VisitorView> done);
   void Heartbeat(const wire::ParsedToken& session, Callback<core::VisitorView> done);
@@ -96,6 +101,7 @@ class RoomManager {
   base::RandomSource* const random_;
   const ClientKeyer* const keyer_;
   Metrics* const metrics_;
+  const Challenges challenges_;
   RoomRegistry registry_;
   std::atomic<int64_t> alive_recorded_us_{0};
 };

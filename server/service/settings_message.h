@@ -62,6 +62,14 @@ absl::StatusOr<core::SettingsOverrides> OverridesFromMessage(const Message& m) {
   if (m.has_new_places_per_source_per_minute()) {
     o.new_places_per_source_per_minute = m.new_places_per_source_per_minute();
   }
+  if (m.has_challenge_work()) o.challenge_work = m.challenge_work();
+  if (m.has_challenge_work_max()) o.challenge_work_max = m.challenge_work_max();
+  if (m.has_challenge_work_full_at()) {
+    if (m.challenge_work_full_at() > static_cast<uint64_t>(INT64_MAX)) {
+      return absl::InvalidArgumentError("settings.challenge_work_full_at is too large");
+    }
+    o.challenge_work_full_at = static_cast<int64_t>(m.challenge_work_full_at());
+  }
   if (m.has_over_source_limit()) {
     o.over_source_limit = SourceLimitActionFromNumber(static_cast<int>(m.over_source_limit()));
     if (!o.over_source_limit) {
@@ -102,6 +110,12 @@ Message OverridesToMessage(const core::SettingsOverrides& o) {
     out.set_over_source_limit(static_cast<decltype(out.over_source_limit())>(
         SourceLimitActionNumber(*o.over_source_limit)));
   }
+  if (o.challenge_work) out.set_challenge_work(static_cast<uint32_t>(*o.challenge_work));
+  if (o.challenge_work_max)
+    out.set_challenge_work_max(static_cast<uint32_t>(*o.challenge_work_max));
+  if (o.challenge_work_full_at) {
+    out.set_challenge_work_full_at(static_cast<uint64_t>(*o.challenge_work_full_at));
+  }
   return out;
 }
 
@@ -111,7 +125,8 @@ Message SettingsToMessage(const core::RoomSettings& s) {
   return OverridesToMessage<Message>(core::SettingsOverrides{
       s.max_active_sessions, s.admissions_per_minute, s.session_ttl, s.session_renewal,
       s.arrival_ttl, s.place_hold, s.queueing_method, s.queue_all, s.max_queue_length,
-      s.max_places_per_source, s.new_places_per_source_per_minute, s.over_source_limit});
+      s.max_places_per_source, s.new_places_per_source_per_minute, s.over_source_limit,
+      s.challenge_work, s.challenge_work_max, s.challenge_work_full_at});
 }
 
 // `settings` with the fields set in `message` applied.

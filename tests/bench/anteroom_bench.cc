@@ -275,13 +275,14 @@ int Recovery() {
     std::vector<std::string> churn_tickets;
     churn_tickets.reserve(static_cast<size_t>(churn));
     for (int64_t i = 0; i < n + churn + 1; ++i) {
-      rooms.Admit("big", absl::StrCat("v", i), "", [&, i](absl::StatusOr<core::VisitorView> v) {
-        base::MutexLock lock(&mu);
-        if (v.ok() && i >= 1 && i <= churn) churn_tickets.push_back(v->ticket);
-        if (v.ok() && i == churn + 1) head_ticket = v->ticket;
-        ++done;
-        cv.SignalAll();
-      });
+      rooms.Admit("big", absl::StrCat("v", i), "", nullptr,
+                  [&, i](absl::StatusOr<core::VisitorView> v) {
+                    base::MutexLock lock(&mu);
+                    if (v.ok() && i >= 1 && i <= churn) churn_tickets.push_back(v->ticket);
+                    if (v.ok() && i == churn + 1) head_ticket = v->ticket;
+                    ++done;
+                    cv.SignalAll();
+                  });
       if (i % 100'000 == 99'999) {  // bound what waits for the committer
         base::MutexLock lock(&mu);
         while (done < i + 1) cv.WaitWithTimeout(&mu, absl::Seconds(1));

@@ -7,6 +7,7 @@
 #include <future>
 
 #include "gtest/gtest.h"
+#include "tests/testing/challenge_solver.h"
 #include "tests/testing/daemon.h"
 #include "tests/testing/in_process_server.h"
 
@@ -372,6 +373,98 @@ TEST_F(GateTest, APerSourceCapHoldsThroughTheGate) {
       << "another network";
 }
 
+// The solution cookie the waiting page's solver sets for the challenge in `check`'s handoff.
+std::string SolutionCookie(const std::string& room, const HttpResponse& check) {
+  const std::optional<PageState> page = DecodeHandoff(check.Header("X-Anteroom-Handoff"));
+  EXPECT_TRUE(page && page->kind == PageState::Kind::kChallenge)
+      << check.Header("X-Anteroom-Handoff");
+  if (!page) return "";
+  v1::Challenge challenge;
+  challenge.set_algorithm("SHA-256");
+  challenge.set_salt(page->challenge.salt);
+  challenge.set_challenge(page->challenge.challenge);
+  challenge.set_signature(page->challenge.signature);
+  challenge.set_max_number(page->challenge.max_number);
+  const v1::Solution solved = testing::SolveChallenge(challenge);
+  return absl::StrCat("anteroom_", room, "_pow=", solved.salt(), ".", solved.challenge(), ".",
+                      solved.signature(), ".", solved.number());
+}
+
+TEST_F(GateTest, InAChallengedRoomASolutionBuysOnePlaceAndSkippingItBuysNone) {
+  v1::RoomSettings settings;
+  settings.set_max_active_sessions(1);
+  settings.set_challenge_work(2'000);
+  server_.CreateRoom("drop", settings);
+  const std::vector<std::pair<std::string, std::string>> drop = {{"X-Anteroom-Room", "drop"}};
+  auto newcomer = [&] {  // through the cookie check: the visitor id
+    return CookiePair(Get("/check", "", drop));
+  };
+
+  const std::string alice = newcomer();
+  const HttpResponse asked = Get("/check", alice, drop);
+  ASSERT_EQ(asked.status, 401);
+  EXPECT_EQ(asked.Header("Set-Cookie"), "") << "the visitor id stays as it is";
+  // The page: the challenge, the solver allowed by its hash alone, and words for no script.
+  std::vector<std::pair<std::string, std::string>> wait = {
+      {"X-Anteroom-Room", "drop"}, {"X-Anteroom-Handoff", asked.Header("X-Anteroom-Handoff")}};
+  const HttpResponse page = Get("/wait", "", wait);
+  EXPECT_EQ(page.status, 200);
+  EXPECT_EQ(page.Header("X-Anteroom-State"), "challenge");
+  EXPECT_NE(page.body.find("data-max-number=\"2000\""), std::string::npos);
+  EXPECT_NE(page.body.find("data-cookie=\"anteroom_drop_pow\""), std::string::npos);
+  EXPECT_NE(page.body.find("<script>(function ()"), std::string::npos);
+  EXPECT_NE(page.body.find("<noscript>"), std::string::npos);
+  EXPECT_EQ(page.body.find("http-equiv=\"refresh\""), std::string::npos)
+      << "no reload while the solver works";
+  EXPECT_NE(page.Header("Content-Security-Policy").find("script-src 'sha256-"), std::string::npos);
+  wait.emplace_back("Accept", "application/json");
+  const HttpResponse json = Get("/wait", "", wait);
+  EXPECT_NE(json.body.find("\"state\":\"challenge\""), std::string::npos) << json.body;
+  EXPECT_NE(json.body.find("\"max_number\":2000,\"cookie\":\"anteroom_drop_pow\"}"),
+            std::string::npos)
+      << json.body;
+
+  // Skipping the work, however often, holds nothing.
+  for (int i = 0; i < 30; ++i) EXPECT_EQ(Get("/check", alice, drop).status, 401);
+  EXPECT_EQ(QueueDepth("drop"), 0u);
+  const std::string solution = SolutionCookie("drop", asked);
+  // Alice's solution is no good to anyone else.
+  const std::string mallory = newcomer();
+  const HttpResponse stolen = Get("/check", absl::StrCat(mallory, "; ", solution), drop);
+  EXPECT_EQ(DecodeHandoff(stolen.Header("X-Anteroom-Handoff"))->kind, PageState::Kind::kChallenge);
+  // Alice, with hers: in.
+  const HttpResponse in = Get("/check", absl::StrCat(alice, "; ", solution), drop);
+  EXPECT_EQ(in.status, 204);
+  EXPECT_TRUE(absl::StartsWith(CookiePair(in), "anteroom_drop=s.drop.")) << CookiePair(in);
+  // An app sends its solution in a header: queued behind alice.
+  const std::string bob = newcomer();
+  const HttpResponse bob_asked = Get("/check", bob, drop);
+  std::vector<std::pair<std::string, std::string>> with_header = drop;
+  const std::string bob_solution = SolutionCookie("drop", bob_asked);
+  with_header.emplace_back("X-Anteroom-Solution", bob_solution.substr(bob_solution.find('=') + 1));
+  const HttpResponse queued = Get("/check", bob, with_header);
+  EXPECT_TRUE(absl::StartsWith(CookiePair(queued), "anteroom_drop=t.drop.")) << CookiePair(queued);
+  EXPECT_EQ(QueueDepth("drop"), 1u);
+  EXPECT_NE(Metrics().find("anteroom_gate_decisions_total{decision=\"challenge\"} 33"),
+            std::string::npos)
+      << Metrics();
+}
+
+TEST_F(GateTest, WithoutTheCookieCheckAChallengedNewcomerIsGivenTheIdItsSolutionIsFor) {
+  GateOptions options;
+  options.cookie_check = false;
+  MakeGate(client::FailureMode::kFailClosed, {server_.address()}, options);
+  v1::RoomSettings settings;
+  settings.set_max_active_sessions(1);
+  settings.set_challenge_work(1'000);
+  server_.CreateRoom("drop", settings);
+  const std::vector<std::pair<std::string, std::string>> drop = {{"X-Anteroom-Room", "drop"}};
+  const HttpResponse asked = Get("/check", "", drop);
+  const std::string id = CookiePair(asked);
+  EXPECT_NE(id.find("=v."), std::string::npos) << id;
+  EXPECT_EQ(Get("/check", absl::StrCat(id, "; ", SolutionCookie("drop", asked)), drop).status, 204);
+}
+
 TEST_F(GateTest, CookieAttributesFollowTheOptionsAndTheScheme) {
   HttpResponse tls = Arrive("/check", {{"X-Forwarded-Proto", "https"}});
   EXPECT_NE(tls.Header("Set-Cookie").find("; Secure"), std::string::npos) << "served over TLS";
@@ -649,6 +742,14 @@ TEST(HandoffTest, RoundTripsAndRefusesGarbage) {
   EXPECT_EQ(back->event_starts_at, s.event_starts_at);
   EXPECT_EQ(back->reason, "a & b");
   EXPECT_TRUE(back->wait_unknown);
+  s.kind = PageState::Kind::kChallenge;
+  s.challenge = {"0a1b?expires=1800000600", std::string(64, 'c'), std::string(64, 'd'), 5000, ""};
+  back = DecodeHandoff(EncodeHandoff(s));
+  ASSERT_TRUE(back.has_value());
+  EXPECT_EQ(back->challenge.salt, s.challenge.salt);
+  EXPECT_EQ(back->challenge.challenge, s.challenge.challenge);
+  EXPECT_EQ(back->challenge.signature, s.challenge.signature);
+  EXPECT_EQ(back->challenge.max_number, 5000u);
   EXPECT_FALSE(DecodeHandoff("").has_value());
   EXPECT_FALSE(DecodeHandoff("position=1").has_value());
   EXPECT_FALSE(DecodeHandoff("state=waiting&position=-1").has_value());

@@ -478,5 +478,51 @@ TEST_F(RoomTest, PlacesPerSourceAreCountedAgainAfterARestore) {
   EXPECT_EQ(restored.Admit(Key("c"), 7, now_, &changes_).state, VisitorState::kRejected);
 }
 
+TEST_F(RoomTest, ANewcomerIsChallengedFirstAndTheChallengeTakesNothing) {
+  RoomSettings s = Settings(1);
+  s.challenge_work = 50'000;
+  s.max_places_per_source = 1;
+  Room room("shop", s, now_, &random_);
+  for (int i = 0; i < 5; ++i) {  // however often asked: nothing held, nothing counted
+    const VisitorView asked = room.Admit(Key("a"), 7, now_, &changes_);
+    EXPECT_EQ(asked.state, VisitorState::kChallenged);
+    EXPECT_EQ(asked.challenge_work, 50'000);
+    EXPECT_TRUE(asked.ticket.empty());
+    EXPECT_TRUE(asked.session.empty());
+  }
+  EXPECT_EQ(room.Stats(now_).active_sessions, 0);
+  EXPECT_EQ(changes_.rejected_source_limit, 0) << "unproved newcomers do not use the source's cap";
+
+  const VisitorView in = room.Admit(Key("a"), 7, now_, &changes_, /*proved_work=*/true);
+  EXPECT_EQ(in.state, VisitorState::kAdmitted);
+  // Whoever holds a place or a session is not asked again.
+  EXPECT_EQ(room.Admit(Key("a"), 7, now_, &changes_).session, in.session);
+  const VisitorView queued = room.Admit(Key("b"), 8, now_, &changes_, true);
+  EXPECT_EQ(queued.state, VisitorState::kQueued);
+  EXPECT_EQ(room.Admit(Key("b"), 8, now_, &changes_).ticket, queued.ticket);
+  // The source cap still applies to proved newcomers.
+  EXPECT_EQ(room.Admit(Key("c"), 7, now_, &changes_, true).state, VisitorState::kRejected);
+}
+
+TEST_F(RoomTest, TheChallengeGrowsWithTheLineUpToItsMaximum) {
+  RoomSettings s = Settings(1);
+  s.challenge_work = 10'000;
+  s.challenge_work_max = 110'000;
+  s.challenge_work_full_at = 10;
+  Room room("shop", s, now_, &random_);
+  room.Admit(Key("in"), 0, now_, &changes_, true);
+  for (int waiting = 0; waiting < 12; ++waiting) {
+    EXPECT_EQ(room.Admit(Key("new"), 0, now_, &changes_).challenge_work,
+              std::min(110'000, 10'000 + 10'000 * waiting))
+        << waiting << " waiting";
+    room.Admit(Key("w" + std::to_string(waiting)), 0, now_, &changes_, true);
+  }
+  // Off again: everyone is placed at once.
+  s.challenge_work = 0;
+  s.challenge_work_max = 0;
+  room.UpdateSettings(s, now_, &changes_);
+  EXPECT_EQ(room.Admit(Key("new"), 0, now_, &changes_).state, VisitorState::kQueued);
+}
+
 }  // namespace
 }  // namespace anteroom::core

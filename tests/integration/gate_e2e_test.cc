@@ -212,6 +212,61 @@ TEST_F(GateEndToEndTest, AClientThatNeverKeepsCookiesHoldsNoPlace) {
   EXPECT_EQ(testing::JsonStringField(*status, "active_sessions"), "0") << *status;
 }
 
+// A room that asks for a proof of work: a browser's page solves it by itself and gets in;
+// a script that keeps cookies but skips the work, and a browser without JavaScript, hold
+// nothing (the latter is told what to do).
+TEST_F(GateEndToEndTest, WithTheChallengeOnABrowserSolvesItAndAClientThatSkipsItHoldsNothing) {
+  testing::ReflectionClient admin(
+      grpc::CreateChannel(stack_->daemon().admin_address(), grpc::InsecureChannelCredentials()));
+  auto updated = admin.Call("anteroom.v1.RoomAdmin/UpdateRoom",
+                            R"({"room":"clinic","settings":{"challenge_work":300000}})");
+  ASSERT_TRUE(updated.ok()) << updated.status();
+  auto depth = [&](const char* field) {
+    auto status = admin.Call("anteroom.v1.RoomAdmin/GetRoomStatus", R"({"room":"clinic"})");
+    EXPECT_TRUE(status.ok()) << status.status();
+    return status.ok() ? testing::JsonStringField(*status, field) : "";
+  };
+
+  // The script: it brings its visitor id back every time, and never the work.
+  httplib::Client script("127.0.0.1", port_);
+  auto first = script.Get("/appointments", {{"Accept", "application/json"}});
+  ASSERT_TRUE(first);
+  const std::string id = first->get_header_value("Set-Cookie")
+                             .substr(0, first->get_header_value("Set-Cookie").find(';'));
+  for (int i = 0; i < 50; ++i) {
+    auto r = script.Get("/appointments", {{"Accept", "application/json"}, {"Cookie", id}});
+    ASSERT_TRUE(r);
+    EXPECT_NE(r->body.find("\"state\":\"challenge\""), std::string::npos) << r->body;
+  }
+  EXPECT_EQ(depth("active_sessions"), "0");
+  EXPECT_EQ(depth("queue_depth"), "0");
+
+  // A browser without JavaScript: the page says what to do, and holds nothing.
+  auto plain = OpenBrowser("no-script", /*javascript=*/false);
+  ASSERT_TRUE(plain);
+  ASSERT_TRUE(plain->Navigate(Url("/appointments")).ok());
+  EXPECT_EQ(TitleOnceItIs(*plain, "Joining the queue"), "Joining the queue – E2E Clinic");
+  EXPECT_NE(plain->Source().value_or("").find("Please turn\n  JavaScript on"), std::string::npos)
+      << plain->Source().value_or("");
+  ASSERT_TRUE(plain->Screenshot(std::string(kScreenshots) + "/challenge-no-script.png").ok());
+  EXPECT_EQ(depth("active_sessions"), "0");
+
+  // A browser: the page solves the challenge and goes on into the site.
+  auto browser = OpenBrowser("solver", /*javascript=*/true);
+  ASSERT_TRUE(browser);
+  const absl::Time start = absl::Now();
+  ASSERT_TRUE(browser->Navigate(Url("/appointments")).ok());
+  EXPECT_TRUE(
+      absl::StartsWith(TitleOnceItIs(*browser, "Book your appointment"), "Book your appointment"))
+      << browser->Source().value_or("");
+  std::cout << "the browser solved a challenge of 300,000 and was let in "
+            << absl::FormatDuration(absl::Now() - start) << " after it arrived\n";
+  EXPECT_TRUE(absl::StartsWith(browser->Cookie("anteroom_clinic").value_or(""), "s.clinic."));
+  EXPECT_TRUE(browser->Cookie("anteroom_clinic_pow").ok()) << "the solution it brought";
+  EXPECT_EQ(depth("active_sessions"), "1");
+  EXPECT_EQ(depth("queue_depth"), "0") << "neither the script nor the script-less browser";
+}
+
 TEST_F(GateEndToEndTest, WhenTheQueueIsFullABrowserIsAskedToComeBackLater) {
   // The room: 1 slot and a queue of 2. Three apps take them; a browser finds it full.
   httplib::Client app("127.0.0.1", port_);

@@ -16,6 +16,7 @@
 #include "prometheus/text_serializer.h"
 #include "server/service/convert.h"
 #include "server/service/instance.h"
+#include "tests/testing/challenge_solver.h"
 #include "tests/testing/daemon.h"
 #include "tests/testing/gated_store.h"
 #include "tests/testing/in_process_server.h"
@@ -593,6 +594,62 @@ TEST_F(ServiceTest, ARequestOverTheSizeBoundIsRefusedBeforeAnyWork) {
   Admit("hall", std::string(100 * 1024, 'x'), &status);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << status.error_message();
   EXPECT_EQ(server_.CallsAnswered("Admit"), 0) << "it never reached Anteroom";
+}
+
+TEST_F(ServiceTest, AChallengedNewcomerGetsAPlaceWithItsSolutionAndNoOneElseCanUseIt) {
+  {
+    grpc::ClientContext ctx;
+    v1::CreateRoomRequest req;
+    req.set_room("drop");
+    req.mutable_settings()->set_max_active_sessions(1);
+    req.mutable_settings()->set_challenge_work(2'000);
+    v1::Room resp;
+    ASSERT_TRUE(admin_->CreateRoom(&ctx, req, &resp).ok());
+    EXPECT_EQ(resp.settings().challenge_work(), 2'000u);
+  }
+  auto admit = [&](const std::string& client, const v1::Solution* solution) {
+    grpc::ClientContext ctx;
+    v1::AdmitRequest req;
+    req.set_room("drop");
+    req.set_client_id(client);
+    if (solution) *req.mutable_solution() = *solution;
+    v1::VisitorStatus resp;
+    EXPECT_TRUE(gateway_->Admit(&ctx, req, &resp).ok());
+    return resp;
+  };
+  const v1::VisitorStatus asked = admit("alice", nullptr);
+  ASSERT_EQ(asked.state(), v1::CHALLENGED);
+  EXPECT_TRUE(asked.ticket().empty());
+  EXPECT_EQ(asked.challenge().max_number(), 2'000u);
+  EXPECT_EQ(Status("drop").active_sessions(), 0) << "a challenge holds nothing";
+  const v1::Solution solved = testing::SolveChallenge(asked.challenge());
+
+  EXPECT_EQ(admit("mallory", &solved).state(), v1::CHALLENGED) << "alice's work is alice's";
+  v1::Solution wrong = solved;
+  wrong.set_number(solved.number() + 1);
+  EXPECT_EQ(admit("alice", &wrong).state(), v1::CHALLENGED);
+  const v1::VisitorStatus in = admit("alice", &solved);
+  EXPECT_EQ(in.state(), v1::ADMITTED);
+  EXPECT_EQ(admit("alice", nullptr).session(), in.session()) << "a place is not asked again";
+  EXPECT_EQ(admit("alice", &solved).session(), in.session()) << "a replay finds the same place";
+
+  // The key lives in the store: a challenge given before a restart is solved after it.
+  const v1::VisitorStatus bob = admit("bob", nullptr);
+  const std::string text =
+      prometheus::TextSerializer().Serialize(server_.metrics()->registry()->Collect());
+  for (const char* series : {"anteroom_challenges_total{outcome=\"issued\"} 4",
+                             "anteroom_challenges_total{outcome=\"solved\"} 2",
+                             "anteroom_challenges_total{outcome=\"refused\"} 2"}) {
+    EXPECT_NE(text.find(series), std::string::npos) << series << "\n" << text;
+  }
+  Restart();
+  const v1::Solution bob_solved = testing::SolveChallenge(bob.challenge());
+  EXPECT_EQ(admit("bob", &bob_solved).state(), v1::QUEUED);
+  // ... until it expires.
+  const v1::VisitorStatus carol = admit("carol", nullptr);
+  clock_.Advance(Challenges::kLifetime + absl::Seconds(1));
+  const v1::Solution carol_solved = testing::SolveChallenge(carol.challenge());
+  EXPECT_EQ(admit("carol", &carol_solved).state(), v1::CHALLENGED);
 }
 
 // What grpcurl does: no .proto files, only server reflection.
