@@ -4,8 +4,9 @@ DATA_DIR ?= ./data
 CTEST = ctest --output-on-failure -j$(JOBS)
 
 FUZZ_SECONDS ?= 20
+SOAK_SECONDS ?= 600
 
-.PHONY: all deps build run demo test test-default test-asan test-tsan test-clang fuzz lint tidy clean
+.PHONY: all deps build run demo test test-default test-asan test-tsan test-clang fuzz soak lint tidy clean
 
 all: build
 
@@ -33,12 +34,12 @@ lint:
 	@.ci/lint
 
 test-default: build
-	cd build && $(CTEST)
+	cd build && $(CTEST) -LE soak
 
 test-asan: deps
 	@cmake --preset asan >/dev/null
 	@cmake --build build-asan -j$(JOBS)
-	cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 $(CTEST)
+	cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 $(CTEST) -LE soak
 
 test-tsan: deps
 	@cmake --preset tsan >/dev/null
@@ -71,3 +72,9 @@ fuzz:
 
 clean:
 	rm -rf build build-asan build-tsan build-clang
+
+# Ten minutes (SOAK_SECONDS) of mixed load, bad input and a flood on the real binaries behind
+# nginx; prints memory, calls and errors by code (tests/integration/soak_test.cc). Not part
+# of `make test`.
+soak: build
+	cd build && ANTEROOM_SOAK_SECONDS=$(SOAK_SECONDS) ctest --output-on-failure --verbose -L soak

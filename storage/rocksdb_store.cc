@@ -85,10 +85,12 @@ absl::StatusOr<std::unique_ptr<RocksDbStore>> RocksDbStore::Open(
   db_options.create_if_missing = true;
   db_options.create_missing_column_families = true;
   db_options.keep_log_file_num = 5;
+  // One budget for every table's memtables (RocksDB's default is 64 MiB for each, twice).
+  db_options.db_write_buffer_size = static_cast<size_t>(options.memtable_bytes);
+  rocksdb::ColumnFamilyOptions table_options;
+  table_options.write_buffer_size = static_cast<size_t>(options.memtable_bytes / 4);
   std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
-  for (const char* name : kColumnFamilies) {
-    descriptors.emplace_back(name, rocksdb::ColumnFamilyOptions());
-  }
+  for (const char* name : kColumnFamilies) descriptors.emplace_back(name, table_options);
   auto impl = std::make_unique<Impl>();
   rocksdb::DB* raw = nullptr;
   rocksdb::Status s =

@@ -22,6 +22,11 @@ struct RocksDbStoreOptions {
   // a crash of the process). Default false: a write is acknowledged once it is in the WAL
   // in the OS page cache, which survives kill -9.
   bool sync_writes = false;
+  // Memory for writes not yet flushed to table files (RocksDB's memtables), all tables
+  // together; past it the largest is flushed. Anteroom writes small records and erases most
+  // soon after (a place, then its session), so this bounds the store's share of the
+  // server's memory under any load. Default 32 MiB.
+  int64_t memtable_bytes = 32 << 20;
   // The version of the layout the caller keeps in the store (anteroomd's records:
   // service::kFormatVersion, which is the one source of it). Written under meta key
   // "format_version" into a new store; a store that holds a higher version (written by a

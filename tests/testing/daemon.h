@@ -69,6 +69,7 @@ class Process {
   // Stop() unless done; a failure to stop cleanly fails the running test.
   ~Process();
   bool Running();
+  pid_t pid() const { return pid_; }
   // Sends the stop signal and waits (up to `timeout`) for the program to exit, then checks
   // that nothing it started outlived it (e.g. nginx workers of a killed master). Whatever is
   // left is killed, and the answer is an error that names it.

@@ -30,6 +30,7 @@ class NginxStack {
   const std::string& site() const { return site_; }
   int port() const { return port_; }
   Daemon& daemon() { return *daemon_; }
+  pid_t gate_pid() const { return gate_->pid(); }
   const std::string& dir() const { return dir_; }
   // The gate's and nginx's logs, for a failure's message.
   std::string Logs() const;
