@@ -190,12 +190,14 @@ absl::StatusOr<Response> Client::Call(v1::WaitingRoom::Stub* stub,
 
 absl::StatusOr<v1::VisitorStatus> Client::Admit(absl::string_view room, absl::string_view client_id,
                                                 absl::string_view source,
-                                                const v1::Solution* solution) {
+                                                const v1::Solution* solution,
+                                                absl::string_view entry_token) {
   v1::AdmitRequest request;
   request.set_room(std::string(room));
   request.set_client_id(std::string(client_id));
   request.set_source(std::string(source));
   if (solution != nullptr) *request.mutable_solution() = *solution;
+  request.set_entry_token(std::string(entry_token));
   return Call(servers_[ServerIndexFor(room)].stub.get(), &v1::WaitingRoom::Stub::Admit, request);
 }
 

@@ -141,9 +141,11 @@ class Client {
   // `source` (optional) names the visitor's network for per-source limits: a keyed hash of
   // the address prefix, never an address (see AdmitRequest.source). `solution` (optional) is
   // the newcomer's solved proof of work when the room asked for one (state CHALLENGED).
+  // `entry_token` (optional) is an operator-signed entry token the visitor brought.
   absl::StatusOr<v1::VisitorStatus> Admit(absl::string_view room, absl::string_view client_id,
                                           absl::string_view source = "",
-                                          const v1::Solution* solution = nullptr);
+                                          const v1::Solution* solution = nullptr,
+                                          absl::string_view entry_token = "");
   absl::StatusOr<v1::VisitorStatus> Poll(absl::string_view ticket);
   absl::StatusOr<v1::VisitorStatus> Heartbeat(absl::string_view session);
   // True when the token was live and has now ended. The session cache forgets the token and

@@ -22,6 +22,7 @@
 #include "client/anteroom_client.h"
 #include "google/protobuf/util/json_util.h"
 #include "grpcpp/security/credentials.h"
+#include "wire/entry_token.h"
 
 ABSL_FLAG(std::string, server, "127.0.0.1:50051", "Gateway API address.");
 ABSL_FLAG(std::string, admin, "127.0.0.1:50052", "Admin API address.");
@@ -45,6 +46,13 @@ ABSL_FLAG(std::string, overrides, "",
           "create-event: RoomSettings JSON in force during the event, e.g. "
           "'{\"max_active_sessions\":500}'.");
 
+ABSL_FLAG(std::string, entry_key_file, "",
+          "entry-token: the keys file anteroomd reads (--entry_key_file); the first signs.");
+ABSL_FLAG(std::string, subject, "",
+          "entry-token: the verified identity (required for identity; optional otherwise).");
+ABSL_FLAG(absl::Duration, ttl, absl::Hours(24), "entry-token: how long the token is good for.");
+ABSL_FLAG(std::string, entry_token, "", "admit: an entry token to present.");
+
 namespace {
 
 constexpr char kUsage[] = R"(anteroomctl: administer Anteroom rooms and play a visitor.
@@ -64,9 +72,13 @@ Operators (admin API, --admin):
   anteroomctl checkpoint NAME                consistent copy of the store under --backup_dir
   anteroomctl route ROOM HOST:PORT,...       which of these servers holds ROOM (the gateways'
                                              consistent hashing): create the room there
+  anteroomctl entry-token ROOM KIND --entry_key_file=FILE [--subject=S] [--ttl=24h]
+                                             signs an entry token (offline): KIND is identity
+                                             (one place per --subject), priority or bypass
 
 Visitors (gateway API, --server):
-  anteroomctl admit ROOM CLIENT_ID           -> ADMITTED with a session, or QUEUED with a ticket
+  anteroomctl admit ROOM CLIENT_ID [--entry_token=T]
+                                             -> ADMITTED with a session, or QUEUED with a ticket
   anteroomctl poll TICKET                    -> position and wait, or ADMITTED
   anteroomctl heartbeat SESSION              -> renews the lease
   anteroomctl leave TOKEN                    -> ends a ticket or session
@@ -191,6 +203,24 @@ int main(int argc, char** argv) {
   auto admin = anteroom::v1::RoomAdmin::NewStub(
       anteroom::client::MakeChannel(absl::GetFlag(FLAGS_admin), *tls));
   // The admin token goes to the admin listener only.
+  if (command == "entry-token" && need(2)) {
+    // Offline: signs with the keys file; calls nothing.
+    const std::optional<anteroom::wire::EntryKind> kind = anteroom::wire::EntryKindFromName(arg(3));
+    if (!kind) return UsageError("KIND must be identity, priority or bypass");
+    if (absl::GetFlag(FLAGS_entry_key_file).empty()) {
+      return UsageError("entry-token needs --entry_key_file");
+    }
+    if (absl::GetFlag(FLAGS_ttl) <= absl::ZeroDuration())
+      return UsageError("--ttl must be positive");
+    auto keys =
+        anteroom::wire::Signer::FromFile("--entry_key_file", absl::GetFlag(FLAGS_entry_key_file));
+    if (!keys.ok()) return Failure(keys.status());
+    auto token = anteroom::wire::SignEntryToken(*keys, {arg(2), *kind, absl::GetFlag(FLAGS_subject),
+                                                        absl::Now() + absl::GetFlag(FLAGS_ttl)});
+    if (!token.ok()) return Failure(token.status());
+    std::cout << *token << "\n";
+    return 0;
+  }
   const bool gateway_command =
       command == "admit" || command == "poll" || command == "heartbeat" || command == "leave";
   if (!gateway_command) {
@@ -296,6 +326,7 @@ int main(int argc, char** argv) {
     anteroom::v1::AdmitRequest request;
     request.set_room(arg(2));
     request.set_client_id(arg(3));
+    request.set_entry_token(absl::GetFlag(FLAGS_entry_token));
     anteroom::v1::VisitorStatus response;
     return PrintResult(gateway->Admit(&context, request, &response), response);
   }

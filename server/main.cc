@@ -26,6 +26,7 @@
 #include "server/service/instance.h"
 #include "server/service/records.h"
 #include "storage/rocksdb_store.h"
+#include "wire/signer.h"
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:50051", "Gateway API (WaitingRoom) address.");
 ABSL_FLAG(std::string, admin_listen, "127.0.0.1:50052", "Admin API (RoomAdmin) address.");
@@ -56,6 +57,10 @@ ABSL_FLAG(std::string, admin_client_ca, "",
 ABSL_FLAG(std::string, admin_token_file, "",
           "File holding a token every RoomAdmin call must present as "
           "'authorization: Bearer <token>'.");
+ABSL_FLAG(std::string, entry_key_file, "",
+          "Keys of operators' entry tokens (identity, priority, bypass), one per line, 32+ "
+          "characters each: the first signs (anteroomctl entry-token), all verify. Empty: "
+          "entry tokens are refused.");
 ABSL_FLAG(int64_t, max_calls_in_flight, 4096,
           "Gateway calls worked on at once. Past half of it new Admits answer "
           "RESOURCE_EXHAUSTED; past all of it every gateway call does. 0: no bound.");
@@ -141,6 +146,11 @@ int Run() {
   service::InstanceOptions instance_options;
   service::ListenerOptions& server_options = instance_options.listeners;
   if (absl::Status s = ReadOverloadFlags(&server_options); !s.ok()) return Fail(s);
+  if (const std::string keys = absl::GetFlag(FLAGS_entry_key_file); !keys.empty()) {
+    absl::StatusOr<wire::Signer> signer = wire::Signer::FromFile("--entry_key_file", keys);
+    if (!signer.ok()) return Fail(signer.status());
+    server_options.entry_keys = std::make_shared<const wire::Signer>(*std::move(signer));
+  }
 
   storage::RocksDbStoreOptions store_options;
   store_options.path = absl::GetFlag(FLAGS_data_dir);

@@ -67,9 +67,9 @@ VisitorCookie ReadCookie(const HttpRequest& request, absl::string_view name) {
 }
 
 constexpr absl::string_view kEndpoints[] = {"check", "wait", "leave", "healthz", "other"};
-constexpr absl::string_view kDecisions[] = {"pass",         "wait",      "prequeue", "full",
-                                            "unavailable",  "fail_open", "error",    "not_placed",
-                                            "cookie_check", "busy",      "challenge"};
+constexpr absl::string_view kDecisions[] = {
+    "pass",  "wait",       "prequeue",     "full", "unavailable", "fail_open",
+    "error", "not_placed", "cookie_check", "busy", "challenge",   "entry_refused"};
 
 // A newcomer's visitor id, and the signed cookie value that carries it: "v.<id>.<tag>".
 constexpr absl::string_view kVisitorPrefix = "v.";
@@ -270,7 +270,8 @@ Gate::Gate(GateOptions options, client::Client* client, base::Clock* clock,
                             "unavailable (unreachable, failed closed), fail_open (unreachable, "
                             "let through unchecked), error (Anteroom refused: misconfiguration), "
                             "not_placed, cookie_check, busy (Anteroom shed the call: overloaded), "
-                            "challenge (a proof of work to solve before a place is given)")
+                            "challenge (a proof of work to solve before a place is given), "
+                            "entry_refused (an entry token Anteroom refused: placed without it)")
                         .Register(*registry);
   for (absl::string_view d : kDecisions)
     decisions_[d] = &decisions.Add({{"decision", std::string(d)}});
@@ -490,8 +491,20 @@ Gate::Decision Gate::Enter(const HttpRequest& request, const std::string& room,
   const std::string source = NetworkSource(*signer_, request.Header("x-anteroom-client"),
                                            options_.source_prefix_v4, options_.source_prefix_v6);
   const std::optional<v1::Solution> solution = ReadSolution(request, SolutionCookieName(room));
+  // An entry token the site gave the visitor (README "Entry tokens").
+  std::string entry = request.Header("x-anteroom-entry");
+  if (entry.empty()) entry = CookieValue(request.Header("cookie"), EntryCookieName(room));
   absl::StatusOr<v1::VisitorStatus> status =
-      client_->Admit(room, client_id, source, solution ? &*solution : nullptr);
+      client_->Admit(room, client_id, source, solution ? &*solution : nullptr, entry);
+  if (!entry.empty() && (status.status().code() == absl::StatusCode::kInvalidArgument ||
+                         status.status().code() == absl::StatusCode::kFailedPrecondition)) {
+    // Expired, another room's, not signed with Anteroom's keys: the visitor comes in as
+    // anyone does.
+    ANTEROOM_LOG(kWarning, "gate: entry token refused in room %s: %s", room,
+                 status.status().message());
+    Count("entry_refused");
+    status = client_->Admit(room, client_id, source, solution ? &*solution : nullptr);
+  }
   if (!status.ok()) return Failed(room, status.status());
   Decision placed = FromStatus(request, room, *status, /*start_position=*/0);
   if (placed.page.kind == PageState::Kind::kChallenge && !returning) {
@@ -597,6 +610,10 @@ std::string Gate::CookieName(const std::string& room) const { return "anteroom_"
 std::string Gate::SignedVisitorCookie(const std::string& room, const std::string& client_id) const {
   return absl::StrCat(kVisitorPrefix, client_id, ".",
                       signer_->Sign(VisitorMessage(room, client_id)));
+}
+
+std::string Gate::EntryCookieName(const std::string& room) const {
+  return absl::StrCat("anteroom_", room, "_entry");
 }
 
 std::string Gate::SolutionCookieName(const std::string& room) const {

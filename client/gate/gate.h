@@ -91,7 +91,9 @@ struct HttpResponse {
 // yet placed, "v.<visitor id>.<signature>" (see GateOptions::cookie_check). In a room that
 // asks for a proof of work, a newcomer is shown a challenge (state "challenge") first; the
 // page solves it and brings it back in "anteroom_<room>_pow" (an app: in the
-// X-Anteroom-Solution header), "<salt>.<challenge>.<signature>.<number>".
+// X-Anteroom-Solution header), "<salt>.<challenge>.<signature>.<number>". An entry token the
+// site gave the visitor comes in "anteroom_<room>_entry" (or X-Anteroom-Entry) and goes to
+// Admit with the newcomer.
 //
 // Thread-safe.
 class Gate {
@@ -130,6 +132,8 @@ class Gate {
   std::string CookieName(const std::string& room) const;
   // The cookie value that carries a newcomer's visitor id: "v.<id>.<signature>".
   std::string SignedVisitorCookie(const std::string& room, const std::string& client_id) const;
+  // Where the site puts an operator's entry token for the visitor (or X-Anteroom-Entry).
+  std::string EntryCookieName(const std::string& room) const;
   // Where the waiting page's solver puts a solved proof of work (set by script, not HttpOnly).
   std::string SolutionCookieName(const std::string& room) const;
   // The Set-Cookie value holding `value`; an empty value clears the cookie.

@@ -82,14 +82,27 @@ void Room::StartEvent(Event& event, absl::Time now, Changes* changes) {
 // --- Visitors ---
 
 VisitorView Room::Admit(const ClientKey& client, SourceKey source, absl::Time now, Changes* changes,
-                        bool proved_work) {
+                        AdmitOptions options) {
   Tick(now, changes);
   if (auto it = clients_.find(client); it != clients_.end()) {
     if (it->second & kSessionPlace) return AdmittedView(*leases_.Live(it->second & ~kSessionPlace));
     return WaitingView(line_.SeqOf(it->second), now);
   }
   const RoomSettings s = EffectiveSettings(now);
-  if (const int64_t work = ChallengeWork(s, line_.waiting()); work > 0 && !proved_work) {
+  // An operator's entry token vouches for its holder: no proof of work, no per-source
+  // limit, no full queue. Bypass: in at once, whatever the line and the count.
+  // Their places carry no source, so they count against none.
+  if (options.entry == Entry::kBypass) {
+    return AdmittedView(StartSession(client, 0, 0, wire::Secret{}, now, s, changes));
+  }
+  if (options.entry == Entry::kPriority) {
+    // Ahead of everyone waiting without priority (a pre-queue too), behind those with it.
+    if (AdmitsAtOnce(now, s)) {
+      return AdmittedView(StartSession(client, 0, 0, wire::Secret{}, now, s, changes));
+    }
+    return QueuedView(Enqueue(client, 0, SlotState::kPriority, now, changes), now);
+  }
+  if (const int64_t work = ChallengeWork(s, line_.waiting()); work > 0 && !options.proved_work) {
     VisitorView view;
     view.state = VisitorState::kChallenged;
     view.challenge_work = work;
@@ -108,10 +121,7 @@ VisitorView Room::Admit(const ClientKey& client, SourceKey source, absl::Time no
     limits_.Took(source, now, s);
     return PrequeuedView(Enqueue(client, source, SlotState::kPreQueued, now, changes), event);
   }
-  const bool at_once = s.queueing_method == QueueingMethod::kPassthrough ||
-                       (!s.queue_all && line_.queued() == 0 &&
-                        leases_.active() < s.max_active_sessions && outflow_.TakeToken(now, s));
-  if (at_once) {
+  if (AdmitsAtOnce(now, s)) {
     limits_.Took(source, now, s);
     return AdmittedView(StartSession(client, source, 0, wire::Secret{}, now, s, changes));
   }
@@ -122,6 +132,12 @@ VisitorView Room::Admit(const ClientKey& client, SourceKey source, absl::Time no
   if (queue_full) return QueueFull(changes);
   limits_.Took(source, now, s);
   return QueuedView(Enqueue(client, source, SlotState::kQueued, now, changes), now);
+}
+
+bool Room::AdmitsAtOnce(absl::Time now, const RoomSettings& s) {
+  return s.queueing_method == QueueingMethod::kPassthrough ||
+         (!s.queue_all && line_.queued() == 0 && leases_.active() < s.max_active_sessions &&
+          outflow_.TakeToken(now, s));
 }
 
 VisitorView Room::Poll(uint64_t ticket_id, const wire::Secret& secret, absl::Time now) {
@@ -254,10 +270,12 @@ void Room::FillFreeSlots(absl::Time now, const RoomSettings& s, Changes* changes
         (leases_.active() >= s.max_active_sessions || !outflow_.TakeToken(now, s))) {
       return;
     }
-    const uint64_t seq = s.queueing_method == QueueingMethod::kRandom
-                             ? line_.AtPosition(static_cast<int64_t>(
-                                   random_->Uniform(static_cast<uint64_t>(line_.queued()))))
-                             : line_.Head();
+    // RANDOM draws among those without priority once the priority lane is empty.
+    const uint64_t seq =
+        s.queueing_method == QueueingMethod::kRandom && line_.in_priority_lane() == 0
+            ? line_.AtPosition(
+                  static_cast<int64_t>(random_->Uniform(static_cast<uint64_t>(line_.queued()))))
+            : line_.Head();
     AdmitTicket(seq, now, s, changes);
   }
 }
@@ -385,6 +403,7 @@ RoomStats Room::Stats(absl::Time now) const {
   stats.queue_depth = line_.queued();
   stats.prequeue_depth = line_.prequeued();
   stats.shadow_depth = line_.shadowed();
+  stats.priority_depth = line_.in_priority_lane();
   stats.active_sessions = leases_.active();
   stats.max_active_sessions = s.max_active_sessions;
   stats.admitted_total = admitted_total_;

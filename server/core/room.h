@@ -27,10 +27,12 @@ namespace anteroom::core {
 //
 // Guarantees (tests/core; each enforced where the comment says):
 // - Active sessions never exceed max_active_sessions (a lowered limit admits nobody until
-//   the count falls below it) [Room::FillFreeSlots, Room::Admit]; admissions never exceed
+//   the count falls below it), except by the sessions of bypass entries, which an operator's
+//   token admits whatever the count [Room::FillFreeSlots, Room::Admit]; admissions never exceed
 //   admissions_per_minute beyond a burst of one second's worth [Outflow::TakeToken].
 // - FIFO: queued visitors are admitted in arrival order; RANDOM: each free slot goes to a
 //   uniformly random live waiting visitor [Room::FillFreeSlots over WaitingLine order].
+//   The priority lane (operators' priority entries) goes first, in arrival order.
 // - Work conservation: a slot freed by Leave or revocation is filled in the same operation;
 //   one freed by expiry, a no-show, or a refilled rate budget within the next Tick
 //   [Room::Leave, Room::Revoke, Room::Tick].
@@ -87,7 +89,7 @@ class Room {
   // (challenge_work), a newcomer without `proved_work` is challenged instead: nothing is
   // taken, and the view says the work to prove.
   VisitorView Admit(const ClientKey& client, SourceKey source, absl::Time now, Changes* changes,
-                    bool proved_work = false);
+                    AdmitOptions options = {});
   VisitorView Admit(const ClientKey& client, absl::Time now, Changes* changes) {
     return Admit(client, 0, now, changes);
   }
@@ -136,6 +138,9 @@ class Room {
   void StartEvent(Event& event, absl::Time now, Changes* changes);
   void ExpireLeases(absl::Time now, Changes* changes);
   void ExpireAbandoned(absl::Time now, const RoomSettings& s, Changes* changes);
+  // Whether a newcomer goes in at once (nobody waits, a slot and a rate token are free, or
+  // PASSTHROUGH); takes the rate token when it does.
+  bool AdmitsAtOnce(absl::Time now, const RoomSettings& s);
   void FillFreeSlots(absl::Time now, const RoomSettings& s, Changes* changes);
 
   uint64_t Enqueue(const ClientKey& client, SourceKey source, SlotState state, absl::Time now,

@@ -57,8 +57,20 @@ struct Ticket {
   ClientKey client;
   absl::Time enqueued_at;
   bool prequeued = false;
-  uint64_t source = 0;  // the visitor's source (48 bits), 0 for none
-  bool shadow = false;  // over a per-source limit: never admitted
+  uint64_t source = 0;    // the visitor's source (48 bits), 0 for none
+  bool shadow = false;    // over a per-source limit: never admitted
+  bool priority = false;  // in the priority lane (an operator's priority entry)
+};
+
+// How a newcomer comes in. kRegular: as anyone. With an operator's entry token:
+// kPriority, a place in the priority lane, ahead of everyone waiting without one; kBypass,
+// admitted at once, whatever the queue and the count (see Room::Admit).
+enum class Entry { kRegular, kPriority, kBypass };
+
+struct AdmitOptions {
+  // The newcomer brought a valid proof of work (see RoomSettings::challenge_work).
+  bool proved_work = false;
+  Entry entry = Entry::kRegular;
 };
 
 // The persisted form of an admitted visitor's lease on one slot (or, when `revoked`, the
@@ -116,6 +128,7 @@ struct RoomStats {
   int64_t queue_depth = 0;     // queued, live
   int64_t prequeue_depth = 0;  // waiting for an event to open
   int64_t shadow_depth = 0;    // in the shadow queue (over a per-source limit)
+  int64_t priority_depth = 0;  // of queue_depth, in the priority lane
   int64_t active_sessions = 0;
   int64_t max_active_sessions = 0;  // in force now (events included)
   int64_t admitted_total = 0;

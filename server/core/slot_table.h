@@ -11,7 +11,7 @@
 namespace anteroom::core {
 
 // kShadow: a place over a per-source limit, in a shadow queue that never reaches the front.
-enum class SlotState : uint8_t { kEmpty, kQueued, kPreQueued, kShadow };
+enum class SlotState : uint8_t { kEmpty, kQueued, kPreQueued, kShadow, kPriority };
 
 // A waiting visitor in memory (80 bytes): what the ticket names, the links of the place-hold
 // order (least recently seen first), and the visitor's 48-bit source in what would otherwise

@@ -31,6 +31,9 @@ void WaitingLine::Place(uint64_t seq, const Slot& slot) {
     case SlotState::kQueued:
       queue_.PushBack(seq);
       break;
+    case SlotState::kPriority:
+      priority_.PushBack(seq);
+      break;
     case SlotState::kShadow:
       ++shadow_count_;
       break;
@@ -38,6 +41,11 @@ void WaitingLine::Place(uint64_t seq, const Slot& slot) {
       return;
   }
   LinkTail(seq, placed);
+}
+
+int64_t WaitingLine::Position(uint64_t seq) const {
+  if (slots_.Find(seq)->state == SlotState::kPriority) return priority_.Rank(seq) + 1;
+  return priority_.size() + queue_.Rank(seq) + 1;
 }
 
 uint64_t WaitingLine::SeqOf(uint64_t ticket_id) const {
@@ -74,6 +82,8 @@ Slot WaitingLine::Remove(uint64_t seq, Changes* changes) {
   } else {
     if (slot.state == SlotState::kQueued) {
       queue_.Remove(seq);
+    } else if (slot.state == SlotState::kPriority) {
+      priority_.Remove(seq);
     } else {
       --shadow_count_;
     }
@@ -127,22 +137,24 @@ Ticket WaitingLine::ToTicket(uint64_t seq) const {
                 absl::FromUnixMicros(slot.enqueued_us),
                 slot.state == SlotState::kPreQueued,
                 slot.source(),
-                slot.state == SlotState::kShadow};
+                slot.state == SlotState::kShadow,
+                slot.state == SlotState::kPriority};
 }
 
 absl::Status WaitingLine::Restore(const Ticket& t, absl::Time now) {
   if (slots_.Find(t.seq) != nullptr) {
     return absl::DataLossError(absl::StrCat("duplicate ticket seq ", t.seq));
   }
-  Slot slot{
-      t.secret,
-      t.client,
-      t.id,
-      0,
-      0,
-      Micros(now),
-      Micros(t.enqueued_at),
-      t.shadow ? SlotState::kShadow : (t.prequeued ? SlotState::kPreQueued : SlotState::kQueued)};
+  Slot slot{t.secret,
+            t.client,
+            t.id,
+            0,
+            0,
+            Micros(now),
+            Micros(t.enqueued_at),
+            t.shadow     ? SlotState::kShadow
+            : t.priority ? SlotState::kPriority
+                         : (t.prequeued ? SlotState::kPreQueued : SlotState::kQueued)};
   slot.set_source(t.source);
   Place(t.seq, slot);
   if (t.id != t.seq) remap_[t.id] = t.seq;
@@ -154,7 +166,7 @@ void WaitingLine::ReserveTicketId(uint64_t id) { next_seq_ = std::max(next_seq_,
 
 size_t WaitingLine::MemoryBytes() const {
   return slots_.MemoryBytes() + remap_.capacity() * (sizeof(std::pair<uint64_t, uint64_t>) + 1) +
-         queue_.MemoryBytes() + prequeue_.capacity() * sizeof(uint64_t);
+         queue_.MemoryBytes() + priority_.MemoryBytes() + prequeue_.capacity() * sizeof(uint64_t);
 }
 
 void WaitingLine::LinkTail(uint64_t seq, Slot& slot) {

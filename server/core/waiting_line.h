@@ -14,8 +14,9 @@
 
 namespace anteroom::core {
 
-// The visitors waiting in one room: the queue in arrival order, the pre-queue of an event,
-// and the place-hold order (least recently seen first). It keeps places; who gets one and
+// The visitors waiting in one room: the priority lane and the queue, each in arrival order
+// (the lane ahead), the pre-queue of an event, and the place-hold order (least recently
+// seen first). It keeps places; who gets one and
 // when a place is given up is the Room's policy.
 //
 // Guarantees (tests/core/waiting_line_test.cc):
@@ -42,17 +43,21 @@ class WaitingLine {
   const Slot* Find(uint64_t ticket_id, const wire::Secret& secret) const;
   const Slot* FindSeq(uint64_t seq) const { return slots_.Find(seq); }
 
-  // 1 = next. `seq` must be queued.
-  int64_t Position(uint64_t seq) const { return queue_.Rank(seq) + 1; }
-  int64_t queued() const { return queue_.size(); }
+  // 1 = next: the priority lane first, then the queue. `seq` must be queued (either).
+  int64_t Position(uint64_t seq) const;
+  // Queued, the priority lane included.
+  int64_t queued() const { return queue_.size() + priority_.size(); }
+  int64_t in_priority_lane() const { return priority_.size(); }
   int64_t prequeued() const { return prequeue_count_; }
   int64_t shadowed() const { return shadow_count_; }
   // Queued and pre-queued (the shadow queue is not a queue).
   int64_t waiting() const { return queued() + prequeued(); }
-  // The seq at the head of the queue, and the one at 0-based position `k` (for RANDOM).
-  // The queue must not be empty.
-  uint64_t Head() const { return *queue_.First(); }
-  uint64_t AtPosition(int64_t k) const { return queue_.Select(k); }
+  // The seq at the head of the line (the priority lane's first), and the one at 0-based
+  // position `k` (for RANDOM). The line must not be empty.
+  uint64_t Head() const { return priority_.empty() ? *queue_.First() : *priority_.First(); }
+  uint64_t AtPosition(int64_t k) const {
+    return k < priority_.size() ? priority_.Select(k) : queue_.Select(k - priority_.size());
+  }
 
   // The visitor at `seq` refreshed at `now`: their place hold restarts.
   void MarkSeen(uint64_t seq, absl::Time now);
@@ -88,6 +93,7 @@ class WaitingLine {
   SlotTable slots_;                                // by seq
   absl::flat_hash_map<uint64_t, uint64_t> remap_;  // ticket id -> seq, after a shuffle
   RankIndex queue_;                                // queued seqs (not pre-queued)
+  RankIndex priority_;                             // the priority lane's seqs
   std::vector<uint64_t> prequeue_;                 // pre-queued seqs (some may have left)
   int64_t prequeue_count_ = 0;
   int64_t shadow_count_ = 0;

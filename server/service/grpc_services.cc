@@ -163,20 +163,45 @@ grpc::ServerUnaryReactor* WaitingRoomService::Admit(grpc::CallbackServerContext*
         }
         if (invalid.ok() && request->has_solution())
           invalid = ValidateSolution(request->solution());
+        // An entry token: who the visitor is (its subject) and how they come in.
+        std::string client_id = request->client_id();
+        core::AdmitOptions options;
+        if (invalid.ok() && !request->entry_token().empty()) {
+          absl::StatusOr<wire::EntryToken> entry = CheckEntryToken(*request);
+          if (entry.ok()) {
+            if (!entry->subject.empty()) client_id = absl::StrCat("identity:", entry->subject);
+            options.entry = entry->kind == wire::EntryKind::kPriority ? core::Entry::kPriority
+                            : entry->kind == wire::EntryKind::kBypass ? core::Entry::kBypass
+                                                                      : core::Entry::kRegular;
+            options.proved_work = true;  // vouched for by the site
+          }
+          invalid = entry.status();
+        }
         if (!invalid.ok()) return finish(invalid);
-        rooms_->Admit(request->room(), request->client_id(), source,
-                      request->has_solution() ? &request->solution() : nullptr,
-                      [this, request, response, finish](absl::StatusOr<core::VisitorView> view) {
-                        if (view.ok()) {
-                          ToProto(*view, request->room(), response);
-                          if (view->state == core::VisitorState::kChallenged) {
-                            *response->mutable_challenge() = rooms_->IssueChallenge(
-                                request->room(), request->client_id(), view->challenge_work);
-                          }
-                        }
-                        finish(view.status());
-                      });
+        rooms_->Admit(
+            request->room(), client_id, source,
+            request->has_solution() ? &request->solution() : nullptr, options,
+            [this, request, client_id, response, finish](absl::StatusOr<core::VisitorView> view) {
+              if (view.ok()) {
+                ToProto(*view, request->room(), response);
+                if (view->state == core::VisitorState::kChallenged) {
+                  *response->mutable_challenge() =
+                      rooms_->IssueChallenge(request->room(), client_id, view->challenge_work);
+                }
+              }
+              finish(view.status());
+            });
       });
+}
+
+absl::StatusOr<wire::EntryToken> WaitingRoomService::CheckEntryToken(
+    const v1::AdmitRequest& request) const {
+  if (entry_keys_ == nullptr) {
+    return absl::FailedPreconditionError(
+        "entry_token given, but this server has no entry keys (anteroomd --entry_key_file)");
+  }
+  return wire::VerifyEntryToken(*entry_keys_, request.entry_token(), request.room(), rooms_->Now(),
+                                "entry_token");
 }
 
 grpc::ServerUnaryReactor* WaitingRoomService::Poll(grpc::CallbackServerContext* context,
@@ -323,6 +348,7 @@ grpc::ServerUnaryReactor* RoomAdminService::GetRoomStatus(grpc::CallbackServerCo
     *response->mutable_estimated_wait() = ToProtoDuration(stats->estimated_wait);
     response->set_estimated_wait_unknown(stats->estimated_wait_unknown);
     response->set_shadow_depth(static_cast<uint64_t>(stats->shadow_depth));
+    response->set_priority_depth(static_cast<uint64_t>(stats->priority_depth));
     return absl::OkStatus();
   });
 }

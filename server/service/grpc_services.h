@@ -6,6 +6,7 @@
 #include "server/service/load_shedder.h"
 #include "server/service/metrics.h"
 #include "server/service/room_manager.h"
+#include "wire/entry_token.h"
 
 namespace anteroom::service {
 
@@ -17,9 +18,11 @@ namespace anteroom::service {
 // Thread-safe.
 class WaitingRoomService final : public v1::WaitingRoom::CallbackService {
  public:
-  // `shedder` decides which calls are served under load.
-  WaitingRoomService(RoomManager* rooms, Metrics* metrics, LoadShedder* shedder)
-      : rooms_(rooms), metrics_(metrics), shedder_(shedder) {}
+  // `shedder` decides which calls are served under load; `entry_keys` (may be null: none)
+  // check operators' entry tokens.
+  WaitingRoomService(RoomManager* rooms, Metrics* metrics, LoadShedder* shedder,
+                     const wire::Signer* entry_keys = nullptr)
+      : rooms_(rooms), metrics_(metrics), shedder_(shedder), entry_keys_(entry_keys) {}
 
   grpc::ServerUnaryReactor* Admit(grpc::CallbackServerContext* context,
                                   const v1::AdmitRequest* request,
@@ -35,9 +38,13 @@ class WaitingRoomService final : public v1::WaitingRoom::CallbackService {
                                   v1::LeaveResponse* response) override;
 
  private:
+  // The entry token of `request`, checked (FAILED_PRECONDITION without entry keys).
+  absl::StatusOr<wire::EntryToken> CheckEntryToken(const v1::AdmitRequest& request) const;
+
   RoomManager* const rooms_;
   Metrics* const metrics_;
   LoadShedder* const shedder_;
+  const wire::Signer* const entry_keys_;
 };
 
 // The operators' API: adapts anteroom.v1.RoomAdmin to RoomManager.

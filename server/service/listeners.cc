@@ -57,7 +57,8 @@ absl::StatusOr<std::unique_ptr<grpc::Server>> StartListener(
 Listeners::Listeners(RoomManager* rooms, Metrics* metrics, storage::Store* store,
                      const ListenerOptions& options)
     : shedder_(options.max_calls_in_flight, [] { return std::chrono::system_clock::now(); }),
-      gateway_service_(rooms, metrics, &shedder_),
+      entry_keys_(options.entry_keys),
+      gateway_service_(rooms, metrics, &shedder_, entry_keys_.get()),
       admin_service_(rooms, metrics, store, options.backup_dir, options.admin_token,
                      /*require_client_certificate=*/!options.admin_client_ca_pem.empty()) {}
 

@@ -10,6 +10,7 @@
 #include "server/service/grpc_services.h"
 #include "server/service/metrics.h"
 #include "server/service/room_manager.h"
+#include "wire/signer.h"
 
 namespace anteroom::service {
 
@@ -41,6 +42,9 @@ struct ListenerOptions {
   // Memory gRPC may use for its buffers on each listener, in bytes; past it, gRPC reads
   // less from its connections.
   int64_t grpc_memory_bytes = 256LL * 1024 * 1024;
+  // The keys operators' entry tokens are signed with (anteroomd --entry_key_file; see
+  // wire/entry_token.h). Null (default): an Admit that carries one is FAILED_PRECONDITION.
+  std::shared_ptr<const wire::Signer> entry_keys;
 };
 
 // The two gRPC listeners (gateway and admin, each with server reflection and gRPC health)
@@ -73,6 +77,7 @@ class Listeners {
             const ListenerOptions& options);
 
   LoadShedder shedder_;
+  std::shared_ptr<const wire::Signer> entry_keys_;
   WaitingRoomService gateway_service_;
   RoomAdminService admin_service_;
   std::unique_ptr<grpc::Server> gateway_;

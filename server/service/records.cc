@@ -73,6 +73,7 @@ storage::v1::TicketRecord ToRecord(const core::Ticket& t) {
   r.set_prequeued(t.prequeued);
   r.set_source(t.source);
   r.set_shadow(t.shadow);
+  r.set_priority(t.priority);
   return r;
 }
 
@@ -104,7 +105,8 @@ absl::StatusOr<core::Ticket> FromRecord(const storage::v1::TicketRecord& r) {
                       absl::FromUnixMicros(r.enqueued_at_us()),
                       r.prequeued(),
                       r.source() & core::kSourceKeyMask,
-                      r.shadow()};
+                      r.shadow(),
+                      r.priority()};
 }
 
 absl::StatusOr<core::Session> FromRecord(const storage::v1::SessionRecord& r) {

@@ -174,12 +174,11 @@ void RoomManager::RevokeSession(const wire::ParsedToken& session, Callback<bool>
 
 void RoomManager::Admit(const std::string& room, absl::string_view client_id,
                         absl::string_view source, const v1::Solution* solution,
-                        Callback<core::VisitorView> done) {
-  bool proved_work = false;
-  if (solution != nullptr) {
-    proved_work = challenges_.Verify(room, client_id, *solution, clock_->Now());
-    metrics_->CountChallenge(proved_work ? Metrics::ChallengeOutcome::kSolved
-                                         : Metrics::ChallengeOutcome::kRefused);
+                        core::AdmitOptions options, Callback<core::VisitorView> done) {
+  if (solution != nullptr && !options.proved_work) {
+    options.proved_work = challenges_.Verify(room, client_id, *solution, clock_->Now());
+    metrics_->CountChallenge(options.proved_work ? Metrics::ChallengeOutcome::kSolved
+                                                 : Metrics::ChallengeOutcome::kRefused);
   }
   const core::ClientKey key = keyer_->Of(client_id);
   // The source's key is keyed too (so it means nothing outside this store), 48 bits of it.
@@ -192,7 +191,7 @@ void RoomManager::Admit(const std::string& room, absl::string_view client_id,
       room,
       [&](core::Room& r, absl::Time now,
           core::Changes* changes) -> absl::StatusOr<core::VisitorView> {
-        return r.Admit(key, source_key, now, changes, proved_work);
+        return r.Admit(key, source_key, now, changes, options);
       },
       std::move(done));
 }

@@ -69,8 +69,11 @@ class RoomManager {
   // `source` is the gateway's name for the visitor's network (empty: none). `solution` (may be
   // null) is the newcomer's proof of work; in a room that asks for one, a newcomer without a
   // valid one is answered kChallenged, and IssueChallenge makes the challenge to hand out.
+  // `options.entry` comes from a checked entry token; `options.proved_work` is set here from
+  // `solution`, unless already set (a verified identity needs no proof).
   void Admit(const std::string& room, absl::string_view client_id, absl::string_view source,
-             const v1::Solution* solution, Callback<core::VisitorView> done);
+             const v1::Solution* solution, core::AdmitOptions options,
+             Callback<core::VisitorView> done);
   // A proof-of-work challenge of `work` for `client_id` in `room` (see Challenges).
   v1::Challenge IssueChallenge(absl::string_view room, absl::string_view client_id, int64_t work);
   // Tokens come parsed (wire::ParseToken) and of the right kind.
@@ -81,6 +84,8 @@ class RoomManager {
   // Expires lapsed leases and fills free slots in every room, and records (at most once a
   // second) that the server is alive; run periodically.
   void TickAll();
+  // The server's clock.
+  absl::Time Now() const { return clock_->Now(); }
   // Records now as the last instant the server was alive. At the next start, the time from
   // then is downtime, credited to every lease. Called by TickAll and at a clean stop.
   void RecordAlive();

@@ -10,6 +10,7 @@
 #include "tests/testing/challenge_solver.h"
 #include "tests/testing/daemon.h"
 #include "tests/testing/in_process_server.h"
+#include "wire/entry_token.h"
 
 namespace anteroom::gate {
 namespace {
@@ -463,6 +464,34 @@ TEST_F(GateTest, WithoutTheCookieCheckAChallengedNewcomerIsGivenTheIdItsSolution
   const std::string id = CookiePair(asked);
   EXPECT_NE(id.find("=v."), std::string::npos) << id;
   EXPECT_EQ(Get("/check", absl::StrCat(id, "; ", SolutionCookie("drop", asked)), drop).status, 204);
+}
+
+TEST_F(GateTest, AnEntryTokenTheSiteGaveGoesToAnteroomAndARefusedOneCountsForNothing) {
+  const wire::Signer keys = *wire::Signer::FromKeys({std::string(32, 'k')});
+  server_.listener_options().entry_keys = std::make_shared<const wire::Signer>(keys);
+  server_.Restart();
+  MakeGate(client::FailureMode::kFailClosed, {server_.address()});
+  EXPECT_EQ(Arrive("/check").status, 204);      // the one slot
+  const HttpResponse first = Arrive("/check");  // waits at 1
+  ASSERT_EQ(first.status, 401);
+  auto priority = [&](const std::string& room, absl::Duration ttl) {
+    return *wire::SignEntryToken(
+        keys, {room, wire::EntryKind::kPriority, "", server_.clock().Now() + ttl});
+  };
+  // In the site's cookie: the priority lane, ahead of the one waiting.
+  HttpResponse id = Get("/check");
+  const std::string vip =
+      absl::StrCat(CookiePair(id), "; anteroom_clinic_entry=", priority("clinic", absl::Hours(1)));
+  const HttpResponse ahead = Get("/check", vip);
+  EXPECT_TRUE(absl::EndsWith(CookiePair(ahead), "~1")) << CookiePair(ahead);
+  EXPECT_EQ(QueueDepth(), 2u);
+  // In the header, expired: placed as anyone, at the back.
+  id = Get("/check");
+  const HttpResponse behind =
+      Get("/check", CookiePair(id), {{"X-Anteroom-Entry", priority("clinic", -absl::Seconds(1))}});
+  EXPECT_TRUE(absl::EndsWith(CookiePair(behind), "~3")) << CookiePair(behind);
+  EXPECT_NE(Metrics().find("anteroom_gate_decisions_total{decision=\"entry_refused\"} 1"),
+            std::string::npos);
 }
 
 TEST_F(GateTest, CookieAttributesFollowTheOptionsAndTheScheme) {

@@ -42,7 +42,11 @@ class RoomHarness {
     switch (op % 9) {
       case 0:
       case 1: {
-        VisitorView v = room_->Admit(testing::Key("c" + std::to_string(arg % 64)), now_, &changes);
+        // One arrival in eight comes with a priority entry.
+        AdmitOptions options;
+        if (op % 9 == 1 && arg >= 224) options.entry = Entry::kPriority;
+        VisitorView v =
+            room_->Admit(testing::Key("c" + std::to_string(arg % 64)), 0, now_, &changes, options);
         if (!v.ticket.empty()) tickets_.push_back(v.ticket);
         if (!v.session.empty()) sessions_.push_back(v.session);
         break;
@@ -129,7 +133,10 @@ class RoomHarness {
   }
 
   void Apply(const Changes& c) {
-    for (const Ticket& t : c.put_tickets) tickets_image_[t.seq] = t;
+    for (const Ticket& t : c.put_tickets) {
+      tickets_image_[t.seq] = t;
+      if (t.priority) priority_tickets_.insert(t.id);
+    }
     for (const Session& s : c.put_sessions) sessions_image_[s.id] = s;
     for (uint64_t seq : c.erased_ticket_seqs) tickets_image_.erase(seq);
     for (uint64_t id : c.erased_sessions) sessions_image_.erase(id);
@@ -153,14 +160,17 @@ class RoomHarness {
                 std::max<int64_t>(1, settings_.admissions_per_minute / 60)) {
       return fail_(absl::StrCat("rate exceeded: ", admissions_.size(), " admissions in a minute"));
     }
-    // Invariant 2: FIFO among queued visitors.
+    // Invariant 2: FIFO among queued visitors, in each lane (positions below check that the
+    // priority lane goes first).
     for (const Session& s : changes.put_sessions) {
       if (s.origin_ticket != 0 && s.admitted_at == now_ && !seen_sessions_.contains(s.id)) {
-        if (s.origin_ticket <= last_admitted_ticket_) {
-          return fail_(absl::StrCat("FIFO violated: ticket ", s.origin_ticket, " admitted after ",
-                                    last_admitted_ticket_));
+        uint64_t& last = priority_tickets_.contains(s.origin_ticket) ? last_admitted_priority_
+                                                                     : last_admitted_ticket_;
+        if (s.origin_ticket <= last) {
+          return fail_(
+              absl::StrCat("FIFO violated: ticket ", s.origin_ticket, " admitted after ", last));
         }
-        last_admitted_ticket_ = s.origin_ticket;
+        last = s.origin_ticket;
       }
       seen_sessions_.insert(s.id);
     }
@@ -169,14 +179,19 @@ class RoomHarness {
         settings_.admissions_per_minute == 0) {
       return fail_("a free slot while someone waits");
     }
-    // Positions are exactly 1..n in queue order; the image matches the live room.
+    // Positions are exactly 1..n, the priority lane first, each lane in arrival order; the
+    // image matches the live room.
     int64_t expected = 1;
-    for (const auto& [seq, t] : tickets_image_) {
-      const VisitorView v = room_->View(t.id, t.secret, now_);
-      if (v.state != VisitorState::kQueued || v.position != expected) {
-        return fail_(absl::StrCat("position ", v.position, " where ", expected, " was expected"));
+    for (bool priority : {true, false}) {
+      for (const auto& [seq, t] : tickets_image_) {
+        if (t.priority != priority) continue;
+        const VisitorView v = room_->View(t.id, t.secret, now_);
+        if (v.state != VisitorState::kQueued || v.position != expected) {
+          return fail_(absl::StrCat("position ", v.position, " where ", expected, " was expected",
+                                    priority ? " (priority lane)" : ""));
+        }
+        ++expected;
       }
-      ++expected;
     }
     if (static_cast<int64_t>(tickets_image_.size()) != stats.queue_depth) {
       return fail_(absl::StrCat("persisted tickets ", tickets_image_.size(), " != queue depth ",
@@ -198,6 +213,8 @@ class RoomHarness {
   std::deque<absl::Time> admissions_;
   absl::flat_hash_set<uint64_t> seen_sessions_;
   uint64_t last_admitted_ticket_ = 0;
+  uint64_t last_admitted_priority_ = 0;
+  absl::flat_hash_set<uint64_t> priority_tickets_;  // ids of priority places ever made
 };
 
 }  // namespace anteroom::core

@@ -493,15 +493,16 @@ TEST_F(RoomTest, ANewcomerIsChallengedFirstAndTheChallengeTakesNothing) {
   EXPECT_EQ(room.Stats(now_).active_sessions, 0);
   EXPECT_EQ(changes_.rejected_source_limit, 0) << "unproved newcomers do not use the source's cap";
 
-  const VisitorView in = room.Admit(Key("a"), 7, now_, &changes_, /*proved_work=*/true);
+  const VisitorView in = room.Admit(Key("a"), 7, now_, &changes_, {.proved_work = true});
   EXPECT_EQ(in.state, VisitorState::kAdmitted);
   // Whoever holds a place or a session is not asked again.
   EXPECT_EQ(room.Admit(Key("a"), 7, now_, &changes_).session, in.session);
-  const VisitorView queued = room.Admit(Key("b"), 8, now_, &changes_, true);
+  const VisitorView queued = room.Admit(Key("b"), 8, now_, &changes_, {.proved_work = true});
   EXPECT_EQ(queued.state, VisitorState::kQueued);
   EXPECT_EQ(room.Admit(Key("b"), 8, now_, &changes_).ticket, queued.ticket);
   // The source cap still applies to proved newcomers.
-  EXPECT_EQ(room.Admit(Key("c"), 7, now_, &changes_, true).state, VisitorState::kRejected);
+  EXPECT_EQ(room.Admit(Key("c"), 7, now_, &changes_, {.proved_work = true}).state,
+            VisitorState::kRejected);
 }
 
 TEST_F(RoomTest, TheChallengeGrowsWithTheLineUpToItsMaximum) {
@@ -510,18 +511,78 @@ TEST_F(RoomTest, TheChallengeGrowsWithTheLineUpToItsMaximum) {
   s.challenge_work_max = 110'000;
   s.challenge_work_full_at = 10;
   Room room("shop", s, now_, &random_);
-  room.Admit(Key("in"), 0, now_, &changes_, true);
+  room.Admit(Key("in"), 0, now_, &changes_, {.proved_work = true});
   for (int waiting = 0; waiting < 12; ++waiting) {
     EXPECT_EQ(room.Admit(Key("new"), 0, now_, &changes_).challenge_work,
               std::min(110'000, 10'000 + 10'000 * waiting))
         << waiting << " waiting";
-    room.Admit(Key("w" + std::to_string(waiting)), 0, now_, &changes_, true);
+    room.Admit(Key("w" + std::to_string(waiting)), 0, now_, &changes_, {.proved_work = true});
   }
   // Off again: everyone is placed at once.
   s.challenge_work = 0;
   s.challenge_work_max = 0;
   room.UpdateSettings(s, now_, &changes_);
   EXPECT_EQ(room.Admit(Key("new"), 0, now_, &changes_).state, VisitorState::kQueued);
+}
+
+TEST_F(RoomTest, ThePriorityLaneGoesFirstInArrivalOrderAndSurvivesARestore) {
+  RoomSettings s = Settings(1);
+  s.max_queue_length = 2;
+  s.challenge_work = 1'000;
+  Room room("shop", s, now_, &random_);
+  const AdmitOptions proved{.proved_work = true};
+  const AdmitOptions priority{.entry = Entry::kPriority};
+  const VisitorView in = room.Admit(Key("in"), 0, now_, &changes_, proved);
+  const VisitorView a = room.Admit(Key("a"), 0, now_, &changes_, proved);
+  const VisitorView b = room.Admit(Key("b"), 0, now_, &changes_, proved);
+  EXPECT_EQ(room.Admit(Key("c"), 0, now_, &changes_, proved).state, VisitorState::kRejected)
+      << "the queue is full for everyone else";
+  // Priority: no challenge, not refused for a full queue, ahead of a and b.
+  const VisitorView p1 = room.Admit(Key("p1"), 0, now_, &changes_, priority);
+  const VisitorView p2 = room.Admit(Key("p2"), 0, now_, &changes_, priority);
+  ASSERT_EQ(p1.state, VisitorState::kQueued);
+  EXPECT_EQ(p1.position, 1);
+  EXPECT_EQ(p2.position, 2);
+  EXPECT_EQ(Poll(room, a.ticket).position, 3);
+  EXPECT_EQ(Poll(room, b.ticket).position, 4);
+  EXPECT_EQ(room.Stats(now_).queue_depth, 4);
+  EXPECT_EQ(room.Stats(now_).priority_depth, 2);
+
+  // Restored from what was persisted: the same line.
+  Room restored("shop", s, now_, &random_);
+  for (const Ticket& t : changes_.put_tickets) {
+    if (std::find(changes_.erased_ticket_seqs.begin(), changes_.erased_ticket_seqs.end(), t.seq) ==
+        changes_.erased_ticket_seqs.end()) {
+      ASSERT_TRUE(restored.RestoreTicket(t, now_).ok());
+    }
+  }
+  for (Room* r : {&room, &restored}) {
+    EXPECT_EQ(Poll(*r, p2.ticket).position, 2);
+    EXPECT_EQ(Poll(*r, a.ticket).position, 3);
+  }
+  // Slots go to the priority lane first, then the queue in order.
+  Leave(room, in.session);
+  EXPECT_EQ(Poll(room, p1.ticket).state, VisitorState::kAdmitted);
+  EXPECT_EQ(Poll(room, a.ticket).position, 2);
+  Leave(room, Poll(room, p1.ticket).session);
+  EXPECT_EQ(Poll(room, p2.ticket).state, VisitorState::kAdmitted);
+  Leave(room, Poll(room, p2.ticket).session);
+  EXPECT_EQ(Poll(room, a.ticket).state, VisitorState::kAdmitted);
+}
+
+TEST_F(RoomTest, ABypassGoesInAtOnceEvenWhenFullAndTheRoomAdmitsNobodyElseUntilBelowTheCap) {
+  Room room("shop", Settings(1), now_, &random_);
+  const VisitorView in = room.Admit(Key("in"), 0, now_, &changes_);
+  const VisitorView waiting = room.Admit(Key("w"), 0, now_, &changes_);
+  ASSERT_EQ(waiting.state, VisitorState::kQueued);
+  const VisitorView staff = room.Admit(Key("staff"), 7, now_, &changes_, {.entry = Entry::kBypass});
+  EXPECT_EQ(staff.state, VisitorState::kAdmitted);
+  EXPECT_EQ(room.Stats(now_).active_sessions, 2) << "counted: the site's load is real";
+  Leave(room, in.session);
+  EXPECT_EQ(Poll(room, waiting.ticket).state, VisitorState::kQueued)
+      << "still at the cap: nobody else goes in";
+  Leave(room, staff.session);
+  EXPECT_EQ(Poll(room, waiting.ticket).state, VisitorState::kAdmitted);
 }
 
 }  // namespace

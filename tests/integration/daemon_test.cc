@@ -6,7 +6,9 @@
 #include <filesystem>
 #include <fstream>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
 #include "gtest/gtest.h"
@@ -347,6 +349,47 @@ TEST_F(DaemonTest, AnteroomctlAdministersRoomsAndPlaysAVisitor) {
   EXPECT_EQ(no_token.exit_code, 1);
   EXPECT_NE(no_token.stderr_text.find("--admin_token_file: cannot read"), std::string::npos)
       << no_token.stderr_text;
+}
+
+TEST_F(DaemonTest, EntryTokensSignedByAnteroomctlLetStaffBypassAFullRoom) {
+  const std::string keys = dir_ + "/entry.keys";
+  {
+    std::ofstream out(keys);
+    out << "# rotated 2026-11\n" << std::string(40, 'n') << "\n" << std::string(40, 'o') << "\n";
+  }
+  std::unique_ptr<Daemon> daemon = StartDaemon({"--entry_key_file=" + keys});
+  ASSERT_NE(daemon, nullptr);
+  auto ctl = [&](std::vector<std::string> args) {
+    args.insert(args.begin(),
+                {"--server=" + daemon->gateway_address(), "--admin=" + daemon->admin_address()});
+    return testing::RunToExit(kCtl, args);
+  };
+  ASSERT_EQ(ctl({"create-room", "desk", "--max_active_sessions=1"}).exit_code, 0);
+  ASSERT_NE(ctl({"admit", "desk", "a"}).stderr_text.find("ADMITTED"), std::string::npos);
+  testing::ExitResult signed_token =
+      ctl({"entry-token", "desk", "bypass", "--entry_key_file=" + keys, "--ttl=1h"});
+  ASSERT_EQ(signed_token.exit_code, 0) << signed_token.stderr_text;
+  const std::string token(absl::StripAsciiWhitespace(signed_token.stderr_text));
+  EXPECT_TRUE(absl::StartsWith(token, "e.desk.bypass..")) << token;
+  testing::ExitResult staff = ctl({"admit", "desk", "staff", "--entry_token=" + token});
+  EXPECT_NE(staff.stderr_text.find("\"state\": \"ADMITTED\""), std::string::npos)
+      << staff.stderr_text;
+  testing::ExitResult other_room = ctl({"admit", "hall", "x", "--entry_token=" + token});
+  EXPECT_EQ(other_room.exit_code, 1);
+  EXPECT_EQ(ctl({"entry-token", "desk", "vip", "--entry_key_file=" + keys}).exit_code, 2);
+  EXPECT_EQ(ctl({"entry-token", "desk", "identity", "--entry_key_file=" + keys}).exit_code, 1)
+      << "an identity needs --subject";
+
+  for (const auto& [flag, shown] : std::vector<std::pair<std::string, std::string>>{
+           {"--entry_key_file=/nonexistent/keys", "--entry_key_file"},
+           {"--entry_key_file=" + dir_ + "/short.keys", "--entry_key_file"}}) {
+    std::ofstream(dir_ + "/short.keys") << "short\n";
+    testing::ExitResult refused = testing::RunToExit(
+        kBinary, {"--listen=127.0.0.1:0", "--admin_listen=127.0.0.1:0",
+                  "--metrics_listen=127.0.0.1:0", "--data_dir=" + data_dir_, flag});
+    EXPECT_EQ(refused.exit_code, 1) << flag;
+    EXPECT_NE(refused.stderr_text.find(shown), std::string::npos) << refused.stderr_text;
+  }
 }
 
 }  // namespace

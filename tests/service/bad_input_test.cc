@@ -47,6 +47,8 @@ const std::vector<Case>& Cases() {
        C::kInvalidArgument, "solution.signature"},
       {"Admit", R"({"room":"hall","client_id":"a","solution":{"algorithm":"$LONG"}})",
        C::kInvalidArgument, "solution.algorithm"},
+      {"Admit", R"({"room":"hall","client_id":"a","entry_token":"e.hall.bypass..1.x"})",
+       C::kFailedPrecondition, "entry_token"},
       // Poll, Heartbeat, Leave: their token.
       {"Poll", R"({})", C::kInvalidArgument, "ticket"},
       {"Poll", R"({"ticket":"garbage"})", C::kInvalidArgument, "ticket"},

@@ -15,6 +15,9 @@ seed() {  # seed NAME INDEX MESSAGE TEXT
 }
 seed admit 0 AdmitRequest 'room: "hall" client_id: "visitor-1" source: "abcDEF123_-"'
 seed admit-full 0 AdmitRequest 'room: "full" client_id: "visitor-2"'
+seed admit-solution 0 AdmitRequest 'room: "hall" client_id: "visitor-3" solution { algorithm: "SHA-256" challenge: "00ff" number: 42 salt: "0123456789abcdef01234567?expires=1800000600" signature: "abcd" }'
+seed admit-entry 0 AdmitRequest 'room: "hall" client_id: "visitor-4" entry_token: "e.hall.priority..1800003600.AAAAAAAAAAAAAAAAAAAAAA"'
+seed create-room-challenge 4 CreateRoomRequest 'room: "pow" settings { max_active_sessions: 1 challenge_work: 1000 challenge_work_max: 5000 challenge_work_full_at: 3 }'
 seed poll 1 PollRequest 'ticket: "t.full.AAAAAAAAAAEAAAAAAAAAAAAAAAAAAAAA"'
 seed heartbeat 2 HeartbeatRequest 'session: "s.hall.AAAAAAAAAAEAAAAAAAAAAAAAAAAAAAAA"'
 seed leave 3 LeaveRequest 'token: "t.hall.AAAAAAAAAAIAAAAAAAAAAAAAAAAAAAAA"'

@@ -22,6 +22,7 @@
 #include "tests/testing/in_process_server.h"
 #include "tests/testing/reflection_client.h"
 #include "tests/testing/sim_clock.h"
+#include "wire/entry_token.h"
 
 namespace anteroom::service {
 namespace {
@@ -59,10 +60,14 @@ class ServiceTest : public ::testing::Test {
 
   v1::VisitorStatus Admit(const std::string& room, const std::string& client,
                           grpc::Status* status = nullptr) {
-    grpc::ClientContext ctx;
     v1::AdmitRequest req;
     req.set_room(room);
     req.set_client_id(client);
+    return Admit(req, status);
+  }
+
+  v1::VisitorStatus Admit(const v1::AdmitRequest& req, grpc::Status* status = nullptr) {
+    grpc::ClientContext ctx;
     v1::VisitorStatus resp;
     grpc::Status s = gateway_->Admit(&ctx, req, &resp);
     if (status)
@@ -608,14 +613,11 @@ TEST_F(ServiceTest, AChallengedNewcomerGetsAPlaceWithItsSolutionAndNoOneElseCanU
     EXPECT_EQ(resp.settings().challenge_work(), 2'000u);
   }
   auto admit = [&](const std::string& client, const v1::Solution* solution) {
-    grpc::ClientContext ctx;
     v1::AdmitRequest req;
     req.set_room("drop");
     req.set_client_id(client);
     if (solution) *req.mutable_solution() = *solution;
-    v1::VisitorStatus resp;
-    EXPECT_TRUE(gateway_->Admit(&ctx, req, &resp).ok());
-    return resp;
+    return Admit(req);
   };
   const v1::VisitorStatus asked = admit("alice", nullptr);
   ASSERT_EQ(asked.state(), v1::CHALLENGED);
@@ -650,6 +652,65 @@ TEST_F(ServiceTest, AChallengedNewcomerGetsAPlaceWithItsSolutionAndNoOneElseCanU
   clock_.Advance(Challenges::kLifetime + absl::Seconds(1));
   const v1::Solution carol_solved = testing::SolveChallenge(carol.challenge());
   EXPECT_EQ(admit("carol", &carol_solved).state(), v1::CHALLENGED);
+}
+
+TEST_F(ServiceTest, EntryTokensMakeOnePlacePerIdentityAPriorityLaneAndABypass) {
+  ASSERT_TRUE(CreateRoom("clinic", 1).ok());
+  auto admit = [&](const std::string& client, const std::string& entry,
+                   grpc::Status* status = nullptr) {
+    v1::AdmitRequest req;
+    req.set_room("clinic");
+    req.set_client_id(client);
+    req.set_entry_token(entry);
+    return Admit(req, status);
+  };
+  const wire::Signer keys = *wire::Signer::FromKeys({std::string(32, 'k')});
+  auto token = [&](wire::EntryKind kind, const std::string& subject,
+                   const std::string& room = "clinic", absl::Duration ttl = absl::Hours(1)) {
+    return *wire::SignEntryToken(keys, {room, kind, subject, clock_.Now() + ttl});
+  };
+  grpc::Status status;
+  admit("x", token(wire::EntryKind::kBypass, ""), &status);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_NE(status.error_message().find("--entry_key_file"), std::string::npos);
+
+  server_.listener_options().entry_keys = std::make_shared<const wire::Signer>(keys);
+  Restart();
+  EXPECT_EQ(Admit("clinic", "first").state(), v1::ADMITTED);
+  // One verified identity, two devices: one place.
+  const std::string patient = token(wire::EntryKind::kIdentity, "patient-1");
+  const v1::VisitorStatus phone = admit("phone-cookie", patient);
+  const v1::VisitorStatus laptop = admit("laptop-cookie", patient);
+  ASSERT_EQ(phone.state(), v1::QUEUED);
+  EXPECT_EQ(laptop.ticket(), phone.ticket());
+  const v1::VisitorStatus regular = Admit("clinic", "regular");
+  EXPECT_EQ(regular.position(), 2u);
+  // Priority: ahead of everyone waiting without it.
+  const v1::VisitorStatus vip = admit("vip", token(wire::EntryKind::kPriority, ""));
+  EXPECT_EQ(vip.position(), 1u);
+  EXPECT_EQ(Poll(phone.ticket()).position(), 2u);
+  EXPECT_EQ(Status("clinic").priority_depth(), 1u);
+  // Bypass: in at once, full or not.
+  const v1::VisitorStatus staff = admit("staff", token(wire::EntryKind::kBypass, ""));
+  EXPECT_EQ(staff.state(), v1::ADMITTED);
+  EXPECT_EQ(Status("clinic").active_sessions(), 2u);
+
+  // Refused, naming the field: another room's, expired, forged, malformed.
+  for (const std::string& bad :
+       {token(wire::EntryKind::kBypass, "", "hall"),
+        token(wire::EntryKind::kBypass, "", "clinic", absl::Seconds(-1)),
+        token(wire::EntryKind::kBypass, "") + "x", std::string("e.clinic.bypass..1.x"),
+        *wire::SignEntryToken(
+            *wire::Signer::FromKeys({std::string(32, 'z')}),
+            {"clinic", wire::EntryKind::kBypass, "", clock_.Now() + absl::Hours(1)})}) {
+    admit("mallory", bad, &status);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << bad;
+    EXPECT_TRUE(absl::StartsWith(status.error_message(), "entry_token ")) << status.error_message();
+  }
+  // Survives a restart: the priority place is persisted as one.
+  Restart();
+  EXPECT_EQ(Poll(vip.ticket()).position(), 1u);
+  EXPECT_EQ(Poll(regular.ticket()).position(), 3u);
 }
 
 // What grpcurl does: no .proto files, only server reflection.
