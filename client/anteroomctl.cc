@@ -75,6 +75,7 @@ Operators (admin API, --admin):
   anteroomctl entry-token ROOM KIND --entry_key_file=FILE [--subject=S] [--ttl=24h]
                                              signs an entry token (offline): KIND is identity
                                              (one place per --subject), priority or bypass
+                                             (--subject required)
 
 Visitors (gateway API, --server):
   anteroomctl admit ROOM CLIENT_ID [--entry_token=T]
@@ -213,7 +214,7 @@ int main(int argc, char** argv) {
     if (absl::GetFlag(FLAGS_ttl) <= absl::ZeroDuration())
       return UsageError("--ttl must be positive");
     auto keys =
-        anteroom::wire::Signer::FromFile("--entry_key_file", absl::GetFlag(FLAGS_entry_key_file));
+        anteroom::wire::Signer::FromFile("entry_key_file", absl::GetFlag(FLAGS_entry_key_file));
     if (!keys.ok()) return Failure(keys.status());
     auto token = anteroom::wire::SignEntryToken(*keys, {arg(2), *kind, absl::GetFlag(FLAGS_subject),
                                                         absl::Now() + absl::GetFlag(FLAGS_ttl)});

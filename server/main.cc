@@ -147,7 +147,7 @@ int Run() {
   service::ListenerOptions& server_options = instance_options.listeners;
   if (absl::Status s = ReadOverloadFlags(&server_options); !s.ok()) return Fail(s);
   if (const std::string keys = absl::GetFlag(FLAGS_entry_key_file); !keys.empty()) {
-    absl::StatusOr<wire::Signer> signer = wire::Signer::FromFile("--entry_key_file", keys);
+    absl::StatusOr<wire::Signer> signer = wire::Signer::FromFile("entry_key_file", keys);
     if (!signer.ok()) return Fail(signer.status());
     server_options.entry_keys = std::make_shared<const wire::Signer>(*std::move(signer));
   }

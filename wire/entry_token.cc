@@ -43,8 +43,10 @@ absl::StatusOr<std::string> SignEntryToken(const Signer& keys, const EntryToken&
     return absl::InvalidArgumentError(
         absl::StrCat("subject must be at most ", kMaxEntrySubjectBytes, " bytes"));
   }
-  if (token.kind == EntryKind::kIdentity && token.subject.empty()) {
-    return absl::InvalidArgumentError("an identity token needs a subject");
+  if (token.kind != EntryKind::kPriority && token.subject.empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(token.kind == EntryKind::kIdentity ? "an " : "a ", EntryKindName(token.kind),
+                     " token needs a subject"));
   }
   const std::string body = absl::StrCat(kPrefix, ".", token.room, ".", EntryKindName(token.kind),
                                         ".", absl::WebSafeBase64Escape(token.subject), ".",
@@ -68,7 +70,7 @@ absl::StatusOr<EntryToken> VerifyEntryToken(const Signer& keys, absl::string_vie
   if (parts.size() != 6 || parts[0] != kPrefix || !(kind = EntryKindFromName(parts[2])) ||
       !absl::WebSafeBase64Unescape(parts[3], &token.subject) ||
       token.subject.size() > kMaxEntrySubjectBytes ||
-      (*kind == EntryKind::kIdentity && token.subject.empty()) ||
+      (*kind != EntryKind::kPriority && token.subject.empty()) ||
       !absl::SimpleAtoi(parts[4], &expires)) {
     return refused("is not a valid entry token");
   }

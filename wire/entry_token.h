@@ -19,8 +19,10 @@ namespace anteroom::wire {
 // - identity: the subject (required) is a verified identity (an account, a booking
 //   reference): whatever device or browser brings it, it is one visitor with one place.
 // - priority: a place in the room's priority lane, ahead of everyone waiting without one.
-// - bypass: in at once, whatever the line and the room's count (staff, the site's checks).
-// With a subject, priority and bypass tokens are one visitor per subject too.
+// - bypass (subject required: a leaked code is then one visitor, not a crowd): in at once,
+//   whatever the line and the room's count (staff, the site's checks).
+// With a subject, a priority token is one visitor per subject too; without one it is a code
+// for any number of visitors (invitees) until it expires.
 enum class EntryKind { kIdentity, kPriority, kBypass };
 
 struct EntryToken {

@@ -109,11 +109,16 @@ bool CanShowPage(const HttpRequest& request) {
 std::optional<v1::Solution> ReadSolution(const HttpRequest& request, absl::string_view cookie) {
   std::string text = request.Header("x-anteroom-solution");
   if (text.empty()) text = CookieValue(request.Header("cookie"), cookie);
-  if (text.empty() || text.size() > 512) return std::nullopt;
+  if (text.empty()) return std::nullopt;
   std::vector<std::string> parts = absl::StrSplit(text, '.');
   v1::Solution solution;
   uint64_t number = 0;
-  if (parts.size() != 4 || !absl::SimpleAtoi(parts[3], &number)) return std::nullopt;
+  // Fields as Anteroom bounds them (a longer one could only be refused).
+  if (parts.size() != 4 || !absl::SimpleAtoi(parts[3], &number) ||
+      std::any_of(parts.begin(), parts.begin() + 3,
+                  [](const std::string& p) { return p.size() > 128; })) {
+    return std::nullopt;
+  }
   solution.set_algorithm("SHA-256");
   solution.set_salt(std::move(parts[0]));
   solution.set_challenge(std::move(parts[1]));
@@ -496,8 +501,8 @@ Gate::Decision Gate::Enter(const HttpRequest& request, const std::string& room,
   if (entry.empty()) entry = CookieValue(request.Header("cookie"), EntryCookieName(room));
   absl::StatusOr<v1::VisitorStatus> status =
       client_->Admit(room, client_id, source, solution ? &*solution : nullptr, entry);
-  if (!entry.empty() && (status.status().code() == absl::StatusCode::kInvalidArgument ||
-                         status.status().code() == absl::StatusCode::kFailedPrecondition)) {
+  if (!entry.empty() && !status.ok() &&
+      absl::StartsWith(status.status().message(), "entry_token")) {
     // Expired, another room's, not signed with Anteroom's keys: the visitor comes in as
     // anyone does.
     ANTEROOM_LOG(kWarning, "gate: entry token refused in room %s: %s", room,
@@ -612,12 +617,14 @@ std::string Gate::SignedVisitorCookie(const std::string& room, const std::string
                       signer_->Sign(VisitorMessage(room, client_id)));
 }
 
+// "anteroom-…_<room>": a prefix no room's own cookie ("anteroom_<room>") can have, though
+// room names may hold '_'.
 std::string Gate::EntryCookieName(const std::string& room) const {
-  return absl::StrCat("anteroom_", room, "_entry");
+  return absl::StrCat("anteroom-entry_", room);
 }
 
 std::string Gate::SolutionCookieName(const std::string& room) const {
-  return absl::StrCat("anteroom_", room, "_pow");
+  return absl::StrCat("anteroom-pow_", room);
 }
 
 std::string NetworkSource(const wire::Signer& signer, const std::string& address, int v4_bits,

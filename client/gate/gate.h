@@ -90,9 +90,9 @@ struct HttpResponse {
 // "anteroom_<room>" = "<token>", "<ticket>~<position first seen>", or, for a newcomer not
 // yet placed, "v.<visitor id>.<signature>" (see GateOptions::cookie_check). In a room that
 // asks for a proof of work, a newcomer is shown a challenge (state "challenge") first; the
-// page solves it and brings it back in "anteroom_<room>_pow" (an app: in the
+// page solves it and brings it back in "anteroom-pow_<room>" (an app: in the
 // X-Anteroom-Solution header), "<salt>.<challenge>.<signature>.<number>". An entry token the
-// site gave the visitor comes in "anteroom_<room>_entry" (or X-Anteroom-Entry) and goes to
+// site gave the visitor comes in "anteroom-entry_<room>" (or X-Anteroom-Entry) and goes to
 // Admit with the newcomer.
 //
 // Thread-safe.

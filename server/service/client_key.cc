@@ -30,15 +30,27 @@ absl::StatusOr<ClientKeyer> ClientKeyer::LoadOrCreate(storage::Store* store,
   return ClientKeyer(secret);
 }
 
-core::ClientKey ClientKeyer::Of(absl::string_view client_id) const {
+namespace {
+
+core::ClientKey KeyOf(const std::array<uint8_t, 32>& secret, absl::string_view text) {
   uint8_t digest[EVP_MAX_MD_SIZE];
   unsigned int length = 0;
-  HMAC(EVP_sha256(), secret_.data(), static_cast<int>(secret_.size()),
-       reinterpret_cast<const uint8_t*>(client_id.data()), client_id.size(), digest, &length);
+  HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()),
+       reinterpret_cast<const uint8_t*>(text.data()), text.size(), digest, &length);
   core::ClientKey key;
   std::memcpy(&key.hi, digest, 8);
   std::memcpy(&key.lo, digest + 8, 8);
   return key;
+}
+
+}  // namespace
+
+core::ClientKey ClientKeyer::Of(absl::string_view client_id) const {
+  return KeyOf(secret_, client_id);
+}
+
+core::ClientKey ClientKeyer::OfIdentity(absl::string_view subject) const {
+  return KeyOf(DeriveKey("identity"), subject);
 }
 
 std::array<uint8_t, 32> ClientKeyer::DeriveKey(absl::string_view label) const {

@@ -22,6 +22,9 @@ class ClientKeyer {
   static absl::StatusOr<ClientKeyer> LoadOrCreate(storage::Store* store,
                                                   base::RandomSource* random);
   core::ClientKey Of(absl::string_view client_id) const;
+  // The key of a verified identity (an entry token's subject): keyed apart from client ids,
+  // so no client_id can pose as an identity.
+  core::ClientKey OfIdentity(absl::string_view subject) const;
   // A 256-bit key for another purpose (`label`), derived from the same secret.
   std::array<uint8_t, 32> DeriveKey(absl::string_view label) const;
 

@@ -164,12 +164,12 @@ grpc::ServerUnaryReactor* WaitingRoomService::Admit(grpc::CallbackServerContext*
         if (invalid.ok() && request->has_solution())
           invalid = ValidateSolution(request->solution());
         // An entry token: who the visitor is (its subject) and how they come in.
-        std::string client_id = request->client_id();
+        VisitorId visitor{request->client_id()};
         core::AdmitOptions options;
         if (invalid.ok() && !request->entry_token().empty()) {
           absl::StatusOr<wire::EntryToken> entry = CheckEntryToken(*request);
           if (entry.ok()) {
-            if (!entry->subject.empty()) client_id = absl::StrCat("identity:", entry->subject);
+            if (!entry->subject.empty()) visitor = VisitorId{entry->subject, /*identity=*/true};
             options.entry = entry->kind == wire::EntryKind::kPriority ? core::Entry::kPriority
                             : entry->kind == wire::EntryKind::kBypass ? core::Entry::kBypass
                                                                       : core::Entry::kRegular;
@@ -178,19 +178,19 @@ grpc::ServerUnaryReactor* WaitingRoomService::Admit(grpc::CallbackServerContext*
           invalid = entry.status();
         }
         if (!invalid.ok()) return finish(invalid);
-        rooms_->Admit(
-            request->room(), client_id, source,
-            request->has_solution() ? &request->solution() : nullptr, options,
-            [this, request, client_id, response, finish](absl::StatusOr<core::VisitorView> view) {
-              if (view.ok()) {
-                ToProto(*view, request->room(), response);
-                if (view->state == core::VisitorState::kChallenged) {
-                  *response->mutable_challenge() =
-                      rooms_->IssueChallenge(request->room(), client_id, view->challenge_work);
-                }
-              }
-              finish(view.status());
-            });
+        // A vouched-for visitor is never challenged: the challenge is for the client_id.
+        rooms_->Admit(request->room(), visitor, source,
+                      request->has_solution() ? &request->solution() : nullptr, options,
+                      [this, request, response, finish](absl::StatusOr<core::VisitorView> view) {
+                        if (view.ok()) {
+                          ToProto(*view, request->room(), response);
+                          if (view->state == core::VisitorState::kChallenged) {
+                            *response->mutable_challenge() = rooms_->IssueChallenge(
+                                request->room(), request->client_id(), view->challenge_work);
+                          }
+                        }
+                        finish(view.status());
+                      });
       });
 }
 

@@ -172,15 +172,16 @@ void RoomManager::RevokeSession(const wire::ParsedToken& session, Callback<bool>
       std::move(done));
 }
 
-void RoomManager::Admit(const std::string& room, absl::string_view client_id,
-                        absl::string_view source, const v1::Solution* solution,
-                        core::AdmitOptions options, Callback<core::VisitorView> done) {
+void RoomManager::Admit(const std::string& room, const VisitorId& visitor, absl::string_view source,
+                        const v1::Solution* solution, core::AdmitOptions options,
+                        Callback<core::VisitorView> done) {
   if (solution != nullptr && !options.proved_work) {
-    options.proved_work = challenges_.Verify(room, client_id, *solution, clock_->Now());
+    options.proved_work = challenges_.Verify(room, visitor.id, *solution, clock_->Now());
     metrics_->CountChallenge(options.proved_work ? Metrics::ChallengeOutcome::kSolved
                                                  : Metrics::ChallengeOutcome::kRefused);
   }
-  const core::ClientKey key = keyer_->Of(client_id);
+  const core::ClientKey key =
+      visitor.identity ? keyer_->OfIdentity(visitor.id) : keyer_->Of(visitor.id);
   // The source's key is keyed too (so it means nothing outside this store), 48 bits of it.
   core::SourceKey source_key = 0;
   if (!source.empty()) {

@@ -23,6 +23,13 @@
 
 namespace anteroom::service {
 
+// Who a visitor is: the gateway's client_id, or a verified identity (an entry token's
+// subject), keyed apart so that neither can pose as the other.
+struct VisitorId {
+  std::string id;
+  bool identity = false;
+};
+
 // A room's identity and settings, as returned to operators.
 struct RoomInfo {
   std::string id;
@@ -71,7 +78,7 @@ class RoomManager {
   // valid one is answered kChallenged, and IssueChallenge makes the challenge to hand out.
   // `options.entry` comes from a checked entry token; `options.proved_work` is set here from
   // `solution`, unless already set (a verified identity needs no proof).
-  void Admit(const std::string& room, absl::string_view client_id, absl::string_view source,
+  void Admit(const std::string& room, const VisitorId& visitor, absl::string_view source,
              const v1::Solution* solution, core::AdmitOptions options,
              Callback<core::VisitorView> done);
   // A proof-of-work challenge of `work` for `client_id` in `room` (see Challenges).

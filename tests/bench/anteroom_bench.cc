@@ -275,7 +275,7 @@ int Recovery() {
     std::vector<std::string> churn_tickets;
     churn_tickets.reserve(static_cast<size_t>(churn));
     for (int64_t i = 0; i < n + churn + 1; ++i) {
-      rooms.Admit("big", absl::StrCat("v", i), "", nullptr, {},
+      rooms.Admit("big", service::VisitorId{absl::StrCat("v", i)}, "", nullptr, {},
                   [&, i](absl::StatusOr<core::VisitorView> v) {
                     base::MutexLock lock(&mu);
                     if (v.ok() && i >= 1 && i <= churn) churn_tickets.push_back(v->ticket);

@@ -387,7 +387,7 @@ std::string SolutionCookie(const std::string& room, const HttpResponse& check) {
   challenge.set_signature(page->challenge.signature);
   challenge.set_max_number(page->challenge.max_number);
   const v1::Solution solved = testing::SolveChallenge(challenge);
-  return absl::StrCat("anteroom_", room, "_pow=", solved.salt(), ".", solved.challenge(), ".",
+  return absl::StrCat("anteroom-pow_", room, "=", solved.salt(), ".", solved.challenge(), ".",
                       solved.signature(), ".", solved.number());
 }
 
@@ -412,7 +412,7 @@ TEST_F(GateTest, InAChallengedRoomASolutionBuysOnePlaceAndSkippingItBuysNone) {
   EXPECT_EQ(page.status, 200);
   EXPECT_EQ(page.Header("X-Anteroom-State"), "challenge");
   EXPECT_NE(page.body.find("data-max-number=\"2000\""), std::string::npos);
-  EXPECT_NE(page.body.find("data-cookie=\"anteroom_drop_pow\""), std::string::npos);
+  EXPECT_NE(page.body.find("data-cookie=\"anteroom-pow_drop\""), std::string::npos);
   EXPECT_NE(page.body.find("<script>(function ()"), std::string::npos);
   EXPECT_NE(page.body.find("<noscript>"), std::string::npos);
   EXPECT_EQ(page.body.find("http-equiv=\"refresh\""), std::string::npos)
@@ -421,7 +421,7 @@ TEST_F(GateTest, InAChallengedRoomASolutionBuysOnePlaceAndSkippingItBuysNone) {
   wait.emplace_back("Accept", "application/json");
   const HttpResponse json = Get("/wait", "", wait);
   EXPECT_NE(json.body.find("\"state\":\"challenge\""), std::string::npos) << json.body;
-  EXPECT_NE(json.body.find("\"max_number\":2000,\"cookie\":\"anteroom_drop_pow\"}"),
+  EXPECT_NE(json.body.find("\"max_number\":2000,\"cookie\":\"anteroom-pow_drop\"}"),
             std::string::npos)
       << json.body;
 
@@ -481,7 +481,7 @@ TEST_F(GateTest, AnEntryTokenTheSiteGaveGoesToAnteroomAndARefusedOneCountsForNot
   // In the site's cookie: the priority lane, ahead of the one waiting.
   HttpResponse id = Get("/check");
   const std::string vip =
-      absl::StrCat(CookiePair(id), "; anteroom_clinic_entry=", priority("clinic", absl::Hours(1)));
+      absl::StrCat(CookiePair(id), "; anteroom-entry_clinic=", priority("clinic", absl::Hours(1)));
   const HttpResponse ahead = Get("/check", vip);
   EXPECT_TRUE(absl::EndsWith(CookiePair(ahead), "~1")) << CookiePair(ahead);
   EXPECT_EQ(QueueDepth(), 2u);

@@ -367,10 +367,11 @@ TEST_F(DaemonTest, EntryTokensSignedByAnteroomctlLetStaffBypassAFullRoom) {
   ASSERT_EQ(ctl({"create-room", "desk", "--max_active_sessions=1"}).exit_code, 0);
   ASSERT_NE(ctl({"admit", "desk", "a"}).stderr_text.find("ADMITTED"), std::string::npos);
   testing::ExitResult signed_token =
-      ctl({"entry-token", "desk", "bypass", "--entry_key_file=" + keys, "--ttl=1h"});
+      ctl({"entry-token", "desk", "bypass", "--entry_key_file=" + keys, "--subject=staff-1",
+           "--ttl=1h"});
   ASSERT_EQ(signed_token.exit_code, 0) << signed_token.stderr_text;
   const std::string token(absl::StripAsciiWhitespace(signed_token.stderr_text));
-  EXPECT_TRUE(absl::StartsWith(token, "e.desk.bypass..")) << token;
+  EXPECT_TRUE(absl::StartsWith(token, "e.desk.bypass.")) << token;
   testing::ExitResult staff = ctl({"admit", "desk", "staff", "--entry_token=" + token});
   EXPECT_NE(staff.stderr_text.find("\"state\": \"ADMITTED\""), std::string::npos)
       << staff.stderr_text;
@@ -379,6 +380,8 @@ TEST_F(DaemonTest, EntryTokensSignedByAnteroomctlLetStaffBypassAFullRoom) {
   EXPECT_EQ(ctl({"entry-token", "desk", "vip", "--entry_key_file=" + keys}).exit_code, 2);
   EXPECT_EQ(ctl({"entry-token", "desk", "identity", "--entry_key_file=" + keys}).exit_code, 1)
       << "an identity needs --subject";
+  EXPECT_EQ(ctl({"entry-token", "desk", "bypass", "--entry_key_file=" + keys}).exit_code, 1)
+      << "so does a bypass";
 
   for (const auto& [flag, shown] : std::vector<std::pair<std::string, std::string>>{
            {"--entry_key_file=/nonexistent/keys", "--entry_key_file"},

@@ -262,7 +262,7 @@ TEST_F(GateEndToEndTest, WithTheChallengeOnABrowserSolvesItAndAClientThatSkipsIt
   std::cout << "the browser solved a challenge of 300,000 and was let in "
             << absl::FormatDuration(absl::Now() - start) << " after it arrived\n";
   EXPECT_TRUE(absl::StartsWith(browser->Cookie("anteroom_clinic").value_or(""), "s.clinic."));
-  EXPECT_TRUE(browser->Cookie("anteroom_clinic_pow").ok()) << "the solution it brought";
+  EXPECT_TRUE(browser->Cookie("anteroom-pow_clinic").ok()) << "the solution it brought";
   EXPECT_EQ(depth("active_sessions"), "1");
   EXPECT_EQ(depth("queue_depth"), "0") << "neither the script nor the script-less browser";
 }

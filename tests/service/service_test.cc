@@ -670,7 +670,7 @@ TEST_F(ServiceTest, EntryTokensMakeOnePlacePerIdentityAPriorityLaneAndABypass) {
     return *wire::SignEntryToken(keys, {room, kind, subject, clock_.Now() + ttl});
   };
   grpc::Status status;
-  admit("x", token(wire::EntryKind::kBypass, ""), &status);
+  admit("x", token(wire::EntryKind::kBypass, "staff-1"), &status);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
   EXPECT_NE(status.error_message().find("--entry_key_file"), std::string::npos);
 
@@ -683,26 +683,29 @@ TEST_F(ServiceTest, EntryTokensMakeOnePlacePerIdentityAPriorityLaneAndABypass) {
   const v1::VisitorStatus laptop = admit("laptop-cookie", patient);
   ASSERT_EQ(phone.state(), v1::QUEUED);
   EXPECT_EQ(laptop.ticket(), phone.ticket());
+  EXPECT_NE(Admit("clinic", "patient-1").ticket(), phone.ticket())
+      << "a client_id cannot pose as an identity";
+  EXPECT_NE(Admit("clinic", "identity:patient-1").ticket(), phone.ticket());
   const v1::VisitorStatus regular = Admit("clinic", "regular");
-  EXPECT_EQ(regular.position(), 2u);
+  EXPECT_EQ(regular.position(), 4u);
   // Priority: ahead of everyone waiting without it.
   const v1::VisitorStatus vip = admit("vip", token(wire::EntryKind::kPriority, ""));
   EXPECT_EQ(vip.position(), 1u);
   EXPECT_EQ(Poll(phone.ticket()).position(), 2u);
   EXPECT_EQ(Status("clinic").priority_depth(), 1u);
   // Bypass: in at once, full or not.
-  const v1::VisitorStatus staff = admit("staff", token(wire::EntryKind::kBypass, ""));
+  const v1::VisitorStatus staff = admit("staff", token(wire::EntryKind::kBypass, "staff-1"));
   EXPECT_EQ(staff.state(), v1::ADMITTED);
   EXPECT_EQ(Status("clinic").active_sessions(), 2u);
 
   // Refused, naming the field: another room's, expired, forged, malformed.
   for (const std::string& bad :
-       {token(wire::EntryKind::kBypass, "", "hall"),
-        token(wire::EntryKind::kBypass, "", "clinic", absl::Seconds(-1)),
-        token(wire::EntryKind::kBypass, "") + "x", std::string("e.clinic.bypass..1.x"),
+       {token(wire::EntryKind::kBypass, "staff-1", "hall"),
+        token(wire::EntryKind::kBypass, "staff-1", "clinic", absl::Seconds(-1)),
+        token(wire::EntryKind::kBypass, "staff-1") + "x", std::string("e.clinic.bypass..1.x"),
         *wire::SignEntryToken(
             *wire::Signer::FromKeys({std::string(32, 'z')}),
-            {"clinic", wire::EntryKind::kBypass, "", clock_.Now() + absl::Hours(1)})}) {
+            {"clinic", wire::EntryKind::kBypass, "staff-1", clock_.Now() + absl::Hours(1)})}) {
     admit("mallory", bad, &status);
     EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << bad;
     EXPECT_TRUE(absl::StartsWith(status.error_message(), "entry_token ")) << status.error_message();
@@ -710,7 +713,7 @@ TEST_F(ServiceTest, EntryTokensMakeOnePlacePerIdentityAPriorityLaneAndABypass) {
   // Survives a restart: the priority place is persisted as one.
   Restart();
   EXPECT_EQ(Poll(vip.ticket()).position(), 1u);
-  EXPECT_EQ(Poll(regular.ticket()).position(), 3u);
+  EXPECT_EQ(Poll(regular.ticket()).position(), 5u);
 }
 
 // What grpcurl does: no .proto files, only server reflection.

@@ -36,14 +36,18 @@ TEST(EntryTokenTest, ASignedTokenVerifiesForItsRoomUntilItExpires) {
 
 TEST(EntryTokenTest, KindsAndSubjects) {
   const Signer keys = Keys({std::string(32, 'a')});
-  for (EntryKind kind : {EntryKind::kPriority, EntryKind::kBypass}) {
-    auto token = VerifyEntryToken(keys, Token(keys, kind, ""), "shop", kNow, "entry_token");
-    ASSERT_TRUE(token.ok()) << token.status();
-    EXPECT_EQ(token->kind, kind);
-    EXPECT_EQ(token->subject, "");
-  }
-  EXPECT_FALSE(SignEntryToken(keys, {"shop", EntryKind::kIdentity, "", kNow}).ok())
-      << "an identity needs a subject";
+  auto code = VerifyEntryToken(keys, Token(keys, EntryKind::kPriority, ""), "shop", kNow, "t");
+  ASSERT_TRUE(code.ok()) << code.status();
+  EXPECT_EQ(code->kind, EntryKind::kPriority);
+  EXPECT_EQ(code->subject, "") << "a priority code for any number of invitees";
+  auto staff =
+      VerifyEntryToken(keys, Token(keys, EntryKind::kBypass, "staff-7"), "shop", kNow, "t");
+  ASSERT_TRUE(staff.ok()) << staff.status();
+  EXPECT_EQ(staff->kind, EntryKind::kBypass);
+  EXPECT_EQ(SignEntryToken(keys, {"shop", EntryKind::kIdentity, "", kNow}).status().message(),
+            "an identity token needs a subject");
+  EXPECT_EQ(SignEntryToken(keys, {"shop", EntryKind::kBypass, "", kNow}).status().message(),
+            "a bypass token needs a subject");
   EXPECT_FALSE(
       SignEntryToken(keys, {"shop", EntryKind::kPriority, std::string(129, 'x'), kNow}).ok());
   EXPECT_FALSE(SignEntryToken(keys, {"Bad Room", EntryKind::kPriority, "", kNow}).ok());
@@ -78,10 +82,10 @@ TEST(EntryTokenTest, EveryCharacterChangedOrCutIsRefusedAndOtherKeysSignNothing)
 
 TEST(EntryTokenTest, RotationAcceptsOldAndNewKeys) {
   const std::string old_key(32, 'o'), new_key(32, 'n');
-  const std::string by_old = Token(Keys({old_key}), EntryKind::kBypass, "");
+  const std::string by_old = Token(Keys({old_key}), EntryKind::kBypass, "staff");
   const Signer rotating = Keys({new_key, old_key});
   EXPECT_TRUE(VerifyEntryToken(rotating, by_old, "shop", kNow, "t").ok()) << "old still accepted";
-  const std::string by_new = Token(rotating, EntryKind::kBypass, "");
+  const std::string by_new = Token(rotating, EntryKind::kBypass, "staff");
   EXPECT_TRUE(VerifyEntryToken(Keys({new_key}), by_new, "shop", kNow, "t").ok()) << "new signs";
   EXPECT_FALSE(VerifyEntryToken(Keys({new_key}), by_old, "shop", kNow, "t").ok())
       << "the old key removed: what it signed is refused";
