@@ -90,14 +90,11 @@ VisitorView Room::Admit(const ClientKey& client, SourceKey source, absl::Time no
   }
   const RoomSettings s = EffectiveSettings(now);
   // An operator's entry token vouches for its holder: no proof of work, no per-source
-  // limit, no full queue. Bypass: in at once, whatever the line and the count.
-  // Their places carry no source, so they count against none.
-  if (options.entry == Entry::kBypass) {
-    return AdmittedView(StartSession(client, 0, 0, wire::Secret{}, now, s, changes));
-  }
-  if (options.entry == Entry::kPriority) {
-    // Ahead of everyone waiting without priority (a pre-queue too), behind those with it.
-    if (AdmitsAtOnce(now, s)) {
+  // limit, no full queue; its places carry no source, so they count against none. Bypass:
+  // in at once, whatever the line and the count. Priority: in at once as anyone would be,
+  // else ahead of everyone waiting without priority (a pre-queue too), behind those with it.
+  if (options.entry != Entry::kRegular) {
+    if (options.entry == Entry::kBypass || AdmitsAtOnce(now, s)) {
       return AdmittedView(StartSession(client, 0, 0, wire::Secret{}, now, s, changes));
     }
     return QueuedView(Enqueue(client, 0, SlotState::kPriority, now, changes), now);

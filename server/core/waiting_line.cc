@@ -44,7 +44,10 @@ void WaitingLine::Place(uint64_t seq, const Slot& slot) {
 }
 
 int64_t WaitingLine::Position(uint64_t seq) const {
-  if (slots_.Find(seq)->state == SlotState::kPriority) return priority_.Rank(seq) + 1;
+  // Without a priority lane (the common case) no slot look-up: Poll's path stays as it was.
+  if (!priority_.empty() && slots_.Find(seq)->state == SlotState::kPriority) {
+    return priority_.Rank(seq) + 1;
+  }
   return priority_.size() + queue_.Rank(seq) + 1;
 }
 
