@@ -11,7 +11,7 @@ constexpr absl::string_view kSecretKey = "client_key_secret";
 }
 
 absl::StatusOr<ClientKeyer> ClientKeyer::LoadOrCreate(storage::Store* store,
-                                                      base::RandomSource* random) {
+                                                      base::RandomSource* random, CommitLog* log) {
   absl::StatusOr<std::optional<std::string>> stored = store->Get(storage::Table::kMeta, kSecretKey);
   if (!stored.ok()) return stored.status();
   std::array<uint8_t, 32> secret;
@@ -26,7 +26,7 @@ absl::StatusOr<ClientKeyer> ClientKeyer::LoadOrCreate(storage::Store* store,
   storage::WriteBatch batch;
   batch.Put(storage::Table::kMeta, std::string(kSecretKey),
             std::string(reinterpret_cast<const char*>(secret.data()), secret.size()));
-  if (absl::Status s = store->Write(batch); !s.ok()) return s;
+  if (absl::Status s = log != nullptr ? log->Append(batch) : store->Write(batch); !s.ok()) return s;
   return ClientKeyer(secret);
 }
 

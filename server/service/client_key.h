@@ -7,6 +7,7 @@
 #include "absl/strings/string_view.h"
 #include "base/random.h"
 #include "server/core/room.h"
+#include "server/service/commit_log.h"
 #include "storage/store.h"
 
 namespace anteroom::service {
@@ -19,8 +20,9 @@ namespace anteroom::service {
 // Thread-safe (immutable once loaded).
 class ClientKeyer {
  public:
-  static absl::StatusOr<ClientKeyer> LoadOrCreate(storage::Store* store,
-                                                  base::RandomSource* random);
+  // A new secret is written through `log` (so replicas share it); null: to `store` itself.
+  static absl::StatusOr<ClientKeyer> LoadOrCreate(storage::Store* store, base::RandomSource* random,
+                                                  CommitLog* log = nullptr);
   core::ClientKey Of(absl::string_view client_id) const;
   // The key of a verified identity (an entry token's subject): keyed apart from client ids,
   // so no client_id can pose as an identity.

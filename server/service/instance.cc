@@ -2,23 +2,28 @@
 
 namespace anteroom::service {
 
-Instance::Instance(storage::Store* store) : store_(store), metrics_(std::make_unique<Metrics>()) {}
+Instance::Instance(storage::Store* store) : store_(store) {}
 
 absl::StatusOr<std::unique_ptr<Instance>> Instance::Create(storage::Store* store,
                                                            base::Clock* clock,
                                                            base::RandomSource* random,
-                                                           CommitLog* log) {
+                                                           CommitLog* log, Metrics* metrics) {
   std::unique_ptr<Instance> instance(new Instance(store));
-  absl::StatusOr<ClientKeyer> keyer = ClientKeyer::LoadOrCreate(store, random);
-  if (!keyer.ok()) return keyer.status();
-  instance->keyer_ = std::make_unique<ClientKeyer>(*std::move(keyer));
+  if (metrics == nullptr) {
+    instance->own_metrics_ = std::make_unique<Metrics>();
+    metrics = instance->own_metrics_.get();
+  }
+  instance->metrics_ = metrics;
   if (log == nullptr) {
     instance->local_log_ = std::make_unique<LocalCommitLog>(store);
     log = instance->local_log_.get();
   }
-  instance->committer_ = std::make_unique<Committer>(log, instance->metrics_.get());
+  absl::StatusOr<ClientKeyer> keyer = ClientKeyer::LoadOrCreate(store, random, log);
+  if (!keyer.ok()) return keyer.status();
+  instance->keyer_ = std::make_unique<ClientKeyer>(*std::move(keyer));
+  instance->committer_ = std::make_unique<Committer>(log, instance->metrics_);
   instance->rooms_ = std::make_unique<RoomManager>(store, instance->committer_.get(), clock, random,
-                                                   instance->keyer_.get(), instance->metrics_.get(),
+                                                   instance->keyer_.get(), instance->metrics_,
                                                    &instance->background_);
   if (absl::Status s = instance->rooms_->Load(); !s.ok()) {
     instance->rooms_.reset();  // nothing was served: no alive mark at the stop
@@ -31,7 +36,7 @@ Instance::~Instance() { Stop(absl::ZeroDuration()); }
 
 absl::Status Instance::Serve(const InstanceOptions& options) {
   absl::StatusOr<std::unique_ptr<Listeners>> listeners =
-      Listeners::Start(options.listeners, rooms_.get(), metrics_.get(), store_);
+      Listeners::Start(options.listeners, rooms_.get(), metrics_, store_);
   if (!listeners.ok()) return listeners.status();
   listeners_ = *std::move(listeners);
   ticker_ = std::thread([this, interval = options.tick_interval] { RunTicker(interval); });

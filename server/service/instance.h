@@ -41,10 +41,12 @@ class Instance {
  public:
   // Builds the server over `store` and loads every room from it, crediting the downtime;
   // serves nothing yet. `store`, `clock` and `random` must outlive the instance. `log` is the
-  // commit path; null (the default) writes to `store` itself.
+  // commit path; null (the default) writes to `store` itself. `metrics`, when given, must
+  // outlive the instance (a replica keeps one across its terms as owner); null: its own.
   static absl::StatusOr<std::unique_ptr<Instance>> Create(storage::Store* store, base::Clock* clock,
                                                           base::RandomSource* random,
-                                                          CommitLog* log = nullptr);
+                                                          CommitLog* log = nullptr,
+                                                          Metrics* metrics = nullptr);
   // Stop(no grace).
   ~Instance();
 
@@ -60,7 +62,7 @@ class Instance {
   void Stop(absl::Duration grace);
 
   RoomManager* rooms() { return rooms_.get(); }
-  Metrics* metrics() { return metrics_.get(); }
+  Metrics* metrics() { return metrics_; }
   // The bound ports, once serving.
   int port() const { return listeners_ ? listeners_->port() : 0; }
   int admin_port() const { return listeners_ ? listeners_->admin_port() : 0; }
@@ -70,7 +72,8 @@ class Instance {
   void RunTicker(absl::Duration interval);
 
   storage::Store* const store_;
-  std::unique_ptr<Metrics> metrics_;
+  std::unique_ptr<Metrics> own_metrics_;
+  Metrics* metrics_ = nullptr;
   std::unique_ptr<ClientKeyer> keyer_;
   std::unique_ptr<LocalCommitLog> local_log_;
   base::TaskThread background_;  // rooms' reloads after a failed write

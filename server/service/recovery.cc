@@ -62,7 +62,7 @@ absl::StatusOr<std::unique_ptr<core::Room>> LoadRoom(storage::Store* store, absl
 }
 
 absl::StatusOr<Recovered> RecoverRooms(storage::Store* store, absl::Time now,
-                                       base::RandomSource* random) {
+                                       base::RandomSource* random, const WriteFn& write) {
   Recovered recovered;
   absl::StatusOr<std::optional<absl::Time>> alive = ReadAliveMark(store);
   if (!alive.ok()) return alive.status();
@@ -81,7 +81,8 @@ absl::StatusOr<Recovered> RecoverRooms(storage::Store* store, absl::Time now,
       });
   if (!s.ok()) return s;
   AppendAliveMark(now, &credit);
-  if (absl::Status written = store->Write(credit); !written.ok()) return written;
+  absl::Status written = write ? write(std::move(credit)) : store->Write(credit);
+  if (!written.ok()) return written;
   return recovered;
 }
 

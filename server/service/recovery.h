@@ -1,5 +1,6 @@
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -34,8 +35,10 @@ struct Recovered {
 // Loads every room and credits the time the server was down (since the store's last alive
 // mark) to every session lease, so that downtime is charged to nobody. The credited leases
 // and a new alive mark are written in one batch, so a crash cannot credit the same downtime
-// twice. Call once, before serving.
+// twice. Call once, before serving. The batch goes through `write` (the server's commit
+// path); null: written to `store` itself.
+using WriteFn = std::function<absl::Status(storage::WriteBatch)>;
 absl::StatusOr<Recovered> RecoverRooms(storage::Store* store, absl::Time now,
-                                       base::RandomSource* random);
+                                       base::RandomSource* random, const WriteFn& write = nullptr);
 
 }  // namespace anteroom::service

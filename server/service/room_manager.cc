@@ -28,7 +28,10 @@ RoomManager::RoomManager(storage::Store* store, Committer* committer, base::Cloc
 
 absl::Status RoomManager::Load() {
   const absl::Time now = clock_->Now();
-  absl::StatusOr<Recovered> recovered = RecoverRooms(store_, now, random_);
+  absl::StatusOr<Recovered> recovered =
+      RecoverRooms(store_, now, random_, [this](storage::WriteBatch credit) {
+        return committer_->SubmitAndWait("", registry_.NextEpoch(), std::move(credit));
+      });
   if (!recovered.ok()) return recovered.status();
   for (const auto& room : recovered->rooms) {
     const core::RoomStats stats = room->Stats(now);
