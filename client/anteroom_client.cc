@@ -6,6 +6,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "base/program.h"
 #include "grpcpp/client_context.h"
@@ -14,6 +15,9 @@
 
 namespace anteroom::client {
 namespace {
+
+// The trailing metadata in which a standby names the owner (server/service/listeners.h).
+constexpr absl::string_view kOwnerMetadata = "anteroom-owner";
 
 // Points per server on the hash ring. Every gateway and `anteroomctl route` must agree on
 // it, so it is not an option.
@@ -94,8 +98,14 @@ absl::StatusOr<std::unique_ptr<Client>> Client::Create(ClientOptions options) {
   if (options.servers.empty())
     return absl::InvalidArgumentError("servers: at least one is required");
   for (const std::string& s : options.servers) {
-    if (s.empty() || s.find(':') == std::string::npos)
-      return absl::InvalidArgumentError(absl::StrCat("servers: \"", s, "\" is not host:port"));
+    for (absl::string_view node : absl::StrSplit(s, '|')) {
+      if (node.empty() || node.find(':') == absl::string_view::npos) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("servers: \"", s,
+                         "\" is not host:port (or host:port|host:port|... for the nodes "
+                         "of a replicated cluster)"));
+      }
+    }
   }
   std::vector<std::string> sorted = options.servers;
   std::sort(sorted.begin(), sorted.end());
@@ -119,9 +129,14 @@ Client::Client(ClientOptions options) : options_(std::move(options)) {
   clock_ = options_.clock ? options_.clock : own_clock_.get();
   for (size_t i = 0; i < options_.servers.size(); ++i) {
     // Retries are this class's policy (idempotent calls only, within the call deadline).
-    auto channel =
-        MakeChannel(options_.servers[i], options_.credentials, options_.max_reconnect_backoff);
-    servers_.push_back(Server{options_.servers[i], v1::WaitingRoom::NewStub(channel)});
+    auto server = std::make_unique<Server>();
+    server->address = options_.servers[i];
+    for (absl::string_view node : absl::StrSplit(options_.servers[i], '|')) {
+      server->nodes.emplace_back(node);
+      server->stubs.push_back(v1::WaitingRoom::NewStub(
+          MakeChannel(std::string(node), options_.credentials, options_.max_reconnect_backoff)));
+    }
+    servers_.push_back(std::move(server));
     for (int p = 0; p < kRingPointsPerServer; ++p)
       ring_.emplace_back(StableHash(absl::StrCat(options_.servers[i], "#", p)), i);
   }
@@ -136,16 +151,16 @@ size_t Client::ServerIndexFor(absl::string_view room) const {
 }
 
 const std::string& Client::ServerFor(absl::string_view room) const {
-  return servers_[ServerIndexFor(room)].address;
+  return servers_[ServerIndexFor(room)]->address;
 }
 
-absl::StatusOr<v1::WaitingRoom::Stub*> Client::StubForToken(absl::string_view token,
-                                                            absl::string_view field) {
+absl::StatusOr<Client::Server*> Client::ServerForToken(absl::string_view token,
+                                                       absl::string_view field) {
   auto parsed = wire::ParseToken(token);
   if (!parsed) {
     return absl::InvalidArgumentError(absl::StrCat(field, " is not a valid Anteroom token"));
   }
-  return servers_[ServerIndexFor(parsed->room)].stub.get();
+  return servers_[ServerIndexFor(parsed->room)].get();
 }
 
 bool Client::IsUnreachable(const absl::Status& status) {
@@ -158,31 +173,57 @@ bool Client::IsBusy(const absl::Status& status) {
 }
 
 template <typename Request, typename Response>
-absl::StatusOr<Response> Client::Call(v1::WaitingRoom::Stub* stub,
-                                      StubMethod<Request, Response> method,
+absl::StatusOr<Response> Client::Call(Server* server, StubMethod<Request, Response> method,
                                       const Request& request) {
   ++calls_;
-  // Deadlines are real time (gRPC's), independent of the injected clock.
-  const absl::Time call_deadline = absl::Now() + options_.call_timeout;
+  const bool replicated = server->nodes.size() > 1;
+  // Deadlines are real time (gRPC's), independent of the injected clock. A replicated
+  // cluster gets failover_timeout: its nodes are tried until one answers as owner.
+  const absl::Time call_deadline =
+      absl::Now() + (replicated ? std::max(options_.failover_timeout, options_.call_timeout)
+                                : options_.call_timeout);
   thread_local std::minstd_rand jitter(std::random_device{}());
   absl::Duration backoff = options_.retry_backoff;
   absl::Status status;
-  for (int i = 0; i < options_.max_attempts; ++i) {
+  for (int i = 0; replicated || i < options_.max_attempts; ++i) {
     if (i > 0) {
       const double factor = 0.5 + std::uniform_real_distribution<double>(0, 1)(jitter);
       const absl::Duration pause = backoff * factor;
       if (absl::Now() + pause >= call_deadline) break;
       absl::SleepFor(pause);
-      backoff *= 2;
+      backoff = std::min(backoff * 2, absl::Milliseconds(250));
       ++retries_;
     }
     ++attempts_;
+    const size_t node = server->owner.load();
     grpc::ClientContext context;
     context.set_deadline(ToChrono(std::min(absl::Now() + options_.attempt_timeout, call_deadline)));
     Response response;
-    status = ToAbsl((stub->*method)(&context, request, &response));
+    status = ToAbsl((server->stubs[node].get()->*method)(&context, request, &response));
     if (status.ok()) return response;
+    // A node stepping down cancels the calls it still holds: for a replicated cluster that
+    // is "try the owner" (every call is idempotent).
+    if (replicated && status.code() == absl::StatusCode::kCancelled) {
+      status = absl::UnavailableError(
+          absl::StrCat("the node stopped serving during the call: ", status.message()));
+    }
     if (!IsUnreachable(status)) return status;
+    if (replicated) {
+      // A standby names the owner; otherwise (no answer, or no owner yet) try the next node.
+      size_t next = (node + 1) % server->nodes.size();
+      const auto& trailers = context.GetServerTrailingMetadata();
+      if (auto named =
+              trailers.find(grpc::string_ref(kOwnerMetadata.data(), kOwnerMetadata.size()));
+          named != trailers.end()) {
+        const absl::string_view owner(named->second.data(), named->second.size());
+        for (size_t n = 0; n < server->nodes.size(); ++n) {
+          if (server->nodes[n] == owner) next = n;
+        }
+        if (next != node) backoff = options_.retry_backoff;  // a redirect: go at once
+      }
+      size_t expected = node;
+      server->owner.compare_exchange_strong(expected, next);
+    }
   }
   ++unreachable_;
   return status;
@@ -198,28 +239,28 @@ absl::StatusOr<v1::VisitorStatus> Client::Admit(absl::string_view room, absl::st
   request.set_source(std::string(source));
   if (solution != nullptr) *request.mutable_solution() = *solution;
   request.set_entry_token(std::string(entry_token));
-  return Call(servers_[ServerIndexFor(room)].stub.get(), &v1::WaitingRoom::Stub::Admit, request);
+  return Call(servers_[ServerIndexFor(room)].get(), &v1::WaitingRoom::Stub::Admit, request);
 }
 
 absl::StatusOr<v1::VisitorStatus> Client::Poll(absl::string_view ticket) {
-  auto stub = StubForToken(ticket, "ticket");
-  if (!stub.ok()) return stub.status();
+  auto server = ServerForToken(ticket, "ticket");
+  if (!server.ok()) return server.status();
   v1::PollRequest request;
   request.set_ticket(std::string(ticket));
-  return Call(*stub, &v1::WaitingRoom::Stub::Poll, request);
+  return Call(*server, &v1::WaitingRoom::Stub::Poll, request);
 }
 
 absl::StatusOr<v1::VisitorStatus> Client::Heartbeat(absl::string_view session) {
-  auto stub = StubForToken(session, "session");
-  if (!stub.ok()) return stub.status();
+  auto server = ServerForToken(session, "session");
+  if (!server.ok()) return server.status();
   v1::HeartbeatRequest request;
   request.set_session(std::string(session));
-  return Call(*stub, &v1::WaitingRoom::Stub::Heartbeat, request);
+  return Call(*server, &v1::WaitingRoom::Stub::Heartbeat, request);
 }
 
 absl::StatusOr<bool> Client::Leave(absl::string_view token) {
-  auto stub = StubForToken(token, "token");
-  if (!stub.ok()) return stub.status();
+  auto server = ServerForToken(token, "token");
+  if (!server.ok()) return server.status();
   {
     base::MutexLock lock(&mu_);
     Forget(std::string(token));
@@ -227,7 +268,8 @@ absl::StatusOr<bool> Client::Leave(absl::string_view token) {
   }
   v1::LeaveRequest request;
   request.set_token(std::string(token));
-  absl::StatusOr<v1::LeaveResponse> response = Call(*stub, &v1::WaitingRoom::Stub::Leave, request);
+  absl::StatusOr<v1::LeaveResponse> response =
+      Call(*server, &v1::WaitingRoom::Stub::Leave, request);
   if (!response.ok()) return response.status();
   return response->ended();
 }

@@ -57,6 +57,10 @@ std::shared_ptr<grpc::Channel> MakeChannel(
 struct ClientOptions {
   // The Anteroom servers (host:port of each gateway listener). Each room lives on one
   // server, chosen by consistent hashing of the room id (see Client::ServerFor). Required.
+  // A replicated cluster (anteroomd --etcd) is one entry listing its nodes joined by '|'
+  // ("10.0.0.1:50051|10.0.0.2:50051|10.0.0.3:50051"), spelled as each node advertises
+  // itself: calls go to the node that owns the rooms, following a standby's redirect or
+  // trying the next node when one cannot be reached.
   std::vector<std::string> servers;
   // Channel credentials for every server. Default (null): plaintext.
   std::shared_ptr<grpc::ChannelCredentials> credentials;
@@ -70,6 +74,11 @@ struct ClientOptions {
   // Pause before the first retry; doubled before each further one, with +-50% jitter.
   // Default 25 ms.
   absl::Duration retry_backoff = absl::Milliseconds(25);
+  // Replicated clusters: while no node answers as owner (a failover: the lease of the old
+  // owner lapsing, then the new one catching up), a call keeps trying the nodes, for up to
+  // this long in all (or call_timeout if longer), instead of call_timeout and max_attempts.
+  // Default 10 s.
+  absl::Duration failover_timeout = absl::Seconds(10);
   // Longest pause between reconnection attempts to a server that went away: a restarted
   // server is noticed within about this long. Default 1 s (kMaxReconnectBackoff).
   absl::Duration max_reconnect_backoff = kMaxReconnectBackoff;
@@ -166,9 +175,12 @@ class Client {
   static bool IsBusy(const absl::Status& status);
 
  private:
+  // One entry of ClientOptions::servers: a server, or the nodes of a replicated cluster.
   struct Server {
-    std::string address;
-    std::unique_ptr<v1::WaitingRoom::Stub> stub;
+    std::string address;  // as given (what the ring hashes)
+    std::vector<std::string> nodes;
+    std::vector<std::unique_ptr<v1::WaitingRoom::Stub>> stubs;
+    std::atomic<size_t> owner{0};  // the node believed to own the rooms
   };
   struct CacheEntry {
     absl::Time checked;
@@ -178,17 +190,16 @@ class Client {
 
   explicit Client(ClientOptions options);
   size_t ServerIndexFor(absl::string_view room) const;
-  // The stub for the room named in `token`; INVALID_ARGUMENT (naming `field`) when the
+  // The server of the room named in `token`; INVALID_ARGUMENT (naming `field`) when the
   // token is not well formed.
-  absl::StatusOr<v1::WaitingRoom::Stub*> StubForToken(absl::string_view token,
-                                                      absl::string_view field);
+  absl::StatusOr<Server*> ServerForToken(absl::string_view token, absl::string_view field);
   template <typename Request, typename Response>
   using StubMethod = grpc::Status (v1::WaitingRoom::Stub::*)(grpc::ClientContext*, const Request&,
                                                              Response*);
   // One call with its deadlines and retries. Only for idempotent calls (every WaitingRoom
   // call is): an attempt that timed out may have taken effect.
   template <typename Request, typename Response>
-  absl::StatusOr<Response> Call(v1::WaitingRoom::Stub* stub, StubMethod<Request, Response> method,
+  absl::StatusOr<Response> Call(Server* server, StubMethod<Request, Response> method,
                                 const Request& request);
   void Remember(const std::string& session, absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Forget(const std::string& session) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -196,7 +207,7 @@ class Client {
   const ClientOptions options_;
   std::unique_ptr<base::Clock> own_clock_;
   base::Clock* clock_;
-  std::vector<Server> servers_;
+  std::vector<std::unique_ptr<Server>> servers_;
   std::vector<std::pair<uint64_t, size_t>> ring_;  // (point, server index), sorted
 
   base::Mutex mu_;

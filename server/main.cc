@@ -22,6 +22,8 @@
 #include "base/random.h"
 #include "google/protobuf/text_format.h"
 #include "prometheus/exposer.h"
+#include "server/replication/etcd_client.h"
+#include "server/replication/replica.h"
 #include "server/service/convert.h"
 #include "server/service/instance.h"
 #include "server/service/records.h"
@@ -68,6 +70,22 @@ ABSL_FLAG(int32_t, max_concurrent_streams, 1024,
           "Concurrent calls per client connection (HTTP/2 streams) on each listener.");
 ABSL_FLAG(int32_t, max_request_bytes, 64 * 1024,
           "Largest request accepted (bytes); a larger one answers RESOURCE_EXHAUSTED.");
+ABSL_FLAG(std::string, etcd, "",
+          "Replicated mode: the etcd cluster's client endpoints (host:port,host:port,...). Empty "
+          "(default): a single node with its own store.");
+ABSL_FLAG(std::string, etcd_prefix, "/anteroom/default",
+          "Replicated mode: the cluster's key prefix in etcd; nodes with the same prefix serve "
+          "one set of rooms.");
+ABSL_FLAG(absl::Duration, etcd_lease_ttl, absl::Seconds(3),
+          "Replicated mode: the owner's lease. A standby takes over at most this long after the "
+          "owner stops (plus catching up). 2s or more.");
+ABSL_FLAG(std::string, advertise, "",
+          "Replicated mode: the gateway address standbys name to clients (default: --listen "
+          "with the bound port).");
+ABSL_FLAG(std::string, advertise_admin, "",
+          "Replicated mode: the admin address standbys name (default: --admin_listen).");
+ABSL_FLAG(std::string, node_name, "",
+          "Replicated mode: this node's name in logs and in etcd (default: --advertise).");
 ABSL_FLAG(int64_t, grpc_memory_mb, 256,
           "Memory gRPC may use for buffers on each listener (MiB); past it, it reads less.");
 
@@ -136,6 +154,81 @@ absl::Status ReadOverloadFlags(service::ListenerOptions* options) {
   return absl::OkStatus();
 }
 
+// Serves /metrics of `registry`; the bound address.
+absl::StatusOr<std::string> ServeMetrics(std::unique_ptr<prometheus::Exposer>* exposer,
+                                         const std::shared_ptr<prometheus::Registry>& registry) {
+  const std::string metrics_listen = absl::GetFlag(FLAGS_metrics_listen);
+  try {
+    *exposer = std::make_unique<prometheus::Exposer>(metrics_listen);
+  } catch (const std::exception& e) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot serve metrics on ", metrics_listen, " (address in use?): ", e.what()));
+  }
+  (*exposer)->RegisterCollectable(registry);
+  return absl::StrCat(base::HostOf(metrics_listen), ":", (*exposer)->GetListeningPorts().front());
+}
+
+// Replicated mode (--etcd): a Replica follows the cluster's log into `store` and serves the
+// rooms while it owns them (server/replication/replica.h).
+int RunReplicated(const service::InstanceOptions& instance_options, storage::RocksDbStore* store,
+                  base::Clock* clock, base::RandomSource* random, const sigset_t& stop_signals) {
+  absl::StatusOr<std::vector<std::string>> endpoints =
+      replication::EtcdClient::ParseEndpoints(absl::GetFlag(FLAGS_etcd), "etcd");
+  if (!endpoints.ok()) return Fail(endpoints.status());
+  replication::EtcdClient::Options etcd_options;
+  etcd_options.endpoints = *endpoints;
+  etcd_options.clock = clock;
+  absl::StatusOr<std::unique_ptr<replication::EtcdClient>> etcd =
+      replication::EtcdClient::Create(etcd_options);
+  if (!etcd.ok()) return Fail(etcd.status());
+  const std::string prefix = absl::GetFlag(FLAGS_etcd_prefix);
+  if (prefix.empty() || prefix.front() != '/' || prefix.back() == '/') {
+    return Fail(absl::InvalidArgumentError(
+        "--etcd_prefix must start with '/' and not end with one, e.g. /anteroom/tickets"));
+  }
+  service::Metrics metrics;
+  replication::ReplicaOptions options;
+  options.prefix = prefix;
+  options.node = absl::GetFlag(FLAGS_node_name);
+  options.advertise = absl::GetFlag(FLAGS_advertise);
+  options.advertise_admin = absl::GetFlag(FLAGS_advertise_admin);
+  options.lease_ttl = absl::GetFlag(FLAGS_etcd_lease_ttl);
+  options.instance = instance_options;
+  const std::string rooms_file = absl::GetFlag(FLAGS_rooms);
+  options.on_elected = [rooms_file](service::Instance* instance) {
+    return rooms_file.empty() ? absl::OkStatus() : ApplyRoomsFile(rooms_file, instance->rooms());
+  };
+  replication::Replica replica(etcd->get(), store, clock, random, &metrics, options);
+  if (absl::Status s = replica.Start(); !s.ok()) return Fail(s);
+
+  std::unique_ptr<prometheus::Exposer> exposer;
+  absl::StatusOr<std::string> metrics_address = ServeMetrics(&exposer, metrics.registry());
+  if (!metrics_address.ok()) return Fail(metrics_address.status());
+  const std::string gateway_address =
+      absl::StrCat(base::HostOf(instance_options.listeners.listen), ":", replica.port());
+  const std::string admin_address = absl::StrCat(
+      base::HostOf(instance_options.listeners.admin_listen), ":", replica.admin_port());
+  ANTEROOM_LOG(kInfo,
+               "anteroomd replica serving (a standby until it owns the rooms): gateway %s, admin "
+               "%s, metrics http://%s/metrics, data %s, etcd %s%s",
+               gateway_address, admin_address, *metrics_address, absl::GetFlag(FLAGS_data_dir),
+               absl::GetFlag(FLAGS_etcd), prefix);
+  if (!absl::GetFlag(FLAGS_ports_file).empty()) {
+    absl::Status s =
+        base::WritePortsFile(absl::GetFlag(FLAGS_ports_file),
+                             absl::StrCat("gateway=", gateway_address, "\nadmin=", admin_address,
+                                          "\nmetrics=", *metrics_address, "\n"));
+    if (!s.ok()) return Fail(s);
+  }
+  const std::string signal_name = base::WaitForStopSignal(stop_signals);
+  ANTEROOM_LOG(kInfo, "received %s: handing the rooms over", signal_name);
+  replica.Stop(absl::Seconds(10));
+  if (absl::Status s = store->Flush(); !s.ok()) return Fail(s);
+  ANTEROOM_LOG(kInfo, "anteroomd stopped cleanly");
+  std::fflush(nullptr);
+  std::_Exit(0);
+}
+
 int Run() {
   // Block the stop signals in every thread; the main thread waits for them.
   const sigset_t stop_signals = base::BlockStopSignals();
@@ -162,18 +255,6 @@ int Run() {
       storage::RocksDbStore::Open(store_options);
   if (!store.ok()) return Fail(store.status());
 
-  base::RealClock clock;
-  base::SecureRandom random;
-  absl::StatusOr<std::unique_ptr<service::Instance>> instance =
-      service::Instance::Create(store->get(), &clock, &random);
-  if (!instance.ok()) return Fail(instance.status());
-  service::RoomManager& rooms = *(*instance)->rooms();
-  if (!absl::GetFlag(FLAGS_rooms).empty()) {
-    if (absl::Status s = ApplyRoomsFile(absl::GetFlag(FLAGS_rooms), &rooms); !s.ok()) {
-      return Fail(s);
-    }
-  }
-
   server_options.listen = absl::GetFlag(FLAGS_listen);
   server_options.admin_listen = absl::GetFlag(FLAGS_admin_listen);
   server_options.backup_dir = absl::GetFlag(FLAGS_backup_dir);
@@ -198,24 +279,33 @@ int Run() {
   if (server_options.tls_cert_pem.empty() != server_options.tls_key_pem.empty()) {
     return Fail(absl::InvalidArgumentError("--tls_cert and --tls_key go together"));
   }
+
+  base::RealClock clock;
+  base::SecureRandom random;
+  if (!absl::GetFlag(FLAGS_etcd).empty()) {
+    return RunReplicated(instance_options, store->get(), &clock, &random, stop_signals);
+  }
+  absl::StatusOr<std::unique_ptr<service::Instance>> instance =
+      service::Instance::Create(store->get(), &clock, &random);
+  if (!instance.ok()) return Fail(instance.status());
+  service::RoomManager& rooms = *(*instance)->rooms();
+  if (!absl::GetFlag(FLAGS_rooms).empty()) {
+    if (absl::Status s = ApplyRoomsFile(absl::GetFlag(FLAGS_rooms), &rooms); !s.ok()) {
+      return Fail(s);
+    }
+  }
+
   if (absl::Status s = (*instance)->Serve(instance_options); !s.ok()) return Fail(s);
 
   std::unique_ptr<prometheus::Exposer> exposer;
-  const std::string metrics_listen = absl::GetFlag(FLAGS_metrics_listen);
-  try {
-    exposer = std::make_unique<prometheus::Exposer>(metrics_listen);
-  } catch (const std::exception& e) {
-    return Fail(absl::UnavailableError(absl::StrCat("cannot serve metrics on ", metrics_listen,
-                                                    " (address in use?): ", e.what())));
-  }
-  exposer->RegisterCollectable((*instance)->metrics()->registry());
-
+  absl::StatusOr<std::string> metrics_served =
+      ServeMetrics(&exposer, (*instance)->metrics()->registry());
+  if (!metrics_served.ok()) return Fail(metrics_served.status());
+  const std::string metrics_address = *metrics_served;
   const std::string gateway_address =
       absl::StrCat(base::HostOf(server_options.listen), ":", (*instance)->port());
   const std::string admin_address =
       absl::StrCat(base::HostOf(server_options.admin_listen), ":", (*instance)->admin_port());
-  const std::string metrics_address =
-      absl::StrCat(base::HostOf(metrics_listen), ":", exposer->GetListeningPorts().front());
   ANTEROOM_LOG(
       kInfo, "anteroomd serving%s: gateway %s, admin %s, metrics http://%s/metrics, data %s%s",
       server_options.tls_cert_pem.empty() ? "" : " over TLS", gateway_address, admin_address,

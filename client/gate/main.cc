@@ -23,7 +23,8 @@ ABSL_FLAG(std::string, metrics_listen, "127.0.0.1:9465",
           "Prometheus /metrics address; empty to disable.");
 ABSL_FLAG(std::string, anteroom, "127.0.0.1:50051",
           "Anteroom gateway listeners, comma-separated host:port; rooms are spread over them "
-          "by consistent hashing.");
+          "by consistent hashing. The nodes of a replicated cluster (anteroomd --etcd) are one "
+          "entry joined by '|' (a:50051|b:50051|c:50051): calls follow the owner.");
 ABSL_FLAG(std::string, room, "", "Room for requests without an X-Anteroom-Room header.");
 ABSL_FLAG(std::string, site_name, "This site", "The site's name on the waiting page.");
 ABSL_FLAG(std::string, template, "",

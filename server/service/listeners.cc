@@ -3,6 +3,7 @@
 #include "absl/strings/str_cat.h"
 #include "grpc/health/v1/health.pb.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
+#include "grpcpp/generic/async_generic_service.h"
 #include "grpcpp/health_check_service_interface.h"
 #include "grpcpp/resource_quota.h"
 #include "grpcpp/security/server_credentials.h"
@@ -29,8 +30,9 @@ std::shared_ptr<grpc::ServerCredentials> Credentials(const ListenerOptions& opti
 
 absl::StatusOr<std::unique_ptr<grpc::Server>> StartListener(
     const ListenerOptions& options, const std::string& address,
-    std::shared_ptr<grpc::ServerCredentials> credentials, grpc::Service* service,
-    absl::string_view what, int* port) {
+    std::shared_ptr<grpc::ServerCredentials> credentials,
+    const std::function<void(grpc::ServerBuilder*)>& add_services, absl::string_view what,
+    int* port) {
   grpc::ServerBuilder builder;
   // Without this a second server on the same port would silently share it.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
@@ -42,7 +44,7 @@ absl::StatusOr<std::unique_ptr<grpc::Server>> StartListener(
   quota.Resize(static_cast<size_t>(options.grpc_memory_bytes));
   builder.SetResourceQuota(quota);
   builder.AddListeningPort(address, std::move(credentials), port);
-  builder.RegisterService(service);
+  add_services(&builder);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr || *port == 0) {
     return absl::UnavailableError(absl::StrCat("cannot listen for the ", what, " on ", address,
@@ -74,16 +76,18 @@ absl::StatusOr<std::unique_ptr<Listeners>> Listeners::Start(const ListenerOption
     return absl::InvalidArgumentError("client certificate CAs need a TLS certificate and key");
   }
   std::unique_ptr<Listeners> server(new Listeners(rooms, metrics, store, options));
-  absl::StatusOr<std::unique_ptr<grpc::Server>> gateway =
-      StartListener(options, options.listen,
-                    Credentials(options, options.gateway_client_ca_pem, /*per_call=*/false),
-                    &server->gateway_service_, "gateway API", &server->port_);
+  absl::StatusOr<std::unique_ptr<grpc::Server>> gateway = StartListener(
+      options, options.listen,
+      Credentials(options, options.gateway_client_ca_pem, /*per_call=*/false),
+      [&](grpc::ServerBuilder* b) { b->RegisterService(&server->gateway_service_); }, "gateway API",
+      &server->port_);
   if (!gateway.ok()) return gateway.status();
   server->gateway_ = std::move(*gateway);
-  absl::StatusOr<std::unique_ptr<grpc::Server>> admin =
-      StartListener(options, options.admin_listen,
-                    Credentials(options, options.admin_client_ca_pem, /*per_call=*/true),
-                    &server->admin_service_, "admin API", &server->admin_port_);
+  absl::StatusOr<std::unique_ptr<grpc::Server>> admin = StartListener(
+      options, options.admin_listen,
+      Credentials(options, options.admin_client_ca_pem, /*per_call=*/true),
+      [&](grpc::ServerBuilder* b) { b->RegisterService(&server->admin_service_); }, "admin API",
+      &server->admin_port_);
   if (!admin.ok()) {
     server->gateway_->Shutdown();
     return admin.status();
@@ -101,6 +105,79 @@ void Listeners::Shutdown(absl::Duration grace) {
     if (gateway_) gateway_->Shutdown(deadline);
     if (admin_) admin_->Shutdown(deadline);
   });
+}
+
+// Answers every call UNAVAILABLE, naming the owner in the trailing metadata.
+class StandbyListeners::Redirect final : public grpc::CallbackGenericService {
+ public:
+  Redirect(std::function<std::string()> owner, std::string what)
+      : owner_(std::move(owner)), what_(std::move(what)) {}
+
+  grpc::ServerGenericBidiReactor* CreateReactor(grpc::GenericCallbackServerContext* ctx) override {
+    class Reactor final : public grpc::ServerGenericBidiReactor {
+     public:
+      Reactor(grpc::GenericCallbackServerContext* ctx, const std::string& owner,
+              const std::string& what) {
+        std::string message = "this Anteroom node is a standby";
+        if (owner.empty()) {
+          absl::StrAppend(&message,
+                          "; no node owns the rooms right now (a failover is under "
+                          "way): retry in a moment");
+        } else {
+          ctx->AddTrailingMetadata(std::string(kOwnerMetadata), owner);
+          absl::StrAppend(&message, "; the ", what, " of the owner is ", owner);
+        }
+        Finish(grpc::Status(grpc::StatusCode::UNAVAILABLE, message));
+      }
+      void OnDone() override { delete this; }
+    };
+    return new Reactor(ctx, owner_(), what_);
+  }
+
+ private:
+  const std::function<std::string()> owner_;
+  const std::string what_;
+};
+
+absl::StatusOr<std::unique_ptr<StandbyListeners>> StandbyListeners::Start(
+    const ListenerOptions& options, OwnerFn owner) {
+  grpc::EnableDefaultHealthCheckService(true);
+  std::unique_ptr<StandbyListeners> server(new StandbyListeners());
+  server->gateway_redirect_ =
+      std::make_unique<Redirect>([owner] { return owner().gateway; }, "gateway API");
+  server->admin_redirect_ =
+      std::make_unique<Redirect>([owner] { return owner().admin; }, "admin API");
+  absl::StatusOr<std::unique_ptr<grpc::Server>> gateway = StartListener(
+      options, options.listen,
+      Credentials(options, options.gateway_client_ca_pem, /*per_call=*/false),
+      [&](grpc::ServerBuilder* b) {
+        b->RegisterCallbackGenericService(server->gateway_redirect_.get());
+      },
+      "gateway API", &server->port_);
+  if (!gateway.ok()) return gateway.status();
+  server->gateway_ = std::move(*gateway);
+  absl::StatusOr<std::unique_ptr<grpc::Server>> admin = StartListener(
+      options, options.admin_listen,
+      Credentials(options, options.admin_client_ca_pem, /*per_call=*/true),
+      [&](grpc::ServerBuilder* b) {
+        b->RegisterCallbackGenericService(server->admin_redirect_.get());
+      },
+      "admin API", &server->admin_port_);
+  if (!admin.ok()) {
+    server->gateway_->Shutdown();
+    return admin.status();
+  }
+  server->admin_ = std::move(*admin);
+  for (grpc::Server* s : {server->gateway_.get(), server->admin_.get()}) {
+    s->GetHealthCheckService()->SetServingStatus(false);
+  }
+  return server;
+}
+
+StandbyListeners::~StandbyListeners() {
+  const auto now = std::chrono::system_clock::now();
+  if (gateway_) gateway_->Shutdown(now);
+  if (admin_) admin_->Shutdown(now);
 }
 
 }  // namespace anteroom::service

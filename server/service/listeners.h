@@ -1,5 +1,6 @@
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -85,6 +86,42 @@ class Listeners {
   int port_ = 0;
   int admin_port_ = 0;
   std::once_flag shutdown_;
+};
+
+// The trailing metadata in which a standby names the owner's address.
+inline constexpr absl::string_view kOwnerMetadata = "anteroom-owner";
+
+// A replica's listeners while it is a standby (server/replication): the same two addresses,
+// where every call answers UNAVAILABLE, naming the owner's address of that API in the
+// trailing metadata "anteroom-owner" when one is known (the client library follows it), and
+// gRPC health answers NOT_SERVING (so readiness probes and load balancers send nothing here).
+class StandbyListeners {
+ public:
+  struct Owner {
+    std::string gateway;  // empty: no owner known
+    std::string admin;
+  };
+  using OwnerFn = std::function<Owner()>;
+
+  // `owner` is asked on every call (it must be cheap and thread-safe).
+  static absl::StatusOr<std::unique_ptr<StandbyListeners>> Start(const ListenerOptions& options,
+                                                                 OwnerFn owner);
+  // Closes the ports at once.
+  ~StandbyListeners();
+
+  int port() const { return port_; }
+  int admin_port() const { return admin_port_; }
+
+ private:
+  class Redirect;
+  StandbyListeners() = default;
+
+  std::unique_ptr<Redirect> gateway_redirect_;
+  std::unique_ptr<Redirect> admin_redirect_;
+  std::unique_ptr<grpc::Server> gateway_;
+  std::unique_ptr<grpc::Server> admin_;
+  int port_ = 0;
+  int admin_port_ = 0;
 };
 
 }  // namespace anteroom::service

@@ -62,6 +62,18 @@ Metrics::Metrics()
                        .Register(*registry_)),
       rpc_errors_(Counter(*registry_, "anteroom_rpc_errors_total",
                           "RPCs that failed, by method and gRPC status code.")),
+      replica_owner_(&Gauge(*registry_, "anteroom_replica_owner",
+                            "Replicated mode: 1 while this node owns the rooms, 0 while it is a "
+                            "standby (and always 0 without --etcd).")
+                          .Add({})),
+      replica_applied_(&Gauge(*registry_, "anteroom_replica_log_entry",
+                              "Replicated mode: the last entry of the cluster's log in this "
+                              "node's store (compare across nodes to see a standby's lag).")
+                            .Add({})),
+      replica_step_downs_(&Counter(*registry_, "anteroom_replica_step_downs_total",
+                                   "Replicated mode: terms as owner that ended (lease lost, "
+                                   "write refused by etcd, or a clean stop).")
+                               .Add({})),
       shed_(Counter(*registry_, "anteroom_calls_shed_total",
                     "Gateway calls refused before any work, by method and reason: overload "
                     "(RESOURCE_EXHAUSTED) or deadline (it had passed on arrival).")),

@@ -71,6 +71,13 @@ class Metrics {
   void ObserveStorageWrite(double seconds, bool ok);
   // Bytes the store holds on disk (SST files and write-ahead logs).
   void SetStorageBytes(double bytes) { storage_bytes_->Set(bytes); }
+  // Replicated mode (server/replication): the node's role and the last log entry in its
+  // store; each end of a term as owner.
+  void SetReplicaState(bool owner, uint64_t applied) {
+    replica_owner_->Set(owner ? 1 : 0);
+    replica_applied_->Set(static_cast<double>(applied));
+  }
+  void CountStepDown() { replica_step_downs_->Increment(); }
 
  private:
   std::shared_ptr<prometheus::Registry> registry_;
@@ -87,6 +94,9 @@ class Metrics {
   prometheus::Family<prometheus::Histogram>& wait_;
   prometheus::Family<prometheus::Histogram>& rpc_latency_;
   prometheus::Family<prometheus::Counter>& rpc_errors_;
+  prometheus::Gauge* replica_owner_;
+  prometheus::Gauge* replica_applied_;
+  prometheus::Counter* replica_step_downs_;
   prometheus::Family<prometheus::Counter>& shed_;
   prometheus::Family<prometheus::Counter>& challenges_;
   prometheus::Counter* challenges_issued_;

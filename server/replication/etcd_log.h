@@ -1,0 +1,75 @@
+#pragma once
+
+#include <functional>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+#include "base/mutex.h"
+#include "server/replication/etcd_client.h"
+#include "server/replication/log_format.h"
+#include "server/service/commit_log.h"
+#include "storage/store.h"
+
+namespace anteroom::replication {
+
+// The owner's commit path in replicated mode: each group commit becomes log entry P/log/<seq>
+// in etcd, written by one transaction that succeeds only while P/owner is still this node's
+// claim (its create revision) and the entry is still free. So a deposed owner's writes are
+// refused by etcd itself, and two owners can never both extend the log. A batch is
+// acknowledged once etcd has committed it (a quorum of members has it on disk), and is then
+// applied to the local store, which stays exactly the log's prefix.
+//
+// An attempt that got no answer is repeated (the same conditional transaction, so it lands
+// at most once, and an earlier landing is recognised by its content) until `write_timeout`.
+// When ownership is lost, or a write's outcome stays unknown, the log closes: that append
+// and every later one answer UNAVAILABLE at once, and `on_lost` is told (the node steps down
+// and follows the log again from etcd, which settles what was written).
+//
+// Thread-safe (the Committer appends from one thread).
+class EtcdCommitLog final : public service::CommitLog {
+ public:
+  struct Options {
+    // How long one append keeps trying before its outcome counts as unknown. Default 5 s.
+    absl::Duration write_timeout = absl::Seconds(5);
+    // Largest entry written in one request; a larger batch goes in parts. Default 1 MiB
+    // (etcd refuses requests over 1.5 MiB unless started with a larger
+    // --max-request-bytes).
+    size_t max_entry_bytes = 1 << 20;
+  };
+
+  // Appends from entry `next_seq` on, fenced by `owner_revision` (the create revision of
+  // keys.Owner() when this node claimed it). All pointers must outlive the log.
+  EtcdCommitLog(EtcdClient* etcd, const LogKeys& keys, int64_t owner_revision, uint64_t next_seq,
+                storage::Store* store, std::function<void(const absl::Status&)> on_lost,
+                Options options);
+
+  absl::Status Append(const storage::WriteBatch& batch) override;
+
+  // Refuses every later append at once (the node is stepping down).
+  void Close();
+  // The last entry written (next_seq - 1 until the first append).
+  uint64_t last_seq() const;
+
+ private:
+  // Puts key=value while the node owns the cluster (and, if `only_new`, the key is absent).
+  // OK once etcd has it; FAILED_PRECONDITION when ownership is lost; UNAVAILABLE when the
+  // outcome is unknown at the deadline; etcd's refusal otherwise.
+  absl::Status FencedPut(const std::string& key, const std::string& value, bool only_new,
+                         absl::Time deadline);
+  absl::Status Lost(absl::Status why);
+
+  EtcdClient* const etcd_;
+  const LogKeys keys_;
+  const int64_t owner_revision_;
+  storage::Store* const store_;
+  const std::function<void(const absl::Status&)> on_lost_;
+  const Options options_;
+  base::Clock* const clock_;
+
+  mutable base::Mutex mu_;
+  uint64_t next_seq_ ABSL_GUARDED_BY(mu_);
+  bool closed_ ABSL_GUARDED_BY(mu_) = false;
+};
+
+}  // namespace anteroom::replication

@@ -1,0 +1,117 @@
+#include "server/replication/log_format.h"
+
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+
+namespace anteroom::replication {
+namespace {
+
+std::string Number(uint64_t n) { return absl::StrFormat("%020d", n); }
+
+}  // namespace
+
+std::string LogKeys::Log(uint64_t seq) const { return LogPrefix() + Number(seq); }
+
+uint64_t LogKeys::SeqOf(absl::string_view key) const {
+  const std::string log_prefix = LogPrefix();
+  if (!absl::StartsWith(key, log_prefix)) return 0;
+  uint64_t seq = 0;
+  if (!absl::SimpleAtoi(key.substr(log_prefix.size()), &seq)) return 0;
+  return seq;
+}
+
+std::string LogKeys::PartPrefix(uint64_t seq) const {
+  return absl::StrCat(AllPartsPrefix(), Number(seq), "/");
+}
+
+std::string LogKeys::Part(uint64_t seq, uint32_t i) const {
+  return absl::StrCat(PartPrefix(seq), absl::StrFormat("%06d", i));
+}
+
+std::string LogKeys::SnapPrefix(uint64_t seq) const {
+  return absl::StrCat(AllSnapsPrefix(), Number(seq), "/");
+}
+
+std::string LogKeys::SnapChunk(uint64_t seq, uint32_t i) const {
+  return absl::StrCat(SnapPrefix(seq), absl::StrFormat("%06d", i));
+}
+
+storage::v1::WriteBatchRecord ToRecord(const storage::WriteBatch& batch) {
+  storage::v1::WriteBatchRecord record;
+  for (const storage::WriteBatch::Entry& e : batch.entries()) {
+    storage::v1::WriteBatchRecord::Write* w = record.add_write();
+    switch (e.op) {
+      case storage::WriteBatch::Op::kPut:
+        w->set_op(storage::v1::WriteBatchRecord::PUT);
+        break;
+      case storage::WriteBatch::Op::kDelete:
+        w->set_op(storage::v1::WriteBatchRecord::DELETE);
+        break;
+      case storage::WriteBatch::Op::kDeleteRange:
+        w->set_op(storage::v1::WriteBatchRecord::DELETE_RANGE);
+        break;
+    }
+    w->set_table(static_cast<uint32_t>(e.table));
+    w->set_key(e.key);
+    if (!e.value.empty()) w->set_value(e.value);
+  }
+  return record;
+}
+
+absl::Status AppendRecord(const storage::v1::WriteBatchRecord& record, storage::WriteBatch* batch) {
+  for (const auto& w : record.write()) {
+    if (w.table() >= static_cast<uint32_t>(storage::kTableCount)) {
+      return absl::DataLossError(absl::StrCat("log entry names table ", w.table()));
+    }
+    const auto table = static_cast<storage::Table>(w.table());
+    switch (w.op()) {
+      case storage::v1::WriteBatchRecord::PUT:
+        batch->Put(table, w.key(), w.value());
+        break;
+      case storage::v1::WriteBatchRecord::DELETE:
+        batch->Delete(table, w.key());
+        break;
+      case storage::v1::WriteBatchRecord::DELETE_RANGE:
+        batch->DeleteRange(table, w.key(), w.value());
+        break;
+      default:
+        return absl::DataLossError(absl::StrCat("log entry has write op ", w.op()));
+    }
+  }
+  return absl::OkStatus();
+}
+
+std::vector<storage::v1::WriteBatchRecord> Split(const storage::v1::WriteBatchRecord& record,
+                                                 size_t max_bytes) {
+  std::vector<storage::v1::WriteBatchRecord> parts(1);
+  size_t bytes = 0;
+  for (const auto& w : record.write()) {
+    const size_t size = w.ByteSizeLong() + 8;
+    if (bytes > 0 && bytes + size > max_bytes) {
+      parts.emplace_back();
+      bytes = 0;
+    }
+    *parts.back().add_write() = w;
+    bytes += size;
+  }
+  return parts;
+}
+
+void AppendAppliedMark(uint64_t seq, storage::WriteBatch* batch) {
+  batch->Put(storage::Table::kMeta, std::string(kAppliedKey), absl::StrCat(seq));
+}
+
+absl::StatusOr<uint64_t> ReadApplied(storage::Store* store) {
+  absl::StatusOr<std::optional<std::string>> bytes = store->Get(storage::Table::kMeta, kAppliedKey);
+  if (!bytes.ok()) return bytes.status();
+  if (!bytes->has_value()) return 0;
+  uint64_t seq = 0;
+  if (!absl::SimpleAtoi(**bytes, &seq)) {
+    return absl::DataLossError(absl::StrCat("meta ", kAppliedKey, " is not a number"));
+  }
+  return seq;
+}
+
+}  // namespace anteroom::replication

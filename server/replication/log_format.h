@@ -1,0 +1,60 @@
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "anteroom/storage/v1/records.pb.h"
+#include "storage/store.h"
+
+// What a replicated cluster keeps in etcd, under its prefix P (anteroomd --etcd_prefix):
+//   P/owner              -> OwnerRecord, bound to the owner's lease (gone when it lapses)
+//   P/log/<seq>          -> WriteBatchRecord: group commit number seq (1, 2, ...)
+//   P/part/<seq>/<i>     -> WriteBatchRecord: part i of a batch too large for one request
+//   P/snapshot           -> SnapshotRecord: the latest complete snapshot
+//   P/snap/<seq>/<i>     -> WriteBatchRecord: chunk i of the snapshot as of entry seq
+// Numbers are zero-padded to 20 digits, so key order is number order. Every write to P/log
+// and P/part is fenced: it happens only while P/owner is the writer's (same create revision).
+//
+// A replica's store holds, besides the rooms, in the meta table:
+//   "replica/prefix"  -> P: the cluster the store follows (another cluster's is refused)
+//   "replica/applied" -> decimal seq: the last log entry applied (with it, atomically)
+namespace anteroom::replication {
+
+class LogKeys {
+ public:
+  explicit LogKeys(std::string prefix) : prefix_(std::move(prefix)) {}
+  const std::string& prefix() const { return prefix_; }
+  std::string Owner() const { return prefix_ + "/owner"; }
+  std::string LogPrefix() const { return prefix_ + "/log/"; }
+  std::string Log(uint64_t seq) const;
+  // Parses the number of a P/log/ key; 0 when it is not one.
+  uint64_t SeqOf(absl::string_view key) const;
+  std::string PartPrefix(uint64_t seq) const;
+  std::string Part(uint64_t seq, uint32_t i) const;
+  std::string Snapshot() const { return prefix_ + "/snapshot"; }
+  std::string SnapPrefix(uint64_t seq) const;
+  std::string SnapChunk(uint64_t seq, uint32_t i) const;
+  std::string AllSnapsPrefix() const { return prefix_ + "/snap/"; }
+  std::string AllPartsPrefix() const { return prefix_ + "/part/"; }
+
+ private:
+  std::string prefix_;
+};
+
+inline constexpr absl::string_view kAppliedKey = "replica/applied";
+inline constexpr absl::string_view kPrefixKey = "replica/prefix";
+
+// A batch as a record, and back (DATA_LOSS for a write the store does not know).
+storage::v1::WriteBatchRecord ToRecord(const storage::WriteBatch& batch);
+absl::Status AppendRecord(const storage::v1::WriteBatchRecord& record, storage::WriteBatch* batch);
+// Splits `record` into records of at most about `max_bytes` each (at least one write each).
+std::vector<storage::v1::WriteBatchRecord> Split(const storage::v1::WriteBatchRecord& record,
+                                                 size_t max_bytes);
+// The writes that record log entry `seq` as applied to a replica's store.
+void AppendAppliedMark(uint64_t seq, storage::WriteBatch* batch);
+// The last applied entry recorded in `store` (0: none).
+absl::StatusOr<uint64_t> ReadApplied(storage::Store* store);
+
+}  // namespace anteroom::replication

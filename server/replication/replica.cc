@@ -1,0 +1,356 @@
+#include "server/replication/replica.h"
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "base/log.h"
+#include "server/service/records.h"
+
+namespace anteroom::replication {
+namespace {
+
+// Entries read per request while following.
+constexpr int64_t kFollowBatch = 256;
+// Timeout of the reads and claims of the role loop.
+constexpr absl::Duration kCallTimeout = absl::Seconds(2);
+
+std::string WithPort(const std::string& listen, int port) {
+  const size_t colon = listen.rfind(':');
+  return absl::StrCat(colon == std::string::npos ? listen : listen.substr(0, colon), ":", port);
+}
+
+}  // namespace
+
+Replica::Replica(EtcdClient* etcd, storage::Store* store, base::Clock* clock,
+                 base::RandomSource* random, service::Metrics* metrics, ReplicaOptions options)
+    : etcd_(etcd),
+      store_(store),
+      clock_(clock),
+      random_(random),
+      metrics_(metrics),
+      options_(std::move(options)),
+      keys_(options_.prefix) {}
+
+Replica::~Replica() { Stop(absl::ZeroDuration()); }
+
+absl::Status Replica::Start() {
+  if (options_.lease_ttl < absl::Seconds(2)) {
+    return absl::InvalidArgumentError("--etcd_lease_ttl must be 2s or more");
+  }
+  // The store must follow this cluster, or be new.
+  absl::StatusOr<std::optional<std::string>> prefix =
+      store_->Get(storage::Table::kMeta, kPrefixKey);
+  if (!prefix.ok()) return prefix.status();
+  if (prefix->has_value()) {
+    if (**prefix != options_.prefix) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("the data directory follows the cluster '", **prefix, "', not '",
+                       options_.prefix, "' (--etcd_prefix); use an empty --data_dir"));
+    }
+  } else {
+    bool empty = true;
+    for (storage::Table table :
+         {storage::Table::kRooms, storage::Table::kTickets, storage::Table::kSessions}) {
+      absl::Status s = store_->Scan(table, "", [&](absl::string_view, absl::string_view) {
+        empty = false;
+        return absl::CancelledError();
+      });
+      if (!s.ok() && !absl::IsCancelled(s)) return s;
+    }
+    if (!empty) {
+      return absl::FailedPreconditionError(
+          "the data directory holds rooms of a server that was not replicated; replicated mode "
+          "(--etcd) needs an empty --data_dir (the rooms come from the cluster's log)");
+    }
+    storage::WriteBatch mark;
+    mark.Put(storage::Table::kMeta, std::string(kPrefixKey), options_.prefix);
+    if (absl::Status s = store_->Write(mark); !s.ok()) return s;
+  }
+  absl::StatusOr<uint64_t> applied = ReadApplied(store_);
+  if (!applied.ok()) return applied.status();
+  applied_ = *applied;
+
+  if (absl::Status s = StartStandby(); !s.ok()) return s;
+  // Later binds (each term as owner, each return to standby) reuse the ports bound now.
+  options_.instance.listeners.listen = WithPort(options_.instance.listeners.listen, port_);
+  options_.instance.listeners.admin_listen =
+      WithPort(options_.instance.listeners.admin_listen, admin_port_);
+  if (options_.advertise.empty()) options_.advertise = options_.instance.listeners.listen;
+  if (options_.advertise_admin.empty()) {
+    options_.advertise_admin = options_.instance.listeners.admin_listen;
+  }
+  if (options_.node.empty()) options_.node = options_.advertise;
+  ANTEROOM_LOG(kInfo, "replica %s: following %s in etcd (%s) from log entry %d", options_.node,
+               options_.prefix, absl::StrJoin(etcd_->endpoints(), ","), applied_.load() + 1);
+  thread_ = std::thread([this] { Run(); });
+  return absl::OkStatus();
+}
+
+void Replica::Stop(absl::Duration grace) {
+  {
+    base::MutexLock lock(&mu_);
+    if (stopping_) return;
+    stopping_ = true;
+    stop_grace_ = grace;
+    wake_.SignalAll();
+  }
+  if (thread_.joinable()) thread_.join();
+  standby_.reset();
+}
+
+bool Replica::Pause(absl::Duration d) {
+  base::MutexLock lock(&mu_);
+  if (!stopping_ && !lost_) wake_.WaitWithTimeout(&mu_, d);
+  return !stopping_;
+}
+
+absl::Status Replica::StartStandby() {
+  absl::StatusOr<std::unique_ptr<service::StandbyListeners>> standby =
+      service::StandbyListeners::Start(options_.instance.listeners, [this] {
+        base::MutexLock lock(&mu_);
+        return current_owner_;
+      });
+  if (!standby.ok()) return standby.status();
+  standby_ = *std::move(standby);
+  port_ = standby_->port();
+  admin_port_ = standby_->admin_port();
+  return absl::OkStatus();
+}
+
+absl::Status Replica::ApplyEntry(uint64_t seq, const std::string& value) {
+  auto record =
+      service::ParseRecord<storage::v1::WriteBatchRecord>(value, absl::StrCat("log entry ", seq));
+  if (!record.ok()) return record.status();
+  storage::WriteBatch batch;
+  if (record->parts() > 0) {
+    for (uint32_t i = 0; i < record->parts(); ++i) {
+      etcdserverpb::RangeRequest read;
+      read.set_key(keys_.Part(seq, i));
+      absl::StatusOr<etcdserverpb::RangeResponse> part = etcd_->Range(read, kCallTimeout);
+      if (!part.ok()) return part.status();
+      if (part->kvs_size() == 0) {
+        return absl::DataLossError(absl::StrCat("log entry ", seq, " lacks its part ", i));
+      }
+      auto part_record = service::ParseRecord<storage::v1::WriteBatchRecord>(
+          part->kvs(0).value(), absl::StrCat("part ", i, " of log entry ", seq));
+      if (!part_record.ok()) return part_record.status();
+      if (absl::Status s = AppendRecord(*part_record, &batch); !s.ok()) return s;
+    }
+  } else if (absl::Status s = AppendRecord(*record, &batch); !s.ok()) {
+    return s;
+  }
+  AppendAppliedMark(seq, &batch);
+  if (absl::Status s = store_->Write(batch); !s.ok()) return s;
+  applied_ = seq;
+  return absl::OkStatus();
+}
+
+absl::Status Replica::FollowOnce(bool* more, bool* owner_seen) {
+  // One read: what follows the last applied entry, and who owns the rooms.
+  etcdserverpb::TxnRequest read;
+  etcdserverpb::RangeRequest* log = read.add_success()->mutable_request_range();
+  log->set_key(keys_.Log(applied_ + 1));
+  log->set_range_end(PrefixEnd(keys_.LogPrefix()));
+  log->set_limit(kFollowBatch);
+  read.add_success()->mutable_request_range()->set_key(keys_.Owner());
+  absl::StatusOr<etcdserverpb::TxnResponse> response = etcd_->Txn(read, kCallTimeout);
+  if (!response.ok()) return response.status();
+  const auto& entries = response->responses(0).response_range();
+  const auto& owner = response->responses(1).response_range();
+  *owner_seen = owner.kvs_size() > 0;
+  {
+    service::StandbyListeners::Owner seen;
+    if (*owner_seen) {
+      storage::v1::OwnerRecord record;
+      if (record.ParseFromString(owner.kvs(0).value())) {
+        seen.gateway = record.gateway_address();
+        seen.admin = record.admin_address();
+      }
+    }
+    base::MutexLock lock(&mu_);
+    current_owner_ = seen;
+  }
+  for (const auto& kv : entries.kvs()) {
+    const uint64_t seq = keys_.SeqOf(kv.key());
+    if (seq != applied_ + 1) {
+      return absl::DataLossError(absl::StrCat(
+          "the log in etcd goes from entry ", applied_.load(), " to ", seq,
+          ": the entries between are gone (compacted behind a snapshot this version cannot "
+          "read, or etcd's data was lost)"));
+    }
+    if (absl::Status s = ApplyEntry(seq, kv.value()); !s.ok()) return s;
+  }
+  *more = entries.more();
+  return absl::OkStatus();
+}
+
+absl::StatusOr<int64_t> Replica::Campaign(int64_t lease) {
+  storage::v1::OwnerRecord me;
+  me.set_node(options_.node);
+  me.set_gateway_address(options_.advertise);
+  me.set_admin_address(options_.advertise_admin);
+  me.set_since_us(absl::ToUnixMicros(clock_->Now()));
+  etcdserverpb::TxnRequest claim;
+  etcdserverpb::Compare* free = claim.add_compare();
+  free->set_key(keys_.Owner());
+  free->set_target(etcdserverpb::Compare::CREATE);
+  free->set_result(etcdserverpb::Compare::EQUAL);
+  free->set_create_revision(0);
+  etcdserverpb::PutRequest* put = claim.add_success()->mutable_request_put();
+  put->set_key(keys_.Owner());
+  put->set_value(me.SerializeAsString());
+  put->set_lease(lease);
+  claim.add_failure()->mutable_request_range()->set_key(keys_.Owner());
+  absl::StatusOr<etcdserverpb::TxnResponse> response = etcd_->Txn(claim, kCallTimeout);
+  if (!response.ok()) return response.status();
+  if (!response->succeeded()) {
+    // An earlier attempt of this same claim may have landed (its answer was lost).
+    const auto& owner = response->responses(0).response_range();
+    if (owner.kvs_size() > 0 && owner.kvs(0).lease() == lease) {
+      return owner.kvs(0).create_revision();
+    }
+    return 0;
+  }
+  return response->header().revision();  // the claim's create revision
+}
+
+void Replica::Run() {
+  while (true) {
+    {
+      base::MutexLock lock(&mu_);
+      if (stopping_) return;
+      lost_ = false;
+    }
+    bool more = false;
+    bool owner_seen = true;
+    absl::Status s = FollowOnce(&more, &owner_seen);
+    if (!s.ok()) {
+      ANTEROOM_LOG(kWarning, "replica %s: cannot follow the log: %s", options_.node, s.ToString());
+      if (!Pause(absl::Seconds(1))) return;
+      continue;
+    }
+    if (metrics_ != nullptr) metrics_->SetReplicaState(false, applied_);
+    if (more) continue;
+    if (!owner_seen) {
+      absl::StatusOr<int64_t> lease = etcd_->GrantLease(options_.lease_ttl, kCallTimeout);
+      if (lease.ok()) {
+        absl::StatusOr<int64_t> revision = Campaign(*lease);
+        if (revision.ok() && *revision > 0) {
+          Own(*lease, *revision);
+          continue;
+        }
+        (void)etcd_->RevokeLease(*lease, kCallTimeout);
+      }
+    }
+    if (!Pause(options_.follow_interval)) return;
+  }
+}
+
+void Replica::Own(int64_t lease, int64_t revision) {
+  const absl::Time elected = clock_->Now();
+  auto end_term = [&](absl::string_view why) {
+    ANTEROOM_LOG(kWarning, "replica %s: gives up the rooms: %s", options_.node, why);
+    (void)etcd_->RevokeLease(lease, kCallTimeout);
+  };
+  // Read the log to its end: with the claim held, nobody can extend it any more.
+  for (bool more = true, seen = true; more;) {
+    if (absl::Status s = FollowOnce(&more, &seen); !s.ok()) {
+      return end_term(absl::StrCat("cannot read the log to its end: ", s.ToString()));
+    }
+  }
+  const absl::Time caught_up = clock_->Now();
+  standby_.reset();  // the ports go to the owner's listeners
+  EtcdCommitLog log(
+      etcd_, keys_, revision, applied_ + 1, store_,
+      [this](const absl::Status&) {
+        base::MutexLock lock(&mu_);
+        lost_ = true;
+        wake_.SignalAll();
+      },
+      options_.log);
+  absl::StatusOr<std::unique_ptr<service::Instance>> instance =
+      service::Instance::Create(store_, clock_, random_, &log, metrics_);
+  absl::Status started = instance.status();
+  if (started.ok() && options_.on_elected) started = options_.on_elected(instance->get());
+  if (started.ok()) started = (*instance)->Serve(options_.instance);
+  if (!started.ok()) {
+    log.Close();
+    instance = nullptr;
+    end_term(started.ToString());
+  } else {
+    owner_ = true;
+    if (metrics_ != nullptr) metrics_->SetReplicaState(true, applied_);
+    ANTEROOM_LOG(kInfo,
+                 "replica %s: owns the rooms from log entry %d (read to the end in %s, serving "
+                 "%s after the claim)",
+                 options_.node, applied_.load(), absl::FormatDuration(caught_up - elected),
+                 absl::FormatDuration(clock_->Now() - elected));
+    // Renew the lease every third of its TTL; step down when that fails for long enough
+    // that etcd may let it lapse.
+    absl::Time renewed = clock_->Now();
+    std::string why;
+    while (Pause(options_.lease_ttl / 3)) {
+      {
+        base::MutexLock lock(&mu_);
+        if (lost_) {
+          why = "etcd refused or lost a write";
+          break;
+        }
+      }
+      absl::StatusOr<absl::Duration> ttl = etcd_->KeepAlive(lease, options_.lease_ttl / 3);
+      if (ttl.ok() && *ttl > absl::ZeroDuration()) {
+        renewed = clock_->Now();
+        if (metrics_ != nullptr) metrics_->SetReplicaState(true, log.last_seq());
+      } else if (ttl.ok()) {
+        why = "its lease lapsed";
+        break;
+      } else if (clock_->Now() - renewed >= options_.lease_ttl * 2 / 3) {
+        why = absl::StrCat("cannot renew its lease: ", ttl.status().message());
+        break;
+      }
+    }
+    bool stopping;
+    absl::Duration grace;
+    {
+      base::MutexLock lock(&mu_);
+      stopping = stopping_;
+      grace = stop_grace_;
+    }
+    if (stopping && why.empty()) {
+      // A clean stop: calls in flight finish and the last alive mark is written through
+      // the log before the lease is given up.
+      (*instance)->Stop(grace);
+      log.Close();
+      ANTEROOM_LOG(kInfo, "replica %s: stopping; hands the rooms over", options_.node);
+    } else {
+      log.Close();
+      ANTEROOM_LOG(kWarning, "replica %s: steps down: %s", options_.node, why);
+      (*instance)->Stop(options_.step_down_grace);
+    }
+    // A standby reports no room gauges (summed over nodes, they would count rooms twice).
+    if (metrics_ != nullptr) {
+      for (const service::RoomInfo& room : (*instance)->rooms()->ListRooms()) {
+        metrics_->RemoveRoom(room.id);
+      }
+    }
+    instance->reset();
+    owner_ = false;
+    (void)etcd_->RevokeLease(lease, kCallTimeout);
+    if (metrics_ != nullptr) metrics_->CountStepDown();
+  }
+  // The store holds exactly the log entries applied.
+  absl::StatusOr<uint64_t> applied = ReadApplied(store_);
+  if (applied.ok()) applied_ = *applied;
+  {
+    base::MutexLock lock(&mu_);
+    if (stopping_) return;
+  }
+  while (true) {
+    absl::Status s = StartStandby();
+    if (s.ok()) break;
+    ANTEROOM_LOG(kError, "replica %s: cannot listen as a standby: %s", options_.node, s.ToString());
+    if (!Pause(absl::Seconds(1))) return;
+  }
+}
+
+}  // namespace anteroom::replication

@@ -1,0 +1,120 @@
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+#include "base/clock.h"
+#include "base/mutex.h"
+#include "base/random.h"
+#include "server/replication/etcd_client.h"
+#include "server/replication/etcd_log.h"
+#include "server/replication/log_format.h"
+#include "server/service/instance.h"
+#include "server/service/listeners.h"
+#include "server/service/metrics.h"
+#include "storage/store.h"
+
+namespace anteroom::replication {
+
+struct ReplicaOptions {
+  // The cluster's key prefix in etcd (anteroomd --etcd_prefix). Nodes with the same prefix
+  // replicate one set of rooms; several clusters can share one etcd.
+  std::string prefix = "/anteroom/default";
+  // This node's name, in logs and the owner record.
+  std::string node;
+  // Where gateways and operators reach this node when it owns the rooms (standbys redirect
+  // there). Default: the bound listen addresses.
+  std::string advertise;
+  std::string advertise_admin;
+  // The owner's lease: a standby takes over at most this long after the owner stopped
+  // renewing it (plus catching up). Whole seconds, 2 or more. Default 3 s.
+  absl::Duration lease_ttl = absl::Seconds(3);
+  // How often a standby reads what is new in the log (its copy is at most about this much
+  // behind the owner's). Default 25 ms.
+  absl::Duration follow_interval = absl::Milliseconds(25);
+  // How long calls in flight may finish when the node steps down. Default 1 s.
+  absl::Duration step_down_grace = absl::Seconds(1);
+  // The listeners (the same addresses in both roles) and ticker of the owner's Instance.
+  service::InstanceOptions instance;
+  EtcdCommitLog::Options log;
+  // Runs on a new owner's Instance before it serves (anteroomd applies --rooms). An error
+  // ends the term.
+  std::function<absl::Status(service::Instance*)> on_elected;
+};
+
+// One node of a replicated cluster. A standby follows the cluster's log in etcd into its
+// store (a hot copy, at most follow_interval behind) and answers calls UNAVAILABLE naming
+// the owner. When no node owns the rooms (the owner's lease lapsed, or it stepped down),
+// each standby tries to claim P/owner under a lease of its own, in one etcd transaction; the
+// winner reads the log to its end (nobody else can extend it: appends are fenced by the
+// claim), loads the rooms from its store, crediting the time since the last owner's last
+// alive mark to every lease, and serves them through an Instance whose commit path is an
+// EtcdCommitLog. It renews its lease every third of the TTL, and steps down when it cannot
+// (before the lease can have lapsed on etcd's side), when etcd refuses a write because the
+// claim is gone, or when a write's outcome stays unknown; it then follows the log again.
+//
+// Thread-safe.
+class Replica {
+ public:
+  // All pointers must outlive the replica. `metrics` is shared by the node's terms as owner.
+  Replica(EtcdClient* etcd, storage::Store* store, base::Clock* clock, base::RandomSource* random,
+          service::Metrics* metrics, ReplicaOptions options);
+  ~Replica();
+
+  // Checks that the store is empty or follows this cluster, binds the listeners as a
+  // standby, and starts following the log (and campaigning).
+  absl::Status Start();
+  // Ends the node's part: an owner finishes calls in flight (up to `grace`), writes what is
+  // pending and gives up its lease, so a standby takes over at once. Idempotent.
+  void Stop(absl::Duration grace);
+
+  bool is_owner() const { return owner_.load(); }
+  // The bound ports (the same in both roles).
+  int port() const { return port_; }
+  int admin_port() const { return admin_port_; }
+  // The last log entry in the store.
+  uint64_t applied() const { return applied_.load(); }
+
+ private:
+  void Run();
+  // Applies what is new in the log (up to a few hundred entries); records the owner seen.
+  // Sets `*more` when the log may hold more, `*owner_seen` when a node owns the rooms.
+  absl::Status FollowOnce(bool* more, bool* owner_seen);
+  absl::Status ApplyEntry(uint64_t seq, const std::string& value);
+  // Claims P/owner; the claim's create revision, or 0 when another node has it.
+  absl::StatusOr<int64_t> Campaign(int64_t lease);
+  // One term as owner; returns when it ends.
+  void Own(int64_t lease, int64_t revision);
+  absl::Status StartStandby();
+  // Waits `d` or until stopping/lost; false when stopping.
+  bool Pause(absl::Duration d);
+
+  EtcdClient* const etcd_;
+  storage::Store* const store_;
+  base::Clock* const clock_;
+  base::RandomSource* const random_;
+  service::Metrics* const metrics_;
+  ReplicaOptions options_;
+  const LogKeys keys_;
+
+  std::atomic<bool> owner_{false};
+  std::atomic<uint64_t> applied_{0};
+  int port_ = 0;
+  int admin_port_ = 0;
+  std::unique_ptr<service::StandbyListeners> standby_;
+
+  base::Mutex mu_;
+  base::CondVar wake_;
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  bool lost_ ABSL_GUARDED_BY(mu_) = false;
+  absl::Duration stop_grace_ ABSL_GUARDED_BY(mu_);
+  service::StandbyListeners::Owner current_owner_ ABSL_GUARDED_BY(mu_);
+  std::thread thread_;
+};
+
+}  // namespace anteroom::replication

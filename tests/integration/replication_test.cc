@@ -1,0 +1,413 @@
+// Replicated mode against real parts: a 3-member etcd cluster (Debian's etcd-server) and
+// three real anteroomd processes on loopback, driven through the client library as a
+// gateway would (one replicated cluster: "a|b|c").
+//
+// - The owner is killed with SIGKILL under concurrent load, cycle after cycle; a standby
+//   serves within seconds, and every acknowledged Admit (its place and order), session and
+//   Leave is intact (the crash harness's checks, after every cycle).
+// - etcd members die: with one gone the rooms go on; with two, writes stop with UNAVAILABLE
+//   and nothing acknowledged is lost; when they return, service resumes.
+// - The owner is paused (SIGSTOP) past its lease; a standby takes over; when the old owner
+//   resumes, etcd refuses its writes, it steps down, and the cap holds across the two.
+
+#include <signal.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstdio>
+#include <filesystem>
+#include <map>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "anteroom/v1/room_admin.grpc.pb.h"
+#include "anteroom/v1/waiting_room.grpc.pb.h"
+#include "base/mutex.h"
+#include "client/anteroom_client.h"
+#include "grpcpp/create_channel.h"
+#include "gtest/gtest.h"
+#include "tests/testing/daemon.h"
+#include "tests/testing/etcd_cluster.h"
+#include "wire/token.h"
+
+namespace anteroom {
+namespace {
+
+constexpr char kBinary[] = ANTEROOMD_PATH;
+constexpr int kNodes = 3;
+constexpr int kLoadThreads = 4;
+
+// Kill cycles: a few in `make test`; ANTEROOM_FAILOVER_CYCLES=N for the figures.
+int Cycles() {
+  const char* env = std::getenv("ANTEROOM_FAILOVER_CYCLES");
+  return env != nullptr ? std::max(1, std::atoi(env)) : 4;
+}
+
+struct Acked {
+  std::string client_id;
+  std::string ticket;   // set when queued
+  std::string session;  // set when admitted at once
+  int thread = 0;
+};
+
+class ReplicationTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() { setenv("GRPC_CLIENT_CHANNEL_BACKUP_POLL_INTERVAL_MS", "20", 1); }
+
+  void SetUp() override {
+    dir_ = testing::MakeTempDir("anteroom-replication");
+    auto etcd = testing::EtcdCluster::Start(dir_ + "/etcd");
+    ASSERT_TRUE(etcd.ok()) << etcd.status();
+    etcd_ = *std::move(etcd);
+    rooms_file_ = dir_ + "/rooms.textproto";
+    std::FILE* f = std::fopen(rooms_file_.c_str(), "w");
+    ASSERT_NE(f, nullptr);
+    std::fputs(
+        "room { id: \"r\" settings { max_active_sessions: 20 session_ttl { seconds: 86400 } } }\n",
+        f);
+    std::fclose(f);
+    for (int i = 0; i < kNodes; ++i) {
+      ports_.push_back({testing::FreeLoopbackPort(), testing::FreeLoopbackPort()});
+    }
+    nodes_.resize(kNodes);
+    for (int i = 0; i < kNodes; ++i) StartNode(i);
+    std::vector<std::string> addresses;
+    for (int i = 0; i < kNodes; ++i) addresses.push_back(Gateway(i));
+    client::ClientOptions options;
+    options.servers = {absl::StrJoin(addresses, "|")};
+    options.failover_timeout = absl::Seconds(20);
+    auto c = client::Client::Create(options);
+    ASSERT_TRUE(c.ok()) << c.status();
+    client_ = *std::move(c);
+    ASSERT_GE(Owner(absl::Seconds(20)), 0) << "no node took the rooms";
+  }
+
+  void TearDown() override {
+    client_.reset();
+    for (auto& node : nodes_) {
+      if (node != nullptr) {
+        EXPECT_EQ(node->Terminate(), 0) << node->Stderr();
+      }
+    }
+    nodes_.clear();
+    etcd_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+
+  std::string Gateway(int i) const { return absl::StrCat("127.0.0.1:", ports_[i].first); }
+  std::string Admin(int i) const { return absl::StrCat("127.0.0.1:", ports_[i].second); }
+
+  void StartNode(int i) {
+    auto d = testing::Daemon::Start(
+        kBinary, absl::StrCat(dir_, "/node", i),
+        {absl::StrCat("--etcd=", etcd_->endpoints()), "--etcd_lease_ttl=2s",
+         absl::StrCat("--listen=", Gateway(i)), absl::StrCat("--admin_listen=", Admin(i)),
+         absl::StrCat("--rooms=", rooms_file_), absl::StrCat("--node_name=node", i)});
+    ASSERT_TRUE(d.ok()) << d.status();
+    nodes_[i] = *std::move(d);
+  }
+
+  // The room's status from node `i` (UNAVAILABLE from a standby).
+  grpc::Status Status(int i, v1::RoomStatus* status) {
+    auto admin =
+        v1::RoomAdmin::NewStub(grpc::CreateChannel(Admin(i), grpc::InsecureChannelCredentials()));
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(500));
+    v1::GetRoomStatusRequest req;
+    req.set_room("r");
+    return admin->GetRoomStatus(&ctx, req, status);
+  }
+
+  // The node that serves the rooms, waiting up to `timeout` for one; -1 if none.
+  int Owner(absl::Duration timeout) {
+    int owner = -1;
+    testing::WaitUntil(
+        [&] {
+          for (int i = 0; i < kNodes; ++i) {
+            v1::RoomStatus status;
+            if (nodes_[i] != nullptr && Status(i, &status).ok()) {
+              owner = i;
+              return true;
+            }
+          }
+          return false;
+        },
+        timeout);
+    return owner;
+  }
+
+  // The crash harness's checks: every acknowledged ticket is there in its order, every
+  // acknowledged session heartbeats, every acknowledged Leave stayed done, and an Admit retry
+  // gets the same place.
+  void CheckAcknowledged(const std::vector<Acked>& acked, const std::vector<std::string>& left) {
+    std::map<uint64_t, uint64_t> position_by_id;
+    for (const Acked& a : acked) {
+      if (a.ticket.empty()) continue;
+      absl::StatusOr<v1::VisitorStatus> polled = client_->Poll(a.ticket);
+      ASSERT_TRUE(polled.ok()) << polled.status();
+      ASSERT_TRUE(polled->state() == v1::QUEUED || polled->state() == v1::ADMITTED)
+          << "acknowledged ticket lost: " << a.ticket << " " << polled->reason();
+      if (polled->state() == v1::QUEUED) {
+        position_by_id[wire::ParseToken(a.ticket)->id] = polled->position();
+      }
+    }
+    uint64_t previous = 0;
+    for (const auto& [id, position] : position_by_id) {
+      ASSERT_GT(position, previous) << "acknowledged tickets reordered";
+      previous = position;
+    }
+    for (const Acked& a : acked) {
+      if (a.session.empty()) continue;
+      absl::StatusOr<v1::VisitorStatus> beat = client_->Heartbeat(a.session);
+      ASSERT_TRUE(beat.ok()) << beat.status();
+      ASSERT_EQ(beat->state(), v1::ADMITTED) << "acknowledged session lost: " << a.session;
+    }
+    for (const std::string& s : left) {
+      absl::StatusOr<v1::VisitorStatus> beat = client_->Heartbeat(s);
+      ASSERT_TRUE(beat.ok()) << beat.status();
+      ASSERT_EQ(beat->state(), v1::EXPIRED) << "an acknowledged Leave was undone";
+    }
+    for (size_t i = 0; i < acked.size(); i += 17) {
+      if (acked[i].ticket.empty()) continue;
+      absl::StatusOr<v1::VisitorStatus> again = client_->Admit("r", acked[i].client_id);
+      ASSERT_TRUE(again.ok()) << again.status();
+      if (again->state() == v1::QUEUED) {
+        ASSERT_EQ(again->ticket(), acked[i].ticket) << "a retry made a second place";
+      }
+    }
+  }
+
+  std::string dir_;
+  std::string rooms_file_;
+  std::unique_ptr<testing::EtcdCluster> etcd_;
+  std::vector<std::pair<int, int>> ports_;
+  std::vector<std::unique_ptr<testing::Daemon>> nodes_;
+  std::unique_ptr<client::Client> client_;
+  std::atomic<int64_t> next_client_{0};
+};
+
+TEST_F(ReplicationTest, KillingTheOwnerUnderLoadLosesNothingAcknowledged) {
+  const int cycles = Cycles();
+  std::vector<Acked> acked;
+  std::vector<std::string> left;
+  std::vector<double> failover_seconds;
+  for (int cycle = 0; cycle < cycles; ++cycle) {
+    SCOPED_TRACE(::testing::Message() << "cycle " << cycle);
+    const int owner = Owner(absl::Seconds(30));
+    ASSERT_GE(owner, 0);
+    base::Mutex mu;
+    base::CondVar progress;
+    std::vector<Acked> this_cycle;
+    std::vector<std::string> left_this_cycle;
+    std::atomic<bool> stop{false};
+    std::atomic<bool> killed{false};
+    absl::Time killed_at = absl::InfinitePast();
+    absl::Time first_after_kill = absl::InfiniteFuture();
+    std::vector<std::thread> load;
+    for (int t = 0; t < kLoadThreads; ++t) {
+      load.emplace_back([&, t] {
+        for (int i = 0; !stop; ++i) {
+          if (t == 0 && i % 5 == 4) {
+            std::string session;
+            {
+              base::MutexLock lock(&mu);
+              for (auto it = this_cycle.rbegin(); it != this_cycle.rend(); ++it) {
+                if (!it->session.empty()) {
+                  session = it->session;
+                  it->session.clear();
+                  break;
+                }
+              }
+            }
+            if (session.empty()) continue;
+            absl::StatusOr<bool> ended = client_->Leave(session);
+            if (ended.ok()) {
+              base::MutexLock lock(&mu);
+              left_this_cycle.push_back(session);
+            }
+            continue;
+          }
+          const std::string id = absl::StrCat("c", next_client_++);
+          absl::StatusOr<v1::VisitorStatus> admitted = client_->Admit("r", id);
+          if (!admitted.ok()) continue;  // not acknowledged
+          const absl::Time now = absl::Now();
+          base::MutexLock lock(&mu);
+          if (killed && now < first_after_kill) first_after_kill = now;
+          this_cycle.push_back(Acked{id, admitted->state() == v1::QUEUED ? admitted->ticket() : "",
+                                     admitted->state() == v1::ADMITTED ? admitted->session() : "",
+                                     t});
+          progress.SignalAll();
+        }
+      });
+    }
+    // Kill the owner while calls are in flight, then wait for the first acknowledged call
+    // after the kill.
+    {
+      base::MutexLock lock(&mu);
+      const absl::Time deadline = absl::Now() + absl::Seconds(30);
+      while (this_cycle.size() < 50u + 20u * cycle && absl::Now() < deadline) {
+        progress.WaitWithTimeout(&mu, absl::Seconds(1));
+      }
+    }
+    {
+      base::MutexLock lock(&mu);
+      killed_at = absl::Now();
+      killed = true;
+    }
+    nodes_[owner]->Kill9();
+    nodes_[owner].reset();
+    {
+      base::MutexLock lock(&mu);
+      const absl::Time deadline = absl::Now() + absl::Seconds(30);
+      while (first_after_kill == absl::InfiniteFuture() && absl::Now() < deadline) {
+        progress.WaitWithTimeout(&mu, absl::Seconds(1));
+      }
+    }
+    stop = true;
+    for (std::thread& t : load) t.join();
+    ASSERT_NE(first_after_kill, absl::InfiniteFuture()) << "no node took over";
+    failover_seconds.push_back(absl::ToDoubleSeconds(first_after_kill - killed_at));
+    acked.insert(acked.end(), this_cycle.begin(), this_cycle.end());
+    left.insert(left.end(), left_this_cycle.begin(), left_this_cycle.end());
+    // The killed node comes back as a standby, on the same ports and data.
+    StartNode(owner);
+    CheckAcknowledged(acked, left);
+    if (HasFatalFailure()) return;
+  }
+  size_t tickets = 0;
+  for (const Acked& a : acked) tickets += !a.ticket.empty();
+  EXPECT_GT(tickets, 0u);
+  EXPECT_FALSE(left.empty());
+  std::sort(failover_seconds.begin(), failover_seconds.end());
+  std::printf(
+      "replication: %d owner kill -9 cycles under load (3 etcd members, 3 nodes, lease 2 s); "
+      "%zu acknowledged Admits (%zu queued) and %zu acknowledged Leaves checked after every "
+      "cycle, 0 lost; first acknowledged call after the kill: median %.2f s, worst %.2f s\n",
+      cycles, acked.size(), tickets, left.size(), failover_seconds[failover_seconds.size() / 2],
+      failover_seconds.back());
+}
+
+TEST_F(ReplicationTest, LosingEtcdMembersStopsWritesButLosesNothing) {
+  std::vector<Acked> acked;
+  auto admit = [&](const std::string& id) {
+    absl::StatusOr<v1::VisitorStatus> a = client_->Admit("r", id);
+    if (a.ok()) {
+      acked.push_back(Acked{id, a->state() == v1::QUEUED ? a->ticket() : "",
+                            a->state() == v1::ADMITTED ? a->session() : "", 0});
+    }
+    return a.status();
+  };
+  for (int i = 0; i < 30; ++i) ASSERT_TRUE(admit(absl::StrCat("before-", i)).ok());
+  // One member of three gone: a quorum remains, the rooms go on.
+  etcd_->Kill9(0);
+  for (int i = 0; i < 30; ++i) {
+    absl::Status s = admit(absl::StrCat("one-gone-", i));
+    ASSERT_TRUE(s.ok()) << s;
+  }
+  CheckAcknowledged(acked, {});
+  // Two gone: no quorum. Writes are refused UNAVAILABLE (never acknowledged).
+  etcd_->Kill9(1);
+  client::ClientOptions quick;
+  std::vector<std::string> addresses;
+  for (int i = 0; i < kNodes; ++i) addresses.push_back(Gateway(i));
+  quick.servers = {absl::StrJoin(addresses, "|")};
+  quick.failover_timeout = absl::Seconds(12);
+  auto impatient = client::Client::Create(quick);
+  ASSERT_TRUE(impatient.ok());
+  absl::StatusOr<v1::VisitorStatus> refused = (*impatient)->Admit("r", "no-quorum");
+  EXPECT_FALSE(refused.ok());
+  EXPECT_TRUE(client::Client::IsUnreachable(refused.status())) << refused.status();
+  // The members return: service resumes, everything acknowledged is there.
+  ASSERT_TRUE(etcd_->Restart(0).ok());
+  ASSERT_TRUE(etcd_->Restart(1).ok());
+  ASSERT_TRUE(etcd_->WaitWritable().ok());
+  for (int i = 0; i < 10; ++i) {
+    absl::Status s = admit(absl::StrCat("after-", i));
+    ASSERT_TRUE(s.ok()) << s;
+  }
+  CheckAcknowledged(acked, {});
+  std::printf(
+      "replication: %zu acknowledged Admits across the loss of 1 and 2 of 3 etcd "
+      "members, 0 lost\n",
+      acked.size());
+}
+
+TEST_F(ReplicationTest, APausedOwnerIsFencedStepsDownAndTheCapHolds) {
+  constexpr int kCap = 20;                      // from the rooms file
+  std::map<std::string, std::string> sessions;  // client id -> session, acknowledged
+  for (int i = 0; i < kCap - 5; ++i) {
+    const std::string id = absl::StrCat("early-", i);
+    absl::StatusOr<v1::VisitorStatus> a = client_->Admit("r", id);
+    ASSERT_TRUE(a.ok()) << a.status();
+    ASSERT_EQ(a->state(), v1::ADMITTED);
+    sessions[id] = a->session();
+  }
+  const int old_owner = Owner(absl::Seconds(10));
+  ASSERT_GE(old_owner, 0);
+  ASSERT_EQ(kill(nodes_[old_owner]->pid(), SIGSTOP), 0);
+  // Calls sent straight to the paused owner wait in its queue.
+  std::vector<std::thread> stale;
+  std::atomic<int> stale_acknowledged{0};
+  for (int i = 0; i < 10; ++i) {
+    stale.emplace_back([&, i] {
+      auto stub = v1::WaitingRoom::NewStub(
+          grpc::CreateChannel(Gateway(old_owner), grpc::InsecureChannelCredentials()));
+      grpc::ClientContext ctx;
+      ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+      v1::AdmitRequest req;
+      req.set_room("r");
+      req.set_client_id(absl::StrCat("stale-", i));
+      v1::VisitorStatus resp;
+      if (stub->Admit(&ctx, req, &resp).ok()) ++stale_acknowledged;
+    });
+  }
+  // A standby takes over once the lease lapses; the new owner admits up to the cap.
+  int new_owner = -1;
+  ASSERT_TRUE(testing::WaitUntil(
+      [&] {
+        for (int i = 0; i < kNodes; ++i) {
+          v1::RoomStatus status;
+          if (i != old_owner && Status(i, &status).ok()) new_owner = i;
+        }
+        return new_owner >= 0;
+      },
+      absl::Seconds(20)));
+  for (int i = 0; i < 10; ++i) {
+    const std::string id = absl::StrCat("late-", i);
+    absl::StatusOr<v1::VisitorStatus> a = client_->Admit("r", id);
+    ASSERT_TRUE(a.ok()) << a.status();
+    if (a->state() == v1::ADMITTED) sessions[id] = a->session();
+  }
+  // The old owner resumes: its writes are refused by etcd, so none of the calls it held is
+  // acknowledged, and it steps down.
+  ASSERT_EQ(kill(nodes_[old_owner]->pid(), SIGCONT), 0);
+  for (std::thread& t : stale) t.join();
+  EXPECT_EQ(stale_acknowledged.load(), 0) << "a deposed owner acknowledged a write";
+  EXPECT_TRUE(testing::WaitUntil(
+      [&] {
+        v1::RoomStatus status;
+        return Status(old_owner, &status).error_code() == grpc::StatusCode::UNAVAILABLE;
+      },
+      absl::Seconds(10)))
+      << "the old owner did not step down";
+  EXPECT_TRUE(testing::WaitUntil(
+      [&] { return nodes_[old_owner]->Stderr().find("steps down") != std::string::npos; },
+      absl::Seconds(10)))
+      << nodes_[old_owner]->Stderr();
+  // The cap held across the two: never more sessions than max_active_sessions.
+  v1::RoomStatus status;
+  ASSERT_TRUE(Status(new_owner, &status).ok());
+  EXPECT_LE(status.active_sessions(), static_cast<uint64_t>(kCap));
+  EXPECT_LE(sessions.size(), static_cast<size_t>(kCap));
+  // Each admitted visitor holds one session: a retry gets the same one back.
+  for (const auto& [id, session] : sessions) {
+    absl::StatusOr<v1::VisitorStatus> again = client_->Admit("r", id);
+    ASSERT_TRUE(again.ok()) << again.status();
+    EXPECT_EQ(again->state(), v1::ADMITTED);
+    EXPECT_EQ(again->session(), session) << "admitted twice: " << id;
+  }
+}
+
+}  // namespace
+}  // namespace anteroom

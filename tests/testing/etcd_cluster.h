@@ -1,0 +1,49 @@
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "tests/testing/daemon.h"
+
+namespace anteroom::testing {
+
+// A real etcd cluster (Debian's etcd-server) on loopback for tests: `members` members with
+// ports that were free, data under `dir`, logs in `dir`/<name>.log. Members can be killed
+// and restarted on the same ports and data. Each is stopped with SIGTERM, as etcd expects.
+class EtcdCluster {
+ public:
+  static absl::StatusOr<std::unique_ptr<EtcdCluster>> Start(const std::string& dir,
+                                                            int members = 3);
+  // Stops every member still running; a failure to stop cleanly fails the running test.
+  ~EtcdCluster();
+
+  // The client endpoints, comma-separated (anteroomd --etcd).
+  std::string endpoints() const;
+  int size() const { return static_cast<int>(members_.size()); }
+  // SIGKILL member `i` and wait for it to be gone.
+  void Kill9(int i);
+  // Starts member `i` again on its ports and data.
+  absl::Status Restart(int i);
+  // Waits until the cluster commits a write (a quorum is up and has a leader).
+  absl::Status WaitWritable(absl::Duration timeout = absl::Seconds(30));
+  // The last lines of member `i`'s log, for failure messages.
+  std::string LogTail(int i) const;
+
+ private:
+  struct Member {
+    std::string name;
+    int client_port = 0;
+    int peer_port = 0;
+    std::unique_ptr<Process> process;
+  };
+  explicit EtcdCluster(std::string dir) : dir_(std::move(dir)) {}
+  absl::Status StartMember(int i);
+
+  std::string dir_;
+  std::vector<Member> members_;
+};
+
+}  // namespace anteroom::testing
