@@ -7,7 +7,8 @@ namespace anteroom::replication {
 
 EtcdCommitLog::EtcdCommitLog(EtcdClient* etcd, const LogKeys& keys, int64_t owner_revision,
                              uint64_t next_seq, storage::Store* store,
-                             std::function<void(const absl::Status&)> on_lost, Options options)
+                             std::function<void(const absl::Status&)> on_lost,
+                             const Options& options)
     : etcd_(etcd),
       keys_(keys),
       owner_revision_(owner_revision),
@@ -27,7 +28,7 @@ uint64_t EtcdCommitLog::last_seq() const {
   return next_seq_ - 1;
 }
 
-absl::Status EtcdCommitLog::Lost(absl::Status why) {
+absl::Status EtcdCommitLog::Lost(const absl::Status& why) {
   bool first = false;
   {
     base::MutexLock lock(&mu_);
@@ -111,9 +112,10 @@ absl::Status EtcdCommitLog::Append(const storage::WriteBatch& batch) {
   if (record.ByteSizeLong() > options_.max_entry_bytes) {
     const std::vector<storage::v1::WriteBatchRecord> parts =
         Split(record, options_.max_entry_bytes);
-    for (uint32_t i = 0; i < parts.size(); ++i) {
-      absl::Status s = FencedPut(keys_.Part(seq, i), parts[i].SerializeAsString(),
-                                 /*only_new=*/false, deadline);
+    for (size_t i = 0; i < parts.size(); ++i) {
+      absl::Status s =
+          FencedPut(keys_.Part(seq, static_cast<uint32_t>(i)), parts[i].SerializeAsString(),
+                    /*only_new=*/false, deadline);
       if (s.code() == absl::StatusCode::kFailedPrecondition ||
           s.code() == absl::StatusCode::kUnavailable) {
         return Lost(s);

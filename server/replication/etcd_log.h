@@ -42,7 +42,7 @@ class EtcdCommitLog final : public service::CommitLog {
   // keys.Owner() when this node claimed it). All pointers must outlive the log.
   EtcdCommitLog(EtcdClient* etcd, const LogKeys& keys, int64_t owner_revision, uint64_t next_seq,
                 storage::Store* store, std::function<void(const absl::Status&)> on_lost,
-                Options options);
+                const Options& options);
 
   absl::Status Append(const storage::WriteBatch& batch) override;
 
@@ -57,7 +57,7 @@ class EtcdCommitLog final : public service::CommitLog {
   // outcome is unknown at the deadline; etcd's refusal otherwise.
   absl::Status FencedPut(const std::string& key, const std::string& value, bool only_new,
                          absl::Time deadline);
-  absl::Status Lost(absl::Status why);
+  absl::Status Lost(const absl::Status& why);
 
   EtcdClient* const etcd_;
   const LogKeys keys_;

@@ -71,6 +71,8 @@ absl::Status Replica::Start() {
   applied_ = *applied;
 
   if (absl::Status s = StartStandby(); !s.ok()) return s;
+  port_ = standby_->port();
+  admin_port_ = standby_->admin_port();
   // Later binds (each term as owner, each return to standby) reuse the ports bound now.
   options_.instance.listeners.listen = WithPort(options_.instance.listeners.listen, port_);
   options_.instance.listeners.admin_listen =
@@ -112,8 +114,6 @@ absl::Status Replica::StartStandby() {
       });
   if (!standby.ok()) return standby.status();
   standby_ = *std::move(standby);
-  port_ = standby_->port();
-  admin_port_ = standby_->admin_port();
   return absl::OkStatus();
 }
 

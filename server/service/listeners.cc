@@ -140,7 +140,7 @@ class StandbyListeners::Redirect final : public grpc::CallbackGenericService {
 };
 
 absl::StatusOr<std::unique_ptr<StandbyListeners>> StandbyListeners::Start(
-    const ListenerOptions& options, OwnerFn owner) {
+    const ListenerOptions& options, const OwnerFn& owner) {
   grpc::EnableDefaultHealthCheckService(true);
   std::unique_ptr<StandbyListeners> server(new StandbyListeners());
   server->gateway_redirect_ =

@@ -105,7 +105,7 @@ class StandbyListeners {
 
   // `owner` is asked on every call (it must be cheap and thread-safe).
   static absl::StatusOr<std::unique_ptr<StandbyListeners>> Start(const ListenerOptions& options,
-                                                                 OwnerFn owner);
+                                                                 const OwnerFn& owner);
   // Closes the ports at once.
   ~StandbyListeners();
 
