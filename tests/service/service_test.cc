@@ -314,7 +314,16 @@ TEST_F(ServiceTest, AStorageFailureIsUnavailableAndNothingUnpersistedSurvives) {
   v1::LeaveResponse resp;
   EXPECT_EQ(gateway_->Leave(&ctx, leave, &resp).error_code(), grpc::StatusCode::UNAVAILABLE);
   // Memory was rolled back to the store: a still holds the slot, b still waits, c has no place.
-  EXPECT_EQ(Poll(b.ticket()).state(), v1::QUEUED);
+  // (The room is read back on a background thread; until then its calls answer UNAVAILABLE.)
+  v1::VisitorStatus polled;
+  ASSERT_TRUE(testing::WaitUntil(
+      [&] {
+        grpc::Status status;
+        polled = Poll(b.ticket(), &status);
+        return status.ok();
+      },
+      absl::Seconds(10)));
+  EXPECT_EQ(polled.state(), v1::QUEUED);
   EXPECT_EQ(Status("shop").queue_depth(), 1u);
   store_.set_fail_writes(false);
   EXPECT_EQ(Heartbeat(a.session()).state(), v1::ADMITTED);
