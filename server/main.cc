@@ -79,6 +79,10 @@ ABSL_FLAG(std::string, etcd_prefix, "/anteroom/default",
 ABSL_FLAG(absl::Duration, etcd_lease_ttl, absl::Seconds(3),
           "Replicated mode: the owner's lease. A standby takes over at most this long after the "
           "owner stops (plus catching up). 2s or more.");
+ABSL_FLAG(uint64_t, etcd_snapshot_log_bytes, 64ULL << 20,
+          "Replicated mode: the owner snapshots the rooms into etcd and truncates the log behind "
+          "the snapshot once this much log (or as much as the last snapshot, if more) has been "
+          "written since the last one.");
 ABSL_FLAG(std::string, advertise, "",
           "Replicated mode: the gateway address standbys name to clients (default: --listen "
           "with the bound port).");
@@ -193,6 +197,10 @@ int RunReplicated(const service::InstanceOptions& instance_options, storage::Roc
   options.advertise = absl::GetFlag(FLAGS_advertise);
   options.advertise_admin = absl::GetFlag(FLAGS_advertise_admin);
   options.lease_ttl = absl::GetFlag(FLAGS_etcd_lease_ttl);
+  options.snapshot_log_bytes = absl::GetFlag(FLAGS_etcd_snapshot_log_bytes);
+  if (options.snapshot_log_bytes < 4096) {
+    return Fail(absl::InvalidArgumentError("--etcd_snapshot_log_bytes must be 4096 or more"));
+  }
   options.instance = instance_options;
   const std::string rooms_file = absl::GetFlag(FLAGS_rooms);
   options.on_elected = [rooms_file](service::Instance* instance) {

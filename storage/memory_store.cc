@@ -48,6 +48,21 @@ absl::Status MemoryStore::Scan(Table table, absl::string_view prefix, const Scan
   return absl::OkStatus();
 }
 
+absl::Status MemoryStore::ScanAll(const ScanAllFn& fn) {
+  // A copy taken under the lock is one instant.
+  std::vector<std::map<std::string, std::string, std::less<>>> copy;
+  {
+    base::MutexLock lock(&mu_);
+    for (const auto& table : tables_) copy.push_back(table);
+  }
+  for (int t = 0; t < kTableCount; ++t) {
+    for (const auto& [key, value] : copy[t]) {
+      if (absl::Status s = fn(static_cast<Table>(t), key, value); !s.ok()) return s;
+    }
+  }
+  return absl::OkStatus();
+}
+
 int64_t MemoryStore::ApproximateBytes() {
   base::MutexLock lock(&mu_);
   int64_t bytes = 0;

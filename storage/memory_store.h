@@ -15,6 +15,7 @@ class MemoryStore final : public Store {
   absl::Status Write(const WriteBatch& batch) override;
   absl::StatusOr<std::optional<std::string>> Get(Table table, absl::string_view key) override;
   absl::Status Scan(Table table, absl::string_view prefix, const ScanFn& fn) override;
+  absl::Status ScanAll(const ScanAllFn& fn) override;
   int64_t ApproximateBytes() override;
   absl::Status Checkpoint(const std::string&) override {
     return absl::UnimplementedError("the in-memory store has no files to checkpoint");

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <vector>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -200,6 +201,27 @@ absl::Status RocksDbStore::Scan(Table table, absl::string_view prefix, const Sca
     }
   }
   return FromRocks(it->status(), "storage scan failed");
+}
+
+absl::Status RocksDbStore::ScanAll(const ScanAllFn& fn) {
+  // One RocksDB snapshot for every column family: one instant across tables.
+  const rocksdb::Snapshot* snapshot = impl_->db->GetSnapshot();
+  absl::Cleanup release = [&] { impl_->db->ReleaseSnapshot(snapshot); };
+  rocksdb::ReadOptions read_options;
+  read_options.snapshot = snapshot;
+  for (int t = 0; t < kTableCount; ++t) {
+    const auto table = static_cast<Table>(t);
+    std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(read_options, impl_->cf(table)));
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      if (absl::Status s = fn(table, absl::string_view(it->key().data(), it->key().size()),
+                              absl::string_view(it->value().data(), it->value().size()));
+          !s.ok()) {
+        return s;
+      }
+    }
+    if (absl::Status s = FromRocks(it->status(), "storage scan failed"); !s.ok()) return s;
+  }
+  return absl::OkStatus();
 }
 
 absl::Status RocksDbStore::Checkpoint(const std::string& dir) {

@@ -51,6 +51,7 @@ class RocksDbStore final : public Store {
   absl::Status Write(const WriteBatch& batch) override;
   absl::StatusOr<std::optional<std::string>> Get(Table table, absl::string_view key) override;
   absl::Status Scan(Table table, absl::string_view prefix, const ScanFn& fn) override;
+  absl::Status ScanAll(const ScanAllFn& fn) override;
   // A RocksDB checkpoint: SST files hard-linked where possible, the WAL copied.
   absl::Status Checkpoint(const std::string& dir) override;
   // The size of the data directory's files.

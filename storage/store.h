@@ -76,6 +76,11 @@ class Store {
   virtual absl::StatusOr<std::optional<std::string>> Get(Table table, absl::string_view key) = 0;
   // Visits every key that starts with `prefix`, in key order.
   virtual absl::Status Scan(Table table, absl::string_view prefix, const ScanFn& fn) = 0;
+  // Visits every key of every table, tables in enum order, keys in key order, all as of one
+  // instant: a batch written meanwhile is seen entirely or not at all (a replica's snapshot).
+  using ScanAllFn =
+      std::function<absl::Status(Table table, absl::string_view key, absl::string_view value)>;
+  virtual absl::Status ScanAll(const ScanAllFn& fn) = 0;
   // Writes a consistent copy of everything acknowledged so far into the new directory
   // `dir`, which a server can open as its data directory. UNIMPLEMENTED for stores without
   // files.

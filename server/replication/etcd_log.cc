@@ -5,6 +5,63 @@
 
 namespace anteroom::replication {
 
+absl::Status FencedPut(EtcdClient* etcd, const std::string& owner_key, int64_t owner_revision,
+                       const std::string& key, const std::string& value, bool only_new,
+                       absl::Time deadline, const std::function<bool()>& stop) {
+  etcdserverpb::TxnRequest txn;
+  etcdserverpb::Compare* owned = txn.add_compare();
+  owned->set_key(owner_key);
+  owned->set_target(etcdserverpb::Compare::CREATE);
+  owned->set_result(etcdserverpb::Compare::EQUAL);
+  owned->set_create_revision(owner_revision);
+  if (only_new) {
+    etcdserverpb::Compare* free = txn.add_compare();
+    free->set_key(key);
+    free->set_target(etcdserverpb::Compare::VERSION);
+    free->set_result(etcdserverpb::Compare::EQUAL);
+    free->set_version(0);
+  }
+  etcdserverpb::PutRequest* put = txn.add_success()->mutable_request_put();
+  put->set_key(key);
+  put->set_value(value);
+  txn.add_failure()->mutable_request_range()->set_key(owner_key);
+  txn.add_failure()->mutable_request_range()->set_key(key);
+
+  base::Clock* const clock = etcd->clock();
+  const absl::Time started = clock->Now();
+  absl::Status last = absl::UnavailableError("no attempt");
+  while (true) {
+    const absl::Duration left = deadline - clock->Now();
+    if (left <= absl::ZeroDuration()) break;
+    // Stepping down: stop at once (the outcome stays unknown; the log settles it).
+    if (stop && stop()) return absl::UnavailableError("this node is stepping down");
+    // Attempts of at most a second, so that a step-down is noticed between them.
+    absl::StatusOr<etcdserverpb::TxnResponse> response =
+        etcd->Txn(txn, std::min(left, absl::Seconds(1)));
+    if (!response.ok()) {
+      last = response.status();
+      if (last.code() == absl::StatusCode::kUnavailable ||
+          last.code() == absl::StatusCode::kDeadlineExceeded) {
+        continue;  // no answer: the same transaction again (it lands at most once)
+      }
+      return last;  // refused (e.g. too large): nothing was written
+    }
+    if (response->succeeded()) return absl::OkStatus();
+    const auto& owner = response->responses(0).response_range();
+    const auto& existing = response->responses(1).response_range();
+    if (existing.kvs_size() > 0 && existing.kvs(0).value() == value) {
+      return absl::OkStatus();  // an attempt that got no answer had landed
+    }
+    if (owner.kvs_size() == 0 || owner.kvs(0).create_revision() != owner_revision) {
+      return absl::FailedPreconditionError("another node took over the rooms");
+    }
+    return absl::DataLossError(absl::StrCat(key, " was written by someone else"));
+  }
+  return absl::UnavailableError(
+      absl::StrCat("etcd gave no answer in ", absl::FormatDuration(clock->Now() - started),
+                   ", so whether the write landed is unknown: ", last.message()));
+}
+
 EtcdCommitLog::EtcdCommitLog(EtcdClient* etcd, const LogKeys& keys, int64_t owner_revision,
                              uint64_t next_seq, storage::Store* store,
                              std::function<void(const absl::Status&)> on_lost,
@@ -21,6 +78,11 @@ EtcdCommitLog::EtcdCommitLog(EtcdClient* etcd, const LogKeys& keys, int64_t owne
 void EtcdCommitLog::Close() {
   base::MutexLock lock(&mu_);
   closed_ = true;
+}
+
+uint64_t EtcdCommitLog::bytes_written() const {
+  base::MutexLock lock(&mu_);
+  return bytes_written_;
 }
 
 uint64_t EtcdCommitLog::last_seq() const {
@@ -43,61 +105,12 @@ absl::Status EtcdCommitLog::Lost(const absl::Status& why) {
       absl::StrCat("this node no longer owns the rooms (", why.message(), "); retry"));
 }
 
-absl::Status EtcdCommitLog::FencedPut(const std::string& key, const std::string& value,
-                                      bool only_new, absl::Time deadline) {
-  etcdserverpb::TxnRequest txn;
-  etcdserverpb::Compare* owned = txn.add_compare();
-  owned->set_key(keys_.Owner());
-  owned->set_target(etcdserverpb::Compare::CREATE);
-  owned->set_result(etcdserverpb::Compare::EQUAL);
-  owned->set_create_revision(owner_revision_);
-  if (only_new) {
-    etcdserverpb::Compare* free = txn.add_compare();
-    free->set_key(key);
-    free->set_target(etcdserverpb::Compare::VERSION);
-    free->set_result(etcdserverpb::Compare::EQUAL);
-    free->set_version(0);
-  }
-  etcdserverpb::PutRequest* put = txn.add_success()->mutable_request_put();
-  put->set_key(key);
-  put->set_value(value);
-  txn.add_failure()->mutable_request_range()->set_key(keys_.Owner());
-  txn.add_failure()->mutable_request_range()->set_key(key);
-
-  absl::Status last = absl::UnavailableError("no attempt");
-  while (true) {
-    const absl::Duration left = deadline - clock_->Now();
-    if (left <= absl::ZeroDuration()) break;
-    {
-      base::MutexLock lock(&mu_);
-      // Stepping down: stop at once (the outcome stays unknown; the log settles it).
-      if (closed_) return absl::UnavailableError("this node is stepping down");
-    }
-    // Attempts of at most a second, so that a step-down is noticed between them.
-    absl::StatusOr<etcdserverpb::TxnResponse> response =
-        etcd_->Txn(txn, std::min(left, absl::Seconds(1)));
-    if (!response.ok()) {
-      last = response.status();
-      if (last.code() == absl::StatusCode::kUnavailable ||
-          last.code() == absl::StatusCode::kDeadlineExceeded) {
-        continue;  // no answer: the same transaction again (it lands at most once)
-      }
-      return last;  // refused (e.g. too large): nothing was written
-    }
-    if (response->succeeded()) return absl::OkStatus();
-    const auto& owner = response->responses(0).response_range();
-    const auto& existing = response->responses(1).response_range();
-    if (existing.kvs_size() > 0 && existing.kvs(0).value() == value) {
-      return absl::OkStatus();  // an attempt that got no answer had landed
-    }
-    if (owner.kvs_size() == 0 || owner.kvs(0).create_revision() != owner_revision_) {
-      return absl::FailedPreconditionError("another node took over the rooms");
-    }
-    return absl::DataLossError(absl::StrCat("log entry ", key, " was written by someone else"));
-  }
-  return absl::UnavailableError(
-      absl::StrCat("etcd gave no answer in ", absl::FormatDuration(options_.write_timeout),
-                   ", so whether the write landed is unknown: ", last.message()));
+absl::Status EtcdCommitLog::Put(const std::string& key, const std::string& value, bool only_new,
+                                absl::Time deadline) {
+  return FencedPut(etcd_, keys_.Owner(), owner_revision_, key, value, only_new, deadline, [this] {
+    base::MutexLock lock(&mu_);
+    return closed_;
+  });
 }
 
 absl::Status EtcdCommitLog::Append(const storage::WriteBatch& batch) {
@@ -109,13 +122,13 @@ absl::Status EtcdCommitLog::Append(const storage::WriteBatch& batch) {
   }
   const absl::Time deadline = clock_->Now() + options_.write_timeout;
   storage::v1::WriteBatchRecord record = ToRecord(batch);
-  if (record.ByteSizeLong() > options_.max_entry_bytes) {
+  const size_t batch_bytes = record.ByteSizeLong();
+  if (batch_bytes > options_.max_entry_bytes) {
     const std::vector<storage::v1::WriteBatchRecord> parts =
         Split(record, options_.max_entry_bytes);
     for (size_t i = 0; i < parts.size(); ++i) {
-      absl::Status s =
-          FencedPut(keys_.Part(seq, static_cast<uint32_t>(i)), parts[i].SerializeAsString(),
-                    /*only_new=*/false, deadline);
+      absl::Status s = Put(keys_.Part(seq, static_cast<uint32_t>(i)), parts[i].SerializeAsString(),
+                           /*only_new=*/false, deadline);
       if (s.code() == absl::StatusCode::kFailedPrecondition ||
           s.code() == absl::StatusCode::kUnavailable) {
         return Lost(s);
@@ -125,7 +138,8 @@ absl::Status EtcdCommitLog::Append(const storage::WriteBatch& batch) {
     record.Clear();
     record.set_parts(static_cast<uint32_t>(parts.size()));
   }
-  absl::Status written = FencedPut(keys_.Log(seq), record.SerializeAsString(), true, deadline);
+  const std::string entry = record.SerializeAsString();
+  absl::Status written = Put(keys_.Log(seq), entry, /*only_new=*/true, deadline);
   if (!written.ok()) {
     if (written.code() == absl::StatusCode::kInvalidArgument ||
         written.code() == absl::StatusCode::kResourceExhausted) {
@@ -136,6 +150,7 @@ absl::Status EtcdCommitLog::Append(const storage::WriteBatch& batch) {
   {
     base::MutexLock lock(&mu_);
     next_seq_ = seq + 1;
+    bytes_written_ += batch_bytes;
   }
   // Durable in etcd: apply it here. If that fails, the store is behind the log; the node
   // steps down and catches up from etcd as a standby. The batch is acknowledged either way.

@@ -13,6 +13,16 @@
 
 namespace anteroom::replication {
 
+// Puts key=value in etcd while `owner_key` is still the claim made at `owner_revision` (and,
+// if `only_new`, the key is absent), repeating the same conditional transaction while etcd
+// gives no answer, until `deadline` or until `stop()` says so (checked between attempts of at
+// most a second). OK once etcd has it (also when an earlier attempt had landed); FAILED_
+// PRECONDITION when the claim is gone; UNAVAILABLE when the outcome is unknown; etcd's
+// refusal otherwise (nothing written).
+absl::Status FencedPut(EtcdClient* etcd, const std::string& owner_key, int64_t owner_revision,
+                       const std::string& key, const std::string& value, bool only_new,
+                       absl::Time deadline, const std::function<bool()>& stop);
+
 // The owner's commit path in replicated mode: each group commit becomes log entry P/log/<seq>
 // in etcd, written by one transaction that succeeds only while P/owner is still this node's
 // claim (its create revision) and the entry is still free. So a deposed owner's writes are
@@ -50,13 +60,13 @@ class EtcdCommitLog final : public service::CommitLog {
   void Close();
   // The last entry written (next_seq - 1 until the first append).
   uint64_t last_seq() const;
+  // Bytes of the entries written by this log so far.
+  uint64_t bytes_written() const;
 
  private:
-  // Puts key=value while the node owns the cluster (and, if `only_new`, the key is absent).
-  // OK once etcd has it; FAILED_PRECONDITION when ownership is lost; UNAVAILABLE when the
-  // outcome is unknown at the deadline; etcd's refusal otherwise.
-  absl::Status FencedPut(const std::string& key, const std::string& value, bool only_new,
-                         absl::Time deadline);
+  // FencedPut under this log's claim, stopping when the log closes.
+  absl::Status Put(const std::string& key, const std::string& value, bool only_new,
+                   absl::Time deadline);
   absl::Status Lost(const absl::Status& why);
 
   EtcdClient* const etcd_;
@@ -69,6 +79,7 @@ class EtcdCommitLog final : public service::CommitLog {
 
   mutable base::Mutex mu_;
   uint64_t next_seq_ ABSL_GUARDED_BY(mu_);
+  uint64_t bytes_written_ ABSL_GUARDED_BY(mu_) = 0;
   bool closed_ ABSL_GUARDED_BY(mu_) = false;
 };
 

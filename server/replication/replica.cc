@@ -153,10 +153,12 @@ absl::Status Replica::FollowOnce(bool* more, bool* owner_seen) {
   log->set_range_end(PrefixEnd(keys_.LogPrefix()));
   log->set_limit(kFollowBatch);
   read.add_success()->mutable_request_range()->set_key(keys_.Owner());
+  read.add_success()->mutable_request_range()->set_key(keys_.Snapshot());
   absl::StatusOr<etcdserverpb::TxnResponse> response = etcd_->Txn(read, kCallTimeout);
   if (!response.ok()) return response.status();
   const auto& entries = response->responses(0).response_range();
   const auto& owner = response->responses(1).response_range();
+  const auto& snapshot = response->responses(2).response_range();
   *owner_seen = owner.kvs_size() > 0;
   {
     service::StandbyListeners::Owner seen;
@@ -169,6 +171,25 @@ absl::Status Replica::FollowOnce(bool* more, bool* owner_seen) {
     }
     base::MutexLock lock(&mu_);
     current_owner_ = seen;
+  }
+  // Behind the log's start (truncated behind a snapshot): start again from the snapshot.
+  const uint64_t first = entries.kvs_size() > 0 ? keys_.SeqOf(entries.kvs(0).key()) : 0;
+  if (snapshot.kvs_size() > 0 && first != applied_ + 1) {
+    auto record =
+        service::ParseRecord<storage::v1::SnapshotRecord>(snapshot.kvs(0).value(), "snapshot");
+    if (!record.ok()) return record.status();
+    if (record->seq() > applied_) {
+      const base::Stopwatch stopwatch;
+      if (absl::Status s = RestoreSnapshot(etcd_, keys_, *record, store_); !s.ok()) return s;
+      ANTEROOM_LOG(kInfo,
+                   "replica %s: restored the snapshot at log entry %d (%d chunks, %d bytes) "
+                   "in %.2f s; it was at entry %d",
+                   options_.node, record->seq(), record->chunks(), record->bytes(),
+                   stopwatch.ElapsedSeconds(), applied_.load());
+      applied_ = record->seq();
+      *more = true;
+      return absl::OkStatus();
+    }
   }
   for (const auto& kv : entries.kvs()) {
     const uint64_t seq = keys_.SeqOf(kv.key());
@@ -285,6 +306,11 @@ void Replica::Own(int64_t lease, int64_t revision) {
                  "%s after the claim)",
                  options_.node, applied_.load(), absl::FormatDuration(caught_up - elected),
                  absl::FormatDuration(clock_->Now() - elected));
+    {
+      base::MutexLock lock(&mu_);
+      term_over_ = false;
+    }
+    std::thread snapshotter([this, revision, &log] { SnapshotWhenDue(revision, &log); });
     // Renew the lease every third of its TTL; step down when that fails for long enough
     // that etcd may let it lapse.
     absl::Time renewed = clock_->Now();
@@ -315,7 +341,10 @@ void Replica::Own(int64_t lease, int64_t revision) {
       base::MutexLock lock(&mu_);
       stopping = stopping_;
       grace = stop_grace_;
+      term_over_ = true;
+      wake_.SignalAll();
     }
+    snapshotter.join();
     if (stopping && why.empty()) {
       // A clean stop: calls in flight finish and the last alive mark is written through
       // the log before the lease is given up.
@@ -350,6 +379,43 @@ void Replica::Own(int64_t lease, int64_t revision) {
     if (s.ok()) break;
     ANTEROOM_LOG(kError, "replica %s: cannot listen as a standby: %s", options_.node, s.ToString());
     if (!Pause(absl::Seconds(1))) return;
+  }
+}
+
+bool Replica::PauseTerm(absl::Duration d) {
+  base::MutexLock lock(&mu_);
+  if (!stopping_ && !lost_ && !term_over_) wake_.WaitWithTimeout(&mu_, d);
+  return !stopping_ && !lost_ && !term_over_;
+}
+
+void Replica::SnapshotWhenDue(int64_t revision, const EtcdCommitLog* log) {
+  uint64_t last_size = 0;
+  absl::StatusOr<std::optional<storage::v1::SnapshotRecord>> current =
+      ReadSnapshotRecord(etcd_, keys_);
+  if (current.ok() && current->has_value()) last_size = (*current)->bytes();
+  uint64_t written_at_last = 0;
+  const auto term_over = [this] {
+    base::MutexLock lock(&mu_);
+    return stopping_ || lost_ || term_over_;
+  };
+  while (PauseTerm(absl::Seconds(1))) {
+    const uint64_t written = log->bytes_written();
+    if (written - written_at_last < std::max(options_.snapshot_log_bytes, last_size)) continue;
+    const base::Stopwatch stopwatch;
+    absl::StatusOr<SnapshotTaken> taken = TakeSnapshot(
+        etcd_, keys_, revision, store_, options_.snapshot_chunk_bytes, clock_, term_over);
+    if (!taken.ok()) {
+      ANTEROOM_LOG(kWarning, "replica %s: snapshot failed (the log stays as it is): %s",
+                   options_.node, taken.status().ToString());
+      continue;
+    }
+    last_size = taken->bytes;
+    written_at_last = written;
+    ANTEROOM_LOG(kInfo,
+                 "replica %s: snapshot at log entry %d (%d chunks, %d bytes) in %.2f s; the log "
+                 "behind it is deleted and etcd compacted at revision %d",
+                 options_.node, taken->seq, taken->chunks, taken->bytes, stopwatch.ElapsedSeconds(),
+                 taken->compacted_revision);
   }
 }
 

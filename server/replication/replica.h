@@ -14,6 +14,7 @@
 #include "server/replication/etcd_client.h"
 #include "server/replication/etcd_log.h"
 #include "server/replication/log_format.h"
+#include "server/replication/snapshot.h"
 #include "server/service/instance.h"
 #include "server/service/listeners.h"
 #include "server/service/metrics.h"
@@ -42,6 +43,12 @@ struct ReplicaOptions {
   // The listeners (the same addresses in both roles) and ticker of the owner's Instance.
   service::InstanceOptions instance;
   EtcdCommitLog::Options log;
+  // The owner snapshots its store into etcd, truncating the log behind it, once the log
+  // written since the last snapshot reaches the larger of this and that snapshot's size (so
+  // etcd holds the state plus at most about as much log again). Default 64 MiB.
+  uint64_t snapshot_log_bytes = 64ULL << 20;
+  // Snapshot chunk size (each chunk is one etcd request). Default 1 MiB.
+  size_t snapshot_chunk_bytes = 1 << 20;
   // Runs on a new owner's Instance before it serves (anteroomd applies --rooms). An error
   // ends the term.
   std::function<absl::Status(service::Instance*)> on_elected;
@@ -90,6 +97,10 @@ class Replica {
   absl::StatusOr<int64_t> Campaign(int64_t lease);
   // One term as owner; returns when it ends.
   void Own(int64_t lease, int64_t revision);
+  // During a term: snapshots when enough log has been written since the last one.
+  void SnapshotWhenDue(int64_t revision, const EtcdCommitLog* log);
+  // Waits `d` or until the term ends; false once it has.
+  bool PauseTerm(absl::Duration d);
   absl::Status StartStandby();
   // Waits `d` or until stopping/lost; false when stopping.
   bool Pause(absl::Duration d);
@@ -112,6 +123,7 @@ class Replica {
   base::CondVar wake_;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   bool lost_ ABSL_GUARDED_BY(mu_) = false;
+  bool term_over_ ABSL_GUARDED_BY(mu_) = false;
   absl::Duration stop_grace_ ABSL_GUARDED_BY(mu_);
   service::StandbyListeners::Owner current_owner_ ABSL_GUARDED_BY(mu_);
   std::thread thread_;

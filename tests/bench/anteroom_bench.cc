@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -22,6 +23,7 @@
 #include <functional>
 #include <random>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/flags/flag.h"
@@ -35,11 +37,15 @@
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
 #include "server/core/room.h"
+#include "server/replication/etcd_client.h"
+#include "server/replication/log_format.h"
 #include "server/service/instance.h"
 #include "server/service/records.h"
 #include "storage/rocksdb_store.h"
 #include "tests/testing/admin.h"
 #include "tests/testing/daemon.h"
+#include "tests/testing/etcd_cluster.h"
+#include "tests/testing/http_get.h"
 #include "tests/testing/sim_clock.h"
 #include "wire/token.h"
 
@@ -171,7 +177,8 @@ struct LoadResult {
 };
 
 LoadResult AdmitLoad(const std::string& address, const std::string& room, double seconds,
-                     int concurrency) {
+                     int concurrency, int64_t max_calls = 0,
+                     const std::string& id_prefix = "bench-") {
   // The channel is never released: a callback returns before gRPC has finished with its call,
   // and releasing the channel at that moment races gRPC's callback threads (seen as a double
   // free in grpc_cq_internal_unref).
@@ -197,7 +204,7 @@ LoadResult AdmitLoad(const std::string& address, const std::string& room, double
     {
       base::MutexLock lock(&mu);
       call->request.set_room(room);
-      call->request.set_client_id(absl::StrCat("bench-", next_id++));
+      call->request.set_client_id(absl::StrCat(id_prefix, next_id++));
       ++in_flight;
     }
     call->sent = std::chrono::steady_clock::now();
@@ -214,7 +221,7 @@ LoadResult AdmitLoad(const std::string& address, const std::string& room, double
               ++result.errors;
             }
             --in_flight;
-            again = now < deadline;
+            again = now < deadline && (max_calls == 0 || next_id < max_calls);
             if (!again && in_flight == 0) done_cv.SignalAll();
           }
           delete call;
@@ -388,18 +395,189 @@ int Admit() {
   return 0;
 }
 
+// A gauge's value in a Prometheus text page (-1 when absent).
+double MetricValue(const std::string& page, const std::string& name) {
+  const size_t at = page.find("\n" + name + " ");
+  if (at == std::string::npos) return -1;
+  return std::atof(page.c_str() + at + name.size() + 2);
+}
+
+// Replicated mode against the local log, in the same run, then the figures of a large room:
+// etcd's size while it fills, a node that starts empty catching up, and a kill -9 failover.
+int Replicated() {
+  const std::string binary = AnteroomdPath();
+  const std::string dir = testing::MakeTempDir("anteroom-bench-replicated");
+  auto etcd = testing::EtcdCluster::Start(dir + "/etcd");
+  if (!etcd.ok()) {
+    std::fprintf(stderr, "%s\n", std::string(etcd.status().message()).c_str());
+    return 1;
+  }
+  const double seconds = absl::GetFlag(FLAGS_seconds);
+  const int concurrency = absl::GetFlag(FLAGS_concurrency);
+  // 1. Admit throughput: the local write-ahead log, then replicated, same generator.
+  double local_rate = 0;
+  {
+    auto local = testing::Daemon::Start(binary, dir + "/local");
+    if (!local.ok() || !testing::CreateRoom((*local)->admin_address(), "bench", 1'000).ok()) {
+      return 1;
+    }
+    LoadResult r = AdmitLoad((*local)->gateway_address(), "bench", seconds, concurrency);
+    local_rate = static_cast<double>(r.latencies_us.size()) / r.seconds;
+    std::printf("admit_local_throughput %.0f per_second (%lld errors, concurrency %d)\n",
+                local_rate, static_cast<long long>(r.errors), concurrency);
+    std::printf("admit_local_latency_p50 %.0f us\nadmit_local_latency_p99 %.0f us\n",
+                Percentile(r.latencies_us, 0.5), Percentile(r.latencies_us, 0.99));
+    (*local)->Terminate();
+  }
+  std::vector<std::unique_ptr<testing::Daemon>> nodes;
+  auto start_node = [&](int i) -> std::unique_ptr<testing::Daemon> {
+    auto d = testing::Daemon::Start(
+        binary, absl::StrCat(dir, "/node", i),
+        {absl::StrCat("--etcd=", (*etcd)->endpoints()), absl::StrCat("--node_name=node", i)});
+    if (!d.ok()) std::fprintf(stderr, "%s\n", std::string(d.status().message()).c_str());
+    return d.ok() ? *std::move(d) : nullptr;
+  };
+  for (int i = 0; i < 3; ++i) {
+    nodes.push_back(start_node(i));
+    if (nodes.back() == nullptr) return 1;
+  }
+  auto owner = [&]() -> int {
+    for (int attempt = 0; attempt < 400; ++attempt) {
+      for (size_t i = 0; i < nodes.size(); ++i) {
+        if (nodes[i] == nullptr) continue;
+        auto page = testing::HttpGet(nodes[i]->metrics_address(), "/metrics");
+        if (page.ok() && MetricValue(*page, "anteroom_replica_owner") == 1) {
+          return static_cast<int>(i);
+        }
+      }
+      absl::SleepFor(absl::Milliseconds(50));
+    }
+    return -1;
+  };
+  int o = owner();
+  if (o < 0 || !testing::CreateRoom(nodes[o]->admin_address(), "bench", 1'000).ok()) return 1;
+  {
+    LoadResult r = AdmitLoad(nodes[o]->gateway_address(), "bench", seconds, concurrency);
+    const double rate = static_cast<double>(r.latencies_us.size()) / r.seconds;
+    std::printf(
+        "admit_replicated_throughput %.0f per_second (%lld errors, concurrency %d, 3 etcd "
+        "members)\n",
+        rate, static_cast<long long>(r.errors), concurrency);
+    std::printf("admit_replicated_latency_p50 %.0f us\nadmit_replicated_latency_p99 %.0f us\n",
+                Percentile(r.latencies_us, 0.5), Percentile(r.latencies_us, 0.99));
+    std::printf("admit_replicated_vs_local %.2f\n", rate / local_rate);
+  }
+  // 2. A large room: fill it to --visitors waiting, watching etcd's database size.
+  const int64_t visitors = absl::GetFlag(FLAGS_visitors);
+  base::RealClock clock;
+  replication::EtcdClient::Options etcd_options;
+  etcd_options.endpoints = *replication::EtcdClient::ParseEndpoints((*etcd)->endpoints(), "etcd");
+  etcd_options.clock = &clock;
+  auto client = replication::EtcdClient::Create(etcd_options);
+  if (!client.ok()) return 1;
+  std::atomic<bool> filling{true};
+  std::atomic<int64_t> max_db{0};
+  std::thread watch([&] {
+    while (filling) {
+      auto status = (*client)->MemberStatus(0, absl::Seconds(2));
+      if (status.ok()) max_db = std::max<int64_t>(max_db, status->dbsize());
+      absl::SleepFor(absl::Milliseconds(500));
+    }
+  });
+  const auto fill_start = std::chrono::steady_clock::now();
+  LoadResult fill =
+      AdmitLoad(nodes[o]->gateway_address(), "bench", 3600, concurrency * 4, visitors, "fill-");
+  filling = false;
+  watch.join();
+  std::printf("fill_%lld_seconds %.1f (%.0f admits/s, %lld errors)\n",
+              static_cast<long long>(visitors), Seconds(fill_start),
+              static_cast<double>(fill.latencies_us.size()) / fill.seconds,
+              static_cast<long long>(fill.errors));
+  auto status = (*client)->MemberStatus(0, absl::Seconds(2));
+  std::printf("etcd_db_bytes_max_while_filling %lld\netcd_db_bytes_after %lld (in use %lld)\n",
+              static_cast<long long>(max_db.load()),
+              static_cast<long long>(status.ok() ? status->dbsize() : -1),
+              static_cast<long long>(status.ok() ? status->dbsizeinuse() : -1));
+  // 3. A node that starts empty catches up (snapshot plus the log's tail).
+  const replication::LogKeys keys("/anteroom/default");
+  auto last_entry = [&]() -> uint64_t {
+    etcdserverpb::RangeRequest read;
+    read.set_key(keys.LogPrefix());
+    read.set_range_end(replication::PrefixEnd(keys.LogPrefix()));
+    read.set_sort_order(etcdserverpb::RangeRequest::DESCEND);
+    read.set_sort_target(etcdserverpb::RangeRequest::KEY);
+    read.set_limit(1);
+    read.set_keys_only(true);
+    auto r = (*client)->Range(read, absl::Seconds(2));
+    return r.ok() && r->kvs_size() > 0 ? keys.SeqOf(r->kvs(0).key()) : 0;
+  };
+  const auto join_start = std::chrono::steady_clock::now();
+  nodes.push_back(start_node(3));
+  if (nodes.back() == nullptr) return 1;
+  double caught_up = -1;
+  for (int attempt = 0; attempt < 6000 && caught_up < 0; ++attempt) {
+    auto page = testing::HttpGet(nodes.back()->metrics_address(), "/metrics");
+    const uint64_t target = last_entry();
+    if (page.ok() && target > 0 &&
+        MetricValue(*page, "anteroom_replica_log_entry") >= static_cast<double>(target)) {
+      caught_up = Seconds(join_start);
+    }
+    if (caught_up < 0) absl::SleepFor(absl::Milliseconds(20));
+  }
+  std::printf("new_standby_catch_up_at_%lld_waiting_seconds %.2f (process start included)\n",
+              static_cast<long long>(visitors), caught_up);
+  // 4. kill -9 the owner of the large room: time until a standby answers an Admit.
+  nodes[o]->Kill9();
+  nodes[o].reset();
+  const auto killed = std::chrono::steady_clock::now();
+  double failover = -1;
+  for (int attempt = 0; attempt < 3000 && failover < 0; ++attempt) {
+    for (auto& node : nodes) {
+      if (node == nullptr) continue;
+      auto stub = v1::WaitingRoom::NewStub(
+          grpc::CreateChannel(node->gateway_address(), grpc::InsecureChannelCredentials()));
+      grpc::ClientContext ctx;
+      ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(200));
+      v1::AdmitRequest req;
+      req.set_room("bench");
+      req.set_client_id("after-failover");
+      v1::VisitorStatus resp;
+      if (stub->Admit(&ctx, req, &resp).ok()) {
+        failover = Seconds(killed);
+        break;
+      }
+    }
+    if (failover < 0) absl::SleepFor(absl::Milliseconds(20));
+  }
+  std::printf(
+      "failover_at_%lld_waiting_seconds %.2f (kill -9 of the owner to an Admit answered; "
+      "lease 3 s)\n",
+      static_cast<long long>(visitors), failover);
+  for (auto& node : nodes) {
+    if (node != nullptr) node->Terminate();
+  }
+  etcd->reset();
+  std::filesystem::remove_all(dir);
+  return 0;
+}
+
 }  // namespace
 }  // namespace anteroom::bench
 
 int main(int argc, char** argv) {
-  anteroom::base::SetProgramUsage("anteroom-bench scale|admit|recovery [flags]", __FILE__);
+  anteroom::base::SetProgramUsage("anteroom-bench scale|admit|recovery|replicated [flags]",
+                                  __FILE__);
   std::vector<char*> args = absl::ParseCommandLine(argc, argv);
   if (args.size() == 2 && std::string(args[1]) == "scale") return anteroom::bench::Scale();
   if (args.size() == 2 && std::string(args[1]) == "admit") return anteroom::bench::Admit();
   if (args.size() == 2 && std::string(args[1]) == "recovery") return anteroom::bench::Recovery();
+  if (args.size() == 2 && std::string(args[1]) == "replicated") {
+    return anteroom::bench::Replicated();
+  }
   std::fprintf(stderr,
                "usage: anteroom-bench scale [--visitors=N] [--lookups=N]\n"
                "       anteroom-bench admit [--seconds=S] [--concurrency=C] [--anteroomd=PATH]\n"
-               "       anteroom-bench recovery [--visitors=N] [--churn=M] [--anteroomd=PATH]\n");
+               "       anteroom-bench recovery [--visitors=N] [--churn=M] [--anteroomd=PATH]\n"
+               "       anteroom-bench replicated [--seconds=S] [--concurrency=C] [--visitors=N]\n");
   return 2;
 }

@@ -27,6 +27,8 @@
 #include "client/anteroom_client.h"
 #include "grpcpp/create_channel.h"
 #include "gtest/gtest.h"
+#include "server/replication/etcd_client.h"
+#include "server/replication/log_format.h"
 #include "tests/testing/daemon.h"
 #include "tests/testing/etcd_cluster.h"
 #include "wire/token.h"
@@ -102,8 +104,10 @@ class ReplicationTest : public ::testing::Test {
     auto d = testing::Daemon::Start(
         kBinary, absl::StrCat(dir_, "/node", i),
         {absl::StrCat("--etcd=", etcd_->endpoints()), "--etcd_lease_ttl=2s",
-         absl::StrCat("--listen=", Gateway(i)), absl::StrCat("--admin_listen=", Admin(i)),
-         absl::StrCat("--rooms=", rooms_file_), absl::StrCat("--node_name=node", i)});
+         // Snapshots (and log truncation) every 16 KiB of log, so every test sees some.
+         "--etcd_snapshot_log_bytes=16384", absl::StrCat("--listen=", Gateway(i)),
+         absl::StrCat("--admin_listen=", Admin(i)), absl::StrCat("--rooms=", rooms_file_),
+         absl::StrCat("--node_name=node", i)});
     ASSERT_TRUE(d.ok()) << d.status();
     nodes_[i] = *std::move(d);
   }
@@ -407,6 +411,67 @@ TEST_F(ReplicationTest, APausedOwnerIsFencedStepsDownAndTheCapHolds) {
     EXPECT_EQ(again->state(), v1::ADMITTED);
     EXPECT_EQ(again->session(), session) << "admitted twice: " << id;
   }
+}
+
+TEST_F(ReplicationTest, ANodeWithNothingCatchesUpFromASnapshotAfterTheLogIsTruncated) {
+  std::vector<Acked> acked;
+  auto admit_many = [&](absl::string_view prefix, int n) {
+    for (int i = 0; i < n; ++i) {
+      const std::string id = absl::StrCat(prefix, i);
+      absl::StatusOr<v1::VisitorStatus> a = client_->Admit("r", id);
+      ASSERT_TRUE(a.ok()) << a.status();
+      acked.push_back(Acked{id, a->state() == v1::QUEUED ? a->ticket() : "",
+                            a->state() == v1::ADMITTED ? a->session() : "", 0});
+    }
+  };
+  admit_many("first-", 800);
+  // The owner snapshotted and truncated the log: entry 1 is gone, a snapshot stands.
+  base::RealClock clock;
+  replication::EtcdClient::Options options;
+  options.endpoints = *replication::EtcdClient::ParseEndpoints(etcd_->endpoints(), "etcd");
+  options.clock = &clock;
+  auto etcd = replication::EtcdClient::Create(options);
+  ASSERT_TRUE(etcd.ok());
+  const replication::LogKeys keys("/anteroom/default");
+  ASSERT_TRUE(testing::WaitUntil(
+      [&] {
+        etcdserverpb::RangeRequest first;
+        first.set_key(keys.Log(1));
+        etcdserverpb::RangeRequest snapshot;
+        snapshot.set_key(keys.Snapshot());
+        auto log = (*etcd)->Range(first, absl::Seconds(2));
+        auto snap = (*etcd)->Range(snapshot, absl::Seconds(2));
+        return log.ok() && snap.ok() && log->kvs_size() == 0 && snap->kvs_size() == 1;
+      },
+      absl::Seconds(20)))
+      << "no snapshot, or the log was not truncated:\n"
+      << nodes_[std::max(0, Owner(absl::Seconds(1)))]->Stderr();
+
+  // A standby loses its disk: it comes back empty and catches up from the snapshot.
+  const int owner = Owner(absl::Seconds(10));
+  ASSERT_GE(owner, 0);
+  const int wiped = (owner + 1) % kNodes;
+  const int other = (owner + 2) % kNodes;
+  nodes_[wiped]->Kill9();
+  nodes_[wiped].reset();
+  std::filesystem::remove_all(absl::StrCat(dir_, "/node", wiped));
+  StartNode(wiped);
+  ASSERT_TRUE(testing::WaitUntil(
+      [&] { return nodes_[wiped]->Stderr().find("restored the snapshot") != std::string::npos; },
+      absl::Seconds(20)))
+      << nodes_[wiped]->Stderr();
+  admit_many("then-", 100);
+  // The other two stop: the node that started empty serves every acknowledged place.
+  EXPECT_EQ(nodes_[other]->Terminate(), 0);
+  nodes_[other].reset();
+  EXPECT_EQ(nodes_[owner]->Terminate(), 0);
+  nodes_[owner].reset();
+  ASSERT_EQ(Owner(absl::Seconds(20)), wiped);
+  CheckAcknowledged(acked, {});
+  std::printf(
+      "replication: a node started empty restored a snapshot and served all %zu "
+      "acknowledged Admits\n",
+      acked.size());
 }
 
 }  // namespace

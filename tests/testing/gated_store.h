@@ -82,6 +82,7 @@ class GatedStore final : public storage::Store {
     }
     return inner_->Scan(t, p, fn);
   }
+  absl::Status ScanAll(const ScanAllFn& fn) override { return inner_->ScanAll(fn); }
   absl::Status Checkpoint(const std::string& dir) override { return inner_->Checkpoint(dir); }
   int64_t ApproximateBytes() override { return inner_->ApproximateBytes(); }
 

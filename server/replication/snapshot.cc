@@ -1,0 +1,138 @@
+#include "server/replication/snapshot.h"
+
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "server/replication/etcd_log.h"
+#include "server/service/records.h"
+
+namespace anteroom::replication {
+namespace {
+
+constexpr absl::Duration kWriteTimeout = absl::Seconds(10);
+constexpr absl::Duration kReadTimeout = absl::Seconds(5);
+
+// The end of every key a store can hold (room ids and meta keys are printable).
+std::string EndOfKeys() { return std::string(16, '\xff'); }
+
+}  // namespace
+
+absl::StatusOr<SnapshotTaken> TakeSnapshot(EtcdClient* etcd, const LogKeys& keys,
+                                           int64_t owner_revision, storage::Store* store,
+                                           size_t chunk_bytes, base::Clock* clock,
+                                           const std::function<bool()>& stop) {
+  SnapshotTaken taken;
+  storage::v1::WriteBatchRecord chunk;
+  size_t chunk_size = 0;
+  auto put = [&](const std::string& key, const std::string& value) {
+    return FencedPut(etcd, keys.Owner(), owner_revision, key, value, /*only_new=*/false,
+                     clock->Now() + kWriteTimeout, stop);
+  };
+  auto flush = [&]() -> absl::Status {
+    if (chunk.write_size() == 0) return absl::OkStatus();
+    if (taken.seq == 0) return absl::FailedPreconditionError("the store has no applied entry");
+    absl::Status s = put(keys.SnapChunk(taken.seq, taken.chunks), chunk.SerializeAsString());
+    if (!s.ok()) return s;
+    ++taken.chunks;
+    chunk.Clear();
+    chunk_size = 0;
+    return absl::OkStatus();
+  };
+  // The meta table comes first, so the applied entry is known before the first chunk.
+  absl::Status scanned = store->ScanAll(
+      [&](storage::Table table, absl::string_view key, absl::string_view value) -> absl::Status {
+        if (table == storage::Table::kMeta && key == kAppliedKey &&
+            !absl::SimpleAtoi(value, &taken.seq)) {
+          return absl::DataLossError("meta replica/applied is not a number");
+        }
+        storage::v1::WriteBatchRecord::Write* w = chunk.add_write();
+        w->set_op(storage::v1::WriteBatchRecord::PUT);
+        w->set_table(static_cast<uint32_t>(table));
+        w->set_key(std::string(key));
+        w->set_value(std::string(value));
+        chunk_size += key.size() + value.size() + 8;
+        taken.bytes += key.size() + value.size();
+        return chunk_size >= chunk_bytes ? flush() : absl::OkStatus();
+      });
+  if (!scanned.ok()) return scanned;
+  if (absl::Status s = flush(); !s.ok()) return s;
+  if (taken.seq == 0) return absl::FailedPreconditionError("the store has no applied entry");
+
+  storage::v1::SnapshotRecord record;
+  record.set_seq(taken.seq);
+  record.set_chunks(taken.chunks);
+  record.set_taken_us(absl::ToUnixMicros(clock->Now()));
+  record.set_bytes(taken.bytes);
+  if (absl::Status s = put(keys.Snapshot(), record.SerializeAsString()); !s.ok()) return s;
+
+  // Behind the snapshot: the log and its parts up to its entry, and older snapshots.
+  etcdserverpb::TxnRequest truncate;
+  etcdserverpb::Compare* owned = truncate.add_compare();
+  owned->set_key(keys.Owner());
+  owned->set_target(etcdserverpb::Compare::CREATE);
+  owned->set_result(etcdserverpb::Compare::EQUAL);
+  owned->set_create_revision(owner_revision);
+  auto delete_range = [&](std::string begin, std::string end) {
+    etcdserverpb::DeleteRangeRequest* d = truncate.add_success()->mutable_request_delete_range();
+    d->set_key(std::move(begin));
+    d->set_range_end(std::move(end));
+  };
+  delete_range(keys.Log(0), keys.Log(taken.seq + 1));
+  delete_range(keys.PartPrefix(0), keys.PartPrefix(taken.seq + 1));
+  delete_range(keys.SnapPrefix(0), keys.SnapPrefix(taken.seq));
+  absl::StatusOr<etcdserverpb::TxnResponse> truncated = etcd->Txn(truncate, kWriteTimeout);
+  if (!truncated.ok()) return truncated.status();
+  if (!truncated->succeeded()) return absl::FailedPreconditionError("another node took over");
+  // etcd keeps every revision until compacted: drop the history before the truncation.
+  taken.compacted_revision = truncated->header().revision();
+  absl::Status compacted = etcd->Compact(taken.compacted_revision, kWriteTimeout);
+  if (!compacted.ok() && !absl::StrContains(compacted.message(), "compacted")) return compacted;
+  return taken;
+}
+
+absl::StatusOr<std::optional<storage::v1::SnapshotRecord>> ReadSnapshotRecord(EtcdClient* etcd,
+                                                                              const LogKeys& keys) {
+  etcdserverpb::RangeRequest read;
+  read.set_key(keys.Snapshot());
+  absl::StatusOr<etcdserverpb::RangeResponse> response = etcd->Range(read, kReadTimeout);
+  if (!response.ok()) return response.status();
+  if (response->kvs_size() == 0) return std::optional<storage::v1::SnapshotRecord>();
+  auto record =
+      service::ParseRecord<storage::v1::SnapshotRecord>(response->kvs(0).value(), "snapshot");
+  if (!record.ok()) return record.status();
+  return std::optional<storage::v1::SnapshotRecord>(*std::move(record));
+}
+
+absl::Status RestoreSnapshot(EtcdClient* etcd, const LogKeys& keys,
+                             const storage::v1::SnapshotRecord& record, storage::Store* store) {
+  storage::WriteBatch batch;
+  for (int t = 0; t < storage::kTableCount; ++t) {
+    batch.DeleteRange(static_cast<storage::Table>(t), "", EndOfKeys());
+  }
+  // The chunks in order, a few at a time.
+  uint32_t next = 0;
+  while (next < record.chunks()) {
+    etcdserverpb::RangeRequest read;
+    read.set_key(keys.SnapChunk(record.seq(), next));
+    read.set_range_end(PrefixEnd(keys.SnapPrefix(record.seq())));
+    read.set_limit(8);
+    absl::StatusOr<etcdserverpb::RangeResponse> response = etcd->Range(read, kReadTimeout);
+    if (!response.ok()) return response.status();
+    if (response->kvs_size() == 0 || response->kvs(0).key() != keys.SnapChunk(record.seq(), next)) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("chunk ", next, " of snapshot ", record.seq(), " is gone"));
+    }
+    for (const auto& kv : response->kvs()) {
+      if (next >= record.chunks() || kv.key() != keys.SnapChunk(record.seq(), next)) break;
+      auto chunk = service::ParseRecord<storage::v1::WriteBatchRecord>(
+          kv.value(), absl::StrCat("chunk ", next, " of snapshot ", record.seq()));
+      if (!chunk.ok()) return chunk.status();
+      if (absl::Status s = AppendRecord(*chunk, &batch); !s.ok()) return s;
+      ++next;
+    }
+  }
+  AppendAppliedMark(record.seq(), &batch);
+  return store->Write(batch);
+}
+
+}  // namespace anteroom::replication
