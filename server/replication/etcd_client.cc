@@ -74,13 +74,16 @@ absl::StatusOr<std::unique_ptr<EtcdClient>> EtcdClient::Create(Options options) 
 EtcdClient::EtcdClient(Options options) : options_(std::move(options)) {
   for (const std::string& endpoint : options_.endpoints) {
     grpc::ChannelArguments args;
-    // A member that went away is retried within a second of coming back, and a connection
-    // to one that stopped answering is noticed within seconds.
+    // A member that went away is retried within a second of coming back. A connection to one
+    // that stopped answering is noticed by keepalive pings while calls are in flight, no more
+    // often than etcd allows (--grpc-keepalive-min-time, 5 s: pinging more often, or with no
+    // call in flight, makes etcd close the connection); each call's own deadline moves it to
+    // the next member sooner.
     args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
     args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
-    args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, 2000);
-    args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 2000);
-    args.SetInt(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
+    args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, 10000);
+    args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 5000);
+    args.SetInt(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 0);
     args.SetInt(GRPC_ARG_ENABLE_RETRIES, 0);
     args.SetMaxReceiveMessageSize(64 << 20);
     auto channel = grpc::CreateCustomChannel(endpoint, grpc::InsecureChannelCredentials(), args);

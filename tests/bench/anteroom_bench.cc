@@ -29,7 +29,10 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "anteroom/v1/waiting_room.grpc.pb.h"
 #include "base/clock.h"
 #include "base/mutex.h"
@@ -477,10 +480,21 @@ int Replicated() {
   if (!client.ok()) return 1;
   std::atomic<bool> filling{true};
   std::atomic<int64_t> max_db{0};
+  std::vector<std::string> db_series;  // "seconds:MB in use/MB file", every 5 s
   std::thread watch([&] {
+    const auto started = std::chrono::steady_clock::now();
+    double next_sample = 0;
     while (filling) {
       auto status = (*client)->MemberStatus(0, absl::Seconds(2));
-      if (status.ok()) max_db = std::max<int64_t>(max_db, status->dbsize());
+      if (status.ok()) {
+        max_db = std::max<int64_t>(max_db, status->dbsize());
+        if (Seconds(started) >= next_sample) {
+          db_series.push_back(absl::StrCat(static_cast<int>(Seconds(started)),
+                                           "s:", status->dbsizeinuse() >> 20, "/",
+                                           status->dbsize() >> 20));
+          next_sample += 5;
+        }
+      }
       absl::SleepFor(absl::Milliseconds(500));
     }
   });
@@ -493,6 +507,7 @@ int Replicated() {
               static_cast<long long>(visitors), Seconds(fill_start),
               static_cast<double>(fill.latencies_us.size()) / fill.seconds,
               static_cast<long long>(fill.errors));
+  std::printf("etcd_db_mib_in_use_over_file_every_5s %s\n", absl::StrJoin(db_series, " ").c_str());
   auto status = (*client)->MemberStatus(0, absl::Seconds(2));
   std::printf("etcd_db_bytes_max_while_filling %lld\netcd_db_bytes_after %lld (in use %lld)\n",
               static_cast<long long>(max_db.load()),
@@ -526,6 +541,11 @@ int Replicated() {
   }
   std::printf("new_standby_catch_up_at_%lld_waiting_seconds %.2f (process start included)\n",
               static_cast<long long>(visitors), caught_up);
+  // The owner's snapshots while the room filled.
+  for (absl::string_view line : absl::StrSplit(nodes[o]->Stderr(), '\n')) {
+    if (absl::StrContains(line, "snapshot at"))
+      std::printf("owner: %s\n", std::string(line).c_str());
+  }
   // 4. kill -9 the owner of the large room: time until a standby answers an Admit.
   nodes[o]->Kill9();
   nodes[o].reset();

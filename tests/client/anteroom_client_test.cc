@@ -5,7 +5,9 @@
 #include <map>
 #include <set>
 
+#include "absl/strings/str_join.h"
 #include "gtest/gtest.h"
+#include "server/service/listeners.h"
 #include "tests/testing/daemon.h"
 #include "tests/testing/in_process_server.h"
 
@@ -97,6 +99,11 @@ TEST(ClientTest, BadOptionsAreRefused) {
   EXPECT_EQ(ParseFailureMode("Open").value(), FailureMode::kFailOpen);
   EXPECT_EQ(ParseFailureMode("closed").value(), FailureMode::kFailClosed);
   EXPECT_FALSE(ParseFailureMode("maybe").ok());
+  // The nodes of a replicated cluster, joined by '|', are each host:port.
+  auto bad_node = Client::Create(OptionsFor({"127.0.0.1:1|no-port"}));
+  ASSERT_FALSE(bad_node.ok());
+  EXPECT_NE(bad_node.status().message().find("host:port|host:port"), std::string::npos);
+  EXPECT_FALSE(Client::Create(OptionsFor({"127.0.0.1:1||127.0.0.1:2"})).ok());
 }
 
 TEST(ClientTest, EveryAttemptHasADeadlineAndRetriedAdmitsMakeOnePlace) {
@@ -309,6 +316,57 @@ TEST(ClientTest, CallsGoToTheServerThatHoldsTheRoom) {
     EXPECT_TRUE(*client->Leave(first->session()));
   }
   EXPECT_EQ(used.size(), 2u) << "64 rooms all landed on one server";
+}
+
+// A replicated cluster's standby answers UNAVAILABLE naming the owner; the client follows.
+TEST(ClientTest, CallsToAReplicatedClusterFollowTheStandbysRedirectToTheOwner) {
+  InProcessServer owner;
+  owner.CreateRoom("hall", 1);
+  service::ListenerOptions standby_options;
+  standby_options.listen = "127.0.0.1:0";
+  standby_options.admin_listen = "127.0.0.1:0";
+  auto standby = service::StandbyListeners::Start(standby_options, [&] {
+    return service::StandbyListeners::Owner{owner.address(), "127.0.0.1:1"};
+  });
+  ASSERT_TRUE(standby.ok()) << standby.status();
+  const std::string standby_address = absl::StrCat("127.0.0.1:", (*standby)->port());
+  // Listed first: the first call goes to the standby and is redirected.
+  auto client = MakeClient(OptionsFor({absl::StrCat(standby_address, "|", owner.address())}));
+  auto admitted = client->Admit("hall", "alice");
+  ASSERT_TRUE(admitted.ok()) << admitted.status();
+  EXPECT_EQ(admitted->state(), v1::ADMITTED);
+  EXPECT_EQ(client->stats().retries, 1u);
+  // Later calls go to the owner straight away.
+  EXPECT_EQ(client->Heartbeat(admitted->session())->state(), v1::ADMITTED);
+  EXPECT_EQ(client->stats().retries, 1u);
+}
+
+// With no owner anywhere (both nodes standbys naming none), a call is retried across the nodes
+// until failover_timeout, then reported unreachable.
+TEST(ClientTest, AReplicatedClusterWithNoOwnerIsUnreachableAfterTheFailoverTimeout) {
+  std::vector<std::unique_ptr<service::StandbyListeners>> standbys;
+  std::vector<std::string> nodes;
+  for (int i = 0; i < 2; ++i) {
+    service::ListenerOptions options;
+    options.listen = "127.0.0.1:0";
+    options.admin_listen = "127.0.0.1:0";
+    auto s = service::StandbyListeners::Start(options,
+                                              [] { return service::StandbyListeners::Owner{}; });
+    ASSERT_TRUE(s.ok()) << s.status();
+    nodes.push_back(absl::StrCat("127.0.0.1:", (*s)->port()));
+    standbys.push_back(*std::move(s));
+  }
+  ClientOptions options = OptionsFor({absl::StrJoin(nodes, "|")});
+  options.attempt_timeout = absl::Milliseconds(500);
+  options.call_timeout = absl::Seconds(1);
+  options.failover_timeout = absl::Seconds(1);
+  auto client = MakeClient(options);
+  auto refused = client->Admit("hall", "alice");
+  ASSERT_FALSE(refused.ok());
+  EXPECT_TRUE(Client::IsUnreachable(refused.status())) << refused.status();
+  EXPECT_NE(refused.status().message().find("no node owns the rooms"), std::string::npos)
+      << refused.status();
+  EXPECT_GT(client->stats().retries, 1u);
 }
 
 }  // namespace
