@@ -10,6 +10,10 @@
 
 // What a replicated cluster keeps in etcd, under its prefix P (anteroomd --etcd_prefix):
 //   P/owner              -> OwnerRecord, bound to the owner's lease (gone when it lapses)
+//   P/log_id             -> the log's identity: set by the first owner, and set anew when an
+//                           owner finds etcd holding less than its store (etcd lost data) and
+//                           seeds it with a snapshot; a store of another identity is replaced
+//                           by the snapshot of this one
 //   P/log/<seq>          -> WriteBatchRecord: group commit number seq (1, 2, ...)
 //   P/part/<seq>/<i>     -> WriteBatchRecord: part i of a batch too large for one request
 //   P/snapshot           -> SnapshotRecord: the latest complete snapshot
@@ -20,6 +24,7 @@
 // A replica's store holds, besides the rooms, in the meta table:
 //   "replica/prefix"  -> P: the cluster the store follows (another cluster's is refused)
 //   "replica/applied" -> decimal seq: the last log entry applied (with it, atomically)
+//   "replica/log_id"  -> the identity of the log those entries came from
 namespace anteroom::replication {
 
 class LogKeys {
@@ -27,6 +32,7 @@ class LogKeys {
   explicit LogKeys(std::string prefix) : prefix_(std::move(prefix)) {}
   const std::string& prefix() const { return prefix_; }
   std::string Owner() const { return prefix_ + "/owner"; }
+  std::string LogId() const { return prefix_ + "/log_id"; }
   std::string LogPrefix() const { return prefix_ + "/log/"; }
   std::string Log(uint64_t seq) const;
   // Parses the number of a P/log/ key; 0 when it is not one.
@@ -45,6 +51,7 @@ class LogKeys {
 
 inline constexpr absl::string_view kAppliedKey = "replica/applied";
 inline constexpr absl::string_view kPrefixKey = "replica/prefix";
+inline constexpr absl::string_view kLogIdKey = "replica/log_id";
 
 // A batch as a record, and back (DATA_LOSS for a write the store does not know).
 storage::v1::WriteBatchRecord ToRecord(const storage::WriteBatch& batch);

@@ -1,5 +1,6 @@
 #include "server/replication/replica.h"
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -69,6 +70,9 @@ absl::Status Replica::Start() {
   absl::StatusOr<uint64_t> applied = ReadApplied(store_);
   if (!applied.ok()) return applied.status();
   applied_ = *applied;
+  absl::StatusOr<std::optional<std::string>> log_id = store_->Get(storage::Table::kMeta, kLogIdKey);
+  if (!log_id.ok()) return log_id.status();
+  log_id_ = log_id->value_or("");
 
   if (absl::Status s = StartStandby(); !s.ok()) return s;
   port_ = standby_->port();
@@ -154,11 +158,13 @@ absl::Status Replica::FollowOnce(bool* more, bool* owner_seen) {
   log->set_limit(kFollowBatch);
   read.add_success()->mutable_request_range()->set_key(keys_.Owner());
   read.add_success()->mutable_request_range()->set_key(keys_.Snapshot());
+  read.add_success()->mutable_request_range()->set_key(keys_.LogId());
   absl::StatusOr<etcdserverpb::TxnResponse> response = etcd_->Txn(read, kCallTimeout);
   if (!response.ok()) return response.status();
   const auto& entries = response->responses(0).response_range();
   const auto& owner = response->responses(1).response_range();
   const auto& snapshot = response->responses(2).response_range();
+  const auto& log_id = response->responses(3).response_range();
   *owner_seen = owner.kvs_size() > 0;
   {
     service::StandbyListeners::Owner seen;
@@ -171,6 +177,36 @@ absl::Status Replica::FollowOnce(bool* more, bool* owner_seen) {
     }
     base::MutexLock lock(&mu_);
     current_owner_ = seen;
+  }
+  // The store must hold entries of the log etcd holds now.
+  const std::string etcd_log_id = log_id.kvs_size() > 0 ? log_id.kvs(0).value() : "";
+  if (!etcd_log_id.empty() && etcd_log_id != log_id_) {
+    if (log_id_.empty() && applied_ == 0) {
+      // A new store: it follows this log from here.
+      storage::WriteBatch adopt;
+      adopt.Put(storage::Table::kMeta, std::string(kLogIdKey), etcd_log_id);
+      if (absl::Status s = store_->Write(adopt); !s.ok()) return s;
+      log_id_ = etcd_log_id;
+    } else {
+      // This store came from another log (etcd lost data since, and was seeded anew from
+      // another node's store): only a snapshot of the current log can replace it.
+      storage::v1::SnapshotRecord record;
+      if (snapshot.kvs_size() == 0 || !record.ParseFromString(snapshot.kvs(0).value()) ||
+          record.log_id() != etcd_log_id) {
+        return absl::FailedPreconditionError(absl::StrCat(
+            "this store holds entries of another log than etcd's (etcd lost data?); waiting "
+            "for a snapshot of the current log"));
+      }
+      if (absl::Status s = RestoreSnapshot(etcd_, keys_, record, store_); !s.ok()) return s;
+      ANTEROOM_LOG(kWarning,
+                   "replica %s: replaced this store (entries of another log, up to %d) by the "
+                   "snapshot of etcd's log at entry %d",
+                   options_.node, applied_.load(), record.seq());
+      applied_ = record.seq();
+      log_id_ = etcd_log_id;
+      *more = true;
+      return absl::OkStatus();
+    }
   }
   // Behind the log's start (truncated behind a snapshot): start again from the snapshot.
   const uint64_t first = entries.kvs_size() > 0 ? keys_.SeqOf(entries.kvs(0).key()) : 0;
@@ -280,6 +316,47 @@ void Replica::Own(int64_t lease, int64_t revision) {
     }
   }
   const absl::Time caught_up = clock_->Now();
+  // A new log gets its identity. A store ahead of everything etcd holds means etcd lost data
+  // (restored from an old backup, or recreated empty): this store is then the best copy
+  // there is, so etcd is seeded with a snapshot of it under a new identity, and standbys
+  // holding entries etcd lost replace their stores by that snapshot.
+  absl::StatusOr<uint64_t> etcd_end = LogEnd();
+  if (!etcd_end.ok()) {
+    return end_term(absl::StrCat("cannot read the log's end: ", etcd_end.status().ToString()));
+  }
+  etcdserverpb::RangeRequest read_log_id;
+  read_log_id.set_key(keys_.LogId());
+  absl::StatusOr<etcdserverpb::RangeResponse> etcd_log_id = etcd_->Range(read_log_id, kCallTimeout);
+  if (!etcd_log_id.ok()) {
+    return end_term(
+        absl::StrCat("cannot read the log's identity: ", etcd_log_id.status().ToString()));
+  }
+  if (etcd_log_id->kvs_size() == 0 || applied_ > *etcd_end) {
+    if (applied_ > 0) {
+      ANTEROOM_LOG(kWarning,
+                   "replica %s: this store has log entries up to %d but etcd only up to %d: "
+                   "etcd lost data. Seeding it with a snapshot of this store, as a new log",
+                   options_.node, applied_.load(), *etcd_end);
+    }
+    uint8_t raw[8];
+    random_->Fill(raw, sizeof(raw));
+    const std::string id =
+        absl::BytesToHexString(absl::string_view(reinterpret_cast<const char*>(raw), sizeof(raw)));
+    storage::WriteBatch mark;
+    mark.Put(storage::Table::kMeta, std::string(kLogIdKey), id);
+    if (absl::Status s = store_->Write(mark); !s.ok()) return end_term(s.ToString());
+    log_id_ = id;
+    if (applied_ > 0) {
+      absl::StatusOr<SnapshotTaken> seeded =
+          TakeSnapshot(etcd_, keys_, revision, store_, options_.snapshot_chunk_bytes, clock_, {});
+      if (!seeded.ok()) {
+        return end_term(absl::StrCat("cannot seed etcd: ", seeded.status().ToString()));
+      }
+    }
+    absl::Status published = FencedPut(etcd_, keys_.Owner(), revision, keys_.LogId(), id,
+                                       /*only_new=*/false, clock_->Now() + absl::Seconds(10), {});
+    if (!published.ok()) return end_term(published.ToString());
+  }
   standby_.reset();  // the ports go to the owner's listeners
   EtcdCommitLog log(
       etcd_, keys_, revision, applied_ + 1, store_,
@@ -380,6 +457,24 @@ void Replica::Own(int64_t lease, int64_t revision) {
     ANTEROOM_LOG(kError, "replica %s: cannot listen as a standby: %s", options_.node, s.ToString());
     if (!Pause(absl::Seconds(1))) return;
   }
+}
+
+absl::StatusOr<uint64_t> Replica::LogEnd() {
+  etcdserverpb::RangeRequest read;
+  read.set_key(keys_.LogPrefix());
+  read.set_range_end(PrefixEnd(keys_.LogPrefix()));
+  read.set_sort_order(etcdserverpb::RangeRequest::DESCEND);
+  read.set_sort_target(etcdserverpb::RangeRequest::KEY);
+  read.set_limit(1);
+  read.set_keys_only(true);
+  absl::StatusOr<etcdserverpb::RangeResponse> last = etcd_->Range(read, kCallTimeout);
+  if (!last.ok()) return last.status();
+  uint64_t end = last->kvs_size() > 0 ? keys_.SeqOf(last->kvs(0).key()) : 0;
+  absl::StatusOr<std::optional<storage::v1::SnapshotRecord>> snapshot =
+      ReadSnapshotRecord(etcd_, keys_);
+  if (!snapshot.ok()) return snapshot.status();
+  if (snapshot->has_value()) end = std::max<uint64_t>(end, (*snapshot)->seq());
+  return end;
 }
 
 bool Replica::PauseTerm(absl::Duration d) {

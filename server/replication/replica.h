@@ -99,6 +99,8 @@ class Replica {
   void Own(int64_t lease, int64_t revision);
   // During a term: snapshots when enough log has been written since the last one.
   void SnapshotWhenDue(int64_t revision, const EtcdCommitLog* log);
+  // The last entry etcd holds: the log's last, or the snapshot's when the log is empty.
+  absl::StatusOr<uint64_t> LogEnd();
   // Waits `d` or until the term ends; false once it has.
   bool PauseTerm(absl::Duration d);
   absl::Status StartStandby();
@@ -115,6 +117,7 @@ class Replica {
 
   std::atomic<bool> owner_{false};
   std::atomic<uint64_t> applied_{0};
+  std::string log_id_;  // the log the store follows (role thread only, after Start)
   int port_ = 0;
   int admin_port_ = 0;
   std::unique_ptr<service::StandbyListeners> standby_;

@@ -38,6 +38,7 @@ absl::StatusOr<SnapshotTaken> TakeSnapshot(EtcdClient* etcd, const LogKeys& keys
     chunk_size = 0;
     return absl::OkStatus();
   };
+  std::string log_id;
   // The meta table comes first, so the applied entry is known before the first chunk.
   absl::Status scanned = store->ScanAll(
       [&](storage::Table table, absl::string_view key, absl::string_view value) -> absl::Status {
@@ -45,6 +46,7 @@ absl::StatusOr<SnapshotTaken> TakeSnapshot(EtcdClient* etcd, const LogKeys& keys
             !absl::SimpleAtoi(value, &taken.seq)) {
           return absl::DataLossError("meta replica/applied is not a number");
         }
+        if (table == storage::Table::kMeta && key == kLogIdKey) log_id = std::string(value);
         storage::v1::WriteBatchRecord::Write* w = chunk.add_write();
         w->set_op(storage::v1::WriteBatchRecord::PUT);
         w->set_table(static_cast<uint32_t>(table));
@@ -63,6 +65,7 @@ absl::StatusOr<SnapshotTaken> TakeSnapshot(EtcdClient* etcd, const LogKeys& keys
   record.set_chunks(taken.chunks);
   record.set_taken_us(absl::ToUnixMicros(clock->Now()));
   record.set_bytes(taken.bytes);
+  record.set_log_id(log_id);
   if (absl::Status s = put(keys.Snapshot(), record.SerializeAsString()); !s.ok()) return s;
 
   // Behind the snapshot: the log and its parts up to its entry, and older snapshots.
