@@ -85,7 +85,7 @@ EtcdClient::EtcdClient(Options options) : options_(std::move(options)) {
     args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 5000);
     args.SetInt(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 0);
     args.SetInt(GRPC_ARG_ENABLE_RETRIES, 0);
-    args.SetMaxReceiveMessageSize(64 << 20);
+    args.SetMaxReceiveMessageSize(256 << 20);  // a follow read: 64 entries of up to 1 MiB
     auto channel = grpc::CreateCustomChannel(endpoint, grpc::InsecureChannelCredentials(), args);
     members_.push_back(Member{etcdserverpb::KV::NewStub(channel),
                               etcdserverpb::Lease::NewStub(channel),

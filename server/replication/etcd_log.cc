@@ -30,6 +30,7 @@ absl::Status FencedPut(EtcdClient* etcd, const std::string& owner_key, int64_t o
   base::Clock* const clock = etcd->clock();
   const absl::Time started = clock->Now();
   absl::Status last = absl::UnavailableError("no attempt");
+  bool unanswered = false;  // an attempt may have landed
   while (true) {
     const absl::Duration left = deadline - clock->Now();
     if (left <= absl::ZeroDuration()) break;
@@ -42,13 +43,20 @@ absl::Status FencedPut(EtcdClient* etcd, const std::string& owner_key, int64_t o
       last = response.status();
       if (last.code() == absl::StatusCode::kUnavailable ||
           last.code() == absl::StatusCode::kDeadlineExceeded) {
+        unanswered = true;
         continue;  // no answer: the same transaction again (it lands at most once)
+      }
+      if (unanswered) {
+        // Refused now, but an earlier attempt may have landed: the outcome is unknown.
+        return absl::UnavailableError(absl::StrCat(
+            "etcd refused a retry of a write whose outcome is unknown: ", last.message()));
       }
       return last;  // refused (e.g. too large): nothing was written
     }
     if (response->succeeded()) return absl::OkStatus();
     const auto& owner = response->responses(0).response_range();
     const auto& existing = response->responses(1).response_range();
+    // Values carry their writer's term, so only this writer's attempt can have put this one.
     if (existing.kvs_size() > 0 && existing.kvs(0).value() == value) {
       return absl::OkStatus();  // an attempt that got no answer had landed
     }
@@ -63,7 +71,7 @@ absl::Status FencedPut(EtcdClient* etcd, const std::string& owner_key, int64_t o
 }
 
 EtcdCommitLog::EtcdCommitLog(EtcdClient* etcd, const LogKeys& keys, int64_t owner_revision,
-                             uint64_t next_seq, storage::Store* store,
+                             const AppliedMark& last, storage::Store* store,
                              std::function<void(const absl::Status&)> on_lost,
                              const Options& options)
     : etcd_(etcd),
@@ -73,21 +81,21 @@ EtcdCommitLog::EtcdCommitLog(EtcdClient* etcd, const LogKeys& keys, int64_t owne
       on_lost_(std::move(on_lost)),
       options_(options),
       clock_(etcd->clock()),
-      next_seq_(next_seq) {}
+      last_(last) {}
 
 void EtcdCommitLog::Close() {
   base::MutexLock lock(&mu_);
   closed_ = true;
 }
 
-uint64_t EtcdCommitLog::bytes_written() const {
+uint64_t EtcdCommitLog::log_bytes() const {
   base::MutexLock lock(&mu_);
-  return bytes_written_;
+  return last_.log_bytes;
 }
 
 uint64_t EtcdCommitLog::last_seq() const {
   base::MutexLock lock(&mu_);
-  return next_seq_ - 1;
+  return last_.seq;
 }
 
 absl::Status EtcdCommitLog::Lost(const absl::Status& why) {
@@ -114,19 +122,21 @@ absl::Status EtcdCommitLog::Put(const std::string& key, const std::string& value
 }
 
 absl::Status EtcdCommitLog::Append(const storage::WriteBatch& batch) {
-  uint64_t seq;
+  AppliedMark last;
   {
     base::MutexLock lock(&mu_);
     if (closed_) return absl::UnavailableError("this node no longer owns the rooms; retry");
-    seq = next_seq_;
+    last = last_;
   }
+  const uint64_t seq = last.seq + 1;
   const absl::Time deadline = clock_->Now() + options_.write_timeout;
   storage::v1::WriteBatchRecord record = ToRecord(batch);
   const size_t batch_bytes = record.ByteSizeLong();
+  const AppliedMark next{seq, owner_revision_, last.log_bytes + batch_bytes};
   if (batch_bytes > options_.max_entry_bytes) {
-    const std::vector<storage::v1::WriteBatchRecord> parts =
-        Split(record, options_.max_entry_bytes);
+    std::vector<storage::v1::WriteBatchRecord> parts = Split(record, options_.max_entry_bytes);
     for (size_t i = 0; i < parts.size(); ++i) {
+      parts[i].set_term(owner_revision_);
       absl::Status s = Put(keys_.Part(seq, static_cast<uint32_t>(i)), parts[i].SerializeAsString(),
                            /*only_new=*/false, deadline);
       if (s.code() == absl::StatusCode::kFailedPrecondition ||
@@ -138,6 +148,9 @@ absl::Status EtcdCommitLog::Append(const storage::WriteBatch& batch) {
     record.Clear();
     record.set_parts(static_cast<uint32_t>(parts.size()));
   }
+  record.set_term(owner_revision_);
+  record.set_prev_term(last.term);
+  record.set_log_bytes(next.log_bytes);
   const std::string entry = record.SerializeAsString();
   absl::Status written = Put(keys_.Log(seq), entry, /*only_new=*/true, deadline);
   if (!written.ok()) {
@@ -149,13 +162,12 @@ absl::Status EtcdCommitLog::Append(const storage::WriteBatch& batch) {
   }
   {
     base::MutexLock lock(&mu_);
-    next_seq_ = seq + 1;
-    bytes_written_ += batch_bytes;
+    last_ = next;
   }
   // Durable in etcd: apply it here. If that fails, the store is behind the log; the node
   // steps down and catches up from etcd as a standby. The batch is acknowledged either way.
   storage::WriteBatch local = batch;
-  AppendAppliedMark(seq, &local);
+  AppendAppliedMark(next, &local);
   if (absl::Status s = store_->Write(local); !s.ok()) {
     (void)Lost(absl::Status(s.code(), absl::StrCat("local store write failed: ", s.message())));
   }

@@ -48,20 +48,21 @@ class EtcdCommitLog final : public service::CommitLog {
     size_t max_entry_bytes = 1 << 20;
   };
 
-  // Appends from entry `next_seq` on, fenced by `owner_revision` (the create revision of
-  // keys.Owner() when this node claimed it). All pointers must outlive the log.
-  EtcdCommitLog(EtcdClient* etcd, const LogKeys& keys, int64_t owner_revision, uint64_t next_seq,
-                storage::Store* store, std::function<void(const absl::Status&)> on_lost,
-                const Options& options);
+  // Appends after entry `last` (the last the store holds), fenced by `owner_revision` (the
+  // create revision of keys.Owner() when this node claimed it, also each entry's term). All
+  // pointers must outlive the log.
+  EtcdCommitLog(EtcdClient* etcd, const LogKeys& keys, int64_t owner_revision,
+                const AppliedMark& last, storage::Store* store,
+                std::function<void(const absl::Status&)> on_lost, const Options& options);
 
   absl::Status Append(const storage::WriteBatch& batch) override;
 
   // Refuses every later append at once (the node is stepping down).
   void Close();
-  // The last entry written (next_seq - 1 until the first append).
+  // The last entry written (`last` until the first append).
   uint64_t last_seq() const;
-  // Bytes of the entries written by this log so far.
-  uint64_t bytes_written() const;
+  // Bytes of log written since the cluster began (WriteBatchRecord.log_bytes).
+  uint64_t log_bytes() const;
 
  private:
   // FencedPut under this log's claim, stopping when the log closes.
@@ -78,8 +79,7 @@ class EtcdCommitLog final : public service::CommitLog {
   base::Clock* const clock_;
 
   mutable base::Mutex mu_;
-  uint64_t next_seq_ ABSL_GUARDED_BY(mu_);
-  uint64_t bytes_written_ ABSL_GUARDED_BY(mu_) = 0;
+  AppliedMark last_ ABSL_GUARDED_BY(mu_);
   bool closed_ ABSL_GUARDED_BY(mu_) = false;
 };
 

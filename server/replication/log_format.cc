@@ -99,19 +99,29 @@ std::vector<storage::v1::WriteBatchRecord> Split(const storage::v1::WriteBatchRe
   return parts;
 }
 
-void AppendAppliedMark(uint64_t seq, storage::WriteBatch* batch) {
-  batch->Put(storage::Table::kMeta, std::string(kAppliedKey), absl::StrCat(seq));
+void AppendAppliedMark(const AppliedMark& mark, storage::WriteBatch* batch) {
+  batch->Put(storage::Table::kMeta, std::string(kAppliedKey), absl::StrCat(mark.seq));
+  batch->Put(storage::Table::kMeta, std::string(kAppliedTermKey), absl::StrCat(mark.term));
+  batch->Put(storage::Table::kMeta, std::string(kLogBytesKey), absl::StrCat(mark.log_bytes));
 }
 
-absl::StatusOr<uint64_t> ReadApplied(storage::Store* store) {
-  absl::StatusOr<std::optional<std::string>> bytes = store->Get(storage::Table::kMeta, kAppliedKey);
-  if (!bytes.ok()) return bytes.status();
-  if (!bytes->has_value()) return 0;
-  uint64_t seq = 0;
-  if (!absl::SimpleAtoi(**bytes, &seq)) {
-    return absl::DataLossError(absl::StrCat("meta ", kAppliedKey, " is not a number"));
+absl::StatusOr<AppliedMark> ReadApplied(storage::Store* store) {
+  AppliedMark mark;
+  for (auto [key, out] : {std::pair<absl::string_view, uint64_t*>{kAppliedKey, &mark.seq},
+                          {kLogBytesKey, &mark.log_bytes}}) {
+    absl::StatusOr<std::optional<std::string>> bytes = store->Get(storage::Table::kMeta, key);
+    if (!bytes.ok()) return bytes.status();
+    if (bytes->has_value() && !absl::SimpleAtoi(**bytes, out)) {
+      return absl::DataLossError(absl::StrCat("meta ", key, " is not a number"));
+    }
   }
-  return seq;
+  absl::StatusOr<std::optional<std::string>> term =
+      store->Get(storage::Table::kMeta, kAppliedTermKey);
+  if (!term.ok()) return term.status();
+  if (term->has_value() && !absl::SimpleAtoi(**term, &mark.term)) {
+    return absl::DataLossError(absl::StrCat("meta ", kAppliedTermKey, " is not a number"));
+  }
+  return mark;
 }
 
 }  // namespace anteroom::replication

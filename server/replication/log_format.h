@@ -24,6 +24,7 @@
 // A replica's store holds, besides the rooms, in the meta table:
 //   "replica/prefix"  -> P: the cluster the store follows (another cluster's is refused)
 //   "replica/applied" -> decimal seq: the last log entry applied (with it, atomically)
+//   "replica/applied_term", "replica/log_bytes" -> that entry's term and log_bytes
 //   "replica/log_id"  -> the identity of the log those entries came from
 namespace anteroom::replication {
 
@@ -50,6 +51,8 @@ class LogKeys {
 };
 
 inline constexpr absl::string_view kAppliedKey = "replica/applied";
+inline constexpr absl::string_view kAppliedTermKey = "replica/applied_term";
+inline constexpr absl::string_view kLogBytesKey = "replica/log_bytes";
 inline constexpr absl::string_view kPrefixKey = "replica/prefix";
 inline constexpr absl::string_view kLogIdKey = "replica/log_id";
 
@@ -59,9 +62,15 @@ absl::Status AppendRecord(const storage::v1::WriteBatchRecord& record, storage::
 // Splits `record` into records of at most about `max_bytes` each (at least one write each).
 std::vector<storage::v1::WriteBatchRecord> Split(const storage::v1::WriteBatchRecord& record,
                                                  size_t max_bytes);
-// The writes that record log entry `seq` as applied to a replica's store.
-void AppendAppliedMark(uint64_t seq, storage::WriteBatch* batch);
-// The last applied entry recorded in `store` (0: none).
-absl::StatusOr<uint64_t> ReadApplied(storage::Store* store);
+// The last log entry applied to a store: its number, term and log_bytes (all 0: none).
+struct AppliedMark {
+  uint64_t seq = 0;
+  int64_t term = 0;
+  uint64_t log_bytes = 0;
+};
+// The writes that record `mark` as applied to a replica's store.
+void AppendAppliedMark(const AppliedMark& mark, storage::WriteBatch* batch);
+// The last applied entry recorded in `store`.
+absl::StatusOr<AppliedMark> ReadApplied(storage::Store* store);
 
 }  // namespace anteroom::replication

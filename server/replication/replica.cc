@@ -10,8 +10,9 @@
 namespace anteroom::replication {
 namespace {
 
-// Entries read per request while following.
-constexpr int64_t kFollowBatch = 256;
+// Entries read per request while following (each at most about 1 MiB: larger batches go in
+// parts).
+constexpr int64_t kFollowBatch = 64;
 // Timeout of the reads and claims of the role loop.
 constexpr absl::Duration kCallTimeout = absl::Seconds(2);
 
@@ -67,12 +68,7 @@ absl::Status Replica::Start() {
     mark.Put(storage::Table::kMeta, std::string(kPrefixKey), options_.prefix);
     if (absl::Status s = store_->Write(mark); !s.ok()) return s;
   }
-  absl::StatusOr<uint64_t> applied = ReadApplied(store_);
-  if (!applied.ok()) return applied.status();
-  applied_ = *applied;
-  absl::StatusOr<std::optional<std::string>> log_id = store_->Get(storage::Table::kMeta, kLogIdKey);
-  if (!log_id.ok()) return log_id.status();
-  log_id_ = log_id->value_or("");
+  if (absl::Status s = ReloadMark(); !s.ok()) return s;
 
   if (absl::Status s = StartStandby(); !s.ok()) return s;
   port_ = standby_->port();
@@ -143,9 +139,33 @@ absl::Status Replica::ApplyEntry(uint64_t seq, const std::string& value) {
   } else if (absl::Status s = AppendRecord(*record, &batch); !s.ok()) {
     return s;
   }
-  AppendAppliedMark(seq, &batch);
+  // The entry must continue this store's last one: otherwise the store holds entries etcd
+  // lost, and the log went on without them.
+  if (record->prev_term() != 0 && applied_term_ != 0 && record->prev_term() != applied_term_) {
+    diverged_ = true;
+    return absl::DataLossError(absl::StrCat(
+        "log entry ", seq, " follows an entry of term ", record->prev_term(),
+        " but this store's entry ", seq - 1, " is of term ", applied_term_,
+        ": it holds entries etcd lost. Waiting for a snapshot of the log to replace it"));
+  }
+  const AppliedMark mark{seq, record->term(), record->log_bytes()};
+  AppendAppliedMark(mark, &batch);
   if (absl::Status s = store_->Write(batch); !s.ok()) return s;
   applied_ = seq;
+  applied_term_ = mark.term;
+  log_bytes_ = mark.log_bytes;
+  return absl::OkStatus();
+}
+
+absl::Status Replica::ReloadMark() {
+  absl::StatusOr<AppliedMark> mark = ReadApplied(store_);
+  if (!mark.ok()) return mark.status();
+  applied_ = mark->seq;
+  applied_term_ = mark->term;
+  log_bytes_ = mark->log_bytes;
+  absl::StatusOr<std::optional<std::string>> log_id = store_->Get(storage::Table::kMeta, kLogIdKey);
+  if (!log_id.ok()) return log_id.status();
+  log_id_ = log_id->value_or("");
   return absl::OkStatus();
 }
 
@@ -181,7 +201,7 @@ absl::Status Replica::FollowOnce(bool* more, bool* owner_seen) {
   // The store must hold entries of the log etcd holds now.
   const std::string etcd_log_id = log_id.kvs_size() > 0 ? log_id.kvs(0).value() : "";
   if (!etcd_log_id.empty() && etcd_log_id != log_id_) {
-    if (log_id_.empty() && applied_ == 0) {
+    if (applied_ == 0) {
       // A new store: it follows this log from here.
       storage::WriteBatch adopt;
       adopt.Put(storage::Table::kMeta, std::string(kLogIdKey), etcd_log_id);
@@ -202,19 +222,20 @@ absl::Status Replica::FollowOnce(bool* more, bool* owner_seen) {
                    "replica %s: replaced this store (entries of another log, up to %d) by the "
                    "snapshot of etcd's log at entry %d",
                    options_.node, applied_.load(), record.seq());
-      applied_ = record.seq();
-      log_id_ = etcd_log_id;
+      diverged_ = false;
       *more = true;
-      return absl::OkStatus();
+      return ReloadMark();
     }
   }
-  // Behind the log's start (truncated behind a snapshot): start again from the snapshot.
+  // Behind the log's start (truncated behind a snapshot), or holding entries etcd lost: start
+  // again from the snapshot (one of this log).
   const uint64_t first = entries.kvs_size() > 0 ? keys_.SeqOf(entries.kvs(0).key()) : 0;
-  if (snapshot.kvs_size() > 0 && first != applied_ + 1) {
+  if (snapshot.kvs_size() > 0 && (first != applied_ + 1 || diverged_)) {
     auto record =
         service::ParseRecord<storage::v1::SnapshotRecord>(snapshot.kvs(0).value(), "snapshot");
     if (!record.ok()) return record.status();
-    if (record->seq() > applied_) {
+    const bool of_this_log = etcd_log_id.empty() || record->log_id() == etcd_log_id;
+    if (of_this_log && (record->seq() > applied_ || diverged_)) {
       const base::Stopwatch stopwatch;
       if (absl::Status s = RestoreSnapshot(etcd_, keys_, *record, store_); !s.ok()) return s;
       ANTEROOM_LOG(kInfo,
@@ -222,9 +243,9 @@ absl::Status Replica::FollowOnce(bool* more, bool* owner_seen) {
                    "in %.2f s; it was at entry %d",
                    options_.node, record->seq(), record->chunks(), record->bytes(),
                    stopwatch.ElapsedSeconds(), applied_.load());
-      applied_ = record->seq();
+      diverged_ = false;
       *more = true;
-      return absl::OkStatus();
+      return ReloadMark();
     }
   }
   for (const auto& kv : entries.kvs()) {
@@ -277,6 +298,7 @@ void Replica::Run() {
       base::MutexLock lock(&mu_);
       if (stopping_) return;
       lost_ = false;
+      lost_why_.clear();
     }
     bool more = false;
     bool owner_seen = true;
@@ -289,11 +311,12 @@ void Replica::Run() {
     if (metrics_ != nullptr) metrics_->SetReplicaState(false, applied_);
     if (more) continue;
     if (!owner_seen) {
+      const absl::Time granted = clock_->Now();
       absl::StatusOr<int64_t> lease = etcd_->GrantLease(options_.lease_ttl, kCallTimeout);
       if (lease.ok()) {
         absl::StatusOr<int64_t> revision = Campaign(*lease);
         if (revision.ok() && *revision > 0) {
-          Own(*lease, *revision);
+          Own(*lease, *revision, granted);
           continue;
         }
         (void)etcd_->RevokeLease(*lease, kCallTimeout);
@@ -303,159 +326,185 @@ void Replica::Run() {
   }
 }
 
-void Replica::Own(int64_t lease, int64_t revision) {
+void Replica::Own(int64_t lease, int64_t revision, absl::Time granted) {
   const absl::Time elected = clock_->Now();
-  auto end_term = [&](absl::string_view why) {
-    ANTEROOM_LOG(kWarning, "replica %s: gives up the rooms: %s", options_.node, why);
-    (void)etcd_->RevokeLease(lease, kCallTimeout);
-  };
-  // Read the log to its end: with the claim held, nobody can extend it any more.
-  for (bool more = true, seen = true; more;) {
-    if (absl::Status s = FollowOnce(&more, &seen); !s.ok()) {
-      return end_term(absl::StrCat("cannot read the log to its end: ", s.ToString()));
-    }
+  {
+    base::MutexLock lock(&mu_);
+    term_over_ = false;
   }
-  const absl::Time caught_up = clock_->Now();
-  // A new log gets its identity. A store ahead of everything etcd holds means etcd lost data
-  // (restored from an old backup, or recreated empty): this store is then the best copy
-  // there is, so etcd is seeded with a snapshot of it under a new identity, and standbys
-  // holding entries etcd lost replace their stores by that snapshot.
-  absl::StatusOr<uint64_t> etcd_end = LogEnd();
-  if (!etcd_end.ok()) {
-    return end_term(absl::StrCat("cannot read the log's end: ", etcd_end.status().ToString()));
-  }
-  etcdserverpb::RangeRequest read_log_id;
-  read_log_id.set_key(keys_.LogId());
-  absl::StatusOr<etcdserverpb::RangeResponse> etcd_log_id = etcd_->Range(read_log_id, kCallTimeout);
-  if (!etcd_log_id.ok()) {
-    return end_term(
-        absl::StrCat("cannot read the log's identity: ", etcd_log_id.status().ToString()));
-  }
-  if (etcd_log_id->kvs_size() == 0 || applied_ > *etcd_end) {
-    if (applied_ > 0) {
-      ANTEROOM_LOG(kWarning,
-                   "replica %s: this store has log entries up to %d but etcd only up to %d: "
-                   "etcd lost data. Seeding it with a snapshot of this store, as a new log",
-                   options_.node, applied_.load(), *etcd_end);
-    }
-    uint8_t raw[8];
-    random_->Fill(raw, sizeof(raw));
-    const std::string id =
-        absl::BytesToHexString(absl::string_view(reinterpret_cast<const char*>(raw), sizeof(raw)));
-    storage::WriteBatch mark;
-    mark.Put(storage::Table::kMeta, std::string(kLogIdKey), id);
-    if (absl::Status s = store_->Write(mark); !s.ok()) return end_term(s.ToString());
-    log_id_ = id;
-    if (applied_ > 0) {
-      absl::StatusOr<SnapshotTaken> seeded =
-          TakeSnapshot(etcd_, keys_, revision, store_, options_.snapshot_chunk_bytes, clock_, {});
-      if (!seeded.ok()) {
-        return end_term(absl::StrCat("cannot seed etcd: ", seeded.status().ToString()));
+  // The lease is renewed from the claim on: starting the term (reading the log's end,
+  // loading a large store) may take longer than the lease.
+  std::thread renewer([this, lease, granted] { RenewLease(lease, granted); });
+  std::unique_ptr<EtcdCommitLog> log;
+  std::unique_ptr<service::Instance> instance;
+  const absl::Status started = [&]() -> absl::Status {
+    // Read the log to its end: with the claim held, nobody can extend it any more.
+    for (bool more = true, seen = true; more;) {
+      if (absl::Status s = FollowOnce(&more, &seen); !s.ok()) {
+        return absl::Status(s.code(),
+                            absl::StrCat("cannot read the log to its end: ", s.message()));
       }
     }
-    absl::Status published = FencedPut(etcd_, keys_.Owner(), revision, keys_.LogId(), id,
-                                       /*only_new=*/false, clock_->Now() + absl::Seconds(10), {});
-    if (!published.ok()) return end_term(published.ToString());
-  }
-  standby_.reset();  // the ports go to the owner's listeners
-  EtcdCommitLog log(
-      etcd_, keys_, revision, applied_ + 1, store_,
-      [this](const absl::Status&) {
-        base::MutexLock lock(&mu_);
-        lost_ = true;
-        wake_.SignalAll();
-      },
-      options_.log);
-  absl::StatusOr<std::unique_ptr<service::Instance>> instance =
-      service::Instance::Create(store_, clock_, random_, &log, metrics_);
-  absl::Status started = instance.status();
-  if (started.ok() && options_.on_elected) started = options_.on_elected(instance->get());
-  if (started.ok()) started = (*instance)->Serve(options_.instance);
-  if (!started.ok()) {
-    log.Close();
-    instance = nullptr;
-    end_term(started.ToString());
-  } else {
+    // A new log gets its identity. A store ahead of everything etcd holds means etcd lost
+    // data (restored from an old backup, or recreated empty): this store is then the best
+    // copy there is, so etcd is seeded with a snapshot of it under a new identity, and
+    // standbys holding entries etcd lost replace their stores by that snapshot.
+    absl::StatusOr<uint64_t> etcd_end = LogEnd();
+    if (!etcd_end.ok()) return etcd_end.status();
+    etcdserverpb::RangeRequest read_log_id;
+    read_log_id.set_key(keys_.LogId());
+    absl::StatusOr<etcdserverpb::RangeResponse> etcd_log_id =
+        etcd_->Range(read_log_id, kCallTimeout);
+    if (!etcd_log_id.ok()) return etcd_log_id.status();
+    if (etcd_log_id->kvs_size() == 0 || applied_ > *etcd_end) {
+      uint8_t raw[8];
+      random_->Fill(raw, sizeof(raw));
+      const std::string id = absl::BytesToHexString(
+          absl::string_view(reinterpret_cast<const char*>(raw), sizeof(raw)));
+      if (applied_ > 0) {
+        ANTEROOM_LOG(kWarning,
+                     "replica %s: this store has log entries up to %d but etcd only up to %d: "
+                     "etcd lost data. Seeding it with a snapshot of this store, as log %s",
+                     options_.node, applied_.load(), *etcd_end, id);
+        absl::StatusOr<SnapshotTaken> seeded = TakeSnapshot(
+            etcd_, keys_, revision, store_, options_.snapshot_chunk_bytes, clock_, {}, id);
+        if (!seeded.ok()) return seeded.status();
+      } else {
+        absl::Status published =
+            FencedPut(etcd_, keys_.Owner(), revision, keys_.LogId(), id, /*only_new=*/false,
+                      clock_->Now() + absl::Seconds(10), {});
+        if (!published.ok()) return published;
+      }
+      // Only once etcd has it: the store follows that log.
+      storage::WriteBatch mark;
+      mark.Put(storage::Table::kMeta, std::string(kLogIdKey), id);
+      if (absl::Status s = store_->Write(mark); !s.ok()) return s;
+      log_id_ = id;
+    }
+    standby_.reset();  // the ports go to the owner's listeners
+    log = std::make_unique<EtcdCommitLog>(
+        etcd_, keys_, revision, AppliedMark{applied_, applied_term_, log_bytes_}, store_,
+        [this](const absl::Status& why) {
+          LoseTerm(absl::StrCat("etcd refused or lost a write: ", why.message()));
+        },
+        options_.log);
+    absl::StatusOr<std::unique_ptr<service::Instance>> created =
+        service::Instance::Create(store_, clock_, random_, log.get(), metrics_);
+    if (!created.ok()) return created.status();
+    instance = *std::move(created);
+    if (options_.on_elected) {
+      if (absl::Status s = options_.on_elected(instance.get()); !s.ok()) return s;
+    }
+    return instance->Serve(options_.instance);
+  }();
+
+  std::thread snapshotter;
+  std::string why;
+  if (started.ok()) {
     owner_ = true;
     if (metrics_ != nullptr) metrics_->SetReplicaState(true, applied_);
-    ANTEROOM_LOG(kInfo,
-                 "replica %s: owns the rooms from log entry %d (read to the end in %s, serving "
-                 "%s after the claim)",
-                 options_.node, applied_.load(), absl::FormatDuration(caught_up - elected),
-                 absl::FormatDuration(clock_->Now() - elected));
-    {
-      base::MutexLock lock(&mu_);
-      term_over_ = false;
-    }
-    std::thread snapshotter([this, revision, &log] { SnapshotWhenDue(revision, &log); });
-    // Renew the lease every third of its TTL; step down when that fails for long enough
-    // that etcd may let it lapse.
-    absl::Time renewed = clock_->Now();
-    std::string why;
-    while (Pause(options_.lease_ttl / 3)) {
+    ANTEROOM_LOG(kInfo, "replica %s: owns the rooms from log entry %d (serving %s after the claim)",
+                 options_.node, applied_.load(), absl::FormatDuration(clock_->Now() - elected));
+    snapshotter = std::thread([this, revision, &log] { SnapshotWhenDue(revision, log.get()); });
+    // Serve until the term is lost (the renewer or the log says so) or the node stops.
+    while (Pause(absl::Seconds(1))) {
       {
         base::MutexLock lock(&mu_);
         if (lost_) {
-          why = "etcd refused or lost a write";
+          why = lost_why_;
           break;
         }
       }
-      absl::StatusOr<absl::Duration> ttl = etcd_->KeepAlive(lease, options_.lease_ttl / 3);
-      if (ttl.ok() && *ttl > absl::ZeroDuration()) {
-        renewed = clock_->Now();
-        if (metrics_ != nullptr) metrics_->SetReplicaState(true, log.last_seq());
-      } else if (ttl.ok()) {
-        why = "its lease lapsed";
-        break;
-      } else if (clock_->Now() - renewed >= options_.lease_ttl * 2 / 3) {
-        why = absl::StrCat("cannot renew its lease: ", ttl.status().message());
-        break;
-      }
+      if (metrics_ != nullptr) metrics_->SetReplicaState(true, log->last_seq());
     }
-    bool stopping;
-    absl::Duration grace;
-    {
-      base::MutexLock lock(&mu_);
-      stopping = stopping_;
-      grace = stop_grace_;
-      term_over_ = true;
-      wake_.SignalAll();
-    }
-    snapshotter.join();
+  } else {
+    why = started.ToString();
+  }
+  bool stopping;
+  absl::Duration grace;
+  {
+    base::MutexLock lock(&mu_);
+    stopping = stopping_;
+    grace = stop_grace_;
+    if (why.empty() && lost_) why = lost_why_;
+  }
+  if (instance != nullptr) {
     if (stopping && why.empty()) {
-      // A clean stop: calls in flight finish and the last alive mark is written through
-      // the log before the lease is given up.
-      (*instance)->Stop(grace);
-      log.Close();
+      // A clean stop: calls in flight finish and the last alive mark is written through the
+      // log (the lease still renewed) before the lease is given up.
+      instance->Stop(grace);
+      log->Close();
       ANTEROOM_LOG(kInfo, "replica %s: stopping; hands the rooms over", options_.node);
     } else {
-      log.Close();
+      // Writes stop at once; calls in flight get their answers (UNAVAILABLE) or are cut off.
+      log->Close();
       ANTEROOM_LOG(kWarning, "replica %s: steps down: %s", options_.node, why);
-      (*instance)->Stop(options_.step_down_grace);
+      instance->Stop(options_.step_down_grace);
     }
     // A standby reports no room gauges (summed over nodes, they would count rooms twice).
     if (metrics_ != nullptr) {
-      for (const service::RoomInfo& room : (*instance)->rooms()->ListRooms()) {
+      for (const service::RoomInfo& room : instance->rooms()->ListRooms()) {
         metrics_->RemoveRoom(room.id);
       }
     }
-    instance->reset();
-    owner_ = false;
-    (void)etcd_->RevokeLease(lease, kCallTimeout);
-    if (metrics_ != nullptr) metrics_->CountStepDown();
+    instance.reset();
+  } else {
+    if (log != nullptr) log->Close();
+    ANTEROOM_LOG(kWarning, "replica %s: gives up the rooms: %s", options_.node, why);
   }
+  owner_ = false;
+  {
+    base::MutexLock lock(&mu_);
+    term_over_ = true;
+    wake_.SignalAll();
+  }
+  if (snapshotter.joinable()) snapshotter.join();
+  renewer.join();
+  (void)etcd_->RevokeLease(lease, kCallTimeout);
+  if (started.ok() && metrics_ != nullptr) metrics_->CountStepDown();
   // The store holds exactly the log entries applied.
-  absl::StatusOr<uint64_t> applied = ReadApplied(store_);
-  if (applied.ok()) applied_ = *applied;
+  if (absl::Status s = ReloadMark(); !s.ok()) {
+    ANTEROOM_LOG(kError, "replica %s: cannot read the store: %s", options_.node, s.ToString());
+  }
   {
     base::MutexLock lock(&mu_);
     if (stopping_) return;
   }
-  while (true) {
+  while (standby_ == nullptr) {  // (still there when the term ended before serving)
     absl::Status s = StartStandby();
     if (s.ok()) break;
     ANTEROOM_LOG(kError, "replica %s: cannot listen as a standby: %s", options_.node, s.ToString());
     if (!Pause(absl::Seconds(1))) return;
+  }
+}
+
+void Replica::LoseTerm(const std::string& why) {
+  base::MutexLock lock(&mu_);
+  if (!lost_) {
+    lost_ = true;
+    lost_why_ = why;
+  }
+  wake_.SignalAll();
+}
+
+void Replica::RenewLease(int64_t lease, absl::Time granted) {
+  absl::Time renewed = granted;  // etcd cannot have started the lease before this
+  while (true) {
+    {
+      base::MutexLock lock(&mu_);
+      if (!term_over_ && !lost_) wake_.WaitWithTimeout(&mu_, options_.lease_ttl / 3);
+      if (term_over_ || lost_) return;
+    }
+    const absl::Time sent = clock_->Now();
+    absl::StatusOr<absl::Duration> ttl = etcd_->KeepAlive(lease, options_.lease_ttl / 3);
+    if (ttl.ok() && *ttl > absl::ZeroDuration()) {
+      renewed = sent;
+    } else if (ttl.ok()) {
+      return LoseTerm("its lease lapsed");
+    }
+    if (clock_->Now() - renewed >= options_.lease_ttl * 2 / 3) {
+      return LoseTerm(absl::StrCat("cannot renew its lease: ", ttl.status().message()));
+    }
   }
 }
 
@@ -484,18 +533,23 @@ bool Replica::PauseTerm(absl::Duration d) {
 }
 
 void Replica::SnapshotWhenDue(int64_t revision, const EtcdCommitLog* log) {
+  // Due once the log grew past the last snapshot (by anyone's writes, across terms) by the
+  // larger of snapshot_log_bytes and that snapshot's size.
   uint64_t last_size = 0;
+  uint64_t log_bytes_at_last = 0;
   absl::StatusOr<std::optional<storage::v1::SnapshotRecord>> current =
       ReadSnapshotRecord(etcd_, keys_);
-  if (current.ok() && current->has_value()) last_size = (*current)->bytes();
-  uint64_t written_at_last = 0;
+  if (current.ok() && current->has_value()) {
+    last_size = (*current)->bytes();
+    log_bytes_at_last = (*current)->log_bytes();
+  }
   const auto term_over = [this] {
     base::MutexLock lock(&mu_);
     return stopping_ || lost_ || term_over_;
   };
   while (PauseTerm(absl::Seconds(1))) {
-    const uint64_t written = log->bytes_written();
-    if (written - written_at_last < std::max(options_.snapshot_log_bytes, last_size)) continue;
+    const uint64_t grown = log->log_bytes() - std::min(log->log_bytes(), log_bytes_at_last);
+    if (grown < std::max(options_.snapshot_log_bytes, last_size)) continue;
     const base::Stopwatch stopwatch;
     absl::StatusOr<SnapshotTaken> taken = TakeSnapshot(
         etcd_, keys_, revision, store_, options_.snapshot_chunk_bytes, clock_, term_over);
@@ -505,7 +559,7 @@ void Replica::SnapshotWhenDue(int64_t revision, const EtcdCommitLog* log) {
       continue;
     }
     last_size = taken->bytes;
-    written_at_last = written;
+    log_bytes_at_last = taken->log_bytes;
     ANTEROOM_LOG(kInfo,
                  "replica %s: snapshot at log entry %d (%d chunks, %d bytes) in %.2f s; the log "
                  "behind it is deleted and etcd compacted at revision %d",

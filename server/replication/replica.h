@@ -95,8 +95,18 @@ class Replica {
   absl::Status ApplyEntry(uint64_t seq, const std::string& value);
   // Claims P/owner; the claim's create revision, or 0 when another node has it.
   absl::StatusOr<int64_t> Campaign(int64_t lease);
-  // One term as owner; returns when it ends.
-  void Own(int64_t lease, int64_t revision);
+  // One term as owner under `lease` (granted by a request sent at `granted`); returns when it
+  // ends.
+  void Own(int64_t lease, int64_t revision, absl::Time granted);
+  // Renews the lease every third of its TTL from the claim to the end of the term; marks the
+  // term lost when the lease lapsed, or could not be renewed for two thirds of the TTL
+  // (counted from when the last successful renewal was sent: etcd cannot have let it lapse
+  // before then).
+  void RenewLease(int64_t lease, absl::Time granted);
+  // Marks the term lost (the first reason is kept) and wakes the role thread.
+  void LoseTerm(const std::string& why);
+  // Reads the store's applied mark and log identity into the members below.
+  absl::Status ReloadMark();
   // During a term: snapshots when enough log has been written since the last one.
   void SnapshotWhenDue(int64_t revision, const EtcdCommitLog* log);
   // The last entry etcd holds: the log's last, or the snapshot's when the log is empty.
@@ -117,7 +127,13 @@ class Replica {
 
   std::atomic<bool> owner_{false};
   std::atomic<uint64_t> applied_{0};
-  std::string log_id_;  // the log the store follows (role thread only, after Start)
+  // The store's position in the log (role thread only, after Start): the last entry's term
+  // and log_bytes, the log's identity, and whether the store turned out to hold entries etcd
+  // lost (it then waits for a snapshot instead of following).
+  int64_t applied_term_ = 0;
+  uint64_t log_bytes_ = 0;
+  std::string log_id_;
+  bool diverged_ = false;
   int port_ = 0;
   int admin_port_ = 0;
   std::unique_ptr<service::StandbyListeners> standby_;
@@ -127,6 +143,7 @@ class Replica {
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   bool lost_ ABSL_GUARDED_BY(mu_) = false;
   bool term_over_ ABSL_GUARDED_BY(mu_) = false;
+  std::string lost_why_ ABSL_GUARDED_BY(mu_);
   absl::Duration stop_grace_ ABSL_GUARDED_BY(mu_);
   service::StandbyListeners::Owner current_owner_ ABSL_GUARDED_BY(mu_);
   std::thread thread_;

@@ -20,7 +20,8 @@ std::string EndOfKeys() { return std::string(16, '\xff'); }
 absl::StatusOr<SnapshotTaken> TakeSnapshot(EtcdClient* etcd, const LogKeys& keys,
                                            int64_t owner_revision, storage::Store* store,
                                            size_t chunk_bytes, base::Clock* clock,
-                                           const std::function<bool()>& stop) {
+                                           const std::function<bool()>& stop,
+                                           const std::string& new_log_id) {
   SnapshotTaken taken;
   storage::v1::WriteBatchRecord chunk;
   size_t chunk_size = 0;
@@ -38,15 +39,23 @@ absl::StatusOr<SnapshotTaken> TakeSnapshot(EtcdClient* etcd, const LogKeys& keys
     chunk_size = 0;
     return absl::OkStatus();
   };
-  std::string log_id;
-  // The meta table comes first, so the applied entry is known before the first chunk.
+  std::string log_id = new_log_id;
+  // The meta table comes first, so the applied entry is known before the first chunk is
+  // written (a chunk grows past chunk_bytes until it is).
   absl::Status scanned = store->ScanAll(
       [&](storage::Table table, absl::string_view key, absl::string_view value) -> absl::Status {
         if (table == storage::Table::kMeta && key == kAppliedKey &&
             !absl::SimpleAtoi(value, &taken.seq)) {
           return absl::DataLossError("meta replica/applied is not a number");
         }
-        if (table == storage::Table::kMeta && key == kLogIdKey) log_id = std::string(value);
+        if (table == storage::Table::kMeta && key == kLogBytesKey &&
+            !absl::SimpleAtoi(value, &taken.log_bytes)) {
+          return absl::DataLossError("meta replica/log_bytes is not a number");
+        }
+        if (table == storage::Table::kMeta && key == kLogIdKey) {
+          if (new_log_id.empty()) log_id = std::string(value);
+          return absl::OkStatus();  // written once, at the end
+        }
         storage::v1::WriteBatchRecord::Write* w = chunk.add_write();
         w->set_op(storage::v1::WriteBatchRecord::PUT);
         w->set_table(static_cast<uint32_t>(table));
@@ -54,11 +63,18 @@ absl::StatusOr<SnapshotTaken> TakeSnapshot(EtcdClient* etcd, const LogKeys& keys
         w->set_value(std::string(value));
         chunk_size += key.size() + value.size() + 8;
         taken.bytes += key.size() + value.size();
-        return chunk_size >= chunk_bytes ? flush() : absl::OkStatus();
+        return chunk_size >= chunk_bytes && taken.seq != 0 ? flush() : absl::OkStatus();
       });
   if (!scanned.ok()) return scanned;
-  if (absl::Status s = flush(); !s.ok()) return s;
   if (taken.seq == 0) return absl::FailedPreconditionError("the store has no applied entry");
+  if (!log_id.empty()) {
+    storage::v1::WriteBatchRecord::Write* w = chunk.add_write();
+    w->set_op(storage::v1::WriteBatchRecord::PUT);
+    w->set_table(static_cast<uint32_t>(storage::Table::kMeta));
+    w->set_key(std::string(kLogIdKey));
+    w->set_value(log_id);
+  }
+  if (absl::Status s = flush(); !s.ok()) return s;
 
   storage::v1::SnapshotRecord record;
   record.set_seq(taken.seq);
@@ -66,7 +82,26 @@ absl::StatusOr<SnapshotTaken> TakeSnapshot(EtcdClient* etcd, const LogKeys& keys
   record.set_taken_us(absl::ToUnixMicros(clock->Now()));
   record.set_bytes(taken.bytes);
   record.set_log_id(log_id);
-  if (absl::Status s = put(keys.Snapshot(), record.SerializeAsString()); !s.ok()) return s;
+  record.set_log_bytes(taken.log_bytes);
+  // Published (with the new log identity, when seeding) in one fenced transaction.
+  etcdserverpb::TxnRequest publish;
+  etcdserverpb::Compare* claim = publish.add_compare();
+  claim->set_key(keys.Owner());
+  claim->set_target(etcdserverpb::Compare::CREATE);
+  claim->set_result(etcdserverpb::Compare::EQUAL);
+  claim->set_create_revision(owner_revision);
+  etcdserverpb::PutRequest* marker = publish.add_success()->mutable_request_put();
+  marker->set_key(keys.Snapshot());
+  marker->set_value(record.SerializeAsString());
+  if (!new_log_id.empty()) {
+    etcdserverpb::PutRequest* id = publish.add_success()->mutable_request_put();
+    id->set_key(keys.LogId());
+    id->set_value(new_log_id);
+  }
+  absl::StatusOr<etcdserverpb::TxnResponse> published = etcd->Txn(publish, kWriteTimeout);
+  if (!published.ok()) return published.status();
+  if (!published->succeeded()) return absl::FailedPreconditionError("another node took over");
+  if (stop && stop()) return taken;  // published; the truncation waits for the next one
 
   // Behind the snapshot: the log and its parts up to its entry, and older snapshots.
   etcdserverpb::TxnRequest truncate;
@@ -83,12 +118,13 @@ absl::StatusOr<SnapshotTaken> TakeSnapshot(EtcdClient* etcd, const LogKeys& keys
   delete_range(keys.Log(0), keys.Log(taken.seq + 1));
   delete_range(keys.PartPrefix(0), keys.PartPrefix(taken.seq + 1));
   delete_range(keys.SnapPrefix(0), keys.SnapPrefix(taken.seq));
-  absl::StatusOr<etcdserverpb::TxnResponse> truncated = etcd->Txn(truncate, kWriteTimeout);
+  absl::StatusOr<etcdserverpb::TxnResponse> truncated = etcd->Txn(truncate, kWriteTimeout / 5);
   if (!truncated.ok()) return truncated.status();
   if (!truncated->succeeded()) return absl::FailedPreconditionError("another node took over");
   // etcd keeps every revision until compacted: drop the history before the truncation.
   taken.compacted_revision = truncated->header().revision();
-  absl::Status compacted = etcd->Compact(taken.compacted_revision, kWriteTimeout);
+  if (stop && stop()) return taken;
+  absl::Status compacted = etcd->Compact(taken.compacted_revision, kWriteTimeout / 5);
   if (!compacted.ok() && !absl::StrContains(compacted.message(), "compacted")) return compacted;
   return taken;
 }
@@ -134,7 +170,10 @@ absl::Status RestoreSnapshot(EtcdClient* etcd, const LogKeys& keys,
       ++next;
     }
   }
-  AppendAppliedMark(record.seq(), &batch);
+  // (The snapshot's copy of the meta table records its entry as applied, and its log.)
+  if (!record.log_id().empty()) {
+    batch.Put(storage::Table::kMeta, std::string(kLogIdKey), record.log_id());
+  }
   return store->Write(batch);
 }
 

@@ -12,9 +12,10 @@ namespace anteroom::replication {
 
 // What a snapshot took.
 struct SnapshotTaken {
-  uint64_t seq = 0;     // the last log entry it holds
-  uint32_t chunks = 0;  // records under P/snap/<seq>/
-  uint64_t bytes = 0;   // of the store's records
+  uint64_t seq = 0;        // the last log entry it holds
+  uint64_t log_bytes = 0;  // that entry's log_bytes
+  uint32_t chunks = 0;     // records under P/snap/<seq>/
+  uint64_t bytes = 0;      // of the store's records
   int64_t compacted_revision = 0;
 };
 
@@ -25,18 +26,24 @@ struct SnapshotTaken {
 // that is compacted, so etcd's space stays bounded: the state, plus the log since the last
 // snapshot. `stop()` is checked between writes (the term ended). Errors leave the previous
 // snapshot and the log as they were.
+//
+// With `new_log_id`, the snapshot seeds a new log: it carries that identity (in its record
+// and its copy of the store's meta), and P/log_id is set to it in the same transaction that
+// publishes the snapshot.
 absl::StatusOr<SnapshotTaken> TakeSnapshot(EtcdClient* etcd, const LogKeys& keys,
                                            int64_t owner_revision, storage::Store* store,
                                            size_t chunk_bytes, base::Clock* clock,
-                                           const std::function<bool()>& stop);
+                                           const std::function<bool()>& stop,
+                                           const std::string& new_log_id = "");
 
 // The latest snapshot in etcd (nullopt when there is none).
 absl::StatusOr<std::optional<storage::v1::SnapshotRecord>> ReadSnapshotRecord(EtcdClient* etcd,
                                                                               const LogKeys& keys);
 
-// Replaces everything in `store` with snapshot `record` (one atomic write, which also records
-// its entry as applied). FAILED_PRECONDITION when a chunk is gone (a newer snapshot replaced
-// it meanwhile: read the record again).
+// Replaces everything in `store` with snapshot `record` (one atomic write; the snapshot's
+// meta records its entry as applied, and its log identity). FAILED_PRECONDITION when a chunk
+// is gone (a newer snapshot replaced it meanwhile: read the record again). Holds the whole
+// state in memory while writing it.
 absl::Status RestoreSnapshot(EtcdClient* etcd, const LogKeys& keys,
                              const storage::v1::SnapshotRecord& record, storage::Store* store);
 
