@@ -9,11 +9,7 @@ absl::Status FencedPut(EtcdClient* etcd, const std::string& owner_key, int64_t o
                        const std::string& key, const std::string& value, bool only_new,
                        absl::Time deadline, const std::function<bool()>& stop) {
   etcdserverpb::TxnRequest txn;
-  etcdserverpb::Compare* owned = txn.add_compare();
-  owned->set_key(owner_key);
-  owned->set_target(etcdserverpb::Compare::CREATE);
-  owned->set_result(etcdserverpb::Compare::EQUAL);
-  owned->set_create_revision(owner_revision);
+  RequireCreateRevision(&txn, owner_key, owner_revision);
   if (only_new) {
     etcdserverpb::Compare* free = txn.add_compare();
     free->set_key(key);

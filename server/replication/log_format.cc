@@ -38,6 +38,15 @@ std::string LogKeys::SnapChunk(uint64_t seq, uint32_t i) const {
   return absl::StrCat(SnapPrefix(seq), absl::StrFormat("%06d", i));
 }
 
+void RequireCreateRevision(etcdserverpb::TxnRequest* txn, const std::string& owner_key,
+                           int64_t create_revision) {
+  etcdserverpb::Compare* compare = txn->add_compare();
+  compare->set_key(owner_key);
+  compare->set_target(etcdserverpb::Compare::CREATE);
+  compare->set_result(etcdserverpb::Compare::EQUAL);
+  compare->set_create_revision(create_revision);
+}
+
 storage::v1::WriteBatchRecord ToRecord(const storage::WriteBatch& batch) {
   storage::v1::WriteBatchRecord record;
   for (const storage::WriteBatch::Entry& e : batch.entries()) {

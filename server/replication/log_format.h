@@ -6,6 +6,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "anteroom/storage/v1/records.pb.h"
+#include "etcd/etcdserver/etcdserverpb/rpc.pb.h"
 #include "storage/store.h"
 
 // What a replicated cluster keeps in etcd, under its prefix P (anteroomd --etcd_prefix):
@@ -55,6 +56,11 @@ inline constexpr absl::string_view kAppliedTermKey = "replica/applied_term";
 inline constexpr absl::string_view kLogBytesKey = "replica/log_bytes";
 inline constexpr absl::string_view kPrefixKey = "replica/prefix";
 inline constexpr absl::string_view kLogIdKey = "replica/log_id";
+
+// Makes `txn` conditional on `owner_key` having been created at `create_revision` (0: on
+// its being absent): the fence of every write of an owner, and the claim itself.
+void RequireCreateRevision(etcdserverpb::TxnRequest* txn, const std::string& owner_key,
+                           int64_t create_revision);
 
 // A batch as a record, and back (DATA_LOSS for a write the store does not know).
 storage::v1::WriteBatchRecord ToRecord(const storage::WriteBatch& batch);

@@ -269,11 +269,7 @@ absl::StatusOr<int64_t> Replica::Campaign(int64_t lease) {
   me.set_admin_address(options_.advertise_admin);
   me.set_since_us(absl::ToUnixMicros(clock_->Now()));
   etcdserverpb::TxnRequest claim;
-  etcdserverpb::Compare* free = claim.add_compare();
-  free->set_key(keys_.Owner());
-  free->set_target(etcdserverpb::Compare::CREATE);
-  free->set_result(etcdserverpb::Compare::EQUAL);
-  free->set_create_revision(0);
+  RequireCreateRevision(&claim, keys_.Owner(), 0);  // nobody owns the rooms
   etcdserverpb::PutRequest* put = claim.add_success()->mutable_request_put();
   put->set_key(keys_.Owner());
   put->set_value(me.SerializeAsString());

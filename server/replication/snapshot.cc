@@ -85,11 +85,7 @@ absl::StatusOr<SnapshotTaken> TakeSnapshot(EtcdClient* etcd, const LogKeys& keys
   record.set_log_bytes(taken.log_bytes);
   // Published (with the new log identity, when seeding) in one fenced transaction.
   etcdserverpb::TxnRequest publish;
-  etcdserverpb::Compare* claim = publish.add_compare();
-  claim->set_key(keys.Owner());
-  claim->set_target(etcdserverpb::Compare::CREATE);
-  claim->set_result(etcdserverpb::Compare::EQUAL);
-  claim->set_create_revision(owner_revision);
+  RequireCreateRevision(&publish, keys.Owner(), owner_revision);
   etcdserverpb::PutRequest* marker = publish.add_success()->mutable_request_put();
   marker->set_key(keys.Snapshot());
   marker->set_value(record.SerializeAsString());
@@ -105,11 +101,7 @@ absl::StatusOr<SnapshotTaken> TakeSnapshot(EtcdClient* etcd, const LogKeys& keys
 
   // Behind the snapshot: the log and its parts up to its entry, and older snapshots.
   etcdserverpb::TxnRequest truncate;
-  etcdserverpb::Compare* owned = truncate.add_compare();
-  owned->set_key(keys.Owner());
-  owned->set_target(etcdserverpb::Compare::CREATE);
-  owned->set_result(etcdserverpb::Compare::EQUAL);
-  owned->set_create_revision(owner_revision);
+  RequireCreateRevision(&truncate, keys.Owner(), owner_revision);
   auto delete_range = [&](std::string begin, std::string end) {
     etcdserverpb::DeleteRangeRequest* d = truncate.add_success()->mutable_request_delete_range();
     d->set_key(std::move(begin));

@@ -142,6 +142,17 @@ class ReplicationTest : public ::testing::Test {
     return owner;
   }
 
+  // Admits visitors <prefix>0 .. <prefix>n-1 one by one, each acknowledged (or the test fails).
+  void AdmitMany(absl::string_view prefix, int n, std::vector<Acked>* acked) {
+    for (int i = 0; i < n; ++i) {
+      const std::string id = absl::StrCat(prefix, i);
+      absl::StatusOr<v1::VisitorStatus> a = client_->Admit("r", id);
+      ASSERT_TRUE(a.ok()) << a.status();
+      acked->push_back(Acked{id, a->state() == v1::QUEUED ? a->ticket() : "",
+                             a->state() == v1::ADMITTED ? a->session() : "", 0});
+    }
+  }
+
   // The crash harness's checks: every acknowledged ticket is there in its order, every
   // acknowledged session heartbeats, every acknowledged Leave stayed done, and an Admit retry
   // gets the same place.
@@ -452,16 +463,7 @@ TEST_F(ReplicationTest, APausedOwnerIsFencedStepsDownAndTheCapHolds) {
 
 TEST_F(ReplicationTest, ANodeWithNothingCatchesUpFromASnapshotAfterTheLogIsTruncated) {
   std::vector<Acked> acked;
-  auto admit_many = [&](absl::string_view prefix, int n) {
-    for (int i = 0; i < n; ++i) {
-      const std::string id = absl::StrCat(prefix, i);
-      absl::StatusOr<v1::VisitorStatus> a = client_->Admit("r", id);
-      ASSERT_TRUE(a.ok()) << a.status();
-      acked.push_back(Acked{id, a->state() == v1::QUEUED ? a->ticket() : "",
-                            a->state() == v1::ADMITTED ? a->session() : "", 0});
-    }
-  };
-  admit_many("first-", 800);
+  AdmitMany("first-", 800, &acked);
   // The owner snapshotted and truncated the log: entry 1 is gone, a snapshot stands.
   base::RealClock clock;
   replication::EtcdClient::Options options;
@@ -497,7 +499,7 @@ TEST_F(ReplicationTest, ANodeWithNothingCatchesUpFromASnapshotAfterTheLogIsTrunc
       [&] { return nodes_[wiped]->Stderr().find("restored the snapshot") != std::string::npos; },
       absl::Seconds(20)))
       << nodes_[wiped]->Stderr();
-  admit_many("then-", 100);
+  AdmitMany("then-", 100, &acked);
   // The other two stop: the node that started empty serves every acknowledged place.
   EXPECT_EQ(nodes_[other]->Terminate(), 0);
   nodes_[other].reset();
@@ -513,16 +515,7 @@ TEST_F(ReplicationTest, ANodeWithNothingCatchesUpFromASnapshotAfterTheLogIsTrunc
 
 TEST_F(ReplicationTest, AnEtcdThatLostItsDataIsSeededFromTheNodesStores) {
   std::vector<Acked> acked;
-  auto admit_many = [&](absl::string_view prefix, int n) {
-    for (int i = 0; i < n; ++i) {
-      const std::string id = absl::StrCat(prefix, i);
-      absl::StatusOr<v1::VisitorStatus> a = client_->Admit("r", id);
-      ASSERT_TRUE(a.ok()) << a.status();
-      acked.push_back(Acked{id, a->state() == v1::QUEUED ? a->ticket() : "",
-                            a->state() == v1::ADMITTED ? a->session() : "", 0});
-    }
-  };
-  admit_many("before-", 60);
+  AdmitMany("before-", 60, &acked);
   // Every node stops (the owner last); etcd's data is lost: an empty cluster replaces it.
   const int owner = Owner(absl::Seconds(10));
   ASSERT_GE(owner, 0);
@@ -551,7 +544,7 @@ TEST_F(ReplicationTest, AnEtcdThatLostItsDataIsSeededFromTheNodesStores) {
         absl::Seconds(10)))
         << nodes_[i]->Stderr();
   }
-  admit_many("after-", 20);
+  AdmitMany("after-", 20, &acked);
   // A standby that follows the new log takes over with everything.
   nodes_[seeder]->Kill9();
   nodes_[seeder].reset();
