@@ -16,9 +16,6 @@
 namespace anteroom::client {
 namespace {
 
-// The trailing metadata in which a standby names the owner (server/service/listeners.h).
-constexpr absl::string_view kOwnerMetadata = "anteroom-owner";
-
 // Points per server on the hash ring. Every gateway and `anteroomctl route` must agree on
 // it, so it is not an option.
 constexpr int kRingPointsPerServer = 64;
@@ -212,8 +209,8 @@ absl::StatusOr<Response> Client::Call(Server* server, StubMethod<Request, Respon
       // A standby names the owner; otherwise (no answer, or no owner yet) try the next node.
       size_t next = (node + 1) % server->nodes.size();
       const auto& trailers = context.GetServerTrailingMetadata();
-      if (auto named =
-              trailers.find(grpc::string_ref(kOwnerMetadata.data(), kOwnerMetadata.size()));
+      if (auto named = trailers.find(
+              grpc::string_ref(wire::kOwnerMetadata.data(), wire::kOwnerMetadata.size()));
           named != trailers.end()) {
         const absl::string_view owner(named->second.data(), named->second.size());
         for (size_t n = 0; n < server->nodes.size(); ++n) {

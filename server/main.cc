@@ -172,10 +172,32 @@ absl::StatusOr<std::string> ServeMetrics(std::unique_ptr<prometheus::Exposer>* e
   return absl::StrCat(base::HostOf(metrics_listen), ":", (*exposer)->GetListeningPorts().front());
 }
 
+// Writes the bound addresses to --ports_file, if given.
+absl::Status WritePorts(const std::string& gateway, const std::string& admin,
+                        const std::string& metrics) {
+  if (absl::GetFlag(FLAGS_ports_file).empty()) return absl::OkStatus();
+  return base::WritePortsFile(
+      absl::GetFlag(FLAGS_ports_file),
+      absl::StrCat("gateway=", gateway, "\nadmin=", admin, "\nmetrics=", metrics, "\n"));
+}
+
+// The end of a clean stop, once nothing writes any more: flushes and closes RocksDB
+// (everything acknowledged is on disk) and exits at once. Nothing left holds state: tearing
+// down the metrics HTTP server and the gRPC runtime takes seconds and would only delay a
+// rolling restart.
+int CloseStoreAndExit(std::unique_ptr<storage::RocksDbStore>* store) {
+  if (absl::Status s = (*store)->Flush(); !s.ok()) return Fail(s);
+  store->reset();
+  ANTEROOM_LOG(kInfo, "anteroomd stopped cleanly");
+  std::fflush(nullptr);
+  std::_Exit(0);
+}
+
 // Replicated mode (--etcd): a Replica follows the cluster's log into `store` and serves the
 // rooms while it owns them (server/replication/replica.h).
-int RunReplicated(const service::InstanceOptions& instance_options, storage::RocksDbStore* store,
-                  base::Clock* clock, base::RandomSource* random, const sigset_t& stop_signals) {
+int RunReplicated(const service::InstanceOptions& instance_options,
+                  std::unique_ptr<storage::RocksDbStore>* store, base::Clock* clock,
+                  base::RandomSource* random, const sigset_t& stop_signals) {
   absl::StatusOr<std::vector<std::string>> endpoints =
       replication::EtcdClient::ParseEndpoints(absl::GetFlag(FLAGS_etcd), "etcd");
   if (!endpoints.ok()) return Fail(endpoints.status());
@@ -206,7 +228,7 @@ int RunReplicated(const service::InstanceOptions& instance_options, storage::Roc
   options.on_elected = [rooms_file](service::Instance* instance) {
     return rooms_file.empty() ? absl::OkStatus() : ApplyRoomsFile(rooms_file, instance->rooms());
   };
-  replication::Replica replica(etcd->get(), store, clock, random, &metrics, options);
+  replication::Replica replica(etcd->get(), store->get(), clock, random, &metrics, options);
   if (absl::Status s = replica.Start(); !s.ok()) return Fail(s);
 
   std::unique_ptr<prometheus::Exposer> exposer;
@@ -221,20 +243,13 @@ int RunReplicated(const service::InstanceOptions& instance_options, storage::Roc
                "%s, metrics http://%s/metrics, data %s, etcd %s%s",
                gateway_address, admin_address, *metrics_address, absl::GetFlag(FLAGS_data_dir),
                absl::GetFlag(FLAGS_etcd), prefix);
-  if (!absl::GetFlag(FLAGS_ports_file).empty()) {
-    absl::Status s =
-        base::WritePortsFile(absl::GetFlag(FLAGS_ports_file),
-                             absl::StrCat("gateway=", gateway_address, "\nadmin=", admin_address,
-                                          "\nmetrics=", *metrics_address, "\n"));
-    if (!s.ok()) return Fail(s);
+  if (absl::Status s = WritePorts(gateway_address, admin_address, *metrics_address); !s.ok()) {
+    return Fail(s);
   }
   const std::string signal_name = base::WaitForStopSignal(stop_signals);
   ANTEROOM_LOG(kInfo, "received %s: handing the rooms over", signal_name);
   replica.Stop(absl::Seconds(10));
-  if (absl::Status s = store->Flush(); !s.ok()) return Fail(s);
-  ANTEROOM_LOG(kInfo, "anteroomd stopped cleanly");
-  std::fflush(nullptr);
-  std::_Exit(0);
+  return CloseStoreAndExit(store);
 }
 
 int Run() {
@@ -291,7 +306,7 @@ int Run() {
   base::RealClock clock;
   base::SecureRandom random;
   if (!absl::GetFlag(FLAGS_etcd).empty()) {
-    return RunReplicated(instance_options, store->get(), &clock, &random, stop_signals);
+    return RunReplicated(instance_options, &*store, &clock, &random, stop_signals);
   }
   absl::StatusOr<std::unique_ptr<service::Instance>> instance =
       service::Instance::Create(store->get(), &clock, &random);
@@ -318,26 +333,16 @@ int Run() {
       kInfo, "anteroomd serving%s: gateway %s, admin %s, metrics http://%s/metrics, data %s%s",
       server_options.tls_cert_pem.empty() ? "" : " over TLS", gateway_address, admin_address,
       metrics_address, store_options.path, store_options.sync_writes ? " (sync writes)" : "");
-  if (!absl::GetFlag(FLAGS_ports_file).empty()) {
-    absl::Status s =
-        base::WritePortsFile(absl::GetFlag(FLAGS_ports_file),
-                             absl::StrCat("gateway=", gateway_address, "\nadmin=", admin_address,
-                                          "\nmetrics=", metrics_address, "\n"));
-    if (!s.ok()) return Fail(s);
+  if (absl::Status s = WritePorts(gateway_address, admin_address, metrics_address); !s.ok()) {
+    return Fail(s);
   }
 
   const std::string signal_name = base::WaitForStopSignal(stop_signals);
   ANTEROOM_LOG(kInfo, "received %s: finishing in-flight calls", signal_name);
   // In-flight calls finish (10 s at most), a last alive mark, everything pending written.
   (*instance)->Stop(absl::Seconds(10));
-  if (absl::Status s = (*store)->Flush(); !s.ok()) return Fail(s);
   instance->reset();
-  store->reset();  // closes RocksDB: everything acknowledged is on disk
-  ANTEROOM_LOG(kInfo, "anteroomd stopped cleanly");
-  // Nothing left holds state: skip tearing down the metrics HTTP server and the gRPC
-  // runtime, which takes seconds and would only delay a rolling restart.
-  std::fflush(nullptr);
-  std::_Exit(0);
+  return CloseStoreAndExit(&*store);
 }
 
 }  // namespace

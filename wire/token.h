@@ -41,4 +41,8 @@ bool SecretsEqual(const Secret& a, const Secret& b);
 // naming `field_name` otherwise.
 absl::Status ValidateRoomId(absl::string_view id, absl::string_view field_name);
 
+// The trailing metadata in which a standby of a replicated cluster names the owner's address
+// (anteroomd answers UNAVAILABLE with it; the client library follows it).
+inline constexpr absl::string_view kOwnerMetadata = "anteroom-owner";
+
 }  // namespace anteroom::wire

@@ -145,16 +145,6 @@ absl::StatusOr<etcdserverpb::RangeResponse> EtcdClient::Range(
   return response;
 }
 
-absl::StatusOr<etcdserverpb::DeleteRangeResponse> EtcdClient::DeleteRange(
-    const etcdserverpb::DeleteRangeRequest& request, absl::Duration timeout) {
-  etcdserverpb::DeleteRangeResponse response;
-  absl::Status s = OnAnyMember(timeout, [&](Member& m, grpc::ClientContext* context) {
-    return m.kv->DeleteRange(context, request, &response);
-  });
-  if (!s.ok()) return s;
-  return response;
-}
-
 absl::StatusOr<int64_t> EtcdClient::GrantLease(absl::Duration ttl, absl::Duration timeout) {
   etcdserverpb::LeaseGrantRequest request;
   request.set_ttl(std::max<int64_t>(1, absl::ToInt64Seconds(ttl)));

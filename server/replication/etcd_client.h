@@ -45,8 +45,6 @@ class EtcdClient {
                                                 absl::Duration timeout);
   absl::StatusOr<etcdserverpb::RangeResponse> Range(const etcdserverpb::RangeRequest& request,
                                                     absl::Duration timeout);
-  absl::StatusOr<etcdserverpb::DeleteRangeResponse> DeleteRange(
-      const etcdserverpb::DeleteRangeRequest& request, absl::Duration timeout);
   // A new lease of `ttl` (whole seconds, at least 1); its id.
   absl::StatusOr<int64_t> GrantLease(absl::Duration ttl, absl::Duration timeout);
   // Renews `lease`; its remaining time to live (zero or less: it has expired).

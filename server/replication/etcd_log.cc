@@ -66,6 +66,19 @@ absl::Status FencedPut(EtcdClient* etcd, const std::string& owner_key, int64_t o
                    ", so whether the write landed is unknown: ", last.message()));
 }
 
+absl::StatusOr<uint64_t> LastLogEntry(EtcdClient* etcd, const LogKeys& keys) {
+  etcdserverpb::RangeRequest read;
+  read.set_key(keys.LogPrefix());
+  read.set_range_end(PrefixEnd(keys.LogPrefix()));
+  read.set_sort_order(etcdserverpb::RangeRequest::DESCEND);
+  read.set_sort_target(etcdserverpb::RangeRequest::KEY);
+  read.set_limit(1);
+  read.set_keys_only(true);
+  absl::StatusOr<etcdserverpb::RangeResponse> last = etcd->Range(read, absl::Seconds(2));
+  if (!last.ok()) return last.status();
+  return last->kvs_size() > 0 ? keys.SeqOf(last->kvs(0).key()) : 0;
+}
+
 EtcdCommitLog::EtcdCommitLog(EtcdClient* etcd, const LogKeys& keys, int64_t owner_revision,
                              const AppliedMark& last, storage::Store* store,
                              std::function<void(const absl::Status&)> on_lost,

@@ -23,6 +23,10 @@ absl::Status FencedPut(EtcdClient* etcd, const std::string& owner_key, int64_t o
                        const std::string& key, const std::string& value, bool only_new,
                        absl::Time deadline, const std::function<bool()>& stop);
 
+// The number of the last entry of the log in etcd (0 when it is empty: new, or truncated
+// behind a snapshot).
+absl::StatusOr<uint64_t> LastLogEntry(EtcdClient* etcd, const LogKeys& keys);
+
 // The owner's commit path in replicated mode: each group commit becomes log entry P/log/<seq>
 // in etcd, written by one transaction that succeeds only while P/owner is still this node's
 // claim (its create revision) and the entry is still free. So a deposed owner's writes are

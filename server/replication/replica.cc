@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "base/log.h"
+#include "base/program.h"
 #include "server/service/records.h"
 
 namespace anteroom::replication {
@@ -15,10 +16,10 @@ namespace {
 constexpr int64_t kFollowBatch = 64;
 // Timeout of the reads and claims of the role loop.
 constexpr absl::Duration kCallTimeout = absl::Seconds(2);
+constexpr absl::string_view kBehindTheLog = "this store is behind the log's start";
 
 std::string WithPort(const std::string& listen, int port) {
-  const size_t colon = listen.rfind(':');
-  return absl::StrCat(colon == std::string::npos ? listen : listen.substr(0, colon), ":", port);
+  return absl::StrCat(base::HostOf(listen), ":", port);
 }
 
 }  // namespace
@@ -83,7 +84,7 @@ absl::Status Replica::Start() {
   }
   if (options_.node.empty()) options_.node = options_.advertise;
   ANTEROOM_LOG(kInfo, "replica %s: following %s in etcd (%s) from log entry %d", options_.node,
-               options_.prefix, absl::StrJoin(etcd_->endpoints(), ","), applied_.load() + 1);
+               options_.prefix, absl::StrJoin(etcd_->endpoints(), ","), mark_.seq + 1);
   thread_ = std::thread([this] { Run(); });
   return absl::OkStatus();
 }
@@ -141,39 +142,48 @@ absl::Status Replica::ApplyEntry(uint64_t seq, const std::string& value) {
   }
   // The entry must continue this store's last one: otherwise the store holds entries etcd
   // lost, and the log went on without them.
-  if (record->prev_term() != 0 && applied_term_ != 0 && record->prev_term() != applied_term_) {
+  if (record->prev_term() != 0 && mark_.term != 0 && record->prev_term() != mark_.term) {
     diverged_ = true;
     return absl::DataLossError(absl::StrCat(
         "log entry ", seq, " follows an entry of term ", record->prev_term(),
-        " but this store's entry ", seq - 1, " is of term ", applied_term_,
+        " but this store's entry ", seq - 1, " is of term ", mark_.term,
         ": it holds entries etcd lost. Waiting for a snapshot of the log to replace it"));
   }
   const AppliedMark mark{seq, record->term(), record->log_bytes()};
   AppendAppliedMark(mark, &batch);
   if (absl::Status s = store_->Write(batch); !s.ok()) return s;
-  applied_ = seq;
-  applied_term_ = mark.term;
-  log_bytes_ = mark.log_bytes;
+  mark_ = mark;
   return absl::OkStatus();
 }
 
 absl::Status Replica::ReloadMark() {
   absl::StatusOr<AppliedMark> mark = ReadApplied(store_);
   if (!mark.ok()) return mark.status();
-  applied_ = mark->seq;
-  applied_term_ = mark->term;
-  log_bytes_ = mark->log_bytes;
+  mark_ = *mark;
   absl::StatusOr<std::optional<std::string>> log_id = store_->Get(storage::Table::kMeta, kLogIdKey);
   if (!log_id.ok()) return log_id.status();
   log_id_ = log_id->value_or("");
   return absl::OkStatus();
 }
 
+absl::Status Replica::Restore(const storage::v1::SnapshotRecord& record, absl::string_view why) {
+  const base::Stopwatch stopwatch;
+  if (absl::Status s = RestoreSnapshot(etcd_, keys_, record, store_); !s.ok()) return s;
+  // Behind the log's start is routine (a new or long-gone node); the rest follows data loss.
+  base::Log(why == kBehindTheLog ? base::LogLevel::kInfo : base::LogLevel::kWarning,
+            "replica %s: restored the snapshot at log entry %d (%d chunks, %d bytes) in %.2f s "
+            "and replaced this store: %s (it was at entry %d)",
+            options_.node, record.seq(), record.chunks(), record.bytes(),
+            stopwatch.ElapsedSeconds(), why, mark_.seq);
+  diverged_ = false;
+  return ReloadMark();
+}
+
 absl::Status Replica::FollowOnce(bool* more, bool* owner_seen) {
   // One read: what follows the last applied entry, and who owns the rooms.
   etcdserverpb::TxnRequest read;
   etcdserverpb::RangeRequest* log = read.add_success()->mutable_request_range();
-  log->set_key(keys_.Log(applied_ + 1));
+  log->set_key(keys_.Log(mark_.seq + 1));
   log->set_range_end(PrefixEnd(keys_.LogPrefix()));
   log->set_limit(kFollowBatch);
   read.add_success()->mutable_request_range()->set_key(keys_.Owner());
@@ -198,61 +208,47 @@ absl::Status Replica::FollowOnce(bool* more, bool* owner_seen) {
     base::MutexLock lock(&mu_);
     current_owner_ = seen;
   }
-  // The store must hold entries of the log etcd holds now.
+  // The store must hold entries of the log etcd holds now, and follow on from its start;
+  // otherwise the snapshot (of this log) replaces it.
   const std::string etcd_log_id = log_id.kvs_size() > 0 ? log_id.kvs(0).value() : "";
+  std::optional<storage::v1::SnapshotRecord> record;
+  if (snapshot.kvs_size() > 0) {
+    auto parsed =
+        service::ParseRecord<storage::v1::SnapshotRecord>(snapshot.kvs(0).value(), "snapshot");
+    if (!parsed.ok()) return parsed.status();
+    if (etcd_log_id.empty() || parsed->log_id() == etcd_log_id) record = *std::move(parsed);
+  }
+  const uint64_t first = entries.kvs_size() > 0 ? keys_.SeqOf(entries.kvs(0).key()) : 0;
+  absl::string_view why;  // why the snapshot must replace the store
   if (!etcd_log_id.empty() && etcd_log_id != log_id_) {
-    if (applied_ == 0) {
+    if (mark_.seq == 0) {
       // A new store: it follows this log from here.
       storage::WriteBatch adopt;
       adopt.Put(storage::Table::kMeta, std::string(kLogIdKey), etcd_log_id);
       if (absl::Status s = store_->Write(adopt); !s.ok()) return s;
       log_id_ = etcd_log_id;
     } else {
-      // This store came from another log (etcd lost data since, and was seeded anew from
-      // another node's store): only a snapshot of the current log can replace it.
-      storage::v1::SnapshotRecord record;
-      if (snapshot.kvs_size() == 0 || !record.ParseFromString(snapshot.kvs(0).value()) ||
-          record.log_id() != etcd_log_id) {
-        return absl::FailedPreconditionError(absl::StrCat(
-            "this store holds entries of another log than etcd's (etcd lost data?); waiting "
-            "for a snapshot of the current log"));
-      }
-      if (absl::Status s = RestoreSnapshot(etcd_, keys_, record, store_); !s.ok()) return s;
-      ANTEROOM_LOG(kWarning,
-                   "replica %s: replaced this store (entries of another log, up to %d) by the "
-                   "snapshot of etcd's log at entry %d",
-                   options_.node, applied_.load(), record.seq());
-      diverged_ = false;
-      *more = true;
-      return ReloadMark();
+      // etcd lost data since, and was seeded anew from another node's store.
+      why = "this store holds entries of another log";
     }
   }
-  // Behind the log's start (truncated behind a snapshot), or holding entries etcd lost: start
-  // again from the snapshot (one of this log).
-  const uint64_t first = entries.kvs_size() > 0 ? keys_.SeqOf(entries.kvs(0).key()) : 0;
-  if (snapshot.kvs_size() > 0 && (first != applied_ + 1 || diverged_)) {
-    auto record =
-        service::ParseRecord<storage::v1::SnapshotRecord>(snapshot.kvs(0).value(), "snapshot");
-    if (!record.ok()) return record.status();
-    const bool of_this_log = etcd_log_id.empty() || record->log_id() == etcd_log_id;
-    if (of_this_log && (record->seq() > applied_ || diverged_)) {
-      const base::Stopwatch stopwatch;
-      if (absl::Status s = RestoreSnapshot(etcd_, keys_, *record, store_); !s.ok()) return s;
-      ANTEROOM_LOG(kInfo,
-                   "replica %s: restored the snapshot at log entry %d (%d chunks, %d bytes) "
-                   "in %.2f s; it was at entry %d",
-                   options_.node, record->seq(), record->chunks(), record->bytes(),
-                   stopwatch.ElapsedSeconds(), applied_.load());
-      diverged_ = false;
-      *more = true;
-      return ReloadMark();
+  if (why.empty() && diverged_) why = "this store holds entries etcd lost";
+  if (why.empty() && record && first != mark_.seq + 1 && record->seq() > mark_.seq) {
+    why = kBehindTheLog;
+  }
+  if (!why.empty()) {
+    if (!record) {
+      return absl::FailedPreconditionError(
+          absl::StrCat(why, "; waiting for a snapshot of the current log"));
     }
+    *more = true;
+    return Restore(*record, why);
   }
   for (const auto& kv : entries.kvs()) {
     const uint64_t seq = keys_.SeqOf(kv.key());
-    if (seq != applied_ + 1) {
+    if (seq != mark_.seq + 1) {
       return absl::DataLossError(absl::StrCat(
-          "the log in etcd goes from entry ", applied_.load(), " to ", seq,
+          "the log in etcd goes from entry ", mark_.seq, " to ", seq,
           ": the entries between are gone (compacted behind a snapshot this version cannot "
           "read, or etcd's data was lost)"));
     }
@@ -304,7 +300,7 @@ void Replica::Run() {
       if (!Pause(absl::Seconds(1))) return;
       continue;
     }
-    if (metrics_ != nullptr) metrics_->SetReplicaState(false, applied_);
+    if (metrics_ != nullptr) metrics_->SetReplicaState(false, mark_.seq);
     if (more) continue;
     if (!owner_seen) {
       const absl::Time granted = clock_->Now();
@@ -333,74 +329,14 @@ void Replica::Own(int64_t lease, int64_t revision, absl::Time granted) {
   std::thread renewer([this, lease, granted] { RenewLease(lease, granted); });
   std::unique_ptr<EtcdCommitLog> log;
   std::unique_ptr<service::Instance> instance;
-  const absl::Status started = [&]() -> absl::Status {
-    // Read the log to its end: with the claim held, nobody can extend it any more.
-    for (bool more = true, seen = true; more;) {
-      if (absl::Status s = FollowOnce(&more, &seen); !s.ok()) {
-        return absl::Status(s.code(),
-                            absl::StrCat("cannot read the log to its end: ", s.message()));
-      }
-    }
-    // A new log gets its identity. A store ahead of everything etcd holds means etcd lost
-    // data (restored from an old backup, or recreated empty): this store is then the best
-    // copy there is, so etcd is seeded with a snapshot of it under a new identity, and
-    // standbys holding entries etcd lost replace their stores by that snapshot.
-    absl::StatusOr<uint64_t> etcd_end = LogEnd();
-    if (!etcd_end.ok()) return etcd_end.status();
-    etcdserverpb::RangeRequest read_log_id;
-    read_log_id.set_key(keys_.LogId());
-    absl::StatusOr<etcdserverpb::RangeResponse> etcd_log_id =
-        etcd_->Range(read_log_id, kCallTimeout);
-    if (!etcd_log_id.ok()) return etcd_log_id.status();
-    if (etcd_log_id->kvs_size() == 0 || applied_ > *etcd_end) {
-      uint8_t raw[8];
-      random_->Fill(raw, sizeof(raw));
-      const std::string id = absl::BytesToHexString(
-          absl::string_view(reinterpret_cast<const char*>(raw), sizeof(raw)));
-      if (applied_ > 0) {
-        ANTEROOM_LOG(kWarning,
-                     "replica %s: this store has log entries up to %d but etcd only up to %d: "
-                     "etcd lost data. Seeding it with a snapshot of this store, as log %s",
-                     options_.node, applied_.load(), *etcd_end, id);
-        absl::StatusOr<SnapshotTaken> seeded = TakeSnapshot(
-            etcd_, keys_, revision, store_, options_.snapshot_chunk_bytes, clock_, {}, id);
-        if (!seeded.ok()) return seeded.status();
-      } else {
-        absl::Status published =
-            FencedPut(etcd_, keys_.Owner(), revision, keys_.LogId(), id, /*only_new=*/false,
-                      clock_->Now() + absl::Seconds(10), {});
-        if (!published.ok()) return published;
-      }
-      // Only once etcd has it: the store follows that log.
-      storage::WriteBatch mark;
-      mark.Put(storage::Table::kMeta, std::string(kLogIdKey), id);
-      if (absl::Status s = store_->Write(mark); !s.ok()) return s;
-      log_id_ = id;
-    }
-    standby_.reset();  // the ports go to the owner's listeners
-    log = std::make_unique<EtcdCommitLog>(
-        etcd_, keys_, revision, AppliedMark{applied_, applied_term_, log_bytes_}, store_,
-        [this](const absl::Status& why) {
-          LoseTerm(absl::StrCat("etcd refused or lost a write: ", why.message()));
-        },
-        options_.log);
-    absl::StatusOr<std::unique_ptr<service::Instance>> created =
-        service::Instance::Create(store_, clock_, random_, log.get(), metrics_);
-    if (!created.ok()) return created.status();
-    instance = *std::move(created);
-    if (options_.on_elected) {
-      if (absl::Status s = options_.on_elected(instance.get()); !s.ok()) return s;
-    }
-    return instance->Serve(options_.instance);
-  }();
+  const absl::Status started = BeginTerm(revision, &log, &instance);
 
   std::thread snapshotter;
   std::string why;
   if (started.ok()) {
-    owner_ = true;
-    if (metrics_ != nullptr) metrics_->SetReplicaState(true, applied_);
+    if (metrics_ != nullptr) metrics_->SetReplicaState(true, mark_.seq);
     ANTEROOM_LOG(kInfo, "replica %s: owns the rooms from log entry %d (serving %s after the claim)",
-                 options_.node, applied_.load(), absl::FormatDuration(clock_->Now() - elected));
+                 options_.node, mark_.seq, absl::FormatDuration(clock_->Now() - elected));
     snapshotter = std::thread([this, revision, &log] { SnapshotWhenDue(revision, log.get()); });
     // Serve until the term is lost (the renewer or the log says so) or the node stops.
     while (Pause(absl::Seconds(1))) {
@@ -448,7 +384,6 @@ void Replica::Own(int64_t lease, int64_t revision, absl::Time granted) {
     if (log != nullptr) log->Close();
     ANTEROOM_LOG(kWarning, "replica %s: gives up the rooms: %s", options_.node, why);
   }
-  owner_ = false;
   {
     base::MutexLock lock(&mu_);
     term_over_ = true;
@@ -472,6 +407,74 @@ void Replica::Own(int64_t lease, int64_t revision, absl::Time granted) {
     ANTEROOM_LOG(kError, "replica %s: cannot listen as a standby: %s", options_.node, s.ToString());
     if (!Pause(absl::Seconds(1))) return;
   }
+}
+
+absl::Status Replica::BeginTerm(int64_t revision, std::unique_ptr<EtcdCommitLog>* log,
+                                std::unique_ptr<service::Instance>* instance) {
+  // Read the log to its end: with the claim held, nobody can extend it any more.
+  for (bool more = true, seen = true; more;) {
+    if (absl::Status s = FollowOnce(&more, &seen); !s.ok()) {
+      return absl::Status(s.code(), absl::StrCat("cannot read the log to its end: ", s.message()));
+    }
+  }
+  if (absl::Status s = EnsureLogIdentity(revision); !s.ok()) return s;
+  standby_.reset();  // the ports go to the owner's listeners
+  *log = std::make_unique<EtcdCommitLog>(
+      etcd_, keys_, revision, mark_, store_,
+      [this](const absl::Status& why) {
+        LoseTerm(absl::StrCat("etcd refused or lost a write: ", why.message()));
+      },
+      options_.log);
+  absl::StatusOr<std::unique_ptr<service::Instance>> created =
+      service::Instance::Create(store_, clock_, random_, log->get(), metrics_);
+  if (!created.ok()) return created.status();
+  *instance = *std::move(created);
+  if (options_.on_elected) {
+    if (absl::Status s = options_.on_elected(instance->get()); !s.ok()) return s;
+  }
+  return (*instance)->Serve(options_.instance);
+}
+
+absl::Status Replica::EnsureLogIdentity(int64_t revision) {
+  // A new log gets its identity. A store ahead of everything etcd holds means etcd lost data
+  // (restored from an old backup, or recreated empty): this store is then the best copy there
+  // is, so etcd is seeded with a snapshot of it under a new identity, and standbys holding
+  // entries etcd lost replace their stores by that snapshot.
+  absl::StatusOr<uint64_t> last_entry = LastLogEntry(etcd_, keys_);
+  if (!last_entry.ok()) return last_entry.status();
+  absl::StatusOr<std::optional<storage::v1::SnapshotRecord>> snapshot =
+      ReadSnapshotRecord(etcd_, keys_);
+  if (!snapshot.ok()) return snapshot.status();
+  const uint64_t etcd_end = std::max<uint64_t>(*last_entry, *snapshot ? (*snapshot)->seq() : 0);
+  etcdserverpb::RangeRequest read_log_id;
+  read_log_id.set_key(keys_.LogId());
+  absl::StatusOr<etcdserverpb::RangeResponse> etcd_log_id = etcd_->Range(read_log_id, kCallTimeout);
+  if (!etcd_log_id.ok()) return etcd_log_id.status();
+  if (etcd_log_id->kvs_size() > 0 && mark_.seq <= etcd_end) return absl::OkStatus();
+
+  uint8_t raw[8];
+  random_->Fill(raw, sizeof(raw));
+  const std::string id =
+      absl::BytesToHexString(absl::string_view(reinterpret_cast<const char*>(raw), sizeof(raw)));
+  if (mark_.seq > 0) {
+    ANTEROOM_LOG(kWarning,
+                 "replica %s: this store has log entries up to %d but etcd only up to %d: etcd "
+                 "lost data. Seeding it with a snapshot of this store, as log %s",
+                 options_.node, mark_.seq, etcd_end, id);
+    absl::StatusOr<SnapshotTaken> seeded =
+        TakeSnapshot(etcd_, keys_, revision, store_, options_.snapshot_chunk_bytes, clock_, {}, id);
+    if (!seeded.ok()) return seeded.status();
+  } else {
+    absl::Status published = FencedPut(etcd_, keys_.Owner(), revision, keys_.LogId(), id,
+                                       /*only_new=*/false, clock_->Now() + absl::Seconds(10), {});
+    if (!published.ok()) return published;
+  }
+  // Only once etcd has it: the store follows that log.
+  storage::WriteBatch mark;
+  mark.Put(storage::Table::kMeta, std::string(kLogIdKey), id);
+  if (absl::Status s = store_->Write(mark); !s.ok()) return s;
+  log_id_ = id;
+  return absl::OkStatus();
 }
 
 void Replica::LoseTerm(const std::string& why) {
@@ -502,24 +505,6 @@ void Replica::RenewLease(int64_t lease, absl::Time granted) {
       return LoseTerm(absl::StrCat("cannot renew its lease: ", ttl.status().message()));
     }
   }
-}
-
-absl::StatusOr<uint64_t> Replica::LogEnd() {
-  etcdserverpb::RangeRequest read;
-  read.set_key(keys_.LogPrefix());
-  read.set_range_end(PrefixEnd(keys_.LogPrefix()));
-  read.set_sort_order(etcdserverpb::RangeRequest::DESCEND);
-  read.set_sort_target(etcdserverpb::RangeRequest::KEY);
-  read.set_limit(1);
-  read.set_keys_only(true);
-  absl::StatusOr<etcdserverpb::RangeResponse> last = etcd_->Range(read, kCallTimeout);
-  if (!last.ok()) return last.status();
-  uint64_t end = last->kvs_size() > 0 ? keys_.SeqOf(last->kvs(0).key()) : 0;
-  absl::StatusOr<std::optional<storage::v1::SnapshotRecord>> snapshot =
-      ReadSnapshotRecord(etcd_, keys_);
-  if (!snapshot.ok()) return snapshot.status();
-  if (snapshot->has_value()) end = std::max<uint64_t>(end, (*snapshot)->seq());
-  return end;
 }
 
 bool Replica::PauseTerm(absl::Duration d) {

@@ -1,6 +1,5 @@
 #pragma once
 
-#include <atomic>
 #include <functional>
 #include <memory>
 #include <string>
@@ -80,16 +79,14 @@ class Replica {
   // pending and gives up its lease, so a standby takes over at once. Idempotent.
   void Stop(absl::Duration grace);
 
-  bool is_owner() const { return owner_.load(); }
   // The bound ports (the same in both roles).
   int port() const { return port_; }
   int admin_port() const { return admin_port_; }
-  // The last log entry in the store.
-  uint64_t applied() const { return applied_.load(); }
 
  private:
   void Run();
-  // Applies what is new in the log (up to a few hundred entries); records the owner seen.
+  // Applies what is new in the log (up to kFollowBatch entries), or restores the snapshot
+  // when the store cannot follow on; records the owner seen.
   // Sets `*more` when the log may hold more, `*owner_seen` when a node owns the rooms.
   absl::Status FollowOnce(bool* more, bool* owner_seen);
   absl::Status ApplyEntry(uint64_t seq, const std::string& value);
@@ -98,6 +95,12 @@ class Replica {
   // One term as owner under `lease` (granted by a request sent at `granted`); returns when it
   // ends.
   void Own(int64_t lease, int64_t revision, absl::Time granted);
+  // The start of a term: reads the log to its end, gives a new log its identity (seeding etcd
+  // when it lost data), and serves the rooms through a commit log fenced by `revision`.
+  absl::Status BeginTerm(int64_t revision, std::unique_ptr<EtcdCommitLog>* log,
+                         std::unique_ptr<service::Instance>* instance);
+  // Makes sure etcd's log has an identity, and that this store's entries are all in it.
+  absl::Status EnsureLogIdentity(int64_t revision);
   // Renews the lease every third of its TTL from the claim to the end of the term; marks the
   // term lost when the lease lapsed, or could not be renewed for two thirds of the TTL
   // (counted from when the last successful renewal was sent: etcd cannot have let it lapse
@@ -105,12 +108,12 @@ class Replica {
   void RenewLease(int64_t lease, absl::Time granted);
   // Marks the term lost (the first reason is kept) and wakes the role thread.
   void LoseTerm(const std::string& why);
+  // Replaces the store with the snapshot `record` because this store `why`.
+  absl::Status Restore(const storage::v1::SnapshotRecord& record, absl::string_view why);
   // Reads the store's applied mark and log identity into the members below.
   absl::Status ReloadMark();
   // During a term: snapshots when enough log has been written since the last one.
   void SnapshotWhenDue(int64_t revision, const EtcdCommitLog* log);
-  // The last entry etcd holds: the log's last, or the snapshot's when the log is empty.
-  absl::StatusOr<uint64_t> LogEnd();
   // Waits `d` or until the term ends; false once it has.
   bool PauseTerm(absl::Duration d);
   absl::Status StartStandby();
@@ -125,13 +128,10 @@ class Replica {
   ReplicaOptions options_;
   const LogKeys keys_;
 
-  std::atomic<bool> owner_{false};
-  std::atomic<uint64_t> applied_{0};
-  // The store's position in the log (role thread only, after Start): the last entry's term
-  // and log_bytes, the log's identity, and whether the store turned out to hold entries etcd
-  // lost (it then waits for a snapshot instead of following).
-  int64_t applied_term_ = 0;
-  uint64_t log_bytes_ = 0;
+  // The store's position in the log (role thread only, after Start): its last entry, the
+  // log's identity, and whether the store turned out to hold entries etcd lost (it then
+  // waits for a snapshot instead of following).
+  AppliedMark mark_;
   std::string log_id_;
   bool diverged_ = false;
   int port_ = 0;

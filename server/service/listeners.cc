@@ -54,6 +54,40 @@ absl::StatusOr<std::unique_ptr<grpc::Server>> StartListener(
   return server;
 }
 
+using AddServices = std::function<void(grpc::ServerBuilder*)>;
+
+// Both listeners, started.
+struct ListenerPair {
+  std::unique_ptr<grpc::Server> gateway;
+  std::unique_ptr<grpc::Server> admin;
+  int port = 0;
+  int admin_port = 0;
+};
+
+// The gateway and admin listeners, with the services `add_gateway` and `add_admin` register;
+// when the admin one cannot start, the gateway one is shut down.
+absl::StatusOr<ListenerPair> StartPair(const ListenerOptions& options,
+                                       const AddServices& add_gateway,
+                                       const AddServices& add_admin) {
+  ListenerPair pair;
+  absl::StatusOr<std::unique_ptr<grpc::Server>> gateway =
+      StartListener(options, options.listen,
+                    Credentials(options, options.gateway_client_ca_pem, /*per_call=*/false),
+                    add_gateway, "gateway API", &pair.port);
+  if (!gateway.ok()) return gateway.status();
+  pair.gateway = *std::move(gateway);
+  absl::StatusOr<std::unique_ptr<grpc::Server>> admin =
+      StartListener(options, options.admin_listen,
+                    Credentials(options, options.admin_client_ca_pem, /*per_call=*/true), add_admin,
+                    "admin API", &pair.admin_port);
+  if (!admin.ok()) {
+    pair.gateway->Shutdown();
+    return admin.status();
+  }
+  pair.admin = *std::move(admin);
+  return pair;
+}
+
 }  // namespace
 
 Listeners::Listeners(RoomManager* rooms, Metrics* metrics, storage::Store* store,
@@ -76,23 +110,14 @@ absl::StatusOr<std::unique_ptr<Listeners>> Listeners::Start(const ListenerOption
     return absl::InvalidArgumentError("client certificate CAs need a TLS certificate and key");
   }
   std::unique_ptr<Listeners> server(new Listeners(rooms, metrics, store, options));
-  absl::StatusOr<std::unique_ptr<grpc::Server>> gateway = StartListener(
-      options, options.listen,
-      Credentials(options, options.gateway_client_ca_pem, /*per_call=*/false),
-      [&](grpc::ServerBuilder* b) { b->RegisterService(&server->gateway_service_); }, "gateway API",
-      &server->port_);
-  if (!gateway.ok()) return gateway.status();
-  server->gateway_ = std::move(*gateway);
-  absl::StatusOr<std::unique_ptr<grpc::Server>> admin = StartListener(
-      options, options.admin_listen,
-      Credentials(options, options.admin_client_ca_pem, /*per_call=*/true),
-      [&](grpc::ServerBuilder* b) { b->RegisterService(&server->admin_service_); }, "admin API",
-      &server->admin_port_);
-  if (!admin.ok()) {
-    server->gateway_->Shutdown();
-    return admin.status();
-  }
-  server->admin_ = std::move(*admin);
+  absl::StatusOr<ListenerPair> pair = StartPair(
+      options, [&](grpc::ServerBuilder* b) { b->RegisterService(&server->gateway_service_); },
+      [&](grpc::ServerBuilder* b) { b->RegisterService(&server->admin_service_); });
+  if (!pair.ok()) return pair.status();
+  server->gateway_ = std::move(pair->gateway);
+  server->admin_ = std::move(pair->admin);
+  server->port_ = pair->port;
+  server->admin_port_ = pair->admin_port;
   return server;
 }
 
@@ -124,7 +149,7 @@ class StandbyListeners::Redirect final : public grpc::CallbackGenericService {
                           "; no node owns the rooms right now (a failover is under "
                           "way): retry in a moment");
         } else {
-          ctx->AddTrailingMetadata(std::string(kOwnerMetadata), owner);
+          ctx->AddTrailingMetadata(std::string(wire::kOwnerMetadata), owner);
           absl::StrAppend(&message, "; the ", what, " of the owner is ", owner);
         }
         Finish(grpc::Status(grpc::StatusCode::UNAVAILABLE, message));
@@ -147,27 +172,19 @@ absl::StatusOr<std::unique_ptr<StandbyListeners>> StandbyListeners::Start(
       std::make_unique<Redirect>([owner] { return owner().gateway; }, "gateway API");
   server->admin_redirect_ =
       std::make_unique<Redirect>([owner] { return owner().admin; }, "admin API");
-  absl::StatusOr<std::unique_ptr<grpc::Server>> gateway = StartListener(
-      options, options.listen,
-      Credentials(options, options.gateway_client_ca_pem, /*per_call=*/false),
+  absl::StatusOr<ListenerPair> pair = StartPair(
+      options,
       [&](grpc::ServerBuilder* b) {
         b->RegisterCallbackGenericService(server->gateway_redirect_.get());
       },
-      "gateway API", &server->port_);
-  if (!gateway.ok()) return gateway.status();
-  server->gateway_ = std::move(*gateway);
-  absl::StatusOr<std::unique_ptr<grpc::Server>> admin = StartListener(
-      options, options.admin_listen,
-      Credentials(options, options.admin_client_ca_pem, /*per_call=*/true),
       [&](grpc::ServerBuilder* b) {
         b->RegisterCallbackGenericService(server->admin_redirect_.get());
-      },
-      "admin API", &server->admin_port_);
-  if (!admin.ok()) {
-    server->gateway_->Shutdown();
-    return admin.status();
-  }
-  server->admin_ = std::move(*admin);
+      });
+  if (!pair.ok()) return pair.status();
+  server->gateway_ = std::move(pair->gateway);
+  server->admin_ = std::move(pair->admin);
+  server->port_ = pair->port;
+  server->admin_port_ = pair->admin_port;
   for (grpc::Server* s : {server->gateway_.get(), server->admin_.get()}) {
     s->GetHealthCheckService()->SetServingStatus(false);
   }

@@ -12,6 +12,7 @@
 #include "server/service/metrics.h"
 #include "server/service/room_manager.h"
 #include "wire/signer.h"
+#include "wire/token.h"
 
 namespace anteroom::service {
 
@@ -88,12 +89,9 @@ class Listeners {
   std::once_flag shutdown_;
 };
 
-// The trailing metadata in which a standby names the owner's address.
-inline constexpr absl::string_view kOwnerMetadata = "anteroom-owner";
-
 // A replica's listeners while it is a standby (server/replication): the same two addresses,
 // where every call answers UNAVAILABLE, naming the owner's address of that API in the
-// trailing metadata "anteroom-owner" when one is known (the client library follows it), and
+// trailing metadata wire::kOwnerMetadata when one is known (the client library follows it), and
 // gRPC health answers NOT_SERVING (so readiness probes and load balancers send nothing here).
 class StandbyListeners {
  public:

@@ -41,6 +41,7 @@
 #include "grpcpp/security/credentials.h"
 #include "server/core/room.h"
 #include "server/replication/etcd_client.h"
+#include "server/replication/etcd_log.h"
 #include "server/replication/log_format.h"
 #include "server/service/instance.h"
 #include "server/service/records.h"
@@ -516,15 +517,8 @@ int Replicated() {
   // 3. A node that starts empty catches up (snapshot plus the log's tail).
   const replication::LogKeys keys("/anteroom/default");
   auto last_entry = [&]() -> uint64_t {
-    etcdserverpb::RangeRequest read;
-    read.set_key(keys.LogPrefix());
-    read.set_range_end(replication::PrefixEnd(keys.LogPrefix()));
-    read.set_sort_order(etcdserverpb::RangeRequest::DESCEND);
-    read.set_sort_target(etcdserverpb::RangeRequest::KEY);
-    read.set_limit(1);
-    read.set_keys_only(true);
-    auto r = (*client)->Range(read, absl::Seconds(2));
-    return r.ok() && r->kvs_size() > 0 ? keys.SeqOf(r->kvs(0).key()) : 0;
+    absl::StatusOr<uint64_t> last = replication::LastLogEntry(client->get(), keys);
+    return last.ok() ? *last : 0;
   };
   const auto join_start = std::chrono::steady_clock::now();
   nodes.push_back(start_node(3));

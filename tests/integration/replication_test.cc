@@ -517,6 +517,9 @@ TEST_F(ReplicationTest, AnEtcdThatLostItsDataIsSeededFromTheNodesStores) {
   std::vector<Acked> acked;
   AdmitMany("before-", 60, &acked);
   // Every node stops (the owner last); etcd's data is lost: an empty cluster replaces it.
+  // (Started first, while the nodes still hold their ports, so it cannot pick one of them.)
+  auto fresh = testing::EtcdCluster::Start(dir_ + "/etcd-after-loss");
+  ASSERT_TRUE(fresh.ok()) << fresh.status();
   const int owner = Owner(absl::Seconds(10));
   ASSERT_GE(owner, 0);
   for (int i = 0; i < kNodes; ++i) {
@@ -526,10 +529,7 @@ TEST_F(ReplicationTest, AnEtcdThatLostItsDataIsSeededFromTheNodesStores) {
   }
   EXPECT_EQ(nodes_[owner]->Terminate(), 0);
   nodes_[owner].reset();
-  etcd_.reset();
-  auto fresh = testing::EtcdCluster::Start(dir_ + "/etcd-after-loss");
-  ASSERT_TRUE(fresh.ok()) << fresh.status();
-  etcd_ = *std::move(fresh);
+  etcd_ = *std::move(fresh);  // the old cluster stops
   for (int i = 0; i < kNodes; ++i) StartNode(i);
   const int seeder = Owner(absl::Seconds(20));
   ASSERT_GE(seeder, 0);
