@@ -6,7 +6,9 @@ CTEST = ctest --output-on-failure -j$(JOBS)
 FUZZ_SECONDS ?= 20
 SOAK_SECONDS ?= 600
 
-.PHONY: all deps build run demo test test-default test-asan test-tsan test-clang fuzz soak lint tidy clean
+BENCH_OUT ?= build/bench
+
+.PHONY: all deps build run demo bench test test-default test-asan test-tsan test-clang fuzz soak lint tidy clean
 
 all: build
 
@@ -69,6 +71,19 @@ fuzz:
 	    || { tail -n 40 build-clang/$$name.log; echo "fuzz: $$name failed (input saved as crash-*)"; exit 1; }; \
 	  echo "$$name: $$(grep -E '^Done' build-clang/$$name.log)"; \
 	done
+
+# The benchmark (docs/benchmarks.md): each gateway method against anteroomd, gRPC alone and
+# the Redis peer in the same run, then the noon surge; prints one table and writes the plot
+# docs/benchmarks.png. About 8 minutes on 2 cores. The rows: $(BENCH_OUT)/methods.md.
+bench: build
+	@mkdir -p $(BENCH_OUT)
+	./build/tests/bench/anteroom-bench methods --table_out=$(BENCH_OUT)/methods.md \
+	  --plot_data=$(BENCH_OUT)/methods.tsv > $(BENCH_OUT)/methods.log
+	./build/tests/bench/anteroom-bench surge > $(BENCH_OUT)/surge.log
+	@gnuplot -e "data='$(BENCH_OUT)/methods.tsv'; out='docs/benchmarks.png'" tests/bench/plot.gp
+	@cat $(BENCH_OUT)/methods.md
+	@grep -v '^{' $(BENCH_OUT)/surge.log
+	@echo "plot: docs/benchmarks.png; JSON lines: $(BENCH_OUT)/methods.log, $(BENCH_OUT)/surge.log"
 
 clean:
 	rm -rf build build-asan build-tsan build-clang

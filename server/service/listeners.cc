@@ -71,9 +71,7 @@ absl::StatusOr<ListenerPair> StartPair(const ListenerOptions& options,
                                        const AddServices& add_admin) {
   ListenerPair pair;
   absl::StatusOr<std::unique_ptr<grpc::Server>> gateway =
-      StartListener(options, options.listen,
-                    Credentials(options, options.gateway_client_ca_pem, /*per_call=*/false),
-                    add_gateway, "gateway API", &pair.port);
+      StartGatewayServer(options, add_gateway, &pair.port);
   if (!gateway.ok()) return gateway.status();
   pair.gateway = *std::move(gateway);
   absl::StatusOr<std::unique_ptr<grpc::Server>> admin =
@@ -89,6 +87,14 @@ absl::StatusOr<ListenerPair> StartPair(const ListenerOptions& options,
 }
 
 }  // namespace
+
+absl::StatusOr<std::unique_ptr<grpc::Server>> StartGatewayServer(const ListenerOptions& options,
+                                                                 const AddServices& add_services,
+                                                                 int* port) {
+  return StartListener(options, options.listen,
+                       Credentials(options, options.gateway_client_ca_pem, /*per_call=*/false),
+                       add_services, "gateway API", port);
+}
 
 Listeners::Listeners(RoomManager* rooms, Metrics* metrics, storage::Store* store,
                      const ListenerOptions& options)

@@ -8,6 +8,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "grpcpp/server.h"
+#include "grpcpp/server_builder.h"
 #include "server/service/grpc_services.h"
 #include "server/service/metrics.h"
 #include "server/service/room_manager.h"
@@ -48,6 +49,14 @@ struct ListenerOptions {
   // wire/entry_token.h). Null (default): an Admit that carries one is FAILED_PRECONDITION.
   std::shared_ptr<const wire::Signer> entry_keys;
 };
+
+// A gRPC server on `options.listen` with the gateway listener's set-up (its TLS, stream,
+// message, metadata and memory bounds), running what `add_services` registers. Listeners uses
+// it; so does a server that must be set up exactly as anteroomd's gateway is (the
+// benchmark's no-op WaitingRoom, which measures what gRPC alone reaches).
+absl::StatusOr<std::unique_ptr<grpc::Server>> StartGatewayServer(
+    const ListenerOptions& options, const std::function<void(grpc::ServerBuilder*)>& add_services,
+    int* port);
 
 // The two gRPC listeners (gateway and admin, each with server reflection and gRPC health)
 // over one RoomManager.

@@ -6,9 +6,13 @@
 //                                          writes a store with N waiting visitors (after M
 //                                          others left from the head), then times the real
 //                                          anteroomd starting on it
-//   anteroom-bench admit [--seconds=S] [--concurrency=C]
-//                                          starts the real anteroomd twice (without and with
-//                                          --sync_writes) and drives Admit over loopback gRPC
+//   anteroom-bench poll|heartbeat|admit|methods [--seconds=S] [--in_flight=64,512,1024]
+//                                          each gateway method (methods: all three) against
+//                                          anteroomd, gRPC alone (anteroom-noop) and the Redis
+//                                          peer in the same run: one table, a JSON line
+//   anteroom-bench replicated [--visitors=N]
+//                                          replicated mode against the local log; a large
+//                                          room's etcd size, catch-up and failover
 //
 // Figures are printed as "name value unit" lines.
 
@@ -30,6 +34,7 @@
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
@@ -46,6 +51,10 @@
 #include "server/service/instance.h"
 #include "server/service/records.h"
 #include "storage/rocksdb_store.h"
+#include "tests/bench/load.h"
+#include "tests/bench/methods.h"
+#include "tests/bench/servers.h"
+#include "tests/bench/surge.h"
 #include "tests/testing/admin.h"
 #include "tests/testing/daemon.h"
 #include "tests/testing/etcd_cluster.h"
@@ -56,9 +65,25 @@
 ABSL_FLAG(int64_t, visitors, 10'000'000, "scale: visitors waiting in the room");
 ABSL_FLAG(int64_t, lookups, 1'000'000, "scale: position look-ups to time");
 ABSL_FLAG(int64_t, churn, 0, "recovery: visitors who leave from the head before the restart");
-ABSL_FLAG(double, seconds, 10, "admit: seconds of load per configuration");
-ABSL_FLAG(int, concurrency, 64, "admit: calls in flight");
-ABSL_FLAG(std::string, anteroomd, "", "admit: path of anteroomd (default: next to this build)");
+ABSL_FLAG(double, seconds, 5, "methods: seconds of load per row");
+ABSL_FLAG(std::vector<std::string>, in_flight, std::vector<std::string>({"64", "512", "1024"}),
+          "methods: depths of calls in flight to measure");
+ABSL_FLAG(int64_t, room_visitors, 1'000'000, "poll: visitors waiting in the polled room");
+ABSL_FLAG(int64_t, sessions, 100'000, "heartbeat: active sessions heartbeating");
+ABSL_FLAG(int, connections, 4, "methods: HTTP/2 connections from the generator");
+ABSL_FLAG(bool, redis, true, "methods: measure the Redis peer too");
+ABSL_FLAG(bool, replicated, true, "methods: measure anteroomd replicated over etcd too");
+ABSL_FLAG(std::string, table_out, "", "methods: also write the table (Markdown) here");
+ABSL_FLAG(std::string, plot_data, "", "methods: write the rows for gnuplot here");
+ABSL_FLAG(int64_t, surge_visitors, 200'000, "surge: visitors arriving");
+ABSL_FLAG(double, ramp_seconds, 60, "surge: all arrive within this, evenly");
+ABSL_FLAG(double, compression, 10, "surge: server hints and visits divided by this");
+ABSL_FLAG(int64_t, cap, 5'000, "surge: the room's max_active_sessions");
+ABSL_FLAG(double, visit_seconds, 20, "surge: mean visit, uncompressed");
+ABSL_FLAG(double, abandon_share, 0.05, "surge: share of visitors who stop polling");
+ABSL_FLAG(bool, sync_writes, false, "surge: run anteroomd with --sync_writes");
+ABSL_FLAG(std::string, anteroomd, "", "path of anteroomd (default: next to this build)");
+ABSL_FLAG(std::string, noop, "", "path of anteroom-noop (default: next to this binary)");
 
 namespace anteroom::bench {
 namespace {
@@ -172,73 +197,6 @@ int Scale() {
   return 0;
 }
 
-// Keeps `concurrency` Admit calls in flight for `seconds`, each a new visitor; returns the
-// completed calls' latencies in microseconds.
-struct LoadResult {
-  std::vector<double> latencies_us;
-  int64_t errors = 0;
-  double seconds = 0;
-};
-
-LoadResult AdmitLoad(const std::string& address, const std::string& room, double seconds,
-                     int concurrency, int64_t max_calls = 0,
-                     const std::string& id_prefix = "bench-") {
-  // The channel is never released: a callback returns before gRPC has finished with its call,
-  // and releasing the channel at that moment races gRPC's callback threads (seen as a double
-  // free in grpc_cq_internal_unref).
-  static auto* const channels = new std::vector<std::shared_ptr<grpc::Channel>>;
-  channels->push_back(grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
-  auto stub = v1::WaitingRoom::NewStub(channels->back());
-  base::Mutex mu;
-  base::CondVar done_cv;
-  LoadResult result;
-  int in_flight = 0;
-  int64_t next_id = 0;
-  const auto start = std::chrono::steady_clock::now();
-  const auto deadline = start + std::chrono::duration<double>(seconds);
-
-  struct Call {
-    grpc::ClientContext context;
-    v1::AdmitRequest request;
-    v1::VisitorStatus response;
-    std::chrono::steady_clock::time_point sent;
-  };
-  std::function<void()> issue = [&]() {
-    auto* call = new Call;
-    {
-      base::MutexLock lock(&mu);
-      call->request.set_room(room);
-      call->request.set_client_id(absl::StrCat(id_prefix, next_id++));
-      ++in_flight;
-    }
-    call->sent = std::chrono::steady_clock::now();
-    stub->async()->Admit(
-        &call->context, &call->request, &call->response, [&, call](grpc::Status status) {
-          const auto now = std::chrono::steady_clock::now();
-          bool again;
-          {
-            base::MutexLock lock(&mu);
-            if (status.ok()) {
-              result.latencies_us.push_back(
-                  std::chrono::duration<double, std::micro>(now - call->sent).count());
-            } else {
-              ++result.errors;
-            }
-            --in_flight;
-            again = now < deadline && (max_calls == 0 || next_id < max_calls);
-            if (!again && in_flight == 0) done_cv.SignalAll();
-          }
-          delete call;
-          if (again) issue();
-        });
-  };
-  for (int i = 0; i < concurrency; ++i) issue();
-  base::MutexLock lock(&mu);
-  while (in_flight > 0) done_cv.WaitWithTimeout(&mu, absl::Seconds(1));
-  result.seconds = Seconds(start);
-  return result;
-}
-
 double Percentile(std::vector<double>& v, double p) {
   if (v.empty()) return 0;
   const size_t i = std::min(v.size() - 1, static_cast<size_t>(p * static_cast<double>(v.size())));
@@ -247,12 +205,7 @@ double Percentile(std::vector<double>& v, double p) {
 }
 
 std::string AnteroomdPath() {
-  std::string binary = absl::GetFlag(FLAGS_anteroomd);
-  if (binary.empty()) {
-    const std::string self = std::filesystem::canonical("/proc/self/exe").string();
-    binary = (std::filesystem::path(self).parent_path() / "../../server/anteroomd").string();
-  }
-  return binary;
+  return BuiltBinary(absl::GetFlag(FLAGS_anteroomd), "../../server/anteroomd");
 }
 
 int Recovery() {
@@ -370,112 +323,26 @@ int Recovery() {
   return 0;
 }
 
-int Admit() {
-  const std::string binary = AnteroomdPath();
-  double baseline = 0;
-  for (const bool sync : {false, true}) {
-    const std::string dir = testing::MakeTempDir("anteroom-bench");
-    auto daemon = testing::Daemon::Start(binary, dir + "/data",
-                                         {sync ? "--sync_writes=true" : "--sync_writes=false"});
-    if (!daemon.ok()) {
-      std::fprintf(stderr, "%s\n", std::string(daemon.status().message()).c_str());
-      return 1;
-    }
-    if (!testing::CreateRoom((*daemon)->admin_address(), "bench", 1'000).ok()) return 1;
-    LoadResult r = AdmitLoad((*daemon)->gateway_address(), "bench", absl::GetFlag(FLAGS_seconds),
-                             absl::GetFlag(FLAGS_concurrency));
-    const double rate = static_cast<double>(r.latencies_us.size()) / r.seconds;
-    if (!sync) baseline = rate;
-    const char* name = sync ? "admit_sync" : "admit_nosync";
-    std::printf("%s_throughput %.0f per_second (%zu calls, %lld errors, concurrency %d)\n", name,
-                rate, r.latencies_us.size(), static_cast<long long>(r.errors),
-                absl::GetFlag(FLAGS_concurrency));
-    std::printf("%s_latency_p50 %.0f us\n", name, Percentile(r.latencies_us, 0.50));
-    std::printf("%s_latency_p99 %.0f us\n", name, Percentile(r.latencies_us, 0.99));
-    if (sync) std::printf("admit_sync_vs_nosync %.2f\n", rate / baseline);
-    (*daemon)->Terminate();
-    std::filesystem::remove_all(dir);
-  }
-  return 0;
-}
-
-// A gauge's value in a Prometheus text page (-1 when absent).
-double MetricValue(const std::string& page, const std::string& name) {
-  const size_t at = page.find("\n" + name + " ");
-  if (at == std::string::npos) return -1;
-  return std::atof(page.c_str() + at + name.size() + 2);
-}
-
-// Replicated mode against the local log, in the same run, then the figures of a large room:
-// etcd's size while it fills, a node that starts empty catching up, and a kill -9 failover.
+// Replicated mode's figures for a large room: etcd's size while it fills, a node that starts
+// empty catching up, and a kill -9 failover. (Its throughput beside the local log is in the
+// admit and heartbeat tables.)
 int Replicated() {
-  const std::string binary = AnteroomdPath();
   const std::string dir = testing::MakeTempDir("anteroom-bench-replicated");
-  auto etcd = testing::EtcdCluster::Start(dir + "/etcd");
-  if (!etcd.ok()) {
-    std::fprintf(stderr, "%s\n", std::string(etcd.status().message()).c_str());
+  absl::StatusOr<std::unique_ptr<ReplicatedCluster>> cluster =
+      ReplicatedCluster::Start(AnteroomdPath(), dir);
+  if (!cluster.ok()) {
+    std::fprintf(stderr, "%s\n", std::string(cluster.status().message()).c_str());
     return 1;
   }
-  const double seconds = absl::GetFlag(FLAGS_seconds);
-  const int concurrency = absl::GetFlag(FLAGS_concurrency);
-  // 1. Admit throughput: the local write-ahead log, then replicated, same generator.
-  double local_rate = 0;
-  {
-    auto local = testing::Daemon::Start(binary, dir + "/local");
-    if (!local.ok() || !testing::CreateRoom((*local)->admin_address(), "bench", 1'000).ok()) {
-      return 1;
-    }
-    LoadResult r = AdmitLoad((*local)->gateway_address(), "bench", seconds, concurrency);
-    local_rate = static_cast<double>(r.latencies_us.size()) / r.seconds;
-    std::printf("admit_local_throughput %.0f per_second (%lld errors, concurrency %d)\n",
-                local_rate, static_cast<long long>(r.errors), concurrency);
-    std::printf("admit_local_latency_p50 %.0f us\nadmit_local_latency_p99 %.0f us\n",
-                Percentile(r.latencies_us, 0.5), Percentile(r.latencies_us, 0.99));
-    (*local)->Terminate();
-  }
-  std::vector<std::unique_ptr<testing::Daemon>> nodes;
-  auto start_node = [&](int i) -> std::unique_ptr<testing::Daemon> {
-    auto d = testing::Daemon::Start(
-        binary, absl::StrCat(dir, "/node", i),
-        {absl::StrCat("--etcd=", (*etcd)->endpoints()), absl::StrCat("--node_name=node", i)});
-    if (!d.ok()) std::fprintf(stderr, "%s\n", std::string(d.status().message()).c_str());
-    return d.ok() ? *std::move(d) : nullptr;
-  };
-  for (int i = 0; i < 3; ++i) {
-    nodes.push_back(start_node(i));
-    if (nodes.back() == nullptr) return 1;
-  }
-  auto owner = [&]() -> int {
-    for (int attempt = 0; attempt < 400; ++attempt) {
-      for (size_t i = 0; i < nodes.size(); ++i) {
-        if (nodes[i] == nullptr) continue;
-        auto page = testing::HttpGet(nodes[i]->metrics_address(), "/metrics");
-        if (page.ok() && MetricValue(*page, "anteroom_replica_owner") == 1) {
-          return static_cast<int>(i);
-        }
-      }
-      absl::SleepFor(absl::Milliseconds(50));
-    }
-    return -1;
-  };
-  int o = owner();
+  std::vector<std::unique_ptr<testing::Daemon>>& nodes = (*cluster)->nodes();
+  const int o = (*cluster)->Owner();
   if (o < 0 || !testing::CreateRoom(nodes[o]->admin_address(), "bench", 1'000).ok()) return 1;
-  {
-    LoadResult r = AdmitLoad(nodes[o]->gateway_address(), "bench", seconds, concurrency);
-    const double rate = static_cast<double>(r.latencies_us.size()) / r.seconds;
-    std::printf(
-        "admit_replicated_throughput %.0f per_second (%lld errors, concurrency %d, 3 etcd "
-        "members)\n",
-        rate, static_cast<long long>(r.errors), concurrency);
-    std::printf("admit_replicated_latency_p50 %.0f us\nadmit_replicated_latency_p99 %.0f us\n",
-                Percentile(r.latencies_us, 0.5), Percentile(r.latencies_us, 0.99));
-    std::printf("admit_replicated_vs_local %.2f\n", rate / local_rate);
-  }
-  // 2. A large room: fill it to --visitors waiting, watching etcd's database size.
+  // 1. A large room: fill it to --visitors waiting, watching etcd's database size.
   const int64_t visitors = absl::GetFlag(FLAGS_visitors);
   base::RealClock clock;
   replication::EtcdClient::Options etcd_options;
-  etcd_options.endpoints = *replication::EtcdClient::ParseEndpoints((*etcd)->endpoints(), "etcd");
+  etcd_options.endpoints =
+      *replication::EtcdClient::ParseEndpoints((*cluster)->etcd().endpoints(), "etcd");
   etcd_options.clock = &clock;
   auto client = replication::EtcdClient::Create(etcd_options);
   if (!client.ok()) return 1;
@@ -500,28 +367,29 @@ int Replicated() {
     }
   });
   const auto fill_start = std::chrono::steady_clock::now();
-  LoadResult fill =
-      AdmitLoad(nodes[o]->gateway_address(), "bench", 3600, concurrency * 4, visitors, "fill-");
+  const int64_t fill_errors = AdmitMany(WaitingRoomClient::Keep(nodes[o]->gateway_address(), 4),
+                                        "bench", "fill-", visitors, 256)
+                                  .errors;
   filling = false;
   watch.join();
+  const double fill_seconds = Seconds(fill_start);
   std::printf("fill_%lld_seconds %.1f (%.0f admits/s, %lld errors)\n",
-              static_cast<long long>(visitors), Seconds(fill_start),
-              static_cast<double>(fill.latencies_us.size()) / fill.seconds,
-              static_cast<long long>(fill.errors));
+              static_cast<long long>(visitors), fill_seconds,
+              static_cast<double>(visitors) / fill_seconds, static_cast<long long>(fill_errors));
   std::printf("etcd_db_mib_in_use_over_file_every_5s %s\n", absl::StrJoin(db_series, " ").c_str());
   auto status = (*client)->MemberStatus(0, absl::Seconds(2));
   std::printf("etcd_db_bytes_max_while_filling %lld\netcd_db_bytes_after %lld (in use %lld)\n",
               static_cast<long long>(max_db.load()),
               static_cast<long long>(status.ok() ? status->dbsize() : -1),
               static_cast<long long>(status.ok() ? status->dbsizeinuse() : -1));
-  // 3. A node that starts empty catches up (snapshot plus the log's tail).
+  // 2. A node that starts empty catches up (snapshot plus the log's tail).
   const replication::LogKeys keys("/anteroom/default");
   auto last_entry = [&]() -> uint64_t {
     absl::StatusOr<uint64_t> last = replication::LastLogEntry(client->get(), keys);
     return last.ok() ? *last : 0;
   };
   const auto join_start = std::chrono::steady_clock::now();
-  nodes.push_back(start_node(3));
+  nodes.push_back((*cluster)->StartNode(3));
   if (nodes.back() == nullptr) return 1;
   double caught_up = -1;
   for (int attempt = 0; attempt < 6000 && caught_up < 0; ++attempt) {
@@ -540,7 +408,7 @@ int Replicated() {
     if (absl::StrContains(line, "snapshot at"))
       std::printf("owner: %s\n", std::string(line).c_str());
   }
-  // 4. kill -9 the owner of the large room: time until a standby answers an Admit.
+  // 3. kill -9 the owner of the large room: time until a standby answers an Admit.
   nodes[o]->Kill9();
   nodes[o].reset();
   const auto killed = std::chrono::steady_clock::now();
@@ -567,31 +435,86 @@ int Replicated() {
       "failover_at_%lld_waiting_seconds %.2f (kill -9 of the owner to an Admit answered; "
       "lease 3 s)\n",
       static_cast<long long>(visitors), failover);
-  for (auto& node : nodes) {
-    if (node != nullptr) node->Terminate();
-  }
-  etcd->reset();
+  cluster->reset();
   std::filesystem::remove_all(dir);
   return 0;
+}
+
+int SurgeMode() {
+  SurgeOptions options;
+  options.visitors = absl::GetFlag(FLAGS_surge_visitors);
+  options.ramp_seconds = absl::GetFlag(FLAGS_ramp_seconds);
+  options.compression = absl::GetFlag(FLAGS_compression);
+  options.cap = absl::GetFlag(FLAGS_cap);
+  options.visit_seconds = absl::GetFlag(FLAGS_visit_seconds);
+  options.abandon_share = absl::GetFlag(FLAGS_abandon_share);
+  options.sync_writes = absl::GetFlag(FLAGS_sync_writes);
+  options.connections = absl::GetFlag(FLAGS_connections);
+  options.anteroomd = AnteroomdPath();
+  if (options.visitors < 1 || options.ramp_seconds <= 0 || options.compression < 1 ||
+      options.cap < 1 || options.visit_seconds <= 0 || options.abandon_share < 0 ||
+      options.abandon_share > 1) {
+    std::fprintf(stderr,
+                 "surge: --surge_visitors, --ramp_seconds, --cap and --visit_seconds must be "
+                 "positive, --compression at least 1, --abandon_share within 0..1\n");
+    return 2;
+  }
+  return Surge(options);
+}
+
+int MethodsMode(const std::string& mode) {
+  MethodsOptions options;
+  if (mode != "methods") options.methods = {mode};
+  options.in_flight.clear();
+  for (const std::string& depth : absl::GetFlag(FLAGS_in_flight)) {
+    int n = 0;
+    if (!absl::SimpleAtoi(depth, &n) || n < 1) {
+      std::fprintf(stderr, "--in_flight: %s is not a positive number\n", depth.c_str());
+      return 2;
+    }
+    options.in_flight.push_back(n);
+  }
+  options.seconds = absl::GetFlag(FLAGS_seconds);
+  options.room_visitors = absl::GetFlag(FLAGS_room_visitors);
+  options.sessions = absl::GetFlag(FLAGS_sessions);
+  options.connections = absl::GetFlag(FLAGS_connections);
+  options.redis = absl::GetFlag(FLAGS_redis);
+  options.replicated = absl::GetFlag(FLAGS_replicated);
+  options.anteroomd = AnteroomdPath();
+  options.noop = BuiltBinary(absl::GetFlag(FLAGS_noop), "anteroom-noop");
+  options.table_out = absl::GetFlag(FLAGS_table_out);
+  options.plot_data = absl::GetFlag(FLAGS_plot_data);
+  return Methods(options);
 }
 
 }  // namespace
 }  // namespace anteroom::bench
 
 int main(int argc, char** argv) {
-  anteroom::base::SetProgramUsage("anteroom-bench scale|admit|recovery|replicated [flags]",
-                                  __FILE__);
+  anteroom::base::SetProgramUsage(
+      "anteroom-bench scale|recovery|replicated|poll|heartbeat|admit|methods|surge [flags]",
+      __FILE__);
   std::vector<char*> args = absl::ParseCommandLine(argc, argv);
-  if (args.size() == 2 && std::string(args[1]) == "scale") return anteroom::bench::Scale();
-  if (args.size() == 2 && std::string(args[1]) == "admit") return anteroom::bench::Admit();
-  if (args.size() == 2 && std::string(args[1]) == "recovery") return anteroom::bench::Recovery();
-  if (args.size() == 2 && std::string(args[1]) == "replicated") {
-    return anteroom::bench::Replicated();
+  const std::string mode = args.size() == 2 ? args[1] : "";
+  if (mode == "scale") return anteroom::bench::Scale();
+  if (mode == "recovery") return anteroom::bench::Recovery();
+  if (mode == "replicated") return anteroom::bench::Replicated();
+  if (mode == "surge") return anteroom::bench::SurgeMode();
+  if (mode == "poll" || mode == "heartbeat" || mode == "admit" || mode == "methods") {
+    return anteroom::bench::MethodsMode(mode);
   }
   std::fprintf(stderr,
                "usage: anteroom-bench scale [--visitors=N] [--lookups=N]\n"
-               "       anteroom-bench admit [--seconds=S] [--concurrency=C] [--anteroomd=PATH]\n"
                "       anteroom-bench recovery [--visitors=N] [--churn=M] [--anteroomd=PATH]\n"
-               "       anteroom-bench replicated [--seconds=S] [--concurrency=C] [--visitors=N]\n");
+               "       anteroom-bench replicated [--visitors=N] [--anteroomd=PATH]\n"
+               "       anteroom-bench poll|heartbeat|admit|methods [--seconds=S] "
+               "[--in_flight=64,512,1024]\n"
+               "           [--room_visitors=N] [--sessions=N] [--connections=N] [--redis] "
+               "[--replicated]\n"
+               "           [--table_out=FILE] [--plot_data=FILE]\n"
+               "       anteroom-bench surge [--surge_visitors=N] [--ramp_seconds=S] "
+               "[--compression=X] [--cap=N]\n"
+               "           [--visit_seconds=S] [--abandon_share=F] [--sync_writes] "
+               "[--connections=N]\n");
   return 2;
 }
