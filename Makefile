@@ -74,12 +74,15 @@ fuzz:
 
 # The benchmark (docs/benchmarks.md): each gateway method against anteroomd, gRPC alone and
 # the Redis peer in the same run, then the noon surge; prints one table and writes the plot
-# docs/benchmarks.png. About 8 minutes on 2 cores. The rows: $(BENCH_OUT)/methods.md.
-bench: build
+# docs/benchmarks.png. About 7 minutes on 2 cores once built. The rows: $(BENCH_OUT)/methods.md.
+bench: deps
+	@cmake --preset default >/dev/null
+	@cmake --build build -j$(JOBS) --target anteroom-bench
 	@mkdir -p $(BENCH_OUT)
 	./build/tests/bench/anteroom-bench methods --table_out=$(BENCH_OUT)/methods.md \
 	  --plot_data=$(BENCH_OUT)/methods.tsv > $(BENCH_OUT)/methods.log
 	./build/tests/bench/anteroom-bench surge > $(BENCH_OUT)/surge.log
+	@mkdir -p docs
 	@gnuplot -e "data='$(BENCH_OUT)/methods.tsv'; out='docs/benchmarks.png'" tests/bench/plot.gp
 	@cat $(BENCH_OUT)/methods.md
 	@grep -v '^{' $(BENCH_OUT)/surge.log

@@ -77,9 +77,9 @@ ABSL_FLAG(std::string, table_out, "", "methods: also write the table (Markdown) 
 ABSL_FLAG(std::string, plot_data, "", "methods: write the rows for gnuplot here");
 ABSL_FLAG(int64_t, surge_visitors, 200'000, "surge: visitors arriving");
 ABSL_FLAG(double, ramp_seconds, 60, "surge: all arrive within this, evenly");
-ABSL_FLAG(double, compression, 10, "surge: server hints and visits divided by this");
-ABSL_FLAG(int64_t, cap, 5'000, "surge: the room's max_active_sessions");
-ABSL_FLAG(double, visit_seconds, 20, "surge: mean visit, uncompressed");
+ABSL_FLAG(double, compression, 2, "surge: visits, lease and polling bounds divided by this");
+ABSL_FLAG(int64_t, cap, 60'000, "surge: the room's max_active_sessions");
+ABSL_FLAG(double, visit_seconds, 60, "surge: mean visit, uncompressed");
 ABSL_FLAG(double, abandon_share, 0.05, "surge: share of visitors who stop polling");
 ABSL_FLAG(bool, sync_writes, false, "surge: run anteroomd with --sync_writes");
 ABSL_FLAG(std::string, anteroomd, "", "path of anteroomd (default: next to this build)");

@@ -11,6 +11,7 @@
 #include <memory>
 #include <tuple>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
@@ -77,20 +78,25 @@ Row Measure(const std::string& method, const Target& target, int in_flight, doub
 void MeasureAll(const std::string& method, const std::vector<Target>& targets,
                 const MethodsOptions& options, std::vector<Row>* rows) {
   for (const Target& t : targets) t.run(options.in_flight.front(), 1);
-  std::vector<Row> these;
   for (int depth : options.in_flight) {
-    for (const Target& t : targets) these.push_back(Measure(method, t, depth, options.seconds));
+    for (const Target& t : targets) rows->push_back(Measure(method, t, depth, options.seconds));
   }
-  std::map<std::string, double> best;
-  std::map<int, double> noop;
-  for (const Row& r : these) {
-    best[r.server] = std::max(best[r.server], r.rate);
-    if (r.server == kNoop) noop[r.in_flight] = r.rate;
+}
+
+// Each row's rate over the no-op server's at its method and depth, and over its server's
+// best rate for the method.
+void Ratios(std::vector<Row>* rows) {
+  std::map<std::pair<std::string, std::string>, double> best;
+  std::map<std::pair<std::string, int>, double> noop;
+  for (const Row& r : *rows) {
+    double& b = best[{r.method, r.server}];
+    b = std::max(b, r.rate);
+    if (r.server == kNoop) noop[{r.method, r.in_flight}] = r.rate;
   }
-  for (Row& r : these) {
-    r.vs_best = r.rate / best[r.server];
-    r.vs_noop = noop[r.in_flight] > 0 ? r.rate / noop[r.in_flight] : 0;
-    rows->push_back(r);
+  for (Row& r : *rows) {
+    r.vs_best = r.rate / best[{r.method, r.server}];
+    const double n = noop[{r.method, r.in_flight}];
+    r.vs_noop = n > 0 ? r.rate / n : 0;
   }
 }
 
@@ -222,22 +228,27 @@ bool HeartbeatRows(const MethodsOptions& options, std::vector<Row>* rows) {
                  Method::kHeartbeat, sessions),
       GrpcTarget(kNoop, noop->pid(), Client(noop->gateway_address(), options.connections),
                  Method::kHeartbeat, sessions)};
-  if (options.replicated) {
-    testing::Daemon* owner = StartReplicated(&s, options, cap);
-    if (owner == nullptr) return false;
-    absl::StatusOr<Admitted> replicated =
-        Fill(owner->gateway_address(), options.sessions, options.connections);
-    if (!replicated.ok()) return false;
-    targets.push_back(GrpcTarget("anteroomd replicated (3 etcd)", owner->pid(),
-                                 Client(owner->gateway_address(), options.connections),
-                                 Method::kHeartbeat, replicated->sessions));
-  }
   if (options.redis) {
     if (!StartRedis(&s, "redis", 0, options.sessions)) return false;
     targets.push_back(
         RedisTarget("Redis sorted set (AOF everysec)", s.redis.get(), Method::kHeartbeat));
   }
   MeasureAll("Heartbeat", targets, options, rows);
+  // The cluster last, alone: its standbys and etcd members work even when idle, and would
+  // slow the rows measured beside them.
+  if (options.replicated) {
+    s.redis.reset();
+    testing::Daemon* owner = StartReplicated(&s, options, cap);
+    if (owner == nullptr) return false;
+    absl::StatusOr<Admitted> replicated =
+        Fill(owner->gateway_address(), options.sessions, options.connections);
+    if (!replicated.ok()) return false;
+    MeasureAll("Heartbeat",
+               {GrpcTarget("anteroomd replicated (3 etcd)", owner->pid(),
+                           Client(owner->gateway_address(), options.connections),
+                           Method::kHeartbeat, replicated->sessions)},
+               options, rows);
+  }
   return true;
 }
 
@@ -264,11 +275,6 @@ bool AdmitRows(const MethodsOptions& options, std::vector<Row>* rows) {
   std::vector<Target> targets = {admit_target("anteroomd (WAL, no fsync)", a),
                                  admit_target("anteroomd --sync_writes", sync),
                                  admit_target(kNoop, noop)};
-  if (options.replicated) {
-    testing::Daemon* owner = StartReplicated(&s, options, 1'000);
-    if (owner == nullptr) return false;
-    targets.push_back(admit_target("anteroomd replicated (3 etcd)", owner));
-  }
   if (options.redis) {
     if (!StartRedis(&s, "redis", 0, 1'000)) return false;
     targets.push_back(
@@ -289,6 +295,12 @@ bool AdmitRows(const MethodsOptions& options, std::vector<Row>* rows) {
          }});
   }
   MeasureAll("Admit", targets, options, rows);
+  if (options.replicated) {  // last and alone, as for Heartbeat
+    s.redis.reset();
+    testing::Daemon* owner = StartReplicated(&s, options, 1'000);
+    if (owner == nullptr) return false;
+    MeasureAll("Admit", {admit_target("anteroomd replicated (3 etcd)", owner)}, options, rows);
+  }
   return true;
 }
 
@@ -320,6 +332,16 @@ int Methods(const MethodsOptions& options) {
       return 2;
     }
   }
+  Ratios(&rows);
+  // Depth by depth within each method, the replicated rows measured last among them.
+  std::stable_sort(rows.begin(), rows.end(), [&](const Row& a, const Row& b) {
+    auto order = [&](const Row& r) {
+      return std::find(options.methods.begin(), options.methods.end(),
+                       absl::AsciiStrToLower(r.method)) -
+             options.methods.begin();
+    };
+    return std::make_pair(order(a), a.in_flight) < std::make_pair(order(b), b.in_flight);
+  });
   std::string table = absl::StrFormat(
       "| method | server | in flight | calls/s | × no-op | × its best | p50 ms | p99 ms | "
       "p99.9 ms | server CPU µs/call | generator CPU µs/call | errors |\n"

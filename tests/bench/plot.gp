@@ -1,14 +1,14 @@
 # Latency against throughput, one panel per method, from `anteroom-bench methods
 # --plot_data=FILE`: each server's points are its depths of calls in flight.
 #   gnuplot -e "data='methods.tsv'; out='docs/benchmarks.png'" tests/bench/plot.gp
-set terminal pngcairo size 1500,520 font "DejaVu Sans,10"
+set terminal pngcairo size 1500,640 font "DejaVu Sans,10"
 set output out
 set termoption noenhanced
 set datafile separator "\t"
 set multiplot layout 1,3 title "Anteroom on one 2-core machine: p99 latency against calls/s (points: 64, 512, 1024 calls in flight)"
 set logscale y
 set grid
-set key top left
+set key below
 set xlabel "calls/s"
 set ylabel "p99 latency (ms)"
 servers = "anteroomd|anteroomd (WAL, no fsync)|anteroomd --sync_writes|anteroomd replicated (3 etcd)|gRPC alone (no-op)|Redis sorted set (AOF everysec)|Redis sorted set (AOF always)"

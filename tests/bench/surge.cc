@@ -1,5 +1,7 @@
 #include "tests/bench/surge.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <atomic>
 #include <cmath>
@@ -109,7 +111,7 @@ class SurgeRun {
 
   // The report: figures, invariants, and whether they all held.
   bool Report(int64_t server_max_active, int64_t server_max_queue, int64_t rss_max,
-              double server_cpu) {
+              double server_cpu, double generator_cpu) {
     // FIFO: sort who kept polling by when their Admit was answered; X breaks FIFO when some
     // Y answered before X's Admit was sent was still told "waiting" after X learned it was in.
     std::vector<const Visitor*> kept;
@@ -193,8 +195,10 @@ class SurgeRun {
         to_admission.Percentile(1.0) / 1000,
         to_admission.Percentile(0.5) / 1000 * options_.compression,
         to_admission.Percentile(0.99) / 1000 * options_.compression);
-    std::printf("server: RSS at most %.0f MiB, CPU %.1f s (%.2f cores over the run)\n",
-                static_cast<double>(rss_max) / (1 << 20), server_cpu, server_cpu / seconds_);
+    std::printf(
+        "server: RSS at most %.0f MiB, CPU %.1f s (%.2f cores over the run); the generator's "
+        "CPU %.1f s\n",
+        static_cast<double>(rss_max) / (1 << 20), server_cpu, server_cpu / seconds_, generator_cpu);
     const bool cap_ok =
         max_active_seen_.load() <= options_.cap && server_max_active <= options_.cap;
     std::printf(
@@ -220,7 +224,8 @@ class SurgeRun {
         R"({"mode":"surge","visitors":%lld,"ramp_seconds":%.0f,"compression":%.0f,"cap":%lld,)"
         R"("seconds":%.1f,"methods":{%s},"peak_calls_per_second":%lld,"errors":%lld,)"
         R"("time_to_admission_p50_s":%.3f,"time_to_admission_p99_s":%.3f,)"
-        R"("server_rss_max_bytes":%lld,"server_cpu_seconds":%.1f,"max_active_seen":%lld,)"
+        R"("server_rss_max_bytes":%lld,"server_cpu_seconds":%.1f,"generator_cpu_seconds":%.1f,)"
+        R"("max_active_seen":%lld,)"
         R"("server_max_active":%lld,"server_max_queue":%lld,"fifo_violations":%lld,)"
         R"("position_increases":%lld,"lost":%lld,"unfinished":%lld,"ok":%s})"
         "\n",
@@ -228,7 +233,7 @@ class SurgeRun {
         static_cast<long long>(options_.cap), seconds_, absl::StrJoin(json_methods, ",").c_str(),
         static_cast<long long>(peak_total), static_cast<long long>(errors),
         to_admission.Percentile(0.5) / 1000, to_admission.Percentile(0.99) / 1000,
-        static_cast<long long>(rss_max), server_cpu,
+        static_cast<long long>(rss_max), server_cpu, generator_cpu,
         static_cast<long long>(max_active_seen_.load()), static_cast<long long>(server_max_active),
         static_cast<long long>(server_max_queue), static_cast<long long>(fifo_violations),
         static_cast<long long>(position_increases_.load()), static_cast<long long>(lost),
@@ -347,11 +352,25 @@ class SurgeRun {
     }
   }
 
+  // When to call again after `r`. A session heartbeats at the poll_after it was given (its
+  // lease, a room setting, is compressed already). A waiting visitor polls by the server's
+  // rule with its bounds compressed: half the estimated wait (which the server already
+  // measures on the compressed timeline) within 2..20 s, and at most 2 s per position of
+  // the head of the line, those bounds divided by the compression.
+  Nanos PollAfter(const v1::VisitorStatus& r) const {
+    if (r.state() == v1::ADMITTED) return ToNanos(r.poll_after());
+    const double k = options_.compression;
+    const double wait = static_cast<double>(ToNanos(r.estimated_wait())) / 1e9;
+    double seconds = std::clamp(wait / 2, 2 / k, 20 / k);
+    if (r.position() > 0) seconds = std::min(seconds, 2 * static_cast<double>(r.position()) / k);
+    return ToNanos(seconds);
+  }
+
   // An answer to Admit, Poll or Heartbeat.
   void OnStatus(int64_t v, const v1::VisitorStatus& r, Nanos sent, Nanos received) {
     Visitor& visitor = visitors_[static_cast<size_t>(v)];
     if (visitor.next == Method::kAdmit) visitor.admit_answered = received;
-    const Nanos hint = ToNanos(r.poll_after()) / static_cast<Nanos>(options_.compression);
+    const Nanos hint = PollAfter(r);
     switch (r.state()) {
       case v1::ADMITTED: {
         if (visitor.admitted_seen < 0) {
@@ -394,6 +413,7 @@ class SurgeRun {
       default:
         break;
     }
+    if (visitor.next == Method::kHeartbeat) --active_seen_;  // the session is gone
     visitor.lost = visitor.polls_left < 0;
     Finish(v);
   }
@@ -427,7 +447,8 @@ absl::Status CreateSurgeRoom(const std::string& admin_address, const SurgeOption
   req.set_room("surge");
   v1::RoomSettings* s = req.mutable_settings();
   s->set_max_active_sessions(static_cast<uint32_t>(options.cap));
-  s->mutable_session_ttl()->set_seconds(static_cast<int64_t>(options.session_ttl_seconds));
+  s->mutable_session_ttl()->set_seconds(
+      std::max<int64_t>(1, std::llround(options.session_ttl_seconds / options.compression)));
   // Those who abandon lose their place, and a slot nobody takes up is freed, after 30 s.
   s->mutable_place_hold()->set_seconds(30);
   s->mutable_arrival_ttl()->set_seconds(30);
@@ -460,6 +481,7 @@ int Surge(const SurgeOptions& options) {
   std::atomic<bool> running{true};
   int64_t server_max_active = 0, server_max_queue = 0, rss_max = 0;
   const double cpu_before = ProcessCpuSeconds((*daemon)->pid());
+  const double generator_before = ProcessCpuSeconds(getpid());
   std::thread sampler([&] {
     auto admin = v1::RoomAdmin::NewStub(
         grpc::CreateChannel((*daemon)->admin_address(), grpc::InsecureChannelCredentials()));
@@ -484,7 +506,9 @@ int Surge(const SurgeOptions& options) {
   running = false;
   sampler.join();
   const double server_cpu = ProcessCpuSeconds((*daemon)->pid()) - cpu_before;
-  const bool ok = run.Report(server_max_active, server_max_queue, rss_max, server_cpu);
+  const double generator_cpu = ProcessCpuSeconds(getpid()) - generator_before;
+  const bool ok =
+      run.Report(server_max_active, server_max_queue, rss_max, server_cpu, generator_cpu);
   (*daemon)->Terminate();
   std::filesystem::remove_all(dir);
   return ok ? 0 : 1;

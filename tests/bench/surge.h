@@ -1,7 +1,10 @@
-// The noon surge against the real anteroomd: visitors arrive on a ramp, the waiting poll at
-// the poll_after they were given, the admitted heartbeat and leave after a visit, a share
-// abandon. Time is compressed: every wait the server hints at (poll_after) and every visit is
-// divided by `compression`, so a surge of minutes keeps the shape of one of hours.
+// The noon surge against the real anteroomd: visitors arrive on a ramp, the waiting poll when
+// they were told to, the admitted heartbeat and leave after a visit, a share abandon. Time
+// after arrival is compressed: visits and the session lease are divided by `compression`
+// (so the server sees that much more outflow, and its wait estimates shrink alike), and so
+// are the bounds of the polling interval (2..20 s, 2 s per position at the head), so that a
+// surge that would take hours to drain takes minutes and keeps its shape. The arrival ramp
+// itself is not compressed.
 //
 // Checked from the outside:
 //   - the cap: the sessions a visitor has been told of and not yet left never exceed it, nor
@@ -21,11 +24,12 @@ namespace anteroom::bench {
 struct SurgeOptions {
   int64_t visitors = 200'000;
   double ramp_seconds = 60;         // all arrive within this, evenly
-  double compression = 10;          // server hints and visits divided by this
-  int64_t cap = 5'000;              // the room's max_active_sessions
-  double visit_seconds = 20;        // mean visit (uncompressed), uniform over 0.5..1.5 of it
+  double compression = 2;           // visits, lease and polling bounds divided by this
+  int64_t cap = 60'000;             // the room's max_active_sessions
+  double visit_seconds = 60;        // mean visit (uncompressed), uniform over 0.5..1.5 of it
   double abandon_share = 0.05;      // visitors who stop polling after a few polls
-  double session_ttl_seconds = 60;  // the room's session_ttl (heartbeats every third of it)
+  double session_ttl_seconds = 60;  // the room's session_ttl, uncompressed (heartbeats every
+                                    // third of it)
   double drain_seconds = 300;       // after the ramp, the longest wait for everyone to finish
   int connections = 4;
   std::string anteroomd;
