@@ -118,7 +118,10 @@ class GrpcDriver {
 
   void Run(int in_flight) {
     const SteadyTime start = std::chrono::steady_clock::now();
-    in_flight_ = in_flight;
+    {
+      base::MutexLock lock(&mu_);
+      in_flight_ = in_flight;
+    }
     for (int i = 0; i < in_flight; ++i) Issue();
     base::MutexLock lock(&mu_);
     while (in_flight_ > 0) done_.WaitWithTimeout(&mu_, absl::Seconds(1));
@@ -140,10 +143,11 @@ class GrpcDriver {
     fill(&call->request);
     call->sent = std::chrono::steady_clock::now();
     call->context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
-    async(&call->context, &call->request, &call->response, [this, call](grpc::Status status) {
-      Finished(call->sent, status);
-      delete call;
-    });
+    async(&call->context, &call->request, &call->response,
+          [this, call](const grpc::Status& status) {
+            Finished(call->sent, status);
+            delete call;
+          });
   }
 
   void Issue() {
@@ -245,7 +249,7 @@ Admitted AdmitMany(WaitingRoomClient* client, const std::string& room, const std
     call->request.set_client_id(absl::StrCat(prefix, i));
     call->context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
     client->stub()->async()->Admit(&call->context, &call->request, &call->response,
-                                   [&, call](grpc::Status status) {
+                                   [&, call](const grpc::Status& status) {
                                      int64_t again = -1;
                                      {
                                        base::MutexLock lock(&mu);

@@ -368,6 +368,7 @@ int Methods(const MethodsOptions& options) {
     }
   }
   std::vector<std::string> json;
+  json.reserve(rows.size());
   for (const Row& r : rows) json.push_back(Json(r));
   std::printf("{\"methods\":[%s],\"ok\":%s}\n", absl::StrJoin(json, ",").c_str(),
               ok ? "true" : "false");

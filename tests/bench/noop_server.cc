@@ -89,7 +89,7 @@ int Run() {
   absl::StatusOr<std::unique_ptr<grpc::Server>> server = service::StartGatewayServer(
       options, [&](grpc::ServerBuilder* b) { b->RegisterService(&service); }, &port);
   if (!server.ok()) {
-    ANTEROOM_LOG(kError, server.status().message());
+    ANTEROOM_LOG(kError, "%s", server.status().message());
     return 1;
   }
   const std::string address = absl::StrCat(base::HostOf(options.listen), ":", port);
@@ -98,11 +98,11 @@ int Run() {
         absl::GetFlag(FLAGS_ports_file),
         absl::StrCat("gateway=", address, "\nadmin=", address, "\nmetrics=", address, "\n"));
     if (!written.ok()) {
-      ANTEROOM_LOG(kError, written.message());
+      ANTEROOM_LOG(kError, "%s", written.message());
       return 1;
     }
   }
-  ANTEROOM_LOG(kInfo, "anteroom-noop serving WaitingRoom on ", address);
+  ANTEROOM_LOG(kInfo, "anteroom-noop serving WaitingRoom on %s", address);
   base::WaitForStopSignal(stop_signals);
   (*server)->Shutdown();
   return 0;

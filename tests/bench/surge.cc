@@ -59,7 +59,7 @@ class SurgeRun {
       : options_(options),
         client_(client),
         visitors_(static_cast<size_t>(options.visitors)),
-        per_second_(new std::atomic<int64_t>[kMethods * kSecondsTracked]()),
+        per_second_(new std::atomic<int64_t>[static_cast<size_t>(kMethods) * kSecondsTracked]()),
         start_(std::chrono::steady_clock::now()) {
     std::mt19937_64 random(2026);
     std::uniform_real_distribution<double> unit(0, 1);
@@ -280,7 +280,7 @@ class SurgeRun {
     }
     call->sent = Now();
     async(&call->context, &call->request, &call->response,
-          [this, call, on_answer](grpc::Status status) {
+          [this, call, on_answer](const grpc::Status& status) {
             const Nanos received = Now();
             --in_flight_atomic_;
             const Method m = visitors_[static_cast<size_t>(call->visitor)].next;
