@@ -85,7 +85,9 @@ VisitorView Room::Admit(const ClientKey& client, SourceKey source, absl::Time no
                         AdmitOptions options) {
   Tick(now, changes);
   if (auto it = clients_.find(client); it != clients_.end()) {
-    if (it->second & kSessionPlace) return AdmittedView(*leases_.Live(it->second & ~kSessionPlace));
+    if (it->second & kSessionPlace) {
+      return AdmittedView(*leases_.Live(it->second & ~kSessionPlace), now);
+    }
     return WaitingView(line_.SeqOf(it->second), now);
   }
   const RoomSettings s = EffectiveSettings(now);
@@ -95,7 +97,7 @@ VisitorView Room::Admit(const ClientKey& client, SourceKey source, absl::Time no
   // else ahead of everyone waiting without priority (a pre-queue too), behind those with it.
   if (options.entry != Entry::kRegular) {
     if (options.entry == Entry::kBypass || AdmitsAtOnce(now, s)) {
-      return AdmittedView(StartSession(client, 0, 0, wire::Secret{}, now, s, changes));
+      return AdmittedView(StartSession(client, 0, 0, wire::Secret{}, now, s, changes), now);
     }
     return QueuedView(Enqueue(client, 0, SlotState::kPriority, now, changes), now);
   }
@@ -120,7 +122,7 @@ VisitorView Room::Admit(const ClientKey& client, SourceKey source, absl::Time no
   }
   if (AdmitsAtOnce(now, s)) {
     limits_.Took(source, now, s);
-    return AdmittedView(StartSession(client, source, 0, wire::Secret{}, now, s, changes));
+    return AdmittedView(StartSession(client, source, 0, wire::Secret{}, now, s, changes), now);
   }
   if (s.queueing_method == QueueingMethod::kReject && !s.queue_all) {
     ++changes->rejected_room_full;
@@ -153,7 +155,7 @@ VisitorView Room::View(uint64_t ticket_id, const wire::Secret& secret, absl::Tim
     return WaitingView(line_.SeqOf(ticket_id), now);
   }
   if (const Session* session = leases_.FromTicket(ticket_id, secret, now)) {
-    return AdmittedView(*session);
+    return AdmittedView(*session, now);
   }
   return ExpiredView("unknown or expired ticket");
 }
@@ -166,7 +168,8 @@ VisitorView Room::Heartbeat(uint64_t session_id, const wire::Secret& secret, abs
                                                               : "unknown or expired session");
   }
   const RoomSettings s = EffectiveSettings(now);
-  return AdmittedView(leases_.Renew(session_id, now, s.session_ttl, s.session_renewal, changes));
+  return AdmittedView(leases_.Renew(session_id, now, s.session_ttl, s.session_renewal, changes),
+                      now);
 }
 
 bool Room::Leave(wire::TokenKind kind, uint64_t id, const wire::Secret& secret, absl::Time now,
@@ -364,7 +367,7 @@ VisitorView Room::PrequeuedView(uint64_t seq, const Event* event) const {
   return view;
 }
 
-VisitorView Room::AdmittedView(const Session& session) const {
+VisitorView Room::AdmittedView(const Session& session, absl::Time now) const {
   VisitorView view;
   view.state = VisitorState::kAdmitted;
   if (session.origin_ticket != 0) {
@@ -373,9 +376,10 @@ VisitorView Room::AdmittedView(const Session& session) const {
   }
   view.session = wire::MakeToken(wire::TokenKind::kSession, id_, session.id, session.secret);
   view.lease_expires_at = session.expires_at;
-  // Heartbeat well inside the lease so one lost call does not end the session.
-  view.poll_after = std::clamp((session.expires_at - session.admitted_at) / 3, absl::Seconds(1),
-                               absl::Minutes(1));
+  // Heartbeat well inside what is left of the lease, so one lost call does not end the
+  // session. (Not a third of the time since admission: renewals push the lease's end on, and
+  // that share would grow until the next heartbeat came after the lease had ended.)
+  view.poll_after = std::clamp((session.expires_at - now) / 3, absl::Seconds(1), absl::Minutes(1));
   return view;
 }
 

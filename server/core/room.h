@@ -163,7 +163,7 @@ class Room {
   VisitorView WaitingView(uint64_t seq, absl::Time now) const;
   // `event` is the pre-queue's event, or null in the instant between its start and the tick.
   VisitorView PrequeuedView(uint64_t seq, const Event* event) const;
-  VisitorView AdmittedView(const Session& session) const;
+  VisitorView AdmittedView(const Session& session, absl::Time now) const;
   static VisitorView ExpiredView(std::string reason);
   static VisitorView RejectedView(std::string reason);
   static VisitorView QueueFull(Changes* changes);

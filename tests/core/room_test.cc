@@ -138,6 +138,23 @@ TEST_F(RoomTest, HeartbeatsArePersistedCoarselyAndNeverShortenThePersistedLease)
   EXPECT_LE(writes, 11) << "about one write per session TTL, not one per heartbeat";
 }
 
+TEST_F(RoomTest, AVisitorWhoHeartbeatsWhenToldKeepsItsSessionForAsLongAsItStays) {
+  // A short lease, renewed again and again: the hint must stay well inside what is left of
+  // the lease however old the session gets.
+  const absl::Duration ttl = absl::Seconds(30);
+  Room room("shop", Settings(1, ttl), now_, &random_);
+  const VisitorView a = Admit(room, "a");
+  absl::Duration next = a.poll_after;
+  for (int i = 0; i < 200; ++i) {
+    ASSERT_LE(next, ttl / 3) << "heartbeat " << i;
+    now_ += next;
+    room.Tick(now_, &changes_);
+    const VisitorView v = Heartbeat(room, a.session);
+    ASSERT_EQ(v.state, VisitorState::kAdmitted) << "lost after " << now_ - a.lease_expires_at;
+    next = v.poll_after;
+  }
+}
+
 TEST_F(RoomTest, DowntimeIsCreditedToEveryLease) {
   Room room("shop", Settings(2, absl::Seconds(60)), now_, &random_);
   const VisitorView a = Admit(room, "a");
