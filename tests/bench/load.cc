@@ -106,8 +106,10 @@ namespace {
 class GrpcDriver {
  public:
   GrpcDriver(WaitingRoomClient* client, Method method, const std::string& room,
-             const std::vector<std::string>& values, double seconds, RunResult* result)
-      : client_(client),
+             const std::vector<std::string>& values, double seconds, int64_t max_calls,
+             RunResult* result)
+      : max_calls_(max_calls),
+        client_(client),
         method_(method),
         room_(room),
         values_(values),
@@ -118,11 +120,12 @@ class GrpcDriver {
 
   void Run(int in_flight) {
     const SteadyTime start = std::chrono::steady_clock::now();
+    const int64_t first = max_calls_ > 0 ? std::min<int64_t>(in_flight, max_calls_) : in_flight;
     {
       base::MutexLock lock(&mu_);
-      in_flight_ = in_flight;
+      in_flight_ = first;
     }
-    for (int i = 0; i < in_flight; ++i) Issue();
+    for (int64_t i = 0; i < first; ++i) Issue(next_.fetch_add(1, std::memory_order_relaxed));
     base::MutexLock lock(&mu_);
     while (in_flight_ > 0) done_.WaitWithTimeout(&mu_, absl::Seconds(1));
     result_->seconds = SecondsSince(start);
@@ -150,8 +153,8 @@ class GrpcDriver {
           });
   }
 
-  void Issue() {
-    const int64_t i = next_.fetch_add(1, std::memory_order_relaxed);
+  // Sends call number `i`.
+  void Issue(int64_t i) {
     const std::string& value = values_[static_cast<size_t>(i) % values_.size()];
     v1::WaitingRoom::StubInterface::async_interface* async = client_->stub()->async();
     using Done = std::function<void(grpc::Status)>;
@@ -192,13 +195,17 @@ class GrpcDriver {
             ->errors[absl::StatusCodeToString(static_cast<absl::StatusCode>(status.error_code()))];
     }
     if (now < deadline_) {
-      Issue();
-      return;
+      const int64_t i = next_.fetch_add(1, std::memory_order_relaxed);
+      if (max_calls_ == 0 || i < max_calls_) {
+        Issue(i);
+        return;
+      }
     }
     base::MutexLock lock(&mu_);
     if (--in_flight_ == 0) done_.SignalAll();
   }
 
+  const int64_t max_calls_;  // 0: no limit
   WaitingRoomClient* const client_;
   const Method method_;
   const std::string& room_;
@@ -214,9 +221,10 @@ class GrpcDriver {
 }  // namespace
 
 RunResult DriveGrpc(WaitingRoomClient* client, Method method, const std::string& room,
-                    const std::vector<std::string>& values, int in_flight, double seconds) {
+                    const std::vector<std::string>& values, int in_flight, double seconds,
+                    int64_t max_calls) {
   RunResult result;
-  GrpcDriver driver(client, method, room, values, seconds, &result);
+  GrpcDriver driver(client, method, room, values, seconds, max_calls, &result);
   driver.Run(in_flight);
   return result;
 }

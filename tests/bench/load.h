@@ -70,9 +70,10 @@ class WaitingRoomClient {
 // Keeps `in_flight` calls of `method` going for `seconds`. Call i of an Admit asks for client
 // id "<values[0]><i>" in `room` (a new visitor each time); of the others it carries
 // `values[i % values.size()]` (a ticket for Poll, a session for Heartbeat and Leave). Every
-// call has a 10 s deadline.
+// call has a 10 s deadline. With `max_calls`, it also stops after that many calls.
 RunResult DriveGrpc(WaitingRoomClient* client, Method method, const std::string& room,
-                    const std::vector<std::string>& values, int in_flight, double seconds);
+                    const std::vector<std::string>& values, int in_flight, double seconds,
+                    int64_t max_calls = 0);
 
 // Client ids "<prefix><first>", "<prefix><first+1>", ... (`n` of them).
 std::vector<std::string> ClientIds(const std::string& prefix, int64_t first, int64_t n);

@@ -9,6 +9,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <random>
 #include <tuple>
 
 #include "absl/strings/ascii.h"
@@ -155,6 +156,10 @@ absl::StatusOr<Admitted> Fill(const std::string& gateway, int64_t n, int connect
   }
   std::fprintf(stderr, "  filled %lld visitors in %.1f s\n", static_cast<long long>(n),
                SecondsSince(start));
+  // In a random order: each run's calls spread over the whole room, as visitors' do.
+  std::mt19937_64 random(42);
+  std::shuffle(got.tickets.begin(), got.tickets.end(), random);
+  std::shuffle(got.sessions.begin(), got.sessions.end(), random);
   return got;
 }
 
@@ -173,7 +178,8 @@ bool StartRedis(Servers* s, const std::string& name, int64_t waiting, int64_t se
 }
 
 // The replicated cluster's owner, with `room` created (capacity `cap`); null when it failed.
-testing::Daemon* StartReplicated(Servers* s, const MethodsOptions& options, uint32_t cap) {
+testing::Daemon* StartReplicated(Servers* s, const MethodsOptions& options, uint32_t cap,
+                                 absl::Duration session_ttl) {
   absl::StatusOr<std::unique_ptr<ReplicatedCluster>> cluster =
       ReplicatedCluster::Start(options.anteroomd, s->dir + "/replicated");
   if (!cluster.ok()) {
@@ -184,7 +190,7 @@ testing::Daemon* StartReplicated(Servers* s, const MethodsOptions& options, uint
   const int owner = s->replicated->Owner();
   if (owner < 0) return nullptr;
   testing::Daemon* d = s->replicated->nodes()[static_cast<size_t>(owner)].get();
-  if (!testing::CreateRoom(d->admin_address(), "bench", cap, absl::Hours(24)).ok()) return nullptr;
+  if (!testing::CreateRoom(d->admin_address(), "bench", cap, session_ttl).ok()) return nullptr;
   return d;
 }
 
@@ -212,17 +218,32 @@ bool PollRows(const MethodsOptions& options, std::vector<Row>* rows) {
   return true;
 }
 
+// Heartbeat's room: sessions of the rooms' default lease. A lease is persisted a lease ahead
+// (core::LeaseTable), so once every session has arrived (its first heartbeat, written), the
+// measured heartbeats renew in memory and write nothing: a session writes about once per
+// lease length. The write path is measured by Admit, and heartbeats' writes by the surge.
+constexpr absl::Duration kHeartbeatLease = absl::Minutes(5);
+
+// Every session's first heartbeat (its arrival, which is written), before measuring.
+bool Arrive(const std::string& gateway, const std::vector<std::string>& sessions, int connections) {
+  RunResult r = DriveGrpc(Client(gateway, connections), Method::kHeartbeat, "bench", sessions, 256,
+                          600, static_cast<int64_t>(sessions.size()));
+  if (r.error_count() > 0) std::fprintf(stderr, "arrival: %s\n", r.ErrorsText().c_str());
+  return r.error_count() == 0;
+}
+
 bool HeartbeatRows(const MethodsOptions& options, std::vector<Row>* rows) {
   Servers s(testing::MakeTempDir("anteroom-bench-heartbeat"));
   testing::Daemon* a = s.Start(options.anteroomd, "anteroomd");
   testing::Daemon* noop = s.Start(options.noop, "noop");
   if (a == nullptr || noop == nullptr) return false;
   const auto cap = static_cast<uint32_t>(options.sessions);
-  if (!testing::CreateRoom(a->admin_address(), "bench", cap, absl::Hours(24)).ok()) return false;
+  if (!testing::CreateRoom(a->admin_address(), "bench", cap, kHeartbeatLease).ok()) return false;
   absl::StatusOr<Admitted> filled =
       Fill(a->gateway_address(), options.sessions, options.connections);
   if (!filled.ok()) return false;
   const std::vector<std::string>& sessions = filled->sessions;
+  if (!Arrive(a->gateway_address(), sessions, options.connections)) return false;
   std::vector<Target> targets = {
       GrpcTarget("anteroomd", a->pid(), Client(a->gateway_address(), options.connections),
                  Method::kHeartbeat, sessions),
@@ -238,11 +259,14 @@ bool HeartbeatRows(const MethodsOptions& options, std::vector<Row>* rows) {
   // slow the rows measured beside them.
   if (options.replicated) {
     s.redis.reset();
-    testing::Daemon* owner = StartReplicated(&s, options, cap);
+    testing::Daemon* owner = StartReplicated(&s, options, cap, kHeartbeatLease);
     if (owner == nullptr) return false;
     absl::StatusOr<Admitted> replicated =
         Fill(owner->gateway_address(), options.sessions, options.connections);
-    if (!replicated.ok()) return false;
+    if (!replicated.ok() ||
+        !Arrive(owner->gateway_address(), replicated->sessions, options.connections)) {
+      return false;
+    }
     MeasureAll("Heartbeat",
                {GrpcTarget("anteroomd replicated (3 etcd)", owner->pid(),
                            Client(owner->gateway_address(), options.connections),
@@ -297,7 +321,7 @@ bool AdmitRows(const MethodsOptions& options, std::vector<Row>* rows) {
   MeasureAll("Admit", targets, options, rows);
   if (options.replicated) {  // last and alone, as for Heartbeat
     s.redis.reset();
-    testing::Daemon* owner = StartReplicated(&s, options, 1'000);
+    testing::Daemon* owner = StartReplicated(&s, options, 1'000, absl::Hours(24));
     if (owner == nullptr) return false;
     MeasureAll("Admit", {admit_target("anteroomd replicated (3 etcd)", owner)}, options, rows);
   }
@@ -330,6 +354,13 @@ int Methods(const MethodsOptions& options) {
     } else {
       std::fprintf(stderr, "unknown method %s (poll, heartbeat or admit)\n", m.c_str());
       return 2;
+    }
+  }
+  for (const Row& r : rows) {
+    if (r.errors > 0) {
+      std::fprintf(stderr, "%s on %s at %d in flight: calls failed: %s\n", r.method.c_str(),
+                   r.server.c_str(), r.in_flight, r.errors_text.c_str());
+      ok = false;
     }
   }
   Ratios(&rows);

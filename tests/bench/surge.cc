@@ -47,10 +47,12 @@ struct Visitor {
   Nanos admitted_seen = -1;      // arrival time of the first answer that said "admitted"
   Nanos leave_at = -1;
   uint64_t last_position = UINT64_MAX;
-  int polls_left = -1;   // an abandoner's polls before it gives up; -1: keeps polling
-  bool lost = false;     // answered EXPIRED or REJECTED though it kept going
-  bool leaving = false;  // its Leave was sent
-  bool left = false;     // its Leave was answered
+  int polls_left = -1;         // an abandoner's polls before it gives up; -1: keeps polling
+  bool lost = false;           // answered EXPIRED or REJECTED though it kept going
+  bool abandoned = false;      // stopped polling, as planned
+  bool leaving = false;        // its Leave was sent
+  bool leave_retried = false;  // a Leave failed and was sent again (may then find it ended)
+  bool left = false;           // its Leave was answered
 };
 
 class SurgeRun {
@@ -118,7 +120,7 @@ class SurgeRun {
     int64_t unfinished = 0, lost = 0;
     for (const Visitor& v : visitors_) {
       if (v.lost) ++lost;
-      if (v.polls_left >= 0) continue;
+      if (v.abandoned) continue;
       if (!v.left) ++unfinished;
       if (v.admit_answered >= 0) kept.push_back(&v);
     }
@@ -337,14 +339,19 @@ class SurgeRun {
             on_status, [&](v1::HeartbeatRequest* q) { q->set_session(visitor.token); });
         break;
       case Method::kLeave:
+        if (visitor.leaving) visitor.leave_retried = true;
         if (!visitor.leaving) {
           visitor.leaving = true;
           --active_seen_;  // counted out when first sent: never more than the room holds
         }
         Start<v1::LeaveRequest, v1::LeaveResponse>(
             v, [async](auto* c, auto* q, auto* r, Done d) { async->Leave(c, q, r, std::move(d)); },
-            [this](int64_t i, const v1::LeaveResponse&, Nanos, Nanos) {
-              visitors_[static_cast<size_t>(i)].left = true;
+            [this](int64_t i, const v1::LeaveResponse& r, Nanos, Nanos) {
+              Visitor& leaver = visitors_[static_cast<size_t>(i)];
+              // A session that had lapsed before its Leave was lost (unless an earlier
+              // attempt of this Leave may have ended it).
+              if (!r.ended() && !leaver.leave_retried) leaver.lost = true;
+              leaver.left = true;
               Finish(i);
             },
             [&](v1::LeaveRequest* q) { q->set_token(visitor.token); });
@@ -402,7 +409,8 @@ class SurgeRun {
         if (r.position() > visitor.last_position) ++position_increases_;
         visitor.last_position = r.position();
         if (visitor.polls_left == 0) {
-          Finish(v);  // abandons
+          visitor.abandoned = true;
+          Finish(v);
           return;
         }
         if (visitor.polls_left > 0) --visitor.polls_left;
@@ -414,7 +422,7 @@ class SurgeRun {
         break;
     }
     if (visitor.next == Method::kHeartbeat) --active_seen_;  // the session is gone
-    visitor.lost = visitor.polls_left < 0;
+    visitor.lost = true;  // told EXPIRED or REJECTED though it did all it was told
     Finish(v);
   }
 
@@ -443,6 +451,7 @@ absl::Status CreateSurgeRoom(const std::string& admin_address, const SurgeOption
   auto admin = v1::RoomAdmin::NewStub(
       grpc::CreateChannel(admin_address, grpc::InsecureChannelCredentials()));
   grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
   v1::CreateRoomRequest req;
   req.set_room("surge");
   v1::RoomSettings* s = req.mutable_settings();
@@ -467,10 +476,13 @@ int Surge(const SurgeOptions& options) {
       {absl::StrCat("--sync_writes=", options.sync_writes ? "true" : "false")});
   if (!daemon.ok()) {
     std::fprintf(stderr, "%s\n", std::string(daemon.status().message()).c_str());
+    std::filesystem::remove_all(dir);
     return 1;
   }
   if (absl::Status s = CreateSurgeRoom((*daemon)->admin_address(), options); !s.ok()) {
     std::fprintf(stderr, "%s\n", s.ToString().c_str());
+    (*daemon)->Terminate();
+    std::filesystem::remove_all(dir);
     return 1;
   }
   WaitingRoomClient* client =
@@ -490,6 +502,7 @@ int Surge(const SurgeOptions& options) {
     base::MutexLock lock(&mu);
     while (running) {
       grpc::ClientContext ctx;
+      ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(2));
       v1::GetRoomStatusRequest req;
       req.set_room("surge");
       v1::RoomStatus status;
