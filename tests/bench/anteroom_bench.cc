@@ -80,6 +80,7 @@ ABSL_FLAG(double, ramp_seconds, 60, "surge: all arrive within this, evenly");
 ABSL_FLAG(double, compression, 2, "surge: visits, lease and polling bounds divided by this");
 ABSL_FLAG(int64_t, cap, 60'000, "surge: the room's max_active_sessions");
 ABSL_FLAG(double, visit_seconds, 60, "surge: mean visit, uncompressed");
+ABSL_FLAG(double, lease_seconds, 120, "surge: the room's session lease, uncompressed");
 ABSL_FLAG(double, abandon_share, 0.05, "surge: share of visitors who stop polling");
 ABSL_FLAG(bool, sync_writes, false, "surge: run anteroomd with --sync_writes");
 ABSL_FLAG(std::string, anteroomd, "", "path of anteroomd (default: next to this build)");
@@ -448,15 +449,17 @@ int SurgeMode() {
   options.cap = absl::GetFlag(FLAGS_cap);
   options.visit_seconds = absl::GetFlag(FLAGS_visit_seconds);
   options.abandon_share = absl::GetFlag(FLAGS_abandon_share);
+  options.session_ttl_seconds = absl::GetFlag(FLAGS_lease_seconds);
   options.sync_writes = absl::GetFlag(FLAGS_sync_writes);
   options.connections = absl::GetFlag(FLAGS_connections);
   options.anteroomd = AnteroomdPath();
   if (options.visitors < 1 || options.ramp_seconds <= 0 || options.compression < 1 ||
-      options.cap < 1 || options.visit_seconds <= 0 || options.abandon_share < 0 ||
-      options.abandon_share > 1) {
+      options.cap < 1 || options.visit_seconds <= 0 || options.session_ttl_seconds <= 0 ||
+      options.abandon_share < 0 || options.abandon_share > 1) {
     std::fprintf(stderr,
-                 "surge: --surge_visitors, --ramp_seconds, --cap and --visit_seconds must be "
-                 "positive, --compression at least 1, --abandon_share within 0..1\n");
+                 "surge: --surge_visitors, --ramp_seconds, --cap, --visit_seconds and "
+                 "--lease_seconds must be positive, --compression at least 1, --abandon_share "
+                 "within 0..1\n");
     return 2;
   }
   return Surge(options);
@@ -503,18 +506,19 @@ int main(int argc, char** argv) {
   if (mode == "poll" || mode == "heartbeat" || mode == "admit" || mode == "methods") {
     return anteroom::bench::MethodsMode(mode);
   }
-  std::fprintf(stderr,
-               "usage: anteroom-bench scale [--visitors=N] [--lookups=N]\n"
-               "       anteroom-bench recovery [--visitors=N] [--churn=M] [--anteroomd=PATH]\n"
-               "       anteroom-bench replicated [--visitors=N] [--anteroomd=PATH]\n"
-               "       anteroom-bench poll|heartbeat|admit|methods [--seconds=S] "
-               "[--in_flight=64,512,1024]\n"
-               "           [--room_visitors=N] [--sessions=N] [--connections=N] [--redis] "
-               "[--replicated]\n"
-               "           [--table_out=FILE] [--plot_data=FILE]\n"
-               "       anteroom-bench surge [--surge_visitors=N] [--ramp_seconds=S] "
-               "[--compression=X] [--cap=N]\n"
-               "           [--visit_seconds=S] [--abandon_share=F] [--sync_writes] "
-               "[--connections=N]\n");
+  std::fprintf(
+      stderr,
+      "usage: anteroom-bench scale [--visitors=N] [--lookups=N]\n"
+      "       anteroom-bench recovery [--visitors=N] [--churn=M] [--anteroomd=PATH]\n"
+      "       anteroom-bench replicated [--visitors=N] [--anteroomd=PATH]\n"
+      "       anteroom-bench poll|heartbeat|admit|methods [--seconds=S] "
+      "[--in_flight=64,512,1024]\n"
+      "           [--room_visitors=N] [--sessions=N] [--connections=N] [--redis] "
+      "[--replicated]\n"
+      "           [--table_out=FILE] [--plot_data=FILE]\n"
+      "       anteroom-bench surge [--surge_visitors=N] [--ramp_seconds=S] "
+      "[--compression=X] [--cap=N]\n"
+      "           [--visit_seconds=S] [--lease_seconds=S] [--abandon_share=F] [--sync_writes] "
+      "[--connections=N]\n");
   return 2;
 }

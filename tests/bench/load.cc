@@ -132,19 +132,11 @@ class GrpcDriver {
   }
 
  private:
-  template <typename Request, typename Response>
-  struct Call {
-    grpc::ClientContext context;
-    Request request;
-    Response response;
-    SteadyTime sent;
-  };
-
   template <typename Request, typename Response, typename Async>
   void Send(Async async, const std::function<void(Request*)>& fill) {
     auto* call = new Call<Request, Response>;
     fill(&call->request);
-    call->sent = std::chrono::steady_clock::now();
+    call->sent = SteadyNanos();
     call->context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
     async(&call->context, &call->request, &call->response,
           [this, call](const grpc::Status& status) {
@@ -185,10 +177,10 @@ class GrpcDriver {
     }
   }
 
-  void Finished(SteadyTime sent, const grpc::Status& status) {
+  void Finished(int64_t sent, const grpc::Status& status) {
     const SteadyTime now = std::chrono::steady_clock::now();
     if (status.ok()) {
-      result_->latency->Add(std::chrono::duration<double, std::micro>(now - sent).count());
+      result_->latency->Add(static_cast<double>(SteadyNanos() - sent) / 1e3);
     } else {
       base::MutexLock lock(&mu_);
       ++result_
@@ -242,17 +234,11 @@ Admitted AdmitMany(WaitingRoomClient* client, const std::string& room, const std
   base::Mutex mu;
   base::CondVar cv;
   int64_t next = 0, done = 0;
-  struct Call {
-    grpc::ClientContext context;
-    v1::AdmitRequest request;
-    v1::VisitorStatus response;
-    int64_t i;
-  };
+  using AdmitCall = Call<v1::AdmitRequest, v1::VisitorStatus>;
   // Sends call `i`; each answer sends the next unanswered one, reserved under the lock so
   // that the last answer touches nothing of this frame once it has counted itself done.
   std::function<void(int64_t)> send = [&](int64_t i) {
-    auto* call = new Call;
-    call->i = i;
+    auto* call = new AdmitCall;
     call->request.set_room(room);
     call->request.set_client_id(absl::StrCat(prefix, i));
     call->context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));

@@ -46,6 +46,23 @@ struct RunResult {
   std::string ErrorsText() const;  // "none" or "UNAVAILABLE=3 ..."
 };
 
+// One asynchronous unary call and what a generator keeps with it until it is answered.
+template <typename Request, typename Response>
+struct Call {
+  grpc::ClientContext context;
+  Request request;
+  Response response;
+  int64_t sent = 0;  // when it was sent, in nanoseconds of the caller's steady clock
+  int64_t tag = 0;   // the caller's (which call, or whose)
+};
+
+// Nanoseconds of std::chrono::steady_clock.
+inline int64_t SteadyNanos() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
 enum class Method { kAdmit, kPoll, kHeartbeat, kLeave };
 const char* MethodName(Method m);
 

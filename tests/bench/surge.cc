@@ -244,15 +244,6 @@ class SurgeRun {
   }
 
  private:
-  template <typename Request, typename Response>
-  struct Call {
-    grpc::ClientContext context;
-    Request request;
-    Response response;
-    int64_t visitor = 0;
-    Nanos sent = 0;
-  };
-
   void Schedule(int64_t v, Nanos at) {
     base::MutexLock lock(&mu_);
     const bool earliest = wakeups_.empty() || at < wakeups_.top().first;
@@ -269,7 +260,7 @@ class SurgeRun {
   void Start(int64_t v, Async async, OnAnswer on_answer,
              const std::function<void(Request*)>& fill) {
     auto* call = new Call<Request, Response>;
-    call->visitor = v;
+    call->tag = v;
     fill(&call->request);
     call->context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
     const int64_t now_in_flight = ++in_flight_atomic_;
@@ -285,14 +276,14 @@ class SurgeRun {
           [this, call, on_answer](const grpc::Status& status) {
             const Nanos received = Now();
             --in_flight_atomic_;
-            const Method m = visitors_[static_cast<size_t>(call->visitor)].next;
+            const Method m = visitors_[static_cast<size_t>(call->tag)].next;
             if (status.ok()) {
               latency_[static_cast<int>(m)].Add(static_cast<double>(received - call->sent) / 1e3);
               const auto second = static_cast<int>(received / 1'000'000'000);
               if (second < kSecondsTracked) {
                 per_second_[static_cast<int>(m) * kSecondsTracked + second].fetch_add(1);
               }
-              on_answer(call->visitor, call->response, call->sent, received);
+              on_answer(call->tag, call->response, call->sent, received);
             } else {
               {
                 base::MutexLock lock(&mu_);
@@ -300,7 +291,7 @@ class SurgeRun {
                     MethodName(m), " ",
                     absl::StatusCodeToString(static_cast<absl::StatusCode>(status.error_code())))];
               }
-              Schedule(call->visitor, received + ToNanos(0.05));  // try again shortly
+              Schedule(call->tag, received + ToNanos(0.05));  // try again shortly
             }
             delete call;
             base::MutexLock lock(&mu_);

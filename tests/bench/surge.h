@@ -23,14 +23,14 @@ namespace anteroom::bench {
 
 struct SurgeOptions {
   int64_t visitors = 200'000;
-  double ramp_seconds = 60;         // all arrive within this, evenly
-  double compression = 2;           // visits, lease and polling bounds divided by this
-  int64_t cap = 60'000;             // the room's max_active_sessions
-  double visit_seconds = 60;        // mean visit (uncompressed), uniform over 0.5..1.5 of it
-  double abandon_share = 0.05;      // visitors who stop polling after a few polls
-  double session_ttl_seconds = 60;  // the room's session_ttl, uncompressed (heartbeats every
-                                    // third of it)
-  double drain_seconds = 300;       // after the ramp, the longest wait for everyone to finish
+  double ramp_seconds = 60;          // all arrive within this, evenly
+  double compression = 2;            // visits, lease and polling bounds divided by this
+  int64_t cap = 60'000;              // the room's max_active_sessions
+  double visit_seconds = 60;         // mean visit (uncompressed), uniform over 0.5..1.5 of it
+  double abandon_share = 0.05;       // visitors who stop polling after a few polls
+  double session_ttl_seconds = 120;  // the room's session_ttl, uncompressed (heartbeats every
+                                     // third of it)
+  double drain_seconds = 300;        // after the ramp, the longest wait for everyone to finish
   int connections = 4;
   std::string anteroomd;
   bool sync_writes = false;
