@@ -207,7 +207,7 @@ class GrpcDriver {
   std::atomic<int64_t> next_{0};
   base::Mutex mu_;
   base::CondVar done_;
-  int in_flight_ ABSL_GUARDED_BY(mu_) = 0;
+  int64_t in_flight_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace
