@@ -24,6 +24,8 @@ class ServiceFuzzHarness {
   ~ServiceFuzzHarness();
   // One input; "" when all was well, else what broke.
   std::string Run(const uint8_t* data, size_t size);
+  // The private directory checkpoints would go to (removed by the destructor).
+  const std::string& backup_dir() const { return backup_dir_; }
 
  private:
   std::string backup_dir_;
