@@ -96,10 +96,6 @@ int64_t RssBytes() {
   return resident * sysconf(_SC_PAGESIZE);
 }
 
-double Seconds(std::chrono::steady_clock::time_point since) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - since).count();
-}
-
 // Mean time of freeing the one slot so that the head of the queue is admitted, over
 // `rounds` rounds. `session` is the current session's id and secret.
 double AdmissionMicros(core::Room& room, core::Session session, absl::Time now, int rounds) {
@@ -110,7 +106,7 @@ double AdmissionMicros(core::Room& room, core::Session session, absl::Time now, 
     if (changes.put_sessions.empty()) break;
     session = changes.put_sessions.back();
   }
-  return Seconds(start) * 1e6 / rounds;
+  return SecondsSince(start) * 1e6 / rounds;
 }
 
 // A room with `waiting` queued behind one session; returns that session.
@@ -156,7 +152,7 @@ int Scale() {
       sample_storage.push_back(v.ticket);
     }
   }
-  const double fill_seconds = Seconds(fill_start);
+  const double fill_seconds = SecondsSince(fill_start);
   const int64_t rss_after = RssBytes();
   for (const std::string& t : sample_storage) sample.push_back(*wire::ParseToken(t));
 
@@ -176,7 +172,7 @@ int Scale() {
     const wire::ParsedToken& t = sample[pick() % sample.size()];
     checksum += room.Poll(t.id, t.secret, now).position;
   }
-  const double lookup_seconds = Seconds(start);
+  const double lookup_seconds = SecondsSince(start);
   std::printf("poll_position_lookup %.3f us (mean of %lld, checksum %lld)\n",
               lookup_seconds / static_cast<double>(lookups) * 1e6, static_cast<long long>(lookups),
               static_cast<long long>(checksum));
@@ -258,7 +254,7 @@ int Recovery() {
       while (done < n + churn + 1) cv.WaitWithTimeout(&mu, absl::Seconds(1));
     }
     std::printf("fill %lld visitors through RoomManager and RocksDB: %.1f s\n",
-                static_cast<long long>(n + churn), Seconds(fill_start));
+                static_cast<long long>(n + churn), SecondsSince(fill_start));
     const auto churn_start = std::chrono::steady_clock::now();
     int64_t left = 0;
     for (const std::string& t : churn_tickets) {
@@ -275,7 +271,7 @@ int Recovery() {
     }
     if (churn > 0) {
       std::printf("churn %lld visitors left from the head: %.1f s\n", static_cast<long long>(churn),
-                  Seconds(churn_start));
+                  SecondsSince(churn_start));
     }
     (*instance)->Stop(absl::ZeroDuration());
   }
@@ -294,7 +290,7 @@ int Recovery() {
     std::fprintf(stderr, "%s\n", std::string(daemon.status().message()).c_str());
     return 1;
   }
-  const double recovery = Seconds(start);
+  const double recovery = SecondsSince(start);
   std::printf("recovery_to_serving %.2f s (%lld waiting visitors)\n", recovery,
               static_cast<long long>(n));
   std::printf("anteroomd_rss %.0f MiB\n",
@@ -357,8 +353,8 @@ int Replicated() {
       auto status = (*client)->MemberStatus(0, absl::Seconds(2));
       if (status.ok()) {
         max_db = std::max<int64_t>(max_db, status->dbsize());
-        if (Seconds(started) >= next_sample) {
-          db_series.push_back(absl::StrCat(static_cast<int>(Seconds(started)),
+        if (SecondsSince(started) >= next_sample) {
+          db_series.push_back(absl::StrCat(static_cast<int>(SecondsSince(started)),
                                            "s:", status->dbsizeinuse() >> 20, "/",
                                            status->dbsize() >> 20));
           next_sample += 5;
@@ -373,7 +369,7 @@ int Replicated() {
                                   .errors;
   filling = false;
   watch.join();
-  const double fill_seconds = Seconds(fill_start);
+  const double fill_seconds = SecondsSince(fill_start);
   std::printf("fill_%lld_seconds %.1f (%.0f admits/s, %lld errors)\n",
               static_cast<long long>(visitors), fill_seconds,
               static_cast<double>(visitors) / fill_seconds, static_cast<long long>(fill_errors));
@@ -398,7 +394,7 @@ int Replicated() {
     const uint64_t target = last_entry();
     if (page.ok() && target > 0 &&
         MetricValue(*page, "anteroom_replica_log_entry") >= static_cast<double>(target)) {
-      caught_up = Seconds(join_start);
+      caught_up = SecondsSince(join_start);
     }
     if (caught_up < 0) absl::SleepFor(absl::Milliseconds(20));
   }
@@ -426,7 +422,7 @@ int Replicated() {
       req.set_client_id("after-failover");
       v1::VisitorStatus resp;
       if (stub->Admit(&ctx, req, &resp).ok()) {
-        failover = Seconds(killed);
+        failover = SecondsSince(killed);
         break;
       }
     }

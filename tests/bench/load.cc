@@ -46,13 +46,6 @@ double Histogram::Percentile(double p) const {
   return std::exp(kBuckets * kLogStep);
 }
 
-void Histogram::MergeFrom(const Histogram& other) {
-  for (int i = 0; i < kBuckets; ++i) {
-    buckets_[i].fetch_add(other.buckets_[i].load(std::memory_order_relaxed),
-                          std::memory_order_relaxed);
-  }
-}
-
 int64_t RunResult::error_count() const {
   int64_t n = 0;
   for (const auto& [code, count] : errors) n += count;
@@ -219,13 +212,6 @@ RunResult DriveGrpc(WaitingRoomClient* client, Method method, const std::string&
   GrpcDriver driver(client, method, room, values, seconds, max_calls, &result);
   driver.Run(in_flight);
   return result;
-}
-
-std::vector<std::string> ClientIds(const std::string& prefix, int64_t first, int64_t n) {
-  std::vector<std::string> ids;
-  ids.reserve(static_cast<size_t>(n));
-  for (int64_t i = 0; i < n; ++i) ids.push_back(absl::StrCat(prefix, first + i));
-  return ids;
 }
 
 Admitted AdmitMany(WaitingRoomClient* client, const std::string& room, const std::string& prefix,

@@ -29,7 +29,6 @@ class Histogram {
   // The latency below which a share `p` (0..1) of the recorded ones lie, in microseconds.
   double Percentile(double p) const;
   int64_t count() const;
-  void MergeFrom(const Histogram& other);
 
  private:
   static constexpr int kBuckets = 1900;  // 1.01^1900 us ≈ 160 s
@@ -91,9 +90,6 @@ class WaitingRoomClient {
 RunResult DriveGrpc(WaitingRoomClient* client, Method method, const std::string& room,
                     const std::vector<std::string>& values, int in_flight, double seconds,
                     int64_t max_calls = 0);
-
-// Client ids "<prefix><first>", "<prefix><first+1>", ... (`n` of them).
-std::vector<std::string> ClientIds(const std::string& prefix, int64_t first, int64_t n);
 
 // What AdmitMany got: the tickets of those who wait and the sessions of those let in.
 struct Admitted {
