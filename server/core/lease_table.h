@@ -66,6 +66,11 @@ class LeaseTable {
   absl::Status Restore(const Session& session);
 
   int64_t active() const { return static_cast<int64_t>(sessions_.size()); }
+  // Calls f(session_id) for every live session, in no particular order.
+  template <typename F>
+  void ForEachLive(F&& f) const {
+    for (const auto& [id, session] : sessions_) f(id);
+  }
   size_t MemoryBytes() const;
 
  private:

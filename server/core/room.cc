@@ -84,11 +84,9 @@ void Room::StartEvent(Event& event, absl::Time now, Changes* changes) {
 VisitorView Room::Admit(const ClientKey& client, SourceKey source, absl::Time now, Changes* changes,
                         AdmitOptions options) {
   Tick(now, changes);
-  if (auto it = clients_.find(client); it != clients_.end()) {
-    if (it->second & kSessionPlace) {
-      return AdmittedView(*leases_.Live(it->second & ~kSessionPlace), now);
-    }
-    return WaitingView(line_.SeqOf(it->second), now);
+  if (const uint64_t place = PlaceOf(client); place != 0) {
+    if (place & kSessionPlace) return AdmittedView(*leases_.Live(place & ~kSessionPlace), now);
+    return WaitingView(line_.SeqOf(place), now);
   }
   const RoomSettings s = EffectiveSettings(now);
   // An operator's entry token vouches for its holder: no proof of work, no per-source
@@ -216,6 +214,7 @@ void Room::Tick(absl::Time now, Changes* changes) {
 
 void Room::ExpireLeases(absl::Time now, Changes* changes) {
   while (std::optional<uint64_t> id = leases_.FirstLapsed(now)) {
+    Forget(*id | kSessionPlace);
     const std::optional<Session> ended = leases_.End(*id, now, /*revoke=*/false, changes);
     ++(ended->arrived ? changes->expired : changes->no_shows);
     SessionEnded(*ended, now);
@@ -233,24 +232,43 @@ void Room::ExpireAbandoned(absl::Time now, const RoomSettings& s, Changes* chang
 }
 
 void Room::EndSession(uint64_t id, absl::Time now, bool revoke, Changes* changes) {
+  if (leases_.Live(id) != nullptr) Forget(id | kSessionPlace);
   if (std::optional<Session> ended = leases_.End(id, now, revoke, changes)) {
     SessionEnded(*ended, now);
   }
 }
 
 void Room::SessionEnded(const Session& session, absl::Time now) {
-  ForgetClient(session.client, session.id | kSessionPlace);
   limits_.Released(session.source, now);
 }
 
 void Room::RemoveTicket(uint64_t seq, absl::Time now, Changes* changes) {
+  Forget(line_.FindSeq(seq)->id);
   const Slot removed = line_.Remove(seq, changes);
-  ForgetClient(removed.client, removed.id);
   if (removed.state != SlotState::kShadow) limits_.Released(removed.source(), now);
 }
 
-void Room::ForgetClient(const ClientKey& client, uint64_t place) {
-  if (auto c = clients_.find(client); c != clients_.end() && c->second == place) clients_.erase(c);
+// --- The index of places by visitor ---
+
+const ClientKey& Room::ClientAt(uint64_t place) const {
+  if (place & kSessionPlace) return leases_.Live(place & ~kSessionPlace)->client;
+  return line_.FindSeq(line_.SeqOf(place))->client;
+}
+
+uint64_t Room::PlaceOf(const ClientKey& client) const {
+  const auto it = clients_.find(client);
+  return it == clients_.end() ? 0 : *it;
+}
+
+void Room::Assign(uint64_t place) {
+  if (auto it = clients_.find(ClientAt(place)); it != clients_.end()) clients_.erase(it);
+  clients_.insert(place);
+}
+
+void Room::Forget(uint64_t place) {
+  if (auto it = clients_.find(ClientAt(place)); it != clients_.end() && *it == place) {
+    clients_.erase(it);
+  }
 }
 
 // --- Admissions ---
@@ -258,7 +276,7 @@ void Room::ForgetClient(const ClientKey& client, uint64_t place) {
 uint64_t Room::Enqueue(const ClientKey& client, SourceKey source, SlotState state, absl::Time now,
                        Changes* changes) {
   const uint64_t seq = line_.Enqueue(client, NewSecret(), source, state, now, changes);
-  clients_[client] = seq;
+  Assign(line_.FindSeq(seq)->id);
   return seq;
 }
 
@@ -282,6 +300,7 @@ void Room::FillFreeSlots(absl::Time now, const RoomSettings& s, Changes* changes
 
 void Room::AdmitTicket(uint64_t seq, absl::Time now, const RoomSettings& s, Changes* changes) {
   // The visitor's place becomes their session: their source holds as many places as before.
+  Forget(line_.FindSeq(seq)->id);
   const Slot slot = line_.Remove(seq, changes);
   StartSession(slot.client, slot.source(), slot.id, slot.secret, now, s, changes);
   outflow_.RecordAdmission(now);  // outflow from the queue, the basis of estimates
@@ -298,7 +317,7 @@ const Session& Room::StartSession(const ClientKey& client, SourceKey source, uin
   const Session& session =
       leases_.Start(client, NewSecret(), source, origin_ticket, origin_secret, now, first_lease,
                     /*arrived=*/!awaits_arrival, changes);
-  clients_[client] = session.id | kSessionPlace;
+  Assign(session.id | kSessionPlace);
   ++admitted_total_;
   ++changes->admitted;
   return session;
@@ -422,8 +441,7 @@ RoomStats Room::Stats(absl::Time now) const {
 }
 
 size_t Room::MemoryBytes() const {
-  return line_.MemoryBytes() + leases_.MemoryBytes() +
-         clients_.capacity() * (sizeof(std::pair<ClientKey, uint64_t>) + 1);
+  return line_.MemoryBytes() + leases_.MemoryBytes() + clients_.capacity() * (sizeof(uint64_t) + 1);
 }
 
 // --- Restore ---
@@ -432,7 +450,6 @@ absl::Status Room::RestoreTicket(const Ticket& t, absl::Time now) {
   if (absl::Status s = line_.Restore(t, now); !s.ok()) {
     return absl::Status(s.code(), absl::StrCat("room ", id_, ": ", s.message()));
   }
-  clients_[t.client] = t.id;
   if (!t.shadow) limits_.Restored(t.source);
   return absl::OkStatus();
 }
@@ -442,10 +459,16 @@ absl::Status Room::RestoreSession(const Session& s) {
     return absl::Status(restored.code(), absl::StrCat("room ", id_, ": ", restored.message()));
   }
   if (s.revoked) return absl::OkStatus();
-  clients_[s.client] = s.id | kSessionPlace;
   limits_.Restored(s.source);
   if (s.origin_ticket != 0) line_.ReserveTicketId(s.origin_ticket);
   return absl::OkStatus();
+}
+
+void Room::FinishRestore() {
+  clients_.reserve(static_cast<size_t>(line_.waiting() + line_.shadowed() + leases_.active()));
+  // Sessions after places: a visitor found with both keeps the session, as Admit would.
+  line_.ForEachTicket([this](uint64_t ticket_id) { Assign(ticket_id); });
+  leases_.ForEachLive([this](uint64_t session_id) { Assign(session_id | kSessionPlace); });
 }
 
 void Room::RestoreCounters(int64_t admitted_total, uint64_t next_event_number) {

@@ -4,7 +4,8 @@
 #include <string>
 #include <vector>
 
-#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/hash/hash.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -43,13 +44,14 @@ namespace anteroom::core {
 //   queue, shuffled with the injected random source if asked, ahead of later arrivals,
 //   exactly once (the `started` flag is persisted with the new places)
 //   [Room::StartEvent, WaitingLine::PlacePrequeue].
-// - Admit is idempotent per ClientKey: one place or session per visitor [Room::clients_].
+// - Admit is idempotent per ClientKey: one place or session per visitor [Room::clients_,
+//   Room::Assign].
 // - Per source, live places never exceed max_places_per_source and new places stay within
 //   new_places_per_source_per_minute; a shadow place never reaches the front
 //   [SourceLimits, Room::Admit; WaitingLine keeps shadow places out of the queue].
 //
 // Scale: a position look-up is O(log n); admission work does not depend on queue length;
-// a waiting visitor costs about 120 bytes (README "Scale").
+// a waiting visitor costs under 100 bytes (README "Scale").
 //
 // Pure logic: every call takes the current time; nothing inside reads a clock, sleeps or
 // does I/O. Mutating calls append to `changes` what must be persisted. Poll changes only
@@ -121,17 +123,51 @@ class Room {
     leases_.CreditDowntime(downtime, changes);
   }
 
-  // Restoring persisted state, before any other call; tickets in ascending seq order.
-  // Visitors restored are treated as seen at `now` (downtime does not cost a place).
+  // Restoring persisted state, before any other call: tickets in ascending seq order and
+  // sessions, then FinishRestore once. Visitors restored are treated as seen at `now`
+  // (downtime does not cost a place).
   absl::Status RestoreTicket(const Ticket& ticket, absl::Time now);
   absl::Status RestoreSession(const Session& session);
+  // Indexes every restored place by visitor, in one pass sized up front (growing the index
+  // a place at a time re-reads every place it holds at each doubling).
+  void FinishRestore();
   void RestoreEvent(const Event& event) { schedule_.Restore(event); }
   void RestoreCounters(int64_t admitted_total, uint64_t next_event_number);
   int64_t admitted_total() const { return admitted_total_; }
 
  private:
-  // clients_ values: a ticket id, or a session id with this bit set.
+  // A place: a ticket id, or a session id with this bit set.
   static constexpr uint64_t kSessionPlace = uint64_t{1} << 63;
+
+  // The index of places by visitor keeps only the place: its ClientKey is read from the
+  // place itself (its Slot or Session), so a waiting visitor's 16-byte key is held once.
+  // Every place in the index must therefore be live: a place leaves the index before its
+  // Slot or Session goes [Room::Forget].
+  struct PlaceHash {
+    using is_transparent = void;
+    const Room* room;
+    size_t operator()(const ClientKey& client) const { return absl::Hash<ClientKey>{}(client); }
+    size_t operator()(uint64_t place) const { return (*this)(room->ClientAt(place)); }
+  };
+  struct PlaceEq {
+    using is_transparent = void;
+    const Room* room;
+    bool operator()(uint64_t a, uint64_t b) const { return a == b; }
+    bool operator()(const ClientKey& client, uint64_t place) const {
+      return room->ClientAt(place) == client;
+    }
+    bool operator()(uint64_t place, const ClientKey& client) const {
+      return (*this)(client, place);
+    }
+  };
+  // The visitor holding `place`, which must be live.
+  const ClientKey& ClientAt(uint64_t place) const;
+  // `client`'s place, or 0 when they hold none.
+  uint64_t PlaceOf(const ClientKey& client) const;
+  // `place` (live) becomes its visitor's place, replacing any they held.
+  void Assign(uint64_t place);
+  // `place` (still live) leaves the index if it is its visitor's place.
+  void Forget(uint64_t place);
 
   wire::Secret NewSecret();
   void AdvanceEvents(absl::Time now, Changes* changes);
@@ -150,11 +186,9 @@ class Room {
                               const wire::Secret& origin_secret, absl::Time now,
                               const RoomSettings& s, Changes* changes);
   void EndSession(uint64_t id, absl::Time now, bool revoke, Changes* changes);
-  // What every ended session leaves: the visitor's index entry and its source's place.
+  // What every ended session leaves: its source's place. Its index entry went before.
   void SessionEnded(const Session& session, absl::Time now);
   void RemoveTicket(uint64_t seq, absl::Time now, Changes* changes);
-  // Forgets `client`'s place if it is `place` (a later one may have replaced it).
-  void ForgetClient(const ClientKey& client, uint64_t place);
 
   VisitorView QueuedView(uint64_t seq, absl::Time now) const;
   // At the back of the line, wherever that is now: a shadow place never moves up.
@@ -178,9 +212,11 @@ class Room {
   Outflow outflow_;
   EventSchedule schedule_;
   SourceLimits limits_;
-  // One place per visitor: their ticket id, or session id | kSessionPlace.
-  absl::flat_hash_map<ClientKey, uint64_t> clients_;
   int64_t admitted_total_ = 0;
+  // One place per visitor (a ticket id, or a session id | kSessionPlace), found by their
+  // ClientKey. Declared last, so it goes first: nothing it holds is looked up after the
+  // line and the leases are gone.
+  absl::flat_hash_set<uint64_t, PlaceHash, PlaceEq> clients_{0, PlaceHash{this}, PlaceEq{this}};
 };
 
 }  // namespace anteroom::core

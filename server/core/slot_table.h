@@ -50,6 +50,16 @@ class SlotTable {
   Slot& Insert(uint64_t seq, const Slot& slot);
   // `seq` must be present.
   void Erase(uint64_t seq);
+  // Calls f(const Slot&) for every slot present, in seq order.
+  template <typename F>
+  void ForEach(F&& f) const {
+    for (const std::unique_ptr<Chunk>& c : chunks_) {
+      if (c == nullptr) continue;
+      for (const Slot& slot : c->slots) {
+        if (slot.state != SlotState::kEmpty) f(slot);
+      }
+    }
+  }
   size_t MemoryBytes() const;
 
  private:

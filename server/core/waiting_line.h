@@ -78,6 +78,11 @@ class WaitingLine {
   Ticket ToTicket(uint64_t seq) const;
   // Restoring a persisted place (in ascending seq order), seen at `now`.
   absl::Status Restore(const Ticket& ticket, absl::Time now);
+  // Calls f(ticket_id) for every place (queued, pre-queued or shadow), in seq order.
+  template <typename F>
+  void ForEachTicket(F&& f) const {
+    slots_.ForEach([&f](const Slot& slot) { f(slot.id); });
+  }
   // Ticket `id` is in use outside the line (the origin of an admitted session): new places
   // get larger ids.
   void ReserveTicketId(uint64_t id);

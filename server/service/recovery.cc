@@ -48,6 +48,7 @@ absl::StatusOr<std::unique_ptr<core::Room>> LoadRoom(storage::Store* store, absl
         return (*room)->RestoreSession(*session);
       });
   if (!s.ok()) return s;
+  (*room)->FinishRestore();
   return room;
 }
 

@@ -141,12 +141,16 @@ int Scale() {
   core::Room room("scale", settings, now, &random);
   std::string holder;
   const auto fill_start = std::chrono::steady_clock::now();
+  // The slowest single Admit: when the index of visitors grows, one call rehashes it.
+  std::chrono::steady_clock::duration slowest{};
   for (int64_t i = 0; i < n; ++i) {
     core::Changes changes;
+    const auto call_start = std::chrono::steady_clock::now();
     core::VisitorView v =
         room.Admit(core::ClientKey{static_cast<uint64_t>(i) * 0x9E3779B97F4A7C15ULL,
                                    ~static_cast<uint64_t>(i)},
                    now, &changes);
+    slowest = std::max(slowest, std::chrono::steady_clock::now() - call_start);
     if (i == 0) holder = v.session;
     if (i > 0 && i % (n / 100'000 + 1) == 0 && sample_storage.size() < sample_storage.capacity()) {
       sample_storage.push_back(v.ticket);
@@ -158,6 +162,8 @@ int Scale() {
 
   std::printf("visitors_waiting %lld\n", static_cast<long long>(room.Stats(now).queue_depth));
   std::printf("admit_enqueue_rate %.0f per_second\n", static_cast<double>(n) / fill_seconds);
+  std::printf("slowest_admit %.1f ms\n",
+              std::chrono::duration<double, std::milli>(slowest).count());
   std::printf("rss_growth %.1f MiB\n", static_cast<double>(rss_after - rss_before) / (1 << 20));
   std::printf("rss_per_visitor %.1f bytes\n",
               static_cast<double>(rss_after - rss_before) / static_cast<double>(n));

@@ -35,6 +35,7 @@ struct Image {
     for (const Event& e : events) room->RestoreEvent(e);
     for (const auto& [seq, t] : tickets) EXPECT_TRUE(room->RestoreTicket(t, now).ok());
     for (const auto& [id, s] : sessions) EXPECT_TRUE(room->RestoreSession(s).ok());
+    room->FinishRestore();
     return room;
   }
 };

@@ -45,9 +45,12 @@ class RoomHarness {
         // One arrival in eight comes with a priority entry.
         AdmitOptions options;
         if (op % 9 == 1 && arg >= 224) options.entry = Entry::kPriority;
-        VisitorView v =
-            room_->Admit(testing::Key("c" + std::to_string(arg % 64)), 0, now_, &changes, options);
-        if (!v.ticket.empty()) tickets_.push_back(v.ticket);
+        const std::string client = "c" + std::to_string(arg % 64);
+        VisitorView v = room_->Admit(testing::Key(client), 0, now_, &changes, options);
+        if (!v.ticket.empty()) {
+          tickets_.push_back(v.ticket);
+          client_of_ticket_[v.ticket] = client;
+        }
         if (!v.session.empty()) sessions_.push_back(v.session);
         break;
       }
@@ -101,6 +104,7 @@ class RoomHarness {
       s.expires_at = std::max(s.expires_at, s.persisted_until);
       if (!restored.RestoreSession(s).ok()) return fail_("session restore failed");
     }
+    restored.FinishRestore();
     for (const std::string& t : tickets_) {
       const wire::ParsedToken p = testing::Parse(t);
       const VisitorView a = room_->View(p.id, p.secret, now_);
@@ -114,7 +118,20 @@ class RoomHarness {
       }
     }
     if (room_->Stats(now_).active_sessions != restored.Stats(now_).active_sessions) {
-      fail_("restored room has a different number of sessions");
+      return fail_("restored room has a different number of sessions");
+    }
+    // A visitor who comes back after the restart is given the place they hold, not a new one.
+    for (const auto& [ticket, client] : client_of_ticket_) {
+      const wire::ParsedToken p = testing::Parse(ticket);
+      const VisitorView held = room_->View(p.id, p.secret, now_);
+      if (held.state != VisitorState::kQueued && held.state != VisitorState::kAdmitted) continue;
+      Changes ignored;
+      const VisitorView again = restored.Admit(testing::Key(client), 0, now_, &ignored);
+      if (held.state == VisitorState::kQueued ? again.ticket != ticket
+                                              : again.session != held.session) {
+        return fail_(absl::StrCat("after the restart ", client, " was not given back ", ticket,
+                                  " (state ", static_cast<int>(held.state), ")"));
+      }
     }
   }
 
@@ -208,6 +225,7 @@ class RoomHarness {
   testing::SeededRandom random_;
   std::unique_ptr<Room> room_;
   std::vector<std::string> tickets_, sessions_;
+  std::map<std::string, std::string> client_of_ticket_;  // ticket token -> client id
   std::map<uint64_t, Ticket> tickets_image_;
   std::map<uint64_t, Session> sessions_image_;
   std::deque<absl::Time> admissions_;

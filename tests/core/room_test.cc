@@ -492,6 +492,7 @@ TEST_F(RoomTest, PlacesPerSourceAreCountedAgainAfterARestore) {
   for (const Ticket& t : all.put_tickets) ASSERT_TRUE(restored.RestoreTicket(t, now_).ok());
   for (const Session& session : all.put_sessions)
     ASSERT_TRUE(restored.RestoreSession(session).ok());
+  restored.FinishRestore();
   EXPECT_EQ(restored.Admit(Key("c"), 7, now_, &changes_).state, VisitorState::kRejected);
 }
 
@@ -573,6 +574,7 @@ TEST_F(RoomTest, ThePriorityLaneGoesFirstInArrivalOrderAndSurvivesARestore) {
       ASSERT_TRUE(restored.RestoreTicket(t, now_).ok());
     }
   }
+  restored.FinishRestore();
   for (Room* r : {&room, &restored}) {
     EXPECT_EQ(Poll(*r, p2.ticket).position, 2);
     EXPECT_EQ(Poll(*r, a.ticket).position, 3);
