@@ -1,6 +1,7 @@
 #include "server/core/room.h"
 
 #include <algorithm>
+#include <array>
 
 #include "absl/strings/str_cat.h"
 
@@ -466,9 +467,20 @@ absl::Status Room::RestoreSession(const Session& s) {
 
 void Room::FinishRestore() {
   clients_.reserve(static_cast<size_t>(line_.waiting() + line_.shadowed() + leases_.active()));
+  // Places come in seq order, not index order, and the index is far larger than the caches:
+  // each place's spot is prefetched kAhead places before it is filled.
+  constexpr size_t kAhead = 16;
+  std::array<uint64_t, kAhead> pending{};
+  size_t seen = 0;
+  const auto index = [&](uint64_t place) {
+    clients_.prefetch(ClientAt(place));
+    if (seen >= kAhead) Assign(pending[seen % kAhead]);
+    pending[seen++ % kAhead] = place;
+  };
   // Sessions after places: a visitor found with both keeps the session, as Admit would.
-  line_.ForEachTicket([this](uint64_t ticket_id) { Assign(ticket_id); });
-  leases_.ForEachLive([this](uint64_t session_id) { Assign(session_id | kSessionPlace); });
+  line_.ForEachTicket(index);
+  leases_.ForEachLive([&](uint64_t session_id) { index(session_id | kSessionPlace); });
+  for (size_t i = seen > kAhead ? seen - kAhead : 0; i < seen; ++i) Assign(pending[i % kAhead]);
 }
 
 void Room::RestoreCounters(int64_t admitted_total, uint64_t next_event_number) {
