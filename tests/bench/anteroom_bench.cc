@@ -2,10 +2,11 @@
 //
 //   anteroom-bench scale [--visitors=N]   one room with N waiting visitors: memory per visitor,
 //                                          position look-up time, admission work vs queue length
-//   anteroom-bench recovery [--visitors=N] [--churn=M]
+//   anteroom-bench recovery [--visitors=N] [--churn=M] [--seconds=S]
 //                                          writes a store with N waiting visitors (after M
 //                                          others left from the head), then times the real
-//                                          anteroomd starting on it
+//                                          anteroomd starting on it, and compares Poll's
+//                                          latency in that room with a room of 1,000
 //   anteroom-bench poll|heartbeat|admit|methods [--seconds=S] [--in_flight=64,512,1024]
 //                                          each gateway method (methods: all three) against
 //                                          anteroomd, gRPC alone (anteroom-noop) and the Redis
@@ -65,7 +66,7 @@
 ABSL_FLAG(int64_t, visitors, 10'000'000, "scale: visitors waiting in the room");
 ABSL_FLAG(int64_t, lookups, 1'000'000, "scale: position look-ups to time");
 ABSL_FLAG(int64_t, churn, 0, "recovery: visitors who leave from the head before the restart");
-ABSL_FLAG(double, seconds, 5, "methods: seconds of load per row");
+ABSL_FLAG(double, seconds, 5, "methods, recovery: seconds of load per row");
 ABSL_FLAG(std::vector<std::string>, in_flight, std::vector<std::string>({"64", "512", "1024"}),
           "methods: depths of calls in flight to measure");
 ABSL_FLAG(int64_t, room_visitors, 1'000'000, "poll: visitors waiting in the polled room");
@@ -217,6 +218,11 @@ int Recovery() {
   const std::string dir = testing::MakeTempDir("anteroom-recovery");
   const std::string data = dir + "/data";
   std::string head_ticket;
+  // Poll's latency in the big room is compared with a room of 1,000: tickets spread evenly
+  // over the big room (at most 100,000), and all of the small room's.
+  constexpr int64_t kSmallRoom = 1'000;
+  const int64_t sample_every = std::max<int64_t>(1, n / 100'000);
+  std::vector<std::string> big_sample, small_tickets;
   {
     storage::RocksDbStoreOptions options;
     options.path = data;
@@ -247,6 +253,9 @@ int Recovery() {
                     base::MutexLock lock(&mu);
                     if (v.ok() && i >= 1 && i <= churn) churn_tickets.push_back(v->ticket);
                     if (v.ok() && i == churn + 1) head_ticket = v->ticket;
+                    if (v.ok() && i > churn + 1 && (i - churn) % sample_every == 0) {
+                      big_sample.push_back(v->ticket);
+                    }
                     ++done;
                     cv.SignalAll();
                   });
@@ -261,6 +270,20 @@ int Recovery() {
     }
     std::printf("fill %lld visitors through RoomManager and RocksDB: %.1f s\n",
                 static_cast<long long>(n + churn), SecondsSince(fill_start));
+    if (!rooms.CreateRoom("small", settings).ok()) return 1;
+    for (int64_t i = 0; i < kSmallRoom + 1; ++i) {  // the first is let in
+      rooms.Admit("small", service::VisitorId{absl::StrCat("s", i)}, "", nullptr, {},
+                  [&](absl::StatusOr<core::VisitorView> v) {
+                    base::MutexLock lock(&mu);
+                    if (v.ok() && !v->ticket.empty()) small_tickets.push_back(v->ticket);
+                    ++done;
+                    cv.SignalAll();
+                  });
+    }
+    {
+      base::MutexLock lock(&mu);
+      while (done < n + churn + 1 + kSmallRoom + 1) cv.WaitWithTimeout(&mu, absl::Seconds(1));
+    }
     const auto churn_start = std::chrono::steady_clock::now();
     int64_t left = 0;
     for (const std::string& t : churn_tickets) {
@@ -319,6 +342,33 @@ int Recovery() {
   }
   std::printf("poll_head_rpc_p50 %.0f us (position 1 after %lld left from the head)\n",
               Percentile(us, 0.5), static_cast<long long>(churn));
+
+  // Poll over random tickets of each room, 64 calls in flight, the small room between two
+  // runs of the big one so that a drift of this shared machine shows.
+  std::mt19937_64 shuffle(42);
+  std::shuffle(big_sample.begin(), big_sample.end(), shuffle);
+  WaitingRoomClient* client =
+      WaitingRoomClient::Keep((*daemon)->gateway_address(), absl::GetFlag(FLAGS_connections));
+  const double seconds = absl::GetFlag(FLAGS_seconds);
+  const RunResult big_before = DriveGrpc(client, Method::kPoll, "big", big_sample, 64, seconds);
+  const RunResult small = DriveGrpc(client, Method::kPoll, "small", small_tickets, 64, seconds);
+  const RunResult big_after = DriveGrpc(client, Method::kPoll, "big", big_sample, 64, seconds);
+  for (const RunResult* r : {&big_before, &small, &big_after}) {
+    if (r->error_count() > 0 || r->latency->count() == 0) {
+      std::fprintf(stderr, "Poll failed: %s\n", r->ErrorsText().c_str());
+      return 1;
+    }
+  }
+  const auto report = [](const char* name, const RunResult& r) {
+    std::printf("%s %.0f calls/s, p50 %.0f us, p99 %.0f us\n", name, r.rate(),
+                r.latency->Percentile(0.5), r.latency->Percentile(0.99));
+  };
+  report("poll_big_room", big_before);
+  report("poll_room_of_1000", small);
+  report("poll_big_room_again", big_after);
+  std::printf("poll_p99_ratio %.2f (the big room's worse run against the room of 1,000)\n",
+              std::max(big_before.latency->Percentile(0.99), big_after.latency->Percentile(0.99)) /
+                  small.latency->Percentile(0.99));
   std::string log = (*daemon)->Stderr();
   std::printf("%s", log.c_str());
   (*daemon)->Kill9();
