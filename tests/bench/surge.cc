@@ -150,7 +150,7 @@ class SurgeRun {
     }
 
     std::printf(
-        "surge: %lld visitors arriving over %.0f s, time compressed %.0fx, cap %lld, mean visit "
+        "surge: %lld visitors arriving over %.0f s, time compressed %gx, cap %lld, mean visit "
         "%.0f s (uncompressed), %.0f%% abandon; %.1f s in all\n",
         static_cast<long long>(options_.visitors), options_.ramp_seconds, options_.compression,
         static_cast<long long>(options_.cap), options_.visit_seconds, options_.abandon_share * 100,
@@ -223,7 +223,7 @@ class SurgeRun {
     const bool ok = cap_ok && fifo_violations == 0 && position_increases_ == 0 && lost == 0 &&
                     unfinished == 0 && errors == 0;
     std::printf(
-        R"({"mode":"surge","visitors":%lld,"ramp_seconds":%.0f,"compression":%.0f,"cap":%lld,)"
+        R"({"mode":"surge","visitors":%lld,"ramp_seconds":%.0f,"compression":%g,"cap":%lld,)"
         R"("seconds":%.1f,"methods":{%s},"peak_calls_per_second":%lld,"errors":%lld,)"
         R"("time_to_admission_p50_s":%.3f,"time_to_admission_p99_s":%.3f,)"
         R"("server_rss_max_bytes":%lld,"server_cpu_seconds":%.1f,"generator_cpu_seconds":%.1f,)"
