@@ -30,6 +30,7 @@ namespace {
 using Nanos = int64_t;  // since the run's start
 constexpr int kMethods = 4;
 constexpr int kSecondsTracked = 3600;
+constexpr Nanos kSlowCall = 10'000'000;  // the surge's latency target
 
 Nanos ToNanos(double seconds) { return static_cast<Nanos>(seconds * 1e9); }
 Nanos ToNanos(const google::protobuf::Duration& d) {
@@ -62,6 +63,7 @@ class SurgeRun {
         client_(client),
         visitors_(static_cast<size_t>(options.visitors)),
         per_second_(new std::atomic<int64_t>[static_cast<size_t>(kMethods) * kSecondsTracked]()),
+        slow_per_second_(new std::atomic<int64_t>[kSecondsTracked]()),
         start_(std::chrono::steady_clock::now()) {
     std::mt19937_64 random(2026);
     std::uniform_real_distribution<double> unit(0, 1);
@@ -190,6 +192,23 @@ class SurgeRun {
     std::printf("peak calls/s, all methods: %lld; most calls in flight: %lld\n",
                 static_cast<long long>(peak_total), static_cast<long long>(max_in_flight_.load()));
     std::printf("errors: %s\n", errors_text.c_str());
+    // Whether the tail is spread over the run or comes in bursts.
+    std::vector<int64_t> slow;
+    for (int s = 0; s < kSecondsTracked; ++s) {
+      if (const int64_t n = slow_per_second_[s].load(); n > 0) slow.push_back(n);
+    }
+    std::sort(slow.rbegin(), slow.rend());
+    int64_t slow_calls = 0, slow_in_worst_5 = 0;
+    for (size_t i = 0; i < slow.size(); ++i) {
+      slow_calls += slow[i];
+      if (i < 5) slow_in_worst_5 += slow[i];
+    }
+    std::printf(
+        "calls over %lld ms: %lld, answered in %zu of %.0f seconds; %.0f%% of them in the worst "
+        "5 seconds\n",
+        static_cast<long long>(kSlowCall / 1'000'000), static_cast<long long>(slow_calls),
+        slow.size(), seconds_,
+        slow_calls > 0 ? 100.0 * static_cast<double>(slow_in_worst_5) / slow_calls : 0.0);
     std::printf(
         "time to admission (Admit sent to told admitted), real: p50 %.2f s, p99 %.2f s, max "
         "%.2f s; uncompressed p50 %.0f s, p99 %.0f s\n",
@@ -225,6 +244,7 @@ class SurgeRun {
     std::printf(
         R"({"mode":"surge","visitors":%lld,"ramp_seconds":%.0f,"compression":%g,"cap":%lld,)"
         R"("seconds":%.1f,"methods":{%s},"peak_calls_per_second":%lld,"errors":%lld,)"
+        R"("slow_calls":%lld,"seconds_with_slow_calls":%zu,)"
         R"("time_to_admission_p50_s":%.3f,"time_to_admission_p99_s":%.3f,)"
         R"("server_rss_max_bytes":%lld,"server_cpu_seconds":%.1f,"generator_cpu_seconds":%.1f,)"
         R"("max_active_seen":%lld,)"
@@ -234,12 +254,12 @@ class SurgeRun {
         static_cast<long long>(options_.visitors), options_.ramp_seconds, options_.compression,
         static_cast<long long>(options_.cap), seconds_, absl::StrJoin(json_methods, ",").c_str(),
         static_cast<long long>(peak_total), static_cast<long long>(errors),
-        to_admission.Percentile(0.5) / 1000, to_admission.Percentile(0.99) / 1000,
-        static_cast<long long>(rss_max), server_cpu, generator_cpu,
-        static_cast<long long>(max_active_seen_.load()), static_cast<long long>(server_max_active),
-        static_cast<long long>(server_max_queue), static_cast<long long>(fifo_violations),
-        static_cast<long long>(position_increases_.load()), static_cast<long long>(lost),
-        static_cast<long long>(unfinished), ok ? "true" : "false");
+        static_cast<long long>(slow_calls), slow.size(), to_admission.Percentile(0.5) / 1000,
+        to_admission.Percentile(0.99) / 1000, static_cast<long long>(rss_max), server_cpu,
+        generator_cpu, static_cast<long long>(max_active_seen_.load()),
+        static_cast<long long>(server_max_active), static_cast<long long>(server_max_queue),
+        static_cast<long long>(fifo_violations), static_cast<long long>(position_increases_.load()),
+        static_cast<long long>(lost), static_cast<long long>(unfinished), ok ? "true" : "false");
     return ok;
   }
 
@@ -282,6 +302,7 @@ class SurgeRun {
               const auto second = static_cast<int>(received / 1'000'000'000);
               if (second < kSecondsTracked) {
                 per_second_[static_cast<int>(m) * kSecondsTracked + second].fetch_add(1);
+                if (received - call->sent > kSlowCall) slow_per_second_[second].fetch_add(1);
               }
               on_answer(call->tag, call->response, call->sent, received);
             } else {
@@ -421,7 +442,8 @@ class SurgeRun {
   WaitingRoomClient* const client_;
   std::vector<Visitor> visitors_;
   Histogram latency_[kMethods];
-  std::unique_ptr<std::atomic<int64_t>[]> per_second_;  // calls answered, by method and second
+  std::unique_ptr<std::atomic<int64_t>[]> per_second_;       // calls answered, by method and second
+  std::unique_ptr<std::atomic<int64_t>[]> slow_per_second_;  // of those, over kSlowCall
   std::atomic<int64_t> active_seen_{0}, max_active_seen_{0};
   std::atomic<int64_t> position_increases_{0};
   std::atomic<int64_t> in_flight_atomic_{0}, max_in_flight_{0};
