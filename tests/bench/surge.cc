@@ -193,11 +193,17 @@ class SurgeRun {
                 static_cast<long long>(peak_total), static_cast<long long>(max_in_flight_.load()));
     std::printf("errors: %s\n", errors_text.c_str());
     // Whether the tail is spread over the run or comes in bursts.
-    std::vector<int64_t> slow;
+    std::vector<std::pair<int64_t, int>> slow_seconds;  // (calls over the target, second)
     for (int s = 0; s < kSecondsTracked; ++s) {
-      if (const int64_t n = slow_per_second_[s].load(); n > 0) slow.push_back(n);
+      if (const int64_t n = slow_per_second_[s].load(); n > 0) slow_seconds.push_back({n, s});
     }
-    std::sort(slow.rbegin(), slow.rend());
+    std::sort(slow_seconds.rbegin(), slow_seconds.rend());
+    std::vector<int64_t> slow;
+    std::vector<std::string> worst;
+    for (const auto& [n, second] : slow_seconds) {
+      slow.push_back(n);
+      if (worst.size() < 5) worst.push_back(absl::StrCat(n, " at ", second, " s"));
+    }
     int64_t slow_calls = 0, slow_in_worst_5 = 0;
     for (size_t i = 0; i < slow.size(); ++i) {
       slow_calls += slow[i];
@@ -205,10 +211,11 @@ class SurgeRun {
     }
     std::printf(
         "calls over %lld ms: %lld, answered in %zu of %.0f seconds; %.0f%% of them in the worst "
-        "5 seconds\n",
+        "5 seconds (%s)\n",
         static_cast<long long>(kSlowCall / 1'000'000), static_cast<long long>(slow_calls),
         slow.size(), seconds_,
-        slow_calls > 0 ? 100.0 * static_cast<double>(slow_in_worst_5) / slow_calls : 0.0);
+        slow_calls > 0 ? 100.0 * static_cast<double>(slow_in_worst_5) / slow_calls : 0.0,
+        absl::StrJoin(worst, ", ").c_str());
     std::printf(
         "time to admission (Admit sent to told admitted), real: p50 %.2f s, p99 %.2f s, max "
         "%.2f s; uncompressed p50 %.0f s, p99 %.0f s\n",
