@@ -448,6 +448,12 @@ size_t Room::MemoryBytes() const {
 // --- Restore ---
 
 absl::Status Room::RestoreTicket(const Ticket& t, absl::Time now) {
+  // A place is found by its id (FinishRestore indexes it): an id no place can have would be
+  // read as a session's, or as none. A ticket keeps its id or moves behind it (a shuffle).
+  if (t.seq == 0 || t.id == 0 || t.id > t.seq || (t.seq & kSessionPlace) != 0) {
+    return absl::DataLossError(
+        absl::StrCat("room ", id_, ": ticket at seq ", t.seq, " has an impossible id ", t.id));
+  }
   if (absl::Status s = line_.Restore(t, now); !s.ok()) {
     return absl::Status(s.code(), absl::StrCat("room ", id_, ": ", s.message()));
   }
@@ -456,6 +462,9 @@ absl::Status Room::RestoreTicket(const Ticket& t, absl::Time now) {
 }
 
 absl::Status Room::RestoreSession(const Session& s) {
+  if (s.id == 0 || (s.id & kSessionPlace) != 0) {
+    return absl::DataLossError(absl::StrCat("room ", id_, ": impossible session id ", s.id));
+  }
   if (absl::Status restored = leases_.Restore(s); !restored.ok()) {
     return absl::Status(restored.code(), absl::StrCat("room ", id_, ": ", restored.message()));
   }

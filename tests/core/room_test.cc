@@ -2,6 +2,7 @@
 
 #include <map>
 
+#include "absl/strings/match.h"
 #include "gtest/gtest.h"
 #include "tests/testing/room_driver.h"
 #include "tests/testing/sim_clock.h"
@@ -494,6 +495,36 @@ TEST_F(RoomTest, PlacesPerSourceAreCountedAgainAfterARestore) {
     ASSERT_TRUE(restored.RestoreSession(session).ok());
   restored.FinishRestore();
   EXPECT_EQ(restored.Admit(Key("c"), 7, now_, &changes_).state, VisitorState::kRejected);
+}
+
+TEST_F(RoomTest, ARecordWithAnIdNoPlaceCanHaveIsRefusedAtRestore) {
+  Room room("shop", Settings(1), now_, &random_);
+  Changes all;
+  room.Admit(Key("a"), now_, &all);  // a session
+  room.Admit(Key("b"), now_, &all);  // a ticket
+  ASSERT_EQ(all.put_tickets.size(), 1u);
+  ASSERT_EQ(all.put_sessions.size(), 1u);
+  const auto refused = [&](const absl::Status& s) {
+    return s.code() == absl::StatusCode::kDataLoss && absl::StrContains(s.message(), "room shop");
+  };
+  for (const uint64_t id : {uint64_t{0}, all.put_tickets[0].seq + 1, uint64_t{1} << 63}) {
+    Ticket t = all.put_tickets[0];
+    t.id = id;
+    Room restored("shop", Settings(1), now_, &random_);
+    EXPECT_TRUE(refused(restored.RestoreTicket(t, now_))) << id;
+  }
+  for (const uint64_t id : {uint64_t{0}, (uint64_t{1} << 63) | 5}) {
+    Session session = all.put_sessions[0];
+    session.id = id;
+    Room restored("shop", Settings(1), now_, &random_);
+    EXPECT_TRUE(refused(restored.RestoreSession(session))) << id;
+  }
+  // The records as written restore.
+  Room restored("shop", Settings(1), now_, &random_);
+  EXPECT_TRUE(restored.RestoreTicket(all.put_tickets[0], now_).ok());
+  EXPECT_TRUE(restored.RestoreSession(all.put_sessions[0]).ok());
+  restored.FinishRestore();
+  EXPECT_EQ(restored.Admit(Key("b"), now_, &changes_).position, 1);
 }
 
 TEST_F(RoomTest, ANewcomerIsChallengedFirstAndTheChallengeTakesNothing) {
