@@ -215,8 +215,8 @@ class Room {
   int64_t admitted_total_ = 0;
   // One place per visitor (a ticket id, or a session id | kSessionPlace), found by their
   // ClientKey. Changed only through Assign and Forget, which keep one place per visitor: a
-  // second one could outlive its Slot or Session, and a rehash would read it. Declared last, so it
-  // goes first: nothing it holds is looked up after the line and the leases are gone.
+  // second one could outlive its Slot or Session, and a rehash would read it. Declared
+  // last, so it is destroyed first, before the line and the leases it reads.
   absl::flat_hash_set<uint64_t, PlaceHash, PlaceEq> clients_{0, PlaceHash{this}, PlaceEq{this}};
 };
 
