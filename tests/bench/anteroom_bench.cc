@@ -347,6 +347,7 @@ int Recovery() {
   // runs of the big one so that a drift of this shared machine shows.
   std::mt19937_64 shuffle(42);
   std::shuffle(big_sample.begin(), big_sample.end(), shuffle);
+  std::shuffle(small_tickets.begin(), small_tickets.end(), shuffle);
   WaitingRoomClient* client =
       WaitingRoomClient::Keep((*daemon)->gateway_address(), absl::GetFlag(FLAGS_connections));
   const double seconds = absl::GetFlag(FLAGS_seconds);

@@ -198,22 +198,20 @@ class SurgeRun {
       if (const int64_t n = slow_per_second_[s].load(); n > 0) slow_seconds.push_back({n, s});
     }
     std::sort(slow_seconds.rbegin(), slow_seconds.rend());
-    std::vector<int64_t> slow;
+    int64_t slow_calls = 0, slow_in_worst_5 = 0;
     std::vector<std::string> worst;
     for (const auto& [n, second] : slow_seconds) {
-      slow.push_back(n);
-      if (worst.size() < 5) worst.push_back(absl::StrCat(n, " at ", second, " s"));
-    }
-    int64_t slow_calls = 0, slow_in_worst_5 = 0;
-    for (size_t i = 0; i < slow.size(); ++i) {
-      slow_calls += slow[i];
-      if (i < 5) slow_in_worst_5 += slow[i];
+      slow_calls += n;
+      if (worst.size() < 5) {
+        slow_in_worst_5 += n;
+        worst.push_back(absl::StrCat(n, " at ", second, " s"));
+      }
     }
     std::printf(
         "calls over %lld ms: %lld, answered in %zu of %.0f seconds; %.0f%% of them in the worst "
         "5 seconds (%s)\n",
         static_cast<long long>(kSlowCall / 1'000'000), static_cast<long long>(slow_calls),
-        slow.size(), seconds_,
+        slow_seconds.size(), seconds_,
         slow_calls > 0 ? 100.0 * static_cast<double>(slow_in_worst_5) / slow_calls : 0.0,
         absl::StrJoin(worst, ", ").c_str());
     std::printf(
@@ -261,12 +259,13 @@ class SurgeRun {
         static_cast<long long>(options_.visitors), options_.ramp_seconds, options_.compression,
         static_cast<long long>(options_.cap), seconds_, absl::StrJoin(json_methods, ",").c_str(),
         static_cast<long long>(peak_total), static_cast<long long>(errors),
-        static_cast<long long>(slow_calls), slow.size(), to_admission.Percentile(0.5) / 1000,
-        to_admission.Percentile(0.99) / 1000, static_cast<long long>(rss_max), server_cpu,
-        generator_cpu, static_cast<long long>(max_active_seen_.load()),
-        static_cast<long long>(server_max_active), static_cast<long long>(server_max_queue),
-        static_cast<long long>(fifo_violations), static_cast<long long>(position_increases_.load()),
-        static_cast<long long>(lost), static_cast<long long>(unfinished), ok ? "true" : "false");
+        static_cast<long long>(slow_calls), slow_seconds.size(),
+        to_admission.Percentile(0.5) / 1000, to_admission.Percentile(0.99) / 1000,
+        static_cast<long long>(rss_max), server_cpu, generator_cpu,
+        static_cast<long long>(max_active_seen_.load()), static_cast<long long>(server_max_active),
+        static_cast<long long>(server_max_queue), static_cast<long long>(fifo_violations),
+        static_cast<long long>(position_increases_.load()), static_cast<long long>(lost),
+        static_cast<long long>(unfinished), ok ? "true" : "false");
     return ok;
   }
 
