@@ -42,20 +42,23 @@ absl::Status SetLogLevelByName(absl::string_view name) {
   return absl::OkStatus();
 }
 
-sigset_t BlockStopSignals() {
+sigset_t BlockStopSignals(bool and_reload) {
   sigset_t signals;
   sigemptyset(&signals);
   sigaddset(&signals, SIGTERM);
   sigaddset(&signals, SIGINT);
+  if (and_reload) sigaddset(&signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   return signals;
 }
 
-std::string WaitForStopSignal(const sigset_t& signals) {
+int WaitForSignal(const sigset_t& signals) {
   int signal_number = 0;
   sigwait(&signals, &signal_number);
-  return strsignal(signal_number);
+  return signal_number;
 }
+
+std::string WaitForStopSignal(const sigset_t& signals) { return strsignal(WaitForSignal(signals)); }
 
 std::string HostOf(const std::string& address) {
   const size_t colon = address.rfind(':');

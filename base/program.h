@@ -20,9 +20,11 @@ void SetProgramUsage(absl::string_view usage, absl::string_view main_file);
 // Sets the minimum log level from a --log_level value: debug, info, warning or error.
 absl::Status SetLogLevelByName(absl::string_view name);
 
-// Blocks SIGTERM and SIGINT in the calling thread and every thread it starts later (call
-// it first in main), so that WaitForStopSignal can take them.
-sigset_t BlockStopSignals();
+// Blocks SIGTERM and SIGINT (and SIGHUP, when `and_reload`) in the calling thread and every
+// thread it starts later (call it first in main), so that WaitForSignal can take them.
+sigset_t BlockStopSignals(bool and_reload = false);
+// Waits for one of `signals`; returns its number.
+int WaitForSignal(const sigset_t& signals);
 // Waits for SIGTERM or SIGINT; returns the signal's name.
 std::string WaitForStopSignal(const sigset_t& signals);
 

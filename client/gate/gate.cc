@@ -68,8 +68,8 @@ VisitorCookie ReadCookie(const HttpRequest& request, absl::string_view name) {
 
 constexpr absl::string_view kEndpoints[] = {"check", "wait", "leave", "healthz", "other"};
 constexpr absl::string_view kDecisions[] = {
-    "pass",  "wait",       "prequeue",     "full", "unavailable", "fail_open",
-    "error", "not_placed", "cookie_check", "busy", "challenge",   "entry_refused"};
+    "pass",       "wait",         "prequeue", "full",      "unavailable",   "fail_open", "error",
+    "not_placed", "cookie_check", "busy",     "challenge", "entry_refused", "suspended"};
 
 // A newcomer's visitor id, and the signed cookie value that carries it: "v.<id>.<tag>".
 constexpr absl::string_view kVisitorPrefix = "v.";
@@ -127,6 +127,39 @@ std::optional<v1::Solution> ReadSolution(const HttpRequest& request, absl::strin
   return solution;
 }
 
+// The cookie that remembers a language the visitor picked with ?lang=.
+constexpr absl::string_view kLanguageCookie = "anteroom_lang";
+
+// ?lang= of the gate's own request, else of the visitor's (X-Original-URI); "" when absent
+// or not shaped like a language tag.
+std::string LanguageParameter(const HttpRequest& request) {
+  std::string value;
+  if (auto it = request.query.find("lang"); it != request.query.end()) {
+    value = it->second;
+  } else {
+    const std::string original = request.Header("x-original-uri");
+    const size_t question = original.find('?');
+    if (question == std::string::npos) return "";
+    for (absl::string_view pair :
+         absl::StrSplit(absl::string_view(original).substr(question + 1), '&')) {
+      if (absl::ConsumePrefix(&pair, "lang=")) value = std::string(pair);
+    }
+  }
+  const bool tag_like =
+      !value.empty() && value.size() <= 35 && std::all_of(value.begin(), value.end(), [](char c) {
+        return absl::ascii_isalnum(c) || c == '-' || c == '_';
+      });
+  return tag_like ? value : "";
+}
+
+HttpResponse PlainText(int status, absl::string_view text) {
+  HttpResponse response;
+  response.status = status;
+  response.body = absl::StrCat(text, "\n");
+  response.headers.emplace_back("Content-Type", "text/plain; charset=utf-8");
+  return response;
+}
+
 // A key of this gate's alone, for when none is configured.
 std::shared_ptr<const wire::Signer> RandomSigner(base::RandomSource* random) {
   uint8_t bytes[32];
@@ -173,7 +206,10 @@ absl::Status ValidateGateOptions(const GateOptions& o) {
     return absl::InvalidArgumentError("source_prefix_v4 must be between 8 and 32");
   if (o.source_prefix_v6 < 16 || o.source_prefix_v6 > 128)
     return absl::InvalidArgumentError("source_prefix_v6 must be between 16 and 128");
-  return absl::OkStatus();
+  // The route the flags make is checked as a routes file's would be.
+  auto single = RouteTable::Single(RouteDefaultsOf(o), o.default_room,
+                                   o.catalogs ? *o.catalogs : *Catalogs::Builtin());
+  return single.status();
 }
 
 std::string EncodeHandoff(const PageState& p) {
@@ -261,12 +297,24 @@ Gate::Gate(GateOptions options, client::Client* client, base::Clock* clock,
       client_(client),
       clock_(clock),
       random_(random),
-      page_(options_.page ? options_.page.get() : &PageTemplate::Default()),
       signer_(options_.signer ? options_.signer : RandomSigner(random)),
       errors_(prometheus::BuildCounter()
                   .Name("anteroom_gate_anteroom_errors_total")
                   .Help("Calls to Anteroom that failed, by gRPC code (after retries)")
                   .Register(*registry)) {
+  config_.catalogs = options_.catalogs ? options_.catalogs : Catalogs::Builtin();
+  if (options_.routes) {
+    config_.routes = options_.routes;
+  } else {
+    // ValidateGateOptions checked what could fail here.
+    auto single =
+        RouteTable::Single(RouteDefaultsOf(options_), options_.default_room, *config_.catalogs);
+    if (!single.ok()) {
+      ANTEROOM_LOG(kError, "gate: %s", single.status().ToString());
+      abort();
+    }
+    config_.routes = *std::move(single);
+  }
   // Decision and latency series made up front: answering a request only increments.
   auto& decisions = prometheus::BuildCounter()
                         .Name("anteroom_gate_decisions_total")
@@ -276,7 +324,8 @@ Gate::Gate(GateOptions options, client::Client* client, base::Clock* clock,
                             "let through unchecked), error (Anteroom refused: misconfiguration), "
                             "not_placed, cookie_check, busy (Anteroom shed the call: overloaded), "
                             "challenge (a proof of work to solve before a place is given), "
-                            "entry_refused (an entry token Anteroom refused: placed without it)")
+                            "entry_refused (an entry token Anteroom refused: placed without it), "
+                            "suspended (the route is suspended: let through, nothing asked)")
                         .Register(*registry);
   for (absl::string_view d : kDecisions)
     decisions_[d] = &decisions.Add({{"decision", std::string(d)}});
@@ -300,8 +349,7 @@ void Gate::CountError(const absl::Status& status) {
 
 HttpResponse Gate::Handle(const HttpRequest& request) {
   base::Stopwatch watch;
-  std::string room = request.Header("x-anteroom-room");
-  if (room.empty()) room = options_.default_room;
+  const Config config = CurrentConfig();
   HttpResponse response;
   absl::string_view endpoint = "other";
   if (request.path == "/healthz") {
@@ -309,30 +357,81 @@ HttpResponse Gate::Handle(const HttpRequest& request) {
     response.body = "ok\n";
     response.headers.emplace_back("Content-Type", "text/plain; charset=utf-8");
   } else if (request.path != "/check" && request.path != "/wait" && request.path != "/leave") {
-    response.status = 404;
-    response.body = "not found: the gate serves /check, /wait, /leave and /healthz\n";
-    response.headers.emplace_back("Content-Type", "text/plain; charset=utf-8");
-  } else if (auto valid = wire::ValidateRoomId(room, "X-Anteroom-Room header (or --room)");
-             !valid.ok()) {
-    response.status = 400;
-    response.body = absl::StrCat(valid.message(), "\n");
-    response.headers.emplace_back("Content-Type", "text/plain; charset=utf-8");
-  } else if (request.path == "/check") {
-    endpoint = "check";
-    response = Check(request, room);
-  } else if (request.path == "/wait") {
-    endpoint = "wait";
-    response = Wait(request, room);
+    response = PlainText(404, "not found: the gate serves /check, /wait, /leave and /healthz");
   } else {
-    endpoint = "leave";
-    response = LeaveVisit(request, room);
+    endpoint = absl::string_view(request.path).substr(1);
+    std::optional<Target> target = Resolve(request, config, &response);
+    if (!target) {
+      // `response` says why.
+    } else if (target->route->suspended && request.path != "/leave") {
+      // Everyone passes, unseen by the room.
+      Count("suspended");
+      if (request.path == "/check") {
+        response.status = 204;
+      } else {
+        const std::string original = request.Header("x-original-uri");
+        response.status = 303;
+        response.headers.emplace_back("Location", IsLocalPath(original) ? original : "/");
+        response.headers.emplace_back("Cache-Control", "no-store");
+      }
+    } else if (request.path == "/check") {
+      response = Check(request, *target);
+    } else if (request.path == "/wait") {
+      response = Wait(request, *target);
+    } else {
+      response = LeaveVisit(request, *target);
+    }
   }
   latency_.at(endpoint)->Observe(watch.ElapsedSeconds());
   return response;
 }
 
-HttpResponse Gate::Check(const HttpRequest& request, const std::string& room) {
-  Decision d = Decide(request, room);
+std::optional<Gate::Target> Gate::Resolve(const HttpRequest& request, const Config& config,
+                                          HttpResponse* error) const {
+  std::string host = request.Header("x-anteroom-host");
+  if (host.empty()) host = request.Header("host");
+  const std::string original = request.Header("x-original-uri");
+  const absl::string_view path = original.empty()
+                                     ? absl::string_view("/")
+                                     : absl::string_view(original).substr(0, original.find('?'));
+  const Route* route = nullptr;
+  if (request.path == "/leave" && request.query.contains("room"))
+    route = config.routes->ForRoom(host, request.query.at("room"));
+  if (route == nullptr) route = config.routes->Match(host, path);
+  if (route == nullptr) {
+    // nginx sends the gate a request no route covers: a configuration error, shown as one
+    // (nginx answers 500) rather than guessed at.
+    ANTEROOM_LOG(kWarning, "gate: no route serves host \"%s\", path \"%s\"", host,
+                 std::string(path));
+    *error = PlainText(404, absl::StrCat("no route serves host \"", host, "\", path \"", path,
+                                         "\" (see the gate's --routes)"));
+    return std::nullopt;
+  }
+  std::string room = request.Header("x-anteroom-room");
+  if (room.empty()) room = route->room;
+  if (auto valid =
+          wire::ValidateRoomId(room, "X-Anteroom-Room header (or --room, or the route's room)");
+      !valid.ok()) {
+    *error = PlainText(400, valid.message());
+    return std::nullopt;
+  }
+  return Target{route, std::move(room), config.catalogs.get()};
+}
+
+Gate::Config Gate::CurrentConfig() const {
+  base::MutexLock lock(&config_mu_);
+  return config_;
+}
+
+void Gate::Reload(std::shared_ptr<const Catalogs> catalogs,
+                  std::shared_ptr<const RouteTable> routes) {
+  base::MutexLock lock(&config_mu_);
+  config_.catalogs = std::move(catalogs);
+  config_.routes = std::move(routes);
+}
+
+HttpResponse Gate::Check(const HttpRequest& request, const Target& target) {
+  Decision d = Decide(request, target);
   HttpResponse response;
   if (!d.set_cookie.empty()) {
     response.headers.emplace_back("Set-Cookie", d.set_cookie);
@@ -350,15 +449,16 @@ HttpResponse Gate::Check(const HttpRequest& request, const std::string& room) {
   return response;
 }
 
-HttpResponse Gate::Wait(const HttpRequest& request, const std::string& room) {
+HttpResponse Gate::Wait(const HttpRequest& request, const Target& target) {
+  const std::string& room = target.room;
   if (auto page = DecodeHandoff(request.Header("x-anteroom-handoff"))) {
     page->room = room;
     if (page->kind == PageState::Kind::kChallenge)
       page->challenge.cookie = SolutionCookieName(room);
-    return RenderPage(request, *page);
+    return RenderPage(request, *page, target);
   }
   // Called without nginx's handoff (another proxy, or a client asking directly).
-  Decision d = Decide(request, room);
+  Decision d = Decide(request, target);
   HttpResponse response;
   if (d.pass) {
     // Their turn: back to where they were going.
@@ -367,13 +467,14 @@ HttpResponse Gate::Wait(const HttpRequest& request, const std::string& room) {
     response.headers.emplace_back("Location", IsLocalPath(original) ? original : "/");
     response.headers.emplace_back("Cache-Control", "no-store");
   } else {
-    response = RenderPage(request, d.page);
+    response = RenderPage(request, d.page, target);
   }
   if (!d.set_cookie.empty()) response.headers.emplace_back("Set-Cookie", d.set_cookie);
   return response;
 }
 
-HttpResponse Gate::LeaveVisit(const HttpRequest& request, const std::string& room) {
+HttpResponse Gate::LeaveVisit(const HttpRequest& request, const Target& target) {
+  const std::string& room = target.room;
   HttpResponse response;
   const bool json = WantsJson(request);
   if (request.method != "POST") {
@@ -390,9 +491,9 @@ HttpResponse Gate::LeaveVisit(const HttpRequest& request, const std::string& roo
     PageState page;
     page.kind = PageState::Kind::kConfirmLeave;
     page.room = room;
-    return RenderPage(request, page);
+    return RenderPage(request, page, target);
   }
-  const std::string token = ReadCookie(request, CookieName(room)).token;
+  const std::string token = ReadCookie(request, CookieName(target)).token;
   bool ended = false;
   if (!token.empty()) {
     absl::StatusOr<bool> left = client_->Leave(token);
@@ -424,17 +525,18 @@ HttpResponse Gate::LeaveVisit(const HttpRequest& request, const std::string& roo
     PageState page;
     page.kind = PageState::Kind::kLeft;
     page.room = room;
-    response = RenderPage(request, page);  // sets Cache-Control
+    response = RenderPage(request, page, target);  // sets Cache-Control
   }
-  response.headers.emplace_back("Set-Cookie", MakeCookie(request, room, ""));
+  response.headers.emplace_back("Set-Cookie", MakeCookie(request, target, ""));
   return response;
 }
 
-Gate::Decision Gate::Decide(const HttpRequest& request, const std::string& room) {
-  const VisitorCookie cookie = ReadCookie(request, CookieName(room));
+Gate::Decision Gate::Decide(const HttpRequest& request, const Target& target) {
+  const std::string& room = target.room;
+  const VisitorCookie cookie = ReadCookie(request, CookieName(target));
   const std::string& token = cookie.token;
   auto parsed = wire::ParseToken(token);
-  if (!parsed || parsed->room != room) return Enter(request, room, token);
+  if (!parsed || parsed->room != room) return Enter(request, target, token);
 
   if (parsed->kind == wire::TokenKind::kSession) {
     client::SessionCheck check = client_->CheckSession(token);
@@ -447,26 +549,27 @@ Gate::Decision Gate::Decide(const HttpRequest& request, const std::string& room)
       }
       case client::SessionCheck::Result::kUnreachable:
       case client::SessionCheck::Result::kBusy:
-        return Failed(room, check.status);
+        return Failed(target, check.status);
       case client::SessionCheck::Result::kEnded:
-        return Enter(request, room, "");
+        return Enter(request, target, "");
     }
   }
   absl::StatusOr<v1::VisitorStatus> status = client_->Poll(token);
   if (!status.ok()) {
     if (client::Client::IsUnreachable(status.status()) || client::Client::IsBusy(status.status())) {
-      return Failed(room, status.status());  // the place is kept
+      return Failed(target, status.status());  // the place is kept
     }
-    return Enter(request, room, "");  // e.g. the room was deleted and made again
+    return Enter(request, target, "");  // e.g. the room was deleted and made again
   }
   // An ended token is no newcomer's id: a well-formed but dead token must not buy a place
   // without the cookie check.
-  if (status->state() == v1::EXPIRED) return Enter(request, room, "");
-  return FromStatus(request, room, *status, cookie.start_position);
+  if (status->state() == v1::EXPIRED) return Enter(request, target, "");
+  return FromStatus(request, target, *status, cookie.start_position);
 }
 
-Gate::Decision Gate::Enter(const HttpRequest& request, const std::string& room,
+Gate::Decision Gate::Enter(const HttpRequest& request, const Target& target,
                            const std::string& cookie) {
+  const std::string& room = target.room;
   Decision d;
   d.page.room = room;
   if (!CanShowPage(request)) {
@@ -488,7 +591,7 @@ Gate::Decision Gate::Enter(const HttpRequest& request, const std::string& room,
       // then, it holds one place, and a client that keeps no cookie holds none.
       d.page.kind = PageState::Kind::kCookieCheck;
       d.page.refresh_after = absl::Seconds(1);
-      d.set_cookie = MakeCookie(request, room, SignedVisitorCookie(room, client_id));
+      d.set_cookie = MakeCookie(request, target, SignedVisitorCookie(room, client_id));
       Count("cookie_check");
       return d;
     }
@@ -510,17 +613,18 @@ Gate::Decision Gate::Enter(const HttpRequest& request, const std::string& room,
     Count("entry_refused");
     status = client_->Admit(room, client_id, source, solution ? &*solution : nullptr);
   }
-  if (!status.ok()) return Failed(room, status.status());
-  Decision placed = FromStatus(request, room, *status, /*start_position=*/0);
+  if (!status.ok()) return Failed(target, status.status());
+  Decision placed = FromStatus(request, target, *status, /*start_position=*/0);
   if (placed.page.kind == PageState::Kind::kChallenge && !returning) {
     // The challenge is for this visitor id: the solution must come back with it.
-    placed.set_cookie = MakeCookie(request, room, SignedVisitorCookie(room, client_id));
+    placed.set_cookie = MakeCookie(request, target, SignedVisitorCookie(room, client_id));
   }
   return placed;
 }
 
-Gate::Decision Gate::FromStatus(const HttpRequest& request, const std::string& room,
+Gate::Decision Gate::FromStatus(const HttpRequest& request, const Target& target,
                                 const v1::VisitorStatus& status, uint64_t start_position) {
+  const std::string& room = target.room;
   Decision d;
   d.page.room = room;
   d.page.refresh_after = Refresh(status);
@@ -531,7 +635,7 @@ Gate::Decision Gate::FromStatus(const HttpRequest& request, const std::string& r
       // the session for their next requests.
       client_->CheckSession(status.session());
       d.pass = true;
-      d.set_cookie = MakeCookie(request, room, status.session());
+      d.set_cookie = MakeCookie(request, target, status.session());
       Count("pass");
       return d;
     case v1::QUEUED:
@@ -543,14 +647,14 @@ Gate::Decision Gate::FromStatus(const HttpRequest& request, const std::string& r
       d.page.wait_unknown = status.estimated_wait_unknown();
       if (start_position == 0) {
         d.set_cookie =
-            MakeCookie(request, room, absl::StrCat(status.ticket(), "~", status.position()));
+            MakeCookie(request, target, absl::StrCat(status.ticket(), "~", status.position()));
       }
       Count("wait");
       return d;
     case v1::PRE_QUEUED:
       d.page.kind = PageState::Kind::kPrequeue;
       d.page.event_starts_at = ToTime(status.event_starts_at());
-      if (start_position == 0) d.set_cookie = MakeCookie(request, room, status.ticket());
+      if (start_position == 0) d.set_cookie = MakeCookie(request, target, status.ticket());
       Count("prequeue");
       return d;
     case v1::CHALLENGED:
@@ -567,13 +671,14 @@ Gate::Decision Gate::FromStatus(const HttpRequest& request, const std::string& r
       d.page.kind = PageState::Kind::kFull;
       d.page.reason = status.reason();
       d.page.refresh_after = options_.retry_after;
-      d.set_cookie = MakeCookie(request, room, "");
+      d.set_cookie = MakeCookie(request, target, "");
       Count("full");
       return d;
   }
 }
 
-Gate::Decision Gate::Failed(const std::string& room, const absl::Status& status) {
+Gate::Decision Gate::Failed(const Target& target, const absl::Status& status) {
+  const std::string& room = target.room;
   CountError(status);
   Decision d;
   if (client::Client::IsBusy(status)) {
@@ -610,7 +715,10 @@ absl::Duration Gate::Refresh(const v1::VisitorStatus& status) const {
   return std::clamp(ToDuration(status.poll_after()), options_.min_refresh, options_.max_refresh);
 }
 
-std::string Gate::CookieName(const std::string& room) const { return "anteroom_" + room; }
+std::string Gate::CookieName(const Target& target) const {
+  const std::string& suffix = target.route->cookie_suffix;
+  return absl::StrCat("anteroom_", target.room, suffix.empty() ? "" : "_", suffix);
+}
 
 std::string Gate::SignedVisitorCookie(const std::string& room, const std::string& client_id) const {
   return absl::StrCat(kVisitorPrefix, client_id, ".",
@@ -625,6 +733,16 @@ std::string Gate::EntryCookieName(const std::string& room) const {
 
 std::string Gate::SolutionCookieName(const std::string& room) const {
   return absl::StrCat("anteroom-pow_", room);
+}
+
+RouteDefaults RouteDefaultsOf(const GateOptions& options) {
+  RouteDefaults defaults;
+  defaults.site_name = options.site_name;
+  defaults.page = options.page;
+  defaults.default_language = options.default_language;
+  defaults.time_zone = options.time_zone;
+  defaults.queued_status = options.queued_status;
+  return defaults;
 }
 
 std::string NetworkSource(const wire::Signer& signer, const std::string& address, int v4_bits,
@@ -655,42 +773,69 @@ std::string NetworkSource(const wire::Signer& signer, const std::string& address
       absl::BytesToHexString(absl::string_view(reinterpret_cast<const char*>(bytes), 16))));
 }
 
-std::string Gate::MakeCookie(const HttpRequest& request, const std::string& room,
+std::string Gate::MakeCookie(const HttpRequest& request, const Target& target,
                              const std::string& value) const {
-  const bool tls = absl::EqualsIgnoreCase(request.Header("x-forwarded-proto"), "https");
-  const bool secure = options_.cookie_secure == "always" || options_.cookie_same_site == "None" ||
-                      (options_.cookie_secure == "auto" && tls);
-  std::string cookie = absl::StrCat(CookieName(room), "=", value,
-                                    "; Path=/; HttpOnly; SameSite=", options_.cookie_same_site);
-  if (secure) cookie += "; Secure";
+  std::string cookie = absl::StrCat(CookieName(target), "=", value, CookieAttributes(request));
   if (value.empty()) cookie += "; Max-Age=0";
   return cookie;
 }
 
-HttpResponse Gate::RenderPage(const HttpRequest& request, const PageState& page) {
+std::string Gate::CookieAttributes(const HttpRequest& request) const {
+  const bool tls = absl::EqualsIgnoreCase(request.Header("x-forwarded-proto"), "https");
+  const bool secure = options_.cookie_secure == "always" || options_.cookie_same_site == "None" ||
+                      (options_.cookie_secure == "auto" && tls);
+  return absl::StrCat("; Path=/; HttpOnly; SameSite=", options_.cookie_same_site,
+                      secure ? "; Secure" : "");
+}
+
+HttpResponse Gate::RenderPage(const HttpRequest& request, const PageState& page,
+                              const Target& target) {
+  using K = PageState::Kind;
+  const Route& route = *target.route;
+  const Catalogs& catalogs = *target.catalogs;
+  // The visitor's language: one they picked (?lang=, then the cookie that remembers it),
+  // else their browser's, else the route's.
+  std::string chosen = LanguageParameter(request);
+  const bool picked = !chosen.empty();
+  if (!picked) chosen = CookieValue(request.Header("cookie"), kLanguageCookie);
+  const Language* fallback = catalogs.Find(route.default_language);
+  const Language& language = catalogs.Choose(chosen, request.Header("accept-language"),
+                                             fallback ? *fallback : catalogs.English());
+  PageContext context;
+  context.site_name = route.site_name;
+  context.language = &language;
+  context.time_zone = route.time_zone;
+  context.now = clock_->Now();
+
   HttpResponse response;
-  const bool busy = page.kind == PageState::Kind::kFull ||
-                    page.kind == PageState::Kind::kUnavailable ||
-                    page.kind == PageState::Kind::kNotPlaced || page.kind == PageState::Kind::kBusy;
-  response.status = busy ? 503 : 200;
+  const bool busy = page.kind == K::kFull || page.kind == K::kUnavailable ||
+                    page.kind == K::kNotPlaced || page.kind == K::kBusy;
+  const bool queued = page.kind == K::kWaiting || page.kind == K::kPrequeue ||
+                      page.kind == K::kCookieCheck || page.kind == K::kChallenge;
+  response.status = busy ? 503 : queued ? route.queued_status : 200;
   const int64_t refresh = std::max<int64_t>(1, absl::ToInt64Seconds(page.refresh_after));
   if (busy) response.headers.emplace_back("Retry-After", absl::StrCat(refresh));
   response.headers.emplace_back("Cache-Control", "no-store");
   response.headers.emplace_back("X-Anteroom-State", std::string(KindName(page.kind)));
-  const absl::Time now = clock_->Now();
-  if (page.kind == PageState::Kind::kNotPlaced && !WantsJson(request)) {
+  response.headers.emplace_back("Content-Language", language.tag());
+  if (picked && catalogs.Match(chosen) != nullptr) {
+    response.headers.emplace_back(
+        "Set-Cookie", absl::StrCat(kLanguageCookie, "=", language.tag(), CookieAttributes(request),
+                                   "; Max-Age=31536000"));
+  }
+  if (page.kind == K::kNotPlaced && !WantsJson(request)) {
     // Nobody sees this (an image, a script, HEAD): no page, and no place taken.
     response.headers.emplace_back("Content-Type", "text/plain; charset=utf-8");
-    response.body = "This site has a waiting room: open the page to take a place in line.\n";
+    response.body = absl::StrCat(language.Format("not_placed.text", MessageArgs()), "\n");
   } else if (WantsJson(request)) {
     response.headers.emplace_back("Content-Type", "application/json");
-    response.body = RenderJson(page, now);
+    response.body = RenderJson(page, context);
   } else {
     response.headers.emplace_back("Content-Type", "text/html; charset=utf-8");
     response.headers.emplace_back("Content-Security-Policy", PageSecurityPolicy());
     response.headers.emplace_back("X-Content-Type-Options", "nosniff");
     response.headers.emplace_back("Referrer-Policy", "no-referrer");
-    response.body = page_->Render(page, options_.site_name, now);
+    response.body = route.page->Render(page, context);
   }
   return response;
 }

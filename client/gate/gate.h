@@ -9,9 +9,12 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/time/time.h"
 #include "base/clock.h"
+#include "base/mutex.h"
 #include "base/random.h"
 #include "client/anteroom_client.h"
+#include "client/gate/catalog.h"
 #include "client/gate/page.h"
+#include "client/gate/routes.h"
 #include "prometheus/counter.h"
 #include "prometheus/histogram.h"
 #include "prometheus/registry.h"
@@ -21,10 +24,17 @@ namespace anteroom::gate {
 
 struct GateOptions {
   // The room when a request names none (nginx sets X-Anteroom-Room). Empty: rooms must be
-  // named per request.
+  // named per request. Ignored when `routes` is set.
   std::string default_room;
-  // Shown in the page's header and title. Default "This site".
+  // Shown in the page's header and title. Default "This site". This and the next four are
+  // the defaults of every route (the routes file's fields of the same names).
   std::string site_name = "This site";
+  // The language of a visitor whose browser asks for none the gate speaks. Default "en".
+  std::string default_language = "en";
+  // The IANA time zone the event's opening time is shown in. Default "UTC".
+  std::string time_zone = "UTC";
+  // The HTTP status of the page while a visitor waits (200, 202 or 429). Default 200.
+  int queued_status = 200;
   // SameSite attribute of the visitor's cookie: "Lax" (default), "Strict" or "None" (None
   // implies Secure, as browsers require).
   std::string cookie_same_site = "Lax";
@@ -38,6 +48,11 @@ struct GateOptions {
   absl::Duration retry_after = absl::Seconds(30);
   // The waiting page; default PageTemplate::Default().
   std::shared_ptr<const PageTemplate> page;
+  // The languages; default Catalogs::Builtin().
+  std::shared_ptr<const Catalogs> catalogs;
+  // Host and path to room and page (anteroom-gate --routes). Default: one route for every
+  // request, made of the fields above.
+  std::shared_ptr<const RouteTable> routes;
   // A newcomer (no cookie of the room's) first gets a signed visitor id in the cookie and a
   // page that reloads in a second; only a request that brings the id back is given a place,
   // keyed by it. So a client that fires many requests before it holds the cookie, or never
@@ -55,6 +70,9 @@ struct GateOptions {
 };
 
 absl::Status ValidateGateOptions(const GateOptions& options);
+
+// The route defaults GateOptions gives (site name, page, language, time zone, status).
+RouteDefaults RouteDefaultsOf(const GateOptions& options);
 
 struct HttpRequest {
   std::string method = "GET";
@@ -86,14 +104,19 @@ struct HttpResponse {
 //                 button that posts (a link or a prefetch must not end a visit).
 //   GET  /healthz 200 "ok".
 //
-// The room is the X-Anteroom-Room header, or `default_room`. The cookie is
-// "anteroom_<room>" = "<token>", "<ticket>~<position first seen>", or, for a newcomer not
-// yet placed, "v.<visitor id>.<signature>" (see GateOptions::cookie_check). In a room that
-// asks for a proof of work, a newcomer is shown a challenge (state "challenge") first; the
-// page solves it and brings it back in "anteroom-pow_<room>" (an app: in the
-// X-Anteroom-Solution header), "<salt>.<challenge>.<signature>.<number>". An entry token the
-// site gave the visitor comes in "anteroom-entry_<room>" (or X-Anteroom-Entry) and goes to
-// Admit with the newcomer.
+// Each request is for the route its host and path match (X-Anteroom-Host and
+// X-Original-URI, which nginx sets; see RouteTable::Match; /leave?room= picks the host's
+// route of that room): the route gives the room (X-Anteroom-Room, when set, overrides it),
+// the page, its default language and time zone, the cookie's name and the status while
+// queued. A suspended route lets everyone through without asking Anteroom. Pages speak the
+// visitor's language: ?lang= (remembered in the "anteroom_lang" cookie), else the browser's
+// Accept-Language, else the route's default. The cookie is
+// "anteroom_<room>[_<suffix>]" = "<token>", "<ticket>~<position first seen>", or, for a newcomer
+// not yet placed, "v.<visitor id>.<signature>" (see GateOptions::cookie_check). In a room that asks
+// for a proof of work, a newcomer is shown a challenge (state "challenge") first; the page solves
+// it and brings it back in "anteroom-pow_<room>" (an app: in the X-Anteroom-Solution header),
+// "<salt>.<challenge>.<signature>.<number>". An entry token the site gave the visitor comes in
+// "anteroom-entry_<room>" (or X-Anteroom-Entry) and goes to Admit with the newcomer.
 //
 // Thread-safe.
 class Gate {
@@ -103,7 +126,22 @@ class Gate {
 
   HttpResponse Handle(const HttpRequest& request);
 
+  // Swaps in new languages and routes (SIGHUP); requests under way finish with the old.
+  void Reload(std::shared_ptr<const Catalogs> catalogs, std::shared_ptr<const RouteTable> routes);
+
  private:
+  // The languages and routes in force; a request holds them until it is answered.
+  struct Config {
+    std::shared_ptr<const Catalogs> catalogs;
+    std::shared_ptr<const RouteTable> routes;
+  };
+  // What a request is for: its route, its room, and the languages.
+  struct Target {
+    const Route* route;
+    std::string room;
+    const Catalogs* catalogs;
+  };
+
   // What to do with a request, and the cookie to set.
   struct Decision {
     bool pass = false;
@@ -112,24 +150,28 @@ class Gate {
     std::string set_cookie;  // a whole Set-Cookie value; empty: leave the cookie alone
   };
 
-  HttpResponse Check(const HttpRequest& request, const std::string& room);
-  HttpResponse Wait(const HttpRequest& request, const std::string& room);
-  HttpResponse LeaveVisit(const HttpRequest& request, const std::string& room);
+  Config CurrentConfig() const;
+  // The request's route and room; nullopt with `error` set when there is none.
+  std::optional<Target> Resolve(const HttpRequest& request, const Config& config,
+                                HttpResponse* error) const;
+  HttpResponse Check(const HttpRequest& request, const Target& target);
+  HttpResponse Wait(const HttpRequest& request, const Target& target);
+  HttpResponse LeaveVisit(const HttpRequest& request, const Target& target);
 
-  Decision Decide(const HttpRequest& request, const std::string& room);
+  Decision Decide(const HttpRequest& request, const Target& target);
   // A visitor with no usable token: placed if the request brings back a visitor id this
   // gate signed (or when there is no cookie check), else given one to bring back; nothing
   // for a request that cannot show a page to anyone (an image, a script, HEAD: see
   // CanShowPage in gate.cc).
-  Decision Enter(const HttpRequest& request, const std::string& room, const std::string& cookie);
+  Decision Enter(const HttpRequest& request, const Target& target, const std::string& cookie);
   // No answer to act on: when Anteroom was unreachable the failure mode decides; a refusal
   // (misconfiguration, e.g. an unknown room) always fails closed.
-  Decision Failed(const std::string& room, const absl::Status& status);
-  Decision FromStatus(const HttpRequest& request, const std::string& room,
+  Decision Failed(const Target& target, const absl::Status& status);
+  Decision FromStatus(const HttpRequest& request, const Target& target,
                       const v1::VisitorStatus& status, uint64_t start_position);
-  HttpResponse RenderPage(const HttpRequest& request, const PageState& page);
+  HttpResponse RenderPage(const HttpRequest& request, const PageState& page, const Target& target);
 
-  std::string CookieName(const std::string& room) const;
+  std::string CookieName(const Target& target) const;
   // The cookie value that carries a newcomer's visitor id: "v.<id>.<signature>".
   std::string SignedVisitorCookie(const std::string& room, const std::string& client_id) const;
   // Where the site puts an operator's entry token for the visitor (or X-Anteroom-Entry).
@@ -137,8 +179,10 @@ class Gate {
   // Where the waiting page's solver puts a solved proof of work (set by script, not HttpOnly).
   std::string SolutionCookieName(const std::string& room) const;
   // The Set-Cookie value holding `value`; an empty value clears the cookie.
-  std::string MakeCookie(const HttpRequest& request, const std::string& room,
+  std::string MakeCookie(const HttpRequest& request, const Target& target,
                          const std::string& value) const;
+  // "; Path=/; HttpOnly; SameSite=…[; Secure]".
+  std::string CookieAttributes(const HttpRequest& request) const;
   absl::Duration Refresh(const v1::VisitorStatus& status) const;
   void Count(absl::string_view decision);  // one of the decisions in the metric's help
   void CountError(const absl::Status& status);
@@ -147,8 +191,9 @@ class Gate {
   client::Client* const client_;
   base::Clock* const clock_;
   base::RandomSource* const random_;
-  const PageTemplate* const page_;              // options_.page, or the built-in page
   std::shared_ptr<const wire::Signer> signer_;  // options_.signer, or a random key
+  mutable base::Mutex config_mu_;
+  Config config_ ABSL_GUARDED_BY(config_mu_);
 
   // By gRPC code, added on a code's first failure (a failed call costs far more anyway).
   prometheus::Family<prometheus::Counter>& errors_;

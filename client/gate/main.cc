@@ -5,6 +5,8 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
+#include <filesystem>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
@@ -16,6 +18,7 @@
 #include "client/anteroom_client.h"
 #include "client/gate/gate.h"
 #include "client/gate/http_server.h"
+#include "client/gate/preview.h"
 #include "prometheus/exposer.h"
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:8090", "HTTP address for nginx (host:port).");
@@ -29,6 +32,28 @@ ABSL_FLAG(std::string, room, "", "Room for requests without an X-Anteroom-Room h
 ABSL_FLAG(std::string, site_name, "This site", "The site's name on the waiting page.");
 ABSL_FLAG(std::string, template, "",
           "HTML template file for the waiting page (default: the built-in page).");
+ABSL_FLAG(std::string, routes, "",
+          "Routes file (text-format anteroom.gate.v1.Routes): host and path prefix to room, "
+          "each with its page, language, time zone... Checked at start; re-read on SIGHUP, "
+          "and kept as it was when the new file has an error. Default: one route, from "
+          "--room and the flags below.");
+ABSL_FLAG(std::string, messages_dir, "",
+          "Directory of message catalogs (<language>.textproto) that override the built-in "
+          "texts or add languages; re-read on SIGHUP.");
+ABSL_FLAG(std::string, default_language, "en",
+          "Language of the page when the browser asks for none the gate speaks (a route's "
+          "default_language overrides it).");
+ABSL_FLAG(std::string, time_zone, "UTC",
+          "IANA time zone the event's opening time is shown in (a route's time_zone "
+          "overrides it).");
+ABSL_FLAG(int, queued_status, 200,
+          "HTTP status of the page while a visitor waits in line: 200, 202 or 429.");
+ABSL_FLAG(std::string, preview, "",
+          "Render pages with sample figures and exit, without Anteroom: ROOM/STATE/LANGUAGE, "
+          "each part a name or *, or \"all\". One page goes to stdout; several need "
+          "--preview_out.");
+ABSL_FLAG(std::string, preview_out, "",
+          "Directory --preview writes its pages to, as ROOM-STATE-LANGUAGE.html.");
 ABSL_FLAG(std::string, failure_mode, "closed",
           "When Anteroom cannot be reached: \"closed\" shows \"temporarily unavailable\"; "
           "\"open\" lets visitors through unchecked.");
@@ -74,8 +99,55 @@ int Fail(const absl::Status& status) {
   return 1;
 }
 
+// The languages and the routes, as the flags name them.
+struct Loaded {
+  std::shared_ptr<const gate::Catalogs> catalogs;
+  std::shared_ptr<const gate::RouteTable> routes;
+};
+
+absl::StatusOr<Loaded> LoadConfig(const gate::GateOptions& options) {
+  Loaded loaded;
+  auto catalogs = gate::Catalogs::Load(absl::GetFlag(FLAGS_messages_dir));
+  if (!catalogs.ok()) return catalogs.status();
+  loaded.catalogs = *std::move(catalogs);
+  const std::string path = absl::GetFlag(FLAGS_routes);
+  auto routes =
+      path.empty() ? gate::RouteTable::Single(gate::RouteDefaultsOf(options), options.default_room,
+                                              *loaded.catalogs)
+                   : gate::RouteTable::Load(path, gate::RouteDefaultsOf(options), *loaded.catalogs);
+  if (!routes.ok()) {
+    return absl::Status(routes.status().code(),
+                        absl::StrCat(path.empty() ? "--" : "--routes ", routes.status().message()));
+  }
+  loaded.routes = *std::move(routes);
+  return loaded;
+}
+
+int Preview(const Loaded& loaded) {
+  auto pages = gate::RenderPreviews(absl::GetFlag(FLAGS_preview), *loaded.routes, *loaded.catalogs,
+                                    absl::Now());
+  if (!pages.ok()) return Fail(pages.status());
+  const std::string dir = absl::GetFlag(FLAGS_preview_out);
+  if (dir.empty()) {
+    if (pages->size() != 1) {
+      return Fail(absl::InvalidArgumentError(absl::StrCat(
+          "--preview gives ", pages->size(), " pages: name a directory with --preview_out")));
+    }
+    std::fwrite(pages->front().html.data(), 1, pages->front().html.size(), stdout);
+    return 0;
+  }
+  std::error_code error;
+  std::filesystem::create_directories(dir, error);
+  for (const gate::PreviewPage& page : *pages) {
+    const std::string path = (std::filesystem::path(dir) / page.name).string();
+    if (absl::Status s = base::WritePortsFile(path, page.html); !s.ok()) return Fail(s);
+  }
+  ANTEROOM_LOG(kInfo, "anteroom-gate: wrote %d pages to %s", static_cast<int>(pages->size()), dir);
+  return 0;
+}
+
 int Run() {
-  const sigset_t stop_signals = base::BlockStopSignals();
+  const sigset_t signals = base::BlockStopSignals(/*and_reload=*/true);
   if (absl::Status s = base::SetLogLevelByName(absl::GetFlag(FLAGS_log_level)); !s.ok())
     return Fail(s);
   signal(SIGPIPE, SIG_IGN);
@@ -123,7 +195,17 @@ int Run() {
     }
     gate_options.page = std::make_shared<const gate::PageTemplate>(*std::move(page));
   }
-  if (absl::Status s = gate::ValidateGateOptions(gate_options); !s.ok()) return Fail(s);
+  gate_options.default_language = absl::GetFlag(FLAGS_default_language);
+  gate_options.time_zone = absl::GetFlag(FLAGS_time_zone);
+  gate_options.queued_status = absl::GetFlag(FLAGS_queued_status);
+  auto loaded = LoadConfig(gate_options);
+  if (!loaded.ok()) return Fail(loaded.status());
+  gate_options.catalogs = loaded->catalogs;
+  gate_options.routes = loaded->routes;
+  if (absl::Status s = gate::ValidateGateOptions(gate_options); !s.ok()) {
+    return Fail(absl::InvalidArgumentError(absl::StrCat("--", s.message())));
+  }
+  if (!absl::GetFlag(FLAGS_preview).empty()) return Preview(*loaded);
 
   auto registry = std::make_shared<prometheus::Registry>();
   base::RealClock clock;
@@ -161,8 +243,25 @@ int Run() {
     if (!s.ok()) return Fail(s);
   }
 
-  const std::string signal_name = base::WaitForStopSignal(stop_signals);
-  ANTEROOM_LOG(kInfo, "anteroom-gate: received %s, stopping", signal_name);
+  ANTEROOM_LOG(kInfo, "anteroom-gate: %d route(s)%s, %d languages",
+               static_cast<int>(loaded->routes->routes().size()),
+               absl::GetFlag(FLAGS_routes).empty() ? "" : " from " + absl::GetFlag(FLAGS_routes),
+               static_cast<int>(loaded->catalogs->Tags().size()));
+  int signal_number = 0;
+  while ((signal_number = base::WaitForSignal(signals)) == SIGHUP) {
+    // Re-read the catalogs and routes; a file with an error changes nothing.
+    auto reloaded = LoadConfig(gate_options);
+    if (!reloaded.ok()) {
+      ANTEROOM_LOG(kError, "anteroom-gate: SIGHUP: kept the running routes and languages: %s",
+                   reloaded.status().message());
+      continue;
+    }
+    gate.Reload(reloaded->catalogs, reloaded->routes);
+    ANTEROOM_LOG(kInfo, "anteroom-gate: SIGHUP: reloaded %d route(s), %d languages",
+                 static_cast<int>(reloaded->routes->routes().size()),
+                 static_cast<int>(reloaded->catalogs->Tags().size()));
+  }
+  ANTEROOM_LOG(kInfo, "anteroom-gate: received %s, stopping", strsignal(signal_number));
   (*http)->Stop();
   return 0;
 }

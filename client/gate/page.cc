@@ -7,6 +7,7 @@
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_replace.h"
@@ -18,9 +19,9 @@ extern const char kDefaultPageTemplate[];
 extern const char kChallengeScript[];
 
 struct PageTemplate::Node {
-  enum class Type { kText, kVariable, kSection, kInverted };
+  enum class Type { kText, kVariable, kMessage, kSection, kInverted };
   Type type;
-  std::string text;  // the text, or the name
+  std::string text;  // the text, the name, or the message id
   std::vector<Node> children;
 };
 
@@ -48,7 +49,9 @@ const absl::flat_hash_set<std::string>& VariableNames() {
                                                                   "challenge_signature",
                                                                   "challenge_max_number",
                                                                   "challenge_cookie",
-                                                                  "challenge_script"};
+                                                                  "challenge_script",
+                                                                  "lang",
+                                                                  "dir"};
   return *names;
 }
 
@@ -62,6 +65,8 @@ const absl::flat_hash_set<std::string>& SectionNames() {
 
 // Rendered as they are, not escaped: markup the gate itself makes.
 constexpr absl::string_view kRawVariable = "challenge_script";
+// {{msg.<id>}}: a text of the visitor's language.
+constexpr absl::string_view kMessagePrefix = "msg.";
 
 std::string EscapeHtml(absl::string_view s) {
   return absl::StrReplaceAll(
@@ -102,33 +107,107 @@ int64_t Seconds(absl::Duration d) {
   return d <= absl::ZeroDuration() ? 0 : absl::ToInt64Seconds(absl::Ceil(d, absl::Seconds(1)));
 }
 
+const Language& LanguageOf(const PageContext& context) {
+  return context.language ? *context.language : Catalogs::Builtin()->English();
+}
+
+// The texts that name each state: its title and its main sentence.
+absl::string_view TitleId(PageState::Kind kind) {
+  switch (kind) {
+    case PageState::Kind::kWaiting:
+      return "title.waiting";
+    case PageState::Kind::kPrequeue:
+      return "title.prequeue";
+    case PageState::Kind::kFull:
+      return "title.full";
+    case PageState::Kind::kUnavailable:
+      return "title.unavailable";
+    case PageState::Kind::kLeft:
+      return "title.left";
+    case PageState::Kind::kConfirmLeave:
+      return "title.confirm_leave";
+    case PageState::Kind::kNotPlaced:
+    case PageState::Kind::kCookieCheck:
+      return "title.cookie_check";
+    case PageState::Kind::kBusy:
+      return "title.busy";
+    case PageState::Kind::kChallenge:
+      return "title.challenge";
+  }
+  return "title.waiting";
+}
+
+absl::string_view SentenceId(PageState::Kind kind) {
+  switch (kind) {
+    case PageState::Kind::kWaiting:
+      return "waiting.explain";
+    case PageState::Kind::kPrequeue:
+      return "prequeue.early";
+    case PageState::Kind::kFull:
+      return "full.explain";
+    case PageState::Kind::kUnavailable:
+      return "unavailable.explain";
+    case PageState::Kind::kLeft:
+      return "left.explain";
+    case PageState::Kind::kConfirmLeave:
+      return "confirm_leave.explain";
+    case PageState::Kind::kNotPlaced:
+      return "not_placed.text";
+    case PageState::Kind::kCookieCheck:
+      return "cookie_check.explain";
+    case PageState::Kind::kBusy:
+      return "busy.explain";
+    case PageState::Kind::kChallenge:
+      return "challenge.explain";
+  }
+  return "waiting.explain";
+}
+
 struct Values {
   absl::flat_hash_map<std::string, std::string> vars;
   absl::flat_hash_map<std::string, bool> sections;
+  const Language* language = nullptr;
+  MessageArgs args;
 };
 
-Values Compute(const PageState& s, absl::string_view site_name, absl::Time now) {
+Values Compute(const PageState& s, const PageContext& context) {
   using K = PageState::Kind;
   Values v;
+  const Language& language = LanguageOf(context);
+  v.language = &language;
   const int progress = ProgressPercent(s);
   const bool has_event = s.event_starts_at != absl::InfinitePast();
-  v.vars["site_name"] = std::string(site_name);
+  const std::string wait = language.Wait(s.estimated_wait);
+  const std::string wait_max = language.Wait(s.estimated_wait_max);
+  const int64_t refresh = std::max<int64_t>(1, Seconds(s.refresh_after));
+  v.vars["lang"] = language.tag();
+  v.vars["dir"] = language.right_to_left() ? "rtl" : "ltr";
+  v.vars["site_name"] = context.site_name;
   v.vars["room"] = s.room;
   v.vars["state"] = std::string(KindName(s.kind));
-  v.vars["position"] = absl::StrCat(s.position);
-  v.vars["people_ahead"] = absl::StrCat(s.position > 0 ? s.position - 1 : 0);
-  v.vars["estimated_wait"] = HumanDuration(s.estimated_wait);
-  v.vars["estimated_wait_max"] = HumanDuration(s.estimated_wait_max);
+  v.vars["position"] = language.Number(static_cast<int64_t>(s.position));
+  v.vars["people_ahead"] =
+      language.Number(static_cast<int64_t>(s.position > 0 ? s.position - 1 : 0));
+  v.vars["estimated_wait"] = wait;
+  v.vars["estimated_wait_max"] = wait_max;
   v.vars["estimated_wait_seconds"] = absl::StrCat(Seconds(s.estimated_wait));
-  v.vars["refresh_seconds"] = absl::StrCat(std::max<int64_t>(1, Seconds(s.refresh_after)));
+  v.vars["refresh_seconds"] = absl::StrCat(refresh);
   v.vars["progress_percent"] = absl::StrCat(std::max(progress, 0));
   v.vars["event_starts_at"] =
-      has_event ? absl::FormatTime("%Y-%m-%d %H:%M UTC", s.event_starts_at, absl::UTCTimeZone())
-                : "";
+      has_event ? language.DateTime(s.event_starts_at, context.time_zone) : "";
   v.vars["event_starts_at_iso"] =
       has_event ? absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", s.event_starts_at, absl::UTCTimeZone())
                 : "";
-  v.vars["event_countdown"] = has_event ? HumanDuration(s.event_starts_at - now) : "";
+  v.vars["event_countdown"] = has_event ? language.Countdown(s.event_starts_at - context.now) : "";
+  v.args.site_name = context.site_name;
+  v.args.position = static_cast<int64_t>(s.position);
+  v.args.refresh_seconds = refresh;
+  v.args.wait = wait;
+  v.args.wait_max = wait_max;
+  v.args.progress = language.Percent(std::max(progress, 0));
+  v.args.event_time = v.vars["event_starts_at"];
+  v.args.countdown = v.vars["event_countdown"];
+  v.args.reason = s.reason;
   v.vars["reason"] = s.reason;
   v.vars["challenge_salt"] = s.challenge.salt;
   v.vars["challenge_hash"] = s.challenge.challenge;
@@ -151,8 +230,7 @@ Values Compute(const PageState& s, absl::string_view site_name, absl::Time now) 
       s.kind != K::kLeft && s.kind != K::kConfirmLeave && s.kind != K::kChallenge;
   v.sections["has_progress"] = progress >= 0;
   v.sections["wait_is_range"] =
-      !s.wait_unknown && HumanDuration(s.estimated_wait_max) != HumanDuration(s.estimated_wait) &&
-      s.estimated_wait_max > s.estimated_wait;
+      !s.wait_unknown && wait_max != wait && s.estimated_wait_max > s.estimated_wait;
   v.sections["wait_unknown"] = s.wait_unknown;
   v.sections["next_in_line"] = s.kind == K::kWaiting && s.position == 1;
   v.sections["has_reason"] = !s.reason.empty();
@@ -169,6 +247,9 @@ void RenderNodes(const std::vector<Node>& nodes, const Values& values, std::stri
       case Node::Type::kVariable:
         *out +=
             n.text == kRawVariable ? values.vars.at(n.text) : EscapeHtml(values.vars.at(n.text));
+        break;
+      case Node::Type::kMessage:
+        *out += EscapeHtml(values.language->Format(n.text, values.args));
         break;
       case Node::Type::kSection:
         if (values.sections.at(n.text)) RenderNodes(n.children, values, out);
@@ -215,16 +296,6 @@ absl::string_view KindName(PageState::Kind kind) {
       return "challenge";
   }
   return "waiting";
-}
-
-std::string HumanDuration(absl::Duration d) {
-  const int64_t minutes = absl::ToInt64Minutes(absl::Ceil(d, absl::Minutes(1)));
-  if (d < absl::Minutes(1)) return "less than a minute";
-  if (minutes < 60) return absl::StrCat("about ", minutes, minutes == 1 ? " minute" : " minutes");
-  const int64_t hours = minutes / 60, rest = minutes % 60;
-  std::string out = absl::StrCat("about ", hours, hours == 1 ? " hour" : " hours");
-  if (rest > 0) absl::StrAppend(&out, " ", rest, rest == 1 ? " minute" : " minutes");
-  return out;
 }
 
 absl::StatusOr<PageTemplate> PageTemplate::Parse(absl::string_view text) {
@@ -277,6 +348,16 @@ absl::StatusOr<PageTemplate> PageTemplate::Parse(absl::string_view text) {
       stack.push_back({&nodes.back().children, name, tag_line});
       continue;
     }
+    if (absl::StartsWith(name, kMessagePrefix)) {
+      const std::string id = name.substr(kMessagePrefix.size());
+      if (!Catalogs::MessageIds().contains(id)) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("template line ", tag_line, ": no message \"", id,
+                         "\" (the ids are those of client/gate/messages/en.textproto)"));
+      }
+      stack.back().nodes->push_back({Node::Type::kMessage, id, {}});
+      continue;
+    }
     if (!VariableNames().contains(name)) {
       return absl::InvalidArgumentError(
           absl::StrCat("template line ", tag_line, ": unknown name \"", name, "\""));
@@ -302,14 +383,14 @@ const PageTemplate& PageTemplate::Default() {
   return *page;
 }
 
-std::string PageTemplate::Render(const PageState& state, absl::string_view site_name,
-                                 absl::Time now) const {
+std::string PageTemplate::Render(const PageState& state, const PageContext& context) const {
   std::string out;
-  RenderNodes(*nodes_, Compute(state, site_name, now), &out);
+  RenderNodes(*nodes_, Compute(state, context), &out);
   return out;
 }
 
-std::string RenderJson(const PageState& s, absl::Time now) {
+std::string RenderJson(const PageState& s, const PageContext& context) {
+  const absl::Time now = context.now;
   const bool has_event = s.event_starts_at != absl::InfinitePast();
   const int progress = ProgressPercent(s);
   auto seconds_or_null = [&](absl::Duration d) {
@@ -339,8 +420,18 @@ std::string RenderJson(const PageState& s, absl::Time now) {
                     EscapeJson(c.signature), "\",\"max_number\":", c.max_number, ",\"cookie\":\"",
                     EscapeJson(c.cookie), "\"}}");
   } else {
-    absl::StrAppend(&out, "null}");
+    absl::StrAppend(&out, "null");
   }
+  const Values v = Compute(s, context);
+  auto text_or_null = [](const std::string& text) {
+    return text.empty() ? std::string("null") : absl::StrCat("\"", EscapeJson(text), "\"");
+  };
+  absl::StrAppend(
+      &out, ",\"language\":\"", EscapeJson(v.language->tag()), "\",\"title\":\"",
+      EscapeJson(v.language->Format(TitleId(s.kind), v.args)), "\",\"message\":\"",
+      EscapeJson(v.language->Format(SentenceId(s.kind), v.args)), "\",\"estimated_wait_text\":",
+      text_or_null(s.kind == PageState::Kind::kWaiting && !s.wait_unknown ? v.args.wait : ""),
+      ",\"event_starts_at_text\":", text_or_null(v.args.event_time), "}");
   return out;
 }
 

@@ -9,6 +9,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "client/gate/catalog.h"
 
 namespace anteroom::gate {
 
@@ -64,12 +65,22 @@ struct PageState {
 // "cookie_check", "busy", "challenge": the `state` of the JSON form.
 absl::string_view KindName(PageState::Kind kind);
 
-// "less than a minute", "about 1 minute", "about 14 minutes", "about 2 hours 5 minutes".
-std::string HumanDuration(absl::Duration d);
+// What a page is drawn with, besides its state.
+struct PageContext {
+  // The operator's name for the site.
+  std::string site_name = "This site";
+  // The visitor's language (Catalogs::Choose). Null: English.
+  const Language* language = nullptr;
+  // The IANA time zone the event's opening time is shown in (checked: ValidateTimeZone).
+  std::string time_zone = "UTC";
+  // Drives the countdown to the event.
+  absl::Time now = absl::UnixEpoch();
+};
 
-// A page template: HTML with {{name}} (replaced by the value, HTML-escaped), and sections
+// A page template: HTML with {{name}} (replaced by the value, HTML-escaped), {{msg.<id>}}
+// (the text <id> of the visitor's language, from its catalog, HTML-escaped), and sections
 // {{#name}}...{{/name}} (kept when `name` is true) and {{^name}}...{{/name}} (kept when
-// false). Names are checked when the template is parsed, so a typo in an operator's
+// false). Names and ids are checked when the template is parsed, so a typo in an operator's
 // template fails at start-up, not in front of visitors. See README "Waiting page" for the
 // names.
 class PageTemplate {
@@ -79,8 +90,7 @@ class PageTemplate {
   // The built-in page (client/gate/waiting_page.html).
   static const PageTemplate& Default();
 
-  // `site_name` is the operator's name for the site; `now` drives the countdown.
-  std::string Render(const PageState& state, absl::string_view site_name, absl::Time now) const;
+  std::string Render(const PageState& state, const PageContext& context) const;
 
   struct Node;
 
@@ -92,8 +102,11 @@ class PageTemplate {
 // "estimated_wait_max_seconds":..., "estimated_wait_unknown":..., "refresh_seconds":...,
 // "progress_percent":..., "event_starts_at":"RFC 3339"|null, "event_starts_in_seconds":...,
 // "reason":..., "challenge":{"algorithm","salt","challenge","signature","max_number","cookie"}
-// |null}. The estimates are null when unknown (a paused room).
-std::string RenderJson(const PageState& state, absl::Time now);
+// |null, "language":"ko", "title":..., "message":..., "estimated_wait_text":...|null,
+// "event_starts_at_text":...|null}. The estimates are null when unknown (a paused room).
+// The last five are in the visitor's language: the page's title, its main sentence, the
+// wait in words and the opening time in the room's time zone.
+std::string RenderJson(const PageState& state, const PageContext& context);
 
 // The Content-Security-Policy of the HTML pages: nothing loads from anywhere, and the only
 // script that runs is the built-in proof-of-work solver ({{challenge_script}}), by its hash.

@@ -147,7 +147,7 @@ TEST_F(GateTest, FirstVisitorPassesTheSecondWaitsAndIsLetInWhenTheFirstLeaves) {
       << "one Cache-Control";
   // The way back is named for what it does: a new place at the end of the line.
   EXPECT_EQ(left.body.find("Return to the start"), std::string::npos);
-  EXPECT_NE(left.body.find("join the queue again</a>"), std::string::npos) << left.body;
+  EXPECT_NE(left.body.find("Join the queue again</a>"), std::string::npos) << left.body;
   EXPECT_NE(left.body.find("a new place at the end of the line"), std::string::npos);
 
   HttpResponse in = Get("/check", b_cookie);
@@ -556,10 +556,119 @@ TEST_F(GateTest, BeforeAnEventOpensThePageCountsDown) {
   HttpResponse page = WaitPage(check);
   EXPECT_EQ(page.Header("X-Anteroom-State"), "prequeue");
   EXPECT_NE(page.body.find("The queue opens soon"), std::string::npos) << page.body;
-  EXPECT_NE(page.body.find("about 1 hour 30 minutes"), std::string::npos) << page.body;
+  EXPECT_NE(page.body.find("in 90 minutes"), std::string::npos) << page.body;
+  EXPECT_NE(page.body.find("Coordinated Universal Time"), std::string::npos) << page.body;
   HttpResponse json = WaitPage(check, /*json=*/true);
   EXPECT_NE(json.body.find("\"state\":\"prequeue\""), std::string::npos) << json.body;
   EXPECT_NE(json.body.find("\"event_starts_in_seconds\":5400"), std::string::npos) << json.body;
+}
+
+TEST_F(GateTest, RoutesPickTheRoomThePageAndTheCookieByHostAndPath) {
+  server_.CreateRoom("tickets", 1);
+  // No room "permits" on the server: its route is suspended, so it is never asked for.
+  auto routes = RouteTable::Parse("routes.textproto", R"(
+route { host: "vaccines.example" room: "clinic" site_name: "보건소" default_language: "ko"
+        time_zone: "Asia/Seoul" }
+route { host: "city.example" path_prefix: "/tickets" room: "tickets" queued_status: 429
+        cookie_suffix: "v2" }
+route { host: "city.example" path_prefix: "/permits" room: "permits" suspended: true }
+)",
+                                  "", RouteDefaults(), *Catalogs::Builtin());
+  ASSERT_TRUE(routes.ok()) << routes.status();
+  GateOptions options;
+  options.routes = *routes;
+  MakeGate(client::FailureMode::kFailClosed, {server_.address()}, options);
+  auto at = [](const std::string& host, const std::string& uri,
+               std::vector<std::pair<std::string, std::string>> more = {}) {
+    more.emplace_back("X-Anteroom-Host", host);
+    more.emplace_back("X-Original-URI", uri);
+    return more;
+  };
+
+  // vaccines.example: room clinic, in Korean unless the visitor asks otherwise.
+  HttpResponse first = Arrive("/check", at("vaccines.example", "/book"));
+  EXPECT_EQ(first.status, 204);
+  EXPECT_TRUE(absl::StartsWith(CookiePair(first), "anteroom_clinic=s.clinic."));
+  HttpResponse second = Arrive("/check", at("vaccines.example", "/book"));
+  ASSERT_EQ(second.status, 401);
+  const std::string handoff = second.Header("X-Anteroom-Handoff");
+  HttpResponse ko =
+      Get("/wait", "", at("Vaccines.Example:443", "/book", {{"X-Anteroom-Handoff", handoff}}));
+  EXPECT_EQ(ko.status, 200);
+  EXPECT_EQ(ko.Header("Content-Language"), "ko");
+  EXPECT_NE(ko.body.find("<html lang=\"ko\" dir=\"ltr\">"), std::string::npos) << ko.body;
+  EXPECT_NE(ko.body.find("보건소"), std::string::npos);
+  EXPECT_EQ(ko.Header("Set-Cookie"), "") << "nothing picked, nothing remembered";
+  HttpResponse it =
+      Get("/wait", "",
+          at("vaccines.example", "/book",
+             {{"X-Anteroom-Handoff", handoff}, {"Accept-Language", "it-IT,it;q=0.9"}}));
+  EXPECT_EQ(it.Header("Content-Language"), "it");
+  EXPECT_NE(it.body.find("Il Suo turno è il prossimo"), std::string::npos) << it.body;
+  // ?lang= on the visitor's address wins, and a cookie remembers it.
+  HttpResponse ar = Get("/wait", "",
+                        at("vaccines.example", "/book?x=1&lang=ar",
+                           {{"X-Anteroom-Handoff", handoff}, {"Accept-Language", "it"}}));
+  EXPECT_NE(ar.body.find("<html lang=\"ar\" dir=\"rtl\">"), std::string::npos) << ar.body;
+  EXPECT_TRUE(absl::StartsWith(ar.Header("Set-Cookie"), "anteroom_lang=ar; Path=/;"))
+      << ar.Header("Set-Cookie");
+  HttpResponse remembered = Get("/wait", "anteroom_lang=ar",
+                                at("vaccines.example", "/book", {{"X-Anteroom-Handoff", handoff}}));
+  EXPECT_EQ(remembered.Header("Content-Language"), "ar");
+  HttpResponse json = Get("/wait", "anteroom_lang=ar",
+                          at("vaccines.example", "/book",
+                             {{"X-Anteroom-Handoff", handoff}, {"Accept", "application/json"}}));
+  EXPECT_NE(json.body.find("\"language\":\"ar\""), std::string::npos) << json.body;
+
+  // city.example/tickets: its own room, its own cookie name, 429 while queued.
+  HttpResponse t1 = Arrive("/check", at("city.example", "/tickets/seat-4"));
+  EXPECT_EQ(t1.status, 204);
+  EXPECT_TRUE(absl::StartsWith(CookiePair(t1), "anteroom_tickets_v2=s.tickets.")) << CookiePair(t1);
+  HttpResponse t2 = Arrive("/check", at("city.example", "/tickets"));
+  ASSERT_EQ(t2.status, 401);
+  EXPECT_TRUE(absl::StartsWith(CookiePair(t2), "anteroom_tickets_v2=t.tickets."));
+  HttpResponse queued = Get(
+      "/wait", "",
+      at("city.example", "/tickets", {{"X-Anteroom-Handoff", t2.Header("X-Anteroom-Handoff")}}));
+  EXPECT_EQ(queued.status, 429);
+  EXPECT_EQ(queued.Header("X-Anteroom-State"), "waiting");
+  EXPECT_EQ(QueueDepth("tickets"), 1u);
+  // /leave?room= finds the host's route of that room (the address /anteroom/leave is no
+  // route's path): the slot goes to the next in line.
+  HttpRequest leave;
+  leave.method = "POST";
+  leave.path = "/leave";
+  leave.query["room"] = "tickets";
+  leave.headers["x-anteroom-host"] = "city.example";
+  leave.headers["cookie"] = CookiePair(t1);
+  HttpResponse left = gate_->Handle(leave);
+  EXPECT_EQ(left.status, 200);
+  EXPECT_NE(left.Header("Set-Cookie").find("anteroom_tickets_v2=;"), std::string::npos);
+  EXPECT_EQ(Get("/check", CookiePair(t2), at("city.example", "/tickets")).status, 204);
+
+  // city.example/permits: suspended. Everyone passes, no cookie, nothing asked.
+  HttpResponse free = Get("/check", "", at("city.example", "/permits/new"));
+  EXPECT_EQ(free.status, 204);
+  EXPECT_EQ(free.Header("Set-Cookie"), "");
+  EXPECT_NE(Metrics().find("anteroom_gate_decisions_total{decision=\"suspended\"} 1"),
+            std::string::npos);
+
+  // A host no route serves is a configuration error, said as one.
+  HttpResponse lost = Get("/check", "", at("elsewhere.example", "/"));
+  EXPECT_EQ(lost.status, 404);
+  EXPECT_NE(lost.body.find("no route serves host \"elsewhere.example\""), std::string::npos);
+
+  // Reloaded routes apply to the next request.
+  auto reloaded = RouteTable::Parse(
+      "routes.textproto",
+      R"(route { host: "vaccines.example" room: "clinic" default_language: "it" })", "",
+      RouteDefaults(), *Catalogs::Builtin());
+  ASSERT_TRUE(reloaded.ok()) << reloaded.status();
+  gate_->Reload(Catalogs::Builtin(), *reloaded);
+  EXPECT_EQ(Get("/wait", "", at("vaccines.example", "/", {{"X-Anteroom-Handoff", handoff}}))
+                .Header("Content-Language"),
+            "it");
+  EXPECT_EQ(Get("/check", "", at("city.example", "/permits")).status, 404);
 }
 
 TEST_F(GateTest, WhenAnteroomIsUnreachableTheFailureModeDecides) {

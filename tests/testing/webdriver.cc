@@ -41,10 +41,18 @@ absl::StatusOr<std::unique_ptr<Browser>> Browser::Open(int port, const Options& 
                                    "--disable-default-apps",
                                    "--window-size=1024,900",
                                    absl::StrCat("--user-data-dir=", options.user_data_dir)};
+  if (!options.host_resolver_rules.empty())
+    args.push_back(absl::StrCat("--host-resolver-rules=", options.host_resolver_rules));
   std::string arg_list;
   for (const auto& a : args) absl::StrAppend(&arg_list, arg_list.empty() ? "" : ",", Quote(a));
-  const std::string prefs =
-      options.javascript ? "{}" : R"({"profile.managed_default_content_settings.javascript":2})";
+  std::string prefs;
+  if (!options.javascript)
+    absl::StrAppend(&prefs, R"("profile.managed_default_content_settings.javascript":2)");
+  if (!options.accept_language.empty()) {
+    absl::StrAppend(&prefs, prefs.empty() ? "" : ",", R"("intl.accept_languages":)",
+                    Quote(options.accept_language));
+  }
+  prefs = absl::StrCat("{", prefs, "}");
   const std::string body = absl::StrCat(
       R"({"capabilities":{"alwaysMatch":{"browserName":"chrome","goog:chromeOptions":{"binary":"/usr/bin/chromium","args":[)",
       arg_list, R"(],"prefs":)", prefs, "}}}}");
@@ -106,14 +114,27 @@ absl::StatusOr<std::string> Browser::CurrentUrl() {
   return v->string_value();
 }
 
-absl::Status Browser::Click(const std::string& css) {
+absl::StatusOr<std::string> Browser::Element(const std::string& css) {
   auto found = Command("POST", "/element",
                        absl::StrCat(R"({"using":"css selector","value":)", Quote(css), "}"));
   if (!found.ok()) return found.status();
   const auto& fields = found->struct_value().fields();
   if (fields.empty()) return absl::NotFoundError(absl::StrCat("no element ", css));
-  const std::string id = fields.begin()->second.string_value();
-  return Command("POST", absl::StrCat("/element/", id, "/click")).status();
+  return fields.begin()->second.string_value();
+}
+
+absl::Status Browser::Click(const std::string& css) {
+  auto id = Element(css);
+  if (!id.ok()) return id.status();
+  return Command("POST", absl::StrCat("/element/", *id, "/click")).status();
+}
+
+absl::StatusOr<std::string> Browser::VisibleText() {
+  auto id = Element("body");
+  if (!id.ok()) return id.status();
+  auto v = Command("GET", absl::StrCat("/element/", *id, "/text"));
+  if (!v.ok()) return v.status();
+  return v->string_value();
 }
 
 absl::Status Browser::Screenshot(const std::string& path) {

@@ -20,6 +20,11 @@ class Browser {
   struct Options {
     bool javascript = true;
     std::string user_data_dir;  // a fresh empty directory per browser
+    // The browser's languages, as its Accept-Language ("ko-KR,ko"). Empty: Chromium's.
+    std::string accept_language;
+    // Host names mapped to loopback (Chromium's --host-resolver-rules, e.g.
+    // "MAP *.example 127.0.0.1"), so a test can visit several sites by name without DNS.
+    std::string host_resolver_rules;
   };
   // Opens a new Chromium (Debian's /usr/bin/chromium) through the chromedriver at `port`.
   static absl::StatusOr<std::unique_ptr<Browser>> Open(int chromedriver_port,
@@ -34,11 +39,16 @@ class Browser {
   absl::Status Click(const std::string& css);
   // Saves a PNG of the viewport.
   absl::Status Screenshot(const std::string& path);
+  // The text of the page as a visitor sees it (document.body.innerText: what is shown,
+  // without markup or hidden parts).
+  absl::StatusOr<std::string> VisibleText();
   // The value of the named cookie (HttpOnly ones included), or NOT_FOUND.
   absl::StatusOr<std::string> Cookie(const std::string& name);
 
  private:
   Browser(std::unique_ptr<httplib::Client> http, std::string session);
+  // The WebDriver id of the first element matching the CSS selector.
+  absl::StatusOr<std::string> Element(const std::string& css);
   // Sends a command; returns the response's "value".
   absl::StatusOr<google::protobuf::Value> Command(const std::string& method,
                                                   const std::string& path,

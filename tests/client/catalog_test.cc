@@ -1,0 +1,230 @@
+// The waiting pages' languages: the shipped catalogs, how a visitor's language is chosen,
+// and how numbers, plurals, lengths of time and dates come out.
+
+#include "client/gate/catalog.h"
+
+#include <filesystem>
+#include <fstream>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/civil_time.h"
+#include "gtest/gtest.h"
+
+namespace anteroom::gate {
+namespace {
+
+// What the issue promised: 38 languages, Cloudflare's list.
+constexpr const char* kShipped[] = {
+    "en", "es", "de", "fr", "it", "ja", "ko", "pt-BR", "zh-Hans", "zh-Hant", "nl", "pl", "id",
+    "tr", "ar", "ru", "fa", "bg", "hr", "cs", "da",    "fi",      "lt",      "ms", "nb", "ro",
+    "el", "he", "hi", "hu", "sr", "sk", "sl", "sv",    "fil",     "th",      "uk", "vi"};
+
+const Catalogs& Builtin() { return *Catalogs::Builtin(); }
+
+// An operator's catalog directory with the given files.
+std::string Dir(const std::vector<std::pair<std::string, std::string>>& files) {
+  const std::string dir = ::testing::TempDir() + "/catalogs_" +
+                          ::testing::UnitTest::GetInstance()->current_test_info()->name();
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  for (const auto& [name, text] : files) std::ofstream(dir + "/" + name) << text;
+  return dir;
+}
+
+TEST(CatalogTest, EveryShippedCatalogIsCompleteAndEveryTextTakesItsArgumentsRightly) {
+  // Loading checks each text against English's: same arguments, every plural category of
+  // the language, a valid pattern; a built-in catalog must give every id. LoadText reports
+  // what is wrong instead of stopping the program as Builtin() would.
+  auto checked = Catalogs::LoadText("none.textproto", "locale: \"en\"");
+  ASSERT_TRUE(checked.ok()) << checked.status();
+  std::vector<std::string> tags = (*checked)->Tags();
+  EXPECT_EQ(tags.size(), std::size(kShipped));
+  for (const char* tag : kShipped) {
+    const Language* language = Builtin().Find(tag);
+    ASSERT_NE(language, nullptr) << tag;
+    EXPECT_FALSE(language->name().empty()) << tag;
+    MessageArgs args;
+    args.site_name = "S";
+    args.position = 12;
+    args.refresh_seconds = 5;
+    args.wait = args.wait_max = args.duration = args.progress = args.event_time = args.countdown =
+        args.reason = "X";
+    int same_as_english = 0;
+    for (const std::string& id : Catalogs::MessageIds()) {
+      const std::string text = language->Format(id, args);
+      EXPECT_FALSE(text.empty()) << tag << " " << id;
+      if (text == Builtin().English().Format(id, args)) ++same_as_english;
+    }
+    // Translated, not copied: only a word such as "OK" may read the same.
+    if (std::string(tag) != "en") {
+      EXPECT_LE(same_as_english, 2) << tag;
+    }
+  }
+  EXPECT_TRUE(Builtin().Find("ar")->right_to_left());
+  EXPECT_TRUE(Builtin().Find("he")->right_to_left());
+  EXPECT_TRUE(Builtin().Find("fa")->right_to_left());
+  EXPECT_FALSE(Builtin().Find("ko")->right_to_left());
+}
+
+TEST(CatalogTest, TheVisitorsLanguageFollowsAcceptLanguageWithQualityValuesAndFallbacks) {
+  const Language& fallback = *Builtin().Find("it");
+  auto choose = [&](absl::string_view chosen, absl::string_view accept) {
+    return Builtin().Choose(chosen, accept, fallback).tag();
+  };
+  EXPECT_EQ(choose("", "ko-KR,ko;q=0.9,en-US;q=0.8,en;q=0.7"), "ko");
+  EXPECT_EQ(choose("", "ko-KR"), "ko");
+  EXPECT_EQ(choose("", "zh-Hant-TW"), "zh-Hant");
+  EXPECT_EQ(choose("", "zh-TW"), "zh-Hant");
+  EXPECT_EQ(choose("", "zh-HK"), "zh-Hant");
+  EXPECT_EQ(choose("", "zh-CN,zh;q=0.9"), "zh-Hans");
+  EXPECT_EQ(choose("", "pt"), "pt-BR");
+  EXPECT_EQ(choose("", "es-MX"), "es");
+  EXPECT_EQ(choose("", "en-GB"), "en");
+  EXPECT_EQ(choose("", "no"), "nb");
+  EXPECT_EQ(choose("", "iw"), "he");  // the old code for Hebrew
+  // Quality values: the highest first, whatever the order; q=0 means "not this one".
+  EXPECT_EQ(choose("", "fr;q=0.5, de;q=0.9"), "de");
+  EXPECT_EQ(choose("", "de;q=0, fr"), "fr");
+  EXPECT_EQ(choose("", "et, pl;q=0.3"), "pl");  // Estonian: not spoken here, Polish is
+  // Nothing the gate speaks: the room's default. (Where CLDR says readers of a language
+  // commonly read another, ICU offers that: Swahili readers get English, Armenian readers
+  // Russian.)
+  EXPECT_EQ(choose("", "et"), "it");
+  EXPECT_EQ(choose("", "lv-LV, mk;q=0.5"), "it");
+  EXPECT_EQ(choose("", "sw"), "en");
+  EXPECT_EQ(choose("", "hy"), "ru");
+  EXPECT_EQ(choose("", "*"), "it");
+  EXPECT_EQ(choose("", ""), "it");
+  EXPECT_EQ(choose("", "!!, ;q=x,,"), "it");  // garbage is no language, not an error
+  // A language the visitor picked beats the browser's; one the gate lacks does not count.
+  EXPECT_EQ(choose("ar", "ko-KR"), "ar");
+  EXPECT_EQ(choose("ko-KR", "en"), "ko");
+  EXPECT_EQ(choose("xx", "ko-KR"), "ko");
+  EXPECT_EQ(choose("../../etc", "ko"), "ko");
+}
+
+TEST(CatalogTest, PluralsFollowEachLanguagesRules) {
+  auto retry = [](const char* tag, int64_t n) {
+    MessageArgs args;
+    args.refresh_seconds = n;
+    return Builtin().Find(tag)->Format("retry.note", args);
+  };
+  // Polish: one, few (2-4, 22-24...), many (5-21, 25...).
+  EXPECT_TRUE(absl::StrContains(retry("pl", 1), "1 sekundę")) << retry("pl", 1);
+  EXPECT_TRUE(absl::StrContains(retry("pl", 2), "2 sekundy")) << retry("pl", 2);
+  EXPECT_TRUE(absl::StrContains(retry("pl", 22), "22 sekundy")) << retry("pl", 22);
+  EXPECT_TRUE(absl::StrContains(retry("pl", 5), "5 sekund.")) << retry("pl", 5);
+  EXPECT_TRUE(absl::StrContains(retry("pl", 12), "12 sekund.")) << retry("pl", 12);
+  // Arabic: six categories, digits of its own.
+  EXPECT_TRUE(absl::StrContains(retry("ar", 1), "ثانية واحدة")) << retry("ar", 1);
+  EXPECT_TRUE(absl::StrContains(retry("ar", 2), "ثانيتين")) << retry("ar", 2);
+  EXPECT_TRUE(absl::StrContains(retry("ar", 3), "٣ ثوانٍ")) << retry("ar", 3);
+  EXPECT_TRUE(absl::StrContains(retry("ar", 11), "١١ ثانية")) << retry("ar", 11);
+  // English, and the explicit "=1" case of a place in line.
+  EXPECT_TRUE(absl::StrContains(retry("en", 1), "in 1 second.")) << retry("en", 1);
+  EXPECT_TRUE(absl::StrContains(retry("en", 30), "in 30 seconds.")) << retry("en", 30);
+  MessageArgs args;
+  args.position = 1;
+  EXPECT_EQ(Builtin().English().Format("title.waiting", args), "You are next");
+  args.position = 21;
+  EXPECT_EQ(Builtin().English().Format("title.waiting", args), "You are number 21 in line");
+}
+
+TEST(CatalogTest, NumbersWaitsAndDatesAreWrittenTheLanguagesWay) {
+  const Language& en = Builtin().English();
+  const Language& ko = *Builtin().Find("ko");
+  const Language& it = *Builtin().Find("it");
+  EXPECT_EQ(en.Number(1234567), "1,234,567");
+  EXPECT_EQ(it.Number(1234567), "1.234.567");
+  EXPECT_EQ(en.Percent(45), "45%");
+  EXPECT_EQ(Builtin().Find("tr")->Percent(45), "%45");
+  EXPECT_EQ(en.Wait(absl::Seconds(20)), "less than a minute");
+  EXPECT_EQ(en.Wait(absl::Seconds(61)), "about 2 minutes");
+  EXPECT_EQ(en.Wait(absl::Minutes(1)), "about 1 minute");
+  EXPECT_EQ(en.Wait(absl::Hours(1)), "about 1 hour");
+  EXPECT_EQ(en.Wait(absl::Minutes(125)), "about 2 hours, 5 minutes");
+  EXPECT_EQ(ko.Wait(absl::Minutes(125)), "약 2시간 5분");
+  EXPECT_EQ(it.Wait(absl::Minutes(125)), "circa 2 ore e 5 minuti");
+  EXPECT_EQ(en.Countdown(absl::Seconds(44.2)), "in 45 seconds");
+  EXPECT_EQ(en.Countdown(absl::Minutes(90)), "in 90 minutes");
+  EXPECT_EQ(en.Countdown(absl::Minutes(151)), "in 3 hours");
+  EXPECT_EQ(en.Countdown(absl::Hours(80)), "in 3 days");
+  EXPECT_EQ(ko.Countdown(absl::Hours(3)), "3시간 후");
+  const absl::Time noon_seoul =
+      absl::FromCivil(absl::CivilSecond(2026, 12, 1, 3, 0, 0), absl::UTCTimeZone());
+  EXPECT_EQ(en.DateTime(noon_seoul, "Asia/Seoul"),
+            "Tuesday, December 1, 2026 at 12:00\u202fPM Korean Standard Time");
+  EXPECT_EQ(en.DateTime(noon_seoul, "UTC"),
+            "Tuesday, December 1, 2026 at 3:00\u202fAM Coordinated Universal Time");
+  EXPECT_TRUE(ValidateTimeZone("time_zone", "Europe/Rome").ok());
+  const absl::Status bad = ValidateTimeZone("time_zone", "Europe/Atlantis");
+  EXPECT_EQ(bad.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(absl::StrContains(bad.message(), "time_zone")) << bad;
+  EXPECT_FALSE(ValidateTimeZone("time_zone", "").ok());
+}
+
+TEST(CatalogTest, AnOperatorOverridesTextsAndAddsLanguagesWithoutRebuilding) {
+  const std::string dir =
+      Dir({{"ko.textproto",
+            "locale: \"ko\"\nmessage { id: \"footer\" text: \"{site_name} 대기실\" }\n"},
+           // Esperanto: a language the gate does not ship, partly translated.
+           {"eo.textproto",
+            "locale: \"eo\"\nname: \"Esperanto\"\n"
+            "message { id: \"title.left\" text: \"Dankon\" }\n"},
+           {"README", "not a catalog: ignored"}});
+  auto catalogs = Catalogs::Load(dir);
+  ASSERT_TRUE(catalogs.ok()) << catalogs.status();
+  MessageArgs args;
+  args.site_name = "보건소";
+  EXPECT_EQ((*catalogs)->Find("ko")->Format("footer", args), "보건소 대기실");
+  EXPECT_EQ((*catalogs)->Find("ko")->Format("title.left", args),
+            Builtin().Find("ko")->Format("title.left", args));  // the rest stays
+  const Language* eo = (*catalogs)->Find("eo");
+  ASSERT_NE(eo, nullptr);
+  EXPECT_EQ(eo->Format("title.left", args), "Dankon");
+  EXPECT_EQ(eo->Format("title.full", args), "Please try again later");  // English stands in
+  EXPECT_EQ((*catalogs)->Choose("", "eo", (*catalogs)->English()).tag(), "eo");
+  EXPECT_EQ(Catalogs::Load(dir + "/nothing").status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST(CatalogTest, AWrongCatalogIsRefusedNamingTheFileAndLine) {
+  auto refused = [](const std::string& text) {
+    auto c = Catalogs::LoadText("pl.textproto", text);
+    return c.ok() ? std::string("accepted") : std::string(c.status().message());
+  };
+  const std::string head = "locale: \"pl\"\n# a comment\n";
+  // Line 3 in each.
+  EXPECT_EQ(refused(head + "message { id: \"footer\" text: \"Strona {site}\" }"),
+            "pl.textproto line 3: footer: takes {site}, which English's does not");
+  EXPECT_EQ(refused(head + "message { id: \"footer\" text: \"Poczekalnia\" }"),
+            "pl.textproto line 3: footer: leaves out {site_name}");
+  EXPECT_EQ(refused(head + "message { id: \"retry.note\" text: \"{refresh_seconds, plural, "
+                           "one {# sekundę} other {# sekundy}}\" }"),
+            "pl.textproto line 3: retry.note: {refresh_seconds, plural} lacks \"few\" (this "
+            "language has few, many, one, other)");
+  EXPECT_EQ(refused(head + "message { id: \"retry.note\" text: \"{refresh_seconds, plural, "
+                           "one {a} two {b} few {c} many {d} other {e}}\" }"),
+            "pl.textproto line 3: retry.note: {refresh_seconds, plural} has \"two\", which is "
+            "not a plural category here (few, many, one, other)");
+  EXPECT_TRUE(absl::StartsWith(refused(head + "message { id: \"footer\" text: \"{site_name\" }"),
+                               "pl.textproto line 3: footer: not a MessageFormat pattern"))
+      << refused(head + "message { id: \"footer\" text: \"{site_name\" }");
+  EXPECT_EQ(refused(head + "message { id: \"futer\" text: \"x\" }"),
+            "pl.textproto line 3: no message has the id \"futer\" (see messages/en.textproto)");
+  EXPECT_EQ(refused(head + "message { id: \"footer\" text: \"{site_name}\" }\n"
+                           "message { id: \"footer\" text: \"{site_name}\" }"),
+            "pl.textproto line 4: \"footer\" is given twice");
+  EXPECT_TRUE(absl::StartsWith(refused(head + "message { id: \"footer\" txt: \"x\" }"),
+                               "pl.textproto line 3:"))
+      << refused(head + "message { id: \"footer\" txt: \"x\" }");
+  EXPECT_EQ(refused("name: \"Polski\""), "pl.textproto: no locale (e.g. locale: \"ko\")");
+  // A file must be named after its language.
+  const std::string dir = Dir({{"it.textproto", "locale: \"ko\""}});
+  EXPECT_TRUE(absl::StrContains(Catalogs::Load(dir).status().message(),
+                                "its locale is \"ko\"; name the file ko.textproto"))
+      << Catalogs::Load(dir).status();
+}
+
+}  // namespace
+}  // namespace anteroom::gate

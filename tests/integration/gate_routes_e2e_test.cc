@@ -1,0 +1,290 @@
+// Many rooms behind one gate, in the visitor's language, with real parts: one anteroom-gate
+// with a routes file, one nginx server block (deploy/nginx/ as shipped), anteroomd, and
+// headless Chromium asking for Korean, Italian, Arabic and English. Two hosts and two paths
+// of a third are four rooms. Screenshots go to <build>/e2e-screenshots/routes-*.png.
+
+#include <signal.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "client/gate/catalog.h"
+#include "gtest/gtest.h"
+#include "httplib.h"
+#include "tests/testing/daemon.h"
+#include "tests/testing/nginx_stack.h"
+#include "tests/testing/webdriver.h"
+
+namespace anteroom {
+namespace {
+
+namespace fs = std::filesystem;
+constexpr char kAnteroomd[] = ANTEROOMD_PATH;
+constexpr char kGate[] = ANTEROOM_GATE_PATH;
+constexpr char kSource[] = ANTEROOM_SOURCE_DIR;
+constexpr char kScreenshots[] = ANTEROOM_SCREENSHOT_DIR;
+constexpr char kChromedriver[] = "/usr/bin/chromedriver";
+
+constexpr char kRoutes[] = R"(# Four rooms: two hosts, and two paths of a third.
+route { host: "vaccines.example" room: "vaccines" site_name: "예방접종 예약"
+        default_language: "ko" time_zone: "Asia/Seoul" }
+route { host: "tickets.example" room: "tickets" site_name: "Biglietteria del Comune"
+        default_language: "it" time_zone: "Europe/Rome" queued_status: 202 }
+route { host: "city.example" path_prefix: "/permits" room: "permits" site_name: "City permits" }
+route { host: "city.example" path_prefix: "/parking" room: "parking" site_name: "مواقف البلدية"
+        time_zone: "Asia/Dubai" cookie_suffix: "p" }
+)";
+
+bool Answers(int port, const std::string& path) {
+  httplib::Client c("127.0.0.1", port);
+  c.set_connection_timeout(1, 0);
+  auto r = c.Get(path);
+  return r && r->status > 0;
+}
+
+// Whether `text` holds at least `n` characters of the Unicode block [first, last].
+bool HasScript(const std::string& text, char32_t first, char32_t last, int n) {
+  int count = 0;
+  for (size_t i = 0; i < text.size();) {
+    const unsigned char c = text[i];
+    char32_t cp = c;
+    int len = 1;
+    if (c >= 0xf0) {
+      cp = c & 0x07, len = 4;
+    } else if (c >= 0xe0) {
+      cp = c & 0x0f, len = 3;
+    } else if (c >= 0xc0) {
+      cp = c & 0x1f, len = 2;
+    }
+    for (int k = 1; k < len && i + k < text.size(); ++k) cp = (cp << 6) | (text[i + k] & 0x3f);
+    if (cp >= first && cp <= last) ++count;
+    i += len;
+  }
+  return count >= n;
+}
+
+class GateRoutesEndToEndTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    setenv("GRPC_CLIENT_CHANNEL_BACKUP_POLL_INTERVAL_MS", "20", 1);
+    for (const char* tool : {kChromedriver, "/usr/bin/chromium"}) {
+      ASSERT_TRUE(fs::exists(tool)) << tool << " is missing: run .ci/install-deps";
+    }
+    // Korean needs a font with Hangul (DejaVu, always there, has Arabic).
+    ASSERT_TRUE(fs::exists("/usr/share/fonts/truetype/nanum"))
+        << "fonts-nanum is missing: run .ci/install-deps";
+    fs::create_directories(kScreenshots);
+    routes_dir_ = testing::MakeTempDir("anteroom-routes");
+    routes_ = routes_dir_ + "/routes.textproto";
+    std::ofstream(routes_) << kRoutes;
+    std::string rooms;
+    for (const char* room : {"vaccines", "tickets", "permits", "parking"}) {
+      absl::StrAppend(&rooms, "room { id: \"", room,
+                      "\" settings { max_active_sessions: 1 session_ttl { seconds: 120 } "
+                      "place_hold { seconds: 120 } } }\n");
+    }
+    // The room comes from the routes: nginx's $anteroom_room is left empty.
+    auto stack = testing::NginxStack::Start(
+        {kAnteroomd, kGate, kSource, rooms, "", {"--routes=" + routes_}});
+    ASSERT_TRUE(stack.ok()) << stack.status();
+    stack_ = *std::move(stack);
+    port_ = stack_->port();
+    dir_ = stack_->dir();
+
+    const int driver_port = testing::FreeLoopbackPort();
+    auto driver = testing::Process::Start(kChromedriver, {absl::StrCat("--port=", driver_port)},
+                                          dir_ + "/chromedriver.log");
+    ASSERT_TRUE(driver.ok()) << driver.status();
+    driver_ = std::move(*driver);
+    driver_port_ = driver_port;
+    ASSERT_TRUE(
+        testing::WaitUntil([&] { return Answers(driver_port, "/status"); }, absl::Seconds(30)))
+        << testing::ReadFile(dir_ + "/chromedriver.log");
+  }
+
+  void TearDown() override {
+    const bool failed = HasFailure();
+    if (failed && stack_) {
+      std::cerr << stack_->Logs() << "---- chromedriver.log\n"
+                << testing::ReadFile(dir_ + "/chromedriver.log").substr(0, 4000) << "\n";
+    }
+    browsers_.clear();  // each closes its Chromium
+    if (driver_) {
+      if (absl::Status s = driver_->Stop(); !s.ok()) ADD_FAILURE() << s;
+    }
+    if (stack_) {
+      if (absl::Status s = stack_->Stop(/*keep=*/failed); !s.ok()) ADD_FAILURE() << s;
+    }
+    std::error_code ignored;
+    fs::remove_all(routes_dir_, ignored);
+  }
+
+  // A browser whose languages are `accept_language`, reaching every *.example on loopback.
+  testing::Browser* OpenBrowser(const std::string& name, const std::string& accept_language) {
+    testing::Browser::Options options;
+    options.user_data_dir = dir_ + "/profile-" + name;
+    options.accept_language = accept_language;
+    options.host_resolver_rules = "MAP *.example 127.0.0.1";
+    auto browser = testing::Browser::Open(driver_port_, options);
+    EXPECT_TRUE(browser.ok()) << browser.status();
+    if (!browser.ok()) return nullptr;
+    browsers_.push_back(*std::move(browser));
+    return browsers_.back().get();
+  }
+
+  std::string Url(const std::string& host, const std::string& path) {
+    return absl::StrCat("http://", host, ":", port_, path);
+  }
+
+  // An app with no browser takes the room's one slot: the cookie check, then in.
+  void TakeTheSlot(const std::string& host, const std::string& path) {
+    httplib::Client app("127.0.0.1", port_);
+    auto first = app.Get(path, {{"Host", host}});
+    ASSERT_TRUE(first);
+    const std::string id = first->get_header_value("Set-Cookie");
+    auto in = app.Get(path, {{"Host", host}, {"Cookie", id.substr(0, id.find(';'))}});
+    ASSERT_TRUE(in);
+    ASSERT_EQ(in->status, 200) << host << path << ": " << in->body.substr(0, 300);
+    EXPECT_EQ(in->get_header_value("X-Anteroom-State"), "") << "the site itself answered";
+  }
+
+  // The page's visible text once its title is `title` (a newcomer's first page is the
+  // cookie check, which reloads itself within a second), or what it shows after 15 s.
+  std::string TextOnceTitled(testing::Browser& browser, const std::string& title) {
+    testing::WaitUntil([&] { return absl::StartsWith(browser.Title().value_or(""), title); },
+                       absl::Seconds(15));
+    EXPECT_TRUE(absl::StartsWith(browser.Title().value_or(""), title))
+        << browser.Title().value_or("") << "\n"
+        << browser.Source().value_or("");
+    return browser.VisibleText().value_or("");
+  }
+
+  // A text of the built-in catalog for `tag`, for the one in line at position 1.
+  static std::string Text(const std::string& tag, const std::string& id,
+                          const std::string& site_name = "") {
+    gate::MessageArgs args;
+    args.position = 1;
+    args.site_name = site_name;
+    args.refresh_seconds = 2;
+    return gate::Catalogs::Builtin()->Find(tag)->Format(id, args);
+  }
+
+  void Screenshot(testing::Browser& browser, const std::string& name) {
+    const std::string path = absl::StrCat(kScreenshots, "/", name);
+    ASSERT_TRUE(browser.Screenshot(path).ok());
+    EXPECT_GT(fs::file_size(path), 10000u);
+    std::cout << "screenshot: " << path << "\n";
+  }
+
+  // Sends the gate SIGHUP and waits for its log to say `line` (one more time than now).
+  bool ReloadAndWaitFor(const std::string& line) {
+    auto count = [&] {
+      const std::string log = testing::ReadFile(dir_ + "/gate.log");
+      int n = 0;
+      for (size_t at = log.find(line); at != std::string::npos; at = log.find(line, at + 1)) ++n;
+      return n;
+    };
+    const int before = count();
+    kill(stack_->gate_pid(), SIGHUP);
+    return testing::WaitUntil([&] { return count() > before; }, absl::Seconds(10));
+  }
+
+  std::unique_ptr<testing::NginxStack> stack_;
+  std::string dir_, routes_dir_, routes_;
+  int port_ = 0;
+  int driver_port_ = 0;
+  std::unique_ptr<testing::Process> driver_;
+  std::vector<std::unique_ptr<testing::Browser>> browsers_;
+};
+
+TEST_F(GateRoutesEndToEndTest, FourRoomsBehindOneGateEachInTheVisitorsLanguage) {
+  for (const auto& [host, path] :
+       std::vector<std::pair<std::string, std::string>>{{"vaccines.example", "/"},
+                                                        {"tickets.example", "/"},
+                                                        {"city.example", "/permits/"},
+                                                        {"city.example", "/parking/"}}) {
+    TakeTheSlot(host, path);
+  }
+
+  // Korean: the browser asks for it; vaccines.example's default is Korean too.
+  testing::Browser* ko = OpenBrowser("ko", "ko-KR,ko");
+  ASSERT_NE(ko, nullptr);
+  ASSERT_TRUE(ko->Navigate(Url("vaccines.example", "/book")).ok());
+  std::string text = TextOnceTitled(*ko, Text("ko", "title.waiting"));
+  EXPECT_NE(text.find(Text("ko", "waiting.heading")), std::string::npos) << text;
+  EXPECT_NE(text.find(Text("ko", "waiting.explain")), std::string::npos) << text;
+  EXPECT_NE(text.find(Text("ko", "footer", "예방접종 예약")), std::string::npos) << text;
+  EXPECT_EQ(text.find(Text("en", "waiting.explain")), std::string::npos) << text;
+  EXPECT_TRUE(HasScript(text, 0xac00, 0xd7a3, 100)) << "Hangul: " << text;
+  EXPECT_NE(ko->Source().value_or("").find("<html lang=\"ko\" dir=\"ltr\">"), std::string::npos);
+  EXPECT_TRUE(absl::StartsWith(ko->Cookie("anteroom_vaccines").value_or(""), "t.vaccines."));
+  Screenshot(*ko, "routes-waiting-ko.png");
+
+  // Italian: tickets.example, for a browser that asks for Italian first.
+  testing::Browser* it = OpenBrowser("it", "it-IT,it;q=0.9,en;q=0.5");
+  ASSERT_NE(it, nullptr);
+  ASSERT_TRUE(it->Navigate(Url("tickets.example", "/")).ok());
+  text = TextOnceTitled(*it, Text("it", "title.waiting"));
+  EXPECT_NE(text.find(Text("it", "waiting.explain")), std::string::npos) << text;
+  EXPECT_NE(text.find(Text("it", "waiting.keep_open")), std::string::npos) << text;
+  EXPECT_EQ(text.find(Text("en", "waiting.explain")), std::string::npos) << text;
+  EXPECT_TRUE(absl::StartsWith(it->Cookie("anteroom_tickets").value_or(""), "t.tickets."));
+  Screenshot(*it, "routes-waiting-it.png");
+  // The route's status while queued, for an app asking the same room.
+  httplib::Client app("127.0.0.1", port_);
+  auto first = app.Get("/", {{"Host", "tickets.example"}, {"Accept", "application/json"}});
+  ASSERT_TRUE(first);
+  EXPECT_EQ(first->status, 202) << first->body;  // the cookie check: in line already
+  EXPECT_NE(first->body.find("\"language\":\"it\""), std::string::npos) << first->body;
+
+  // Arabic: city.example/parking for a browser that asks for English, picking Arabic with
+  // ?lang=; the choice is remembered. The page reads right to left.
+  testing::Browser* ar = OpenBrowser("ar", "en-US,en");
+  ASSERT_NE(ar, nullptr);
+  ASSERT_TRUE(ar->Navigate(Url("city.example", "/parking/spaces?lang=ar")).ok());
+  text = TextOnceTitled(*ar, Text("ar", "title.waiting"));
+  EXPECT_NE(text.find(Text("ar", "waiting.explain")), std::string::npos) << text;
+  EXPECT_TRUE(HasScript(text, 0x0600, 0x06ff, 100)) << "Arabic: " << text;
+  EXPECT_NE(ar->Source().value_or("").find("<html lang=\"ar\" dir=\"rtl\">"), std::string::npos);
+  EXPECT_EQ(ar->Cookie("anteroom_lang").value_or(""), "ar");
+  EXPECT_TRUE(absl::StartsWith(ar->Cookie("anteroom_parking_p").value_or(""), "t.parking."));
+  Screenshot(*ar, "routes-waiting-ar.png");
+  ASSERT_TRUE(ar->Navigate(Url("city.example", "/parking/")).ok());
+  text = TextOnceTitled(*ar, Text("ar", "title.waiting"));
+  EXPECT_NE(text.find(Text("ar", "waiting.explain")), std::string::npos) << "remembered";
+
+  // English: city.example/permits, another room on the same host.
+  testing::Browser* en = OpenBrowser("en", "en-GB,en");
+  ASSERT_NE(en, nullptr);
+  ASSERT_TRUE(en->Navigate(Url("city.example", "/permits/apply")).ok());
+  text = TextOnceTitled(*en, "You are next – City permits");
+  EXPECT_NE(text.find(Text("en", "waiting.explain")), std::string::npos) << text;
+  EXPECT_TRUE(absl::StartsWith(en->Cookie("anteroom_permits").value_or(""), "t.permits."));
+  Screenshot(*en, "routes-waiting-en.png");
+
+  // A broken routes file is refused on SIGHUP, naming its line; the running routes stay.
+  std::ofstream(routes_, std::ios::trunc)
+      << kRoutes << "route { host: \"new.example\" room: \"vaccines\" time_zone: \"Mars\" }\n";
+  ASSERT_TRUE(ReloadAndWaitFor("SIGHUP: kept the running routes"))
+      << testing::ReadFile(dir_ + "/gate.log");
+  EXPECT_NE(testing::ReadFile(dir_ + "/gate.log").find("routes.textproto line 9: time_zone"),
+            std::string::npos)
+      << testing::ReadFile(dir_ + "/gate.log");
+  auto still = app.Get("/", {{"Host", "vaccines.example"}, {"Accept", "application/json"}});
+  ASSERT_TRUE(still);
+  EXPECT_NE(still->body.find("\"language\":\"ko\""), std::string::npos) << still->body;
+  // A good one is taken: vaccines.example now speaks Italian by default.
+  std::string changed = kRoutes;
+  changed.replace(changed.find("default_language: \"ko\""), 22, "default_language: \"it\"");
+  std::ofstream(routes_, std::ios::trunc) << changed;
+  ASSERT_TRUE(ReloadAndWaitFor("SIGHUP: reloaded 4 route(s)"))
+      << testing::ReadFile(dir_ + "/gate.log");
+  auto now_it = app.Get("/", {{"Host", "vaccines.example"}, {"Accept", "application/json"}});
+  ASSERT_TRUE(now_it);
+  EXPECT_NE(now_it->body.find("\"language\":\"it\""), std::string::npos) << now_it->body;
+}
+
+}  // namespace
+}  // namespace anteroom
