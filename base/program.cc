@@ -79,7 +79,7 @@ absl::StatusOr<std::string> ReadFlagFile(absl::string_view flag, const std::stri
   return text.str();
 }
 
-absl::Status WritePortsFile(const std::string& path, const std::string& text) {
+absl::Status WriteFileAtomically(const std::string& path, const std::string& text) {
   const std::string tmp = path + ".tmp";
   {
     std::ofstream out(tmp, std::ios::trunc);

@@ -36,6 +36,6 @@ absl::StatusOr<std::string> ReadFlagFile(absl::string_view flag, const std::stri
 
 // Writes `text` to `path` atomically (a temporary file renamed into place), so a reader
 // polling for the file never sees half of it.
-absl::Status WritePortsFile(const std::string& path, const std::string& text);
+absl::Status WriteFileAtomically(const std::string& path, const std::string& text);
 
 }  // namespace anteroom::base

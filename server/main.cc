@@ -176,7 +176,7 @@ absl::StatusOr<std::string> ServeMetrics(std::unique_ptr<prometheus::Exposer>* e
 absl::Status WritePorts(const std::string& gateway, const std::string& admin,
                         const std::string& metrics) {
   if (absl::GetFlag(FLAGS_ports_file).empty()) return absl::OkStatus();
-  return base::WritePortsFile(
+  return base::WriteFileAtomically(
       absl::GetFlag(FLAGS_ports_file),
       absl::StrCat("gateway=", gateway, "\nadmin=", admin, "\nmetrics=", metrics, "\n"));
 }

@@ -140,7 +140,7 @@ int Preview(const Loaded& loaded) {
   std::filesystem::create_directories(dir, error);
   for (const gate::PreviewPage& page : *pages) {
     const std::string path = (std::filesystem::path(dir) / page.name).string();
-    if (absl::Status s = base::WritePortsFile(path, page.html); !s.ok()) return Fail(s);
+    if (absl::Status s = base::WriteFileAtomically(path, page.html); !s.ok()) return Fail(s);
   }
   ANTEROOM_LOG(kInfo, "anteroom-gate: wrote %d pages to %s", static_cast<int>(pages->size()), dir);
   return 0;
@@ -238,7 +238,7 @@ int Run() {
       metrics_address.empty() ? "" : ", metrics http://",
       metrics_address.empty() ? "" : metrics_address + "/metrics");
   if (const std::string path = absl::GetFlag(FLAGS_ports_file); !path.empty()) {
-    absl::Status s = base::WritePortsFile(
+    absl::Status s = base::WriteFileAtomically(
         path, absl::StrCat("http=", address, "\nmetrics=", metrics_address, "\n"));
     if (!s.ok()) return Fail(s);
   }

@@ -51,14 +51,14 @@ TEST(ProgramTest, FlagFilesAreReadWholeAndAMissingOneNamesTheFlag) {
 
 TEST(ProgramTest, APortsFileAppearsWholeOrNotAtAll) {
   const std::string path = TempPath("ports");
-  ASSERT_TRUE(WritePortsFile(path, "gateway=127.0.0.1:1\n").ok());
+  ASSERT_TRUE(WriteFileAtomically(path, "gateway=127.0.0.1:1\n").ok());
   std::ifstream in(path);
   std::string line;
   std::getline(in, line);
   EXPECT_EQ(line, "gateway=127.0.0.1:1");
   EXPECT_NE(access((path + ".tmp").c_str(), F_OK), 0) << "written aside, then renamed";
   std::remove(path.c_str());
-  EXPECT_FALSE(WritePortsFile("/nonexistent-dir/ports", "x").ok());
+  EXPECT_FALSE(WriteFileAtomically("/nonexistent-dir/ports", "x").ok());
 }
 
 TEST(LogTest, LinesBelowTheLevelAreDroppedAndOthersAreStamped) {

@@ -94,7 +94,7 @@ int Run() {
   }
   const std::string address = absl::StrCat(base::HostOf(options.listen), ":", port);
   if (!absl::GetFlag(FLAGS_ports_file).empty()) {
-    absl::Status written = base::WritePortsFile(
+    absl::Status written = base::WriteFileAtomically(
         absl::GetFlag(FLAGS_ports_file),
         absl::StrCat("gateway=", address, "\nadmin=", address, "\nmetrics=", address, "\n"));
     if (!written.ok()) {
