@@ -244,6 +244,7 @@ std::vector<icu::Locale> AcceptedLocales(absl::string_view header) {
   std::stable_sort(choices.begin(), choices.end(),
                    [](const Choice& a, const Choice& b) { return a.quality > b.quality; });
   std::vector<icu::Locale> out;
+  out.reserve(choices.size());
   for (Choice& c : choices) out.push_back(std::move(c.locale));
   return out;
 }
@@ -251,12 +252,21 @@ std::vector<icu::Locale> AcceptedLocales(absl::string_view header) {
 }  // namespace
 
 struct Language::Impl {
+  // ICU's MessageFormat may not format on two threads at once: each formatting takes a copy
+  // from the pool (cloning the pattern's when the pool is empty) and gives it back, so
+  // threads share no formatter and wait only for the pool's lock.
   struct Text {
-    mutable base::Mutex mu;  // ICU's MessageFormat may not format on two threads at once
-    std::unique_ptr<icu::MessageFormat> format ABSL_GUARDED_BY(mu);
+    base::Mutex mu;
+    std::unique_ptr<icu::MessageFormat> pattern ABSL_GUARDED_BY(mu);  // cloned, never used
+    std::vector<std::unique_ptr<icu::MessageFormat>> idle ABSL_GUARDED_BY(mu);
   };
   icu::Locale locale;
   absl::flat_hash_map<std::string, std::unique_ptr<Text>> texts;
+  // Date formats by time zone, made on first use (building one from a skeleton takes long)
+  // and used one thread at a time.
+  base::Mutex dates_mu;
+  absl::flat_hash_map<std::string, std::unique_ptr<icu::DateFormat>> dates
+      ABSL_GUARDED_BY(dates_mu);
   // ICU's number formatters are immutable and thread-safe.
   icu::number::LocalizedNumberFormatter number, percent, minutes, hours, hours_and_minutes;
   std::unique_ptr<icu::RelativeDateTimeFormatter> relative;  // immutable, thread-safe
@@ -270,9 +280,11 @@ struct Catalogs::Matcher {
 Language::~Language() = default;
 Catalogs::~Catalogs() = default;
 
-std::string Language::Format(absl::string_view id, const MessageArgs& args) const {
-  auto it = impl_->texts.find(id);
-  if (it == impl_->texts.end()) return fallback_ ? fallback_->Format(id, args) : "";
+namespace {
+
+// `format` with every argument a text may take.
+icu::UnicodeString FormatWith(const icu::MessageFormat& format, const MessageArgs& args,
+                              UErrorCode& status) {
   static const icu::UnicodeString* const kNames = new icu::UnicodeString[]{
       u"site_name", u"position", u"refresh_seconds", u"wait",      u"wait_max",
       u"duration",  u"progress", u"event_time",      u"countdown", u"reason"};
@@ -287,12 +299,34 @@ std::string Language::Format(absl::string_view id, const MessageArgs& args) cons
                                      Unicode(args.countdown),
                                      Unicode(args.reason)};
   icu::UnicodeString out;
-  UErrorCode status = U_ZERO_ERROR;
+  format.format(kNames, values, std::size(values), out, status);
+  return out;
+}
+
+}  // namespace
+
+std::string Language::Format(absl::string_view id, const MessageArgs& args) const {
+  auto it = impl_->texts.find(id);
+  if (it == impl_->texts.end()) return fallback_ ? fallback_->Format(id, args) : "";
+  Impl::Text& text = *it->second;
+  std::unique_ptr<icu::MessageFormat> format;
   {
-    base::MutexLock lock(&it->second->mu);
-    it->second->format->format(kNames, values, std::size(values), out, status);
+    base::MutexLock lock(&text.mu);
+    if (!text.idle.empty()) {
+      format = std::move(text.idle.back());
+      text.idle.pop_back();
+    } else {
+      format.reset(text.pattern->clone());
+    }
+  }
+  UErrorCode status = U_ZERO_ERROR;
+  const icu::UnicodeString out = FormatWith(*format, args, status);
+  {
+    base::MutexLock lock(&text.mu);
+    text.idle.push_back(std::move(format));
   }
   if (U_FAILURE(status)) {
+    // Loading formatted every text once: only an argument out of ICU's range gets here.
     ANTEROOM_LOG(kWarning, "gate: cannot format %s in %s: %s", std::string(id), tag_,
                  u_errorName(status));
     return fallback_ ? fallback_->Format(id, args) : "";
@@ -327,13 +361,18 @@ std::string Language::Wait(absl::Duration d) const {
 }
 
 std::string Language::DateTime(absl::Time t, const std::string& time_zone) const {
-  UErrorCode status = U_ZERO_ERROR;
-  // Made per call: DateFormat may not format on two threads at once, and only the page
-  // before an event opens shows a date.
-  std::unique_ptr<icu::DateFormat> format(
-      icu::DateFormat::createInstanceForSkeleton(u"yMMMMEEEEdjmmzzzz", impl_->locale, status));
-  if (U_FAILURE(status) || format == nullptr) return "";
-  format->adoptTimeZone(icu::TimeZone::createTimeZone(Unicode(time_zone)));
+  base::MutexLock lock(&impl_->dates_mu);
+  std::unique_ptr<icu::DateFormat>& format = impl_->dates[time_zone];
+  if (format == nullptr) {
+    UErrorCode status = U_ZERO_ERROR;
+    format.reset(
+        icu::DateFormat::createInstanceForSkeleton(u"yMMMMEEEEdjmmzzzz", impl_->locale, status));
+    if (U_FAILURE(status) || format == nullptr) {
+      impl_->dates.erase(time_zone);
+      return "";
+    }
+    format->adoptTimeZone(icu::TimeZone::createTimeZone(Unicode(time_zone)));
+  }
   icu::UnicodeString out;
   format->format(static_cast<UDate>(absl::ToUnixMillis(t)), out);
   return Utf8(out);
@@ -352,7 +391,7 @@ std::string Language::Countdown(absl::Duration d) const {
     amount = static_cast<double>(absl::ToInt64Hours(d + absl::Minutes(30)));
     unit = UDAT_REL_UNIT_HOUR;
   } else {
-    amount = static_cast<double>(absl::ToInt64Hours(d + absl::Hours(12)) / 24);
+    amount = static_cast<double>(absl::ToInt64Hours(d + absl::Hours(12)) / 24);  // whole days
     unit = UDAT_REL_UNIT_DAY;
   }
   icu::UnicodeString out;
@@ -468,10 +507,21 @@ absl::StatusOr<std::shared_ptr<const Catalogs>> Catalogs::Build(std::vector<Sour
         return absl::InvalidArgumentError(
             absl::StrCat(at(), "not a MessageFormat pattern (", u_errorName(status), ")"));
       }
+      // Formatted once with sample arguments, so that a text whose arguments ICU cannot
+      // format ("{site_name, number}") is refused here, not at every page view.
+      MessageArgs sample;
+      sample.position = 12;
+      sample.refresh_seconds = 5;
+      (void)FormatWith(*format, sample, status);
+      if (U_FAILURE(status)) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            at(), "cannot be formatted (", u_errorName(status),
+            "): {position} and {refresh_seconds} are numbers, the other arguments text"));
+      }
       auto entry = std::make_unique<Language::Impl::Text>();
       {
         base::MutexLock lock(&entry->mu);
-        entry->format = std::move(format);
+        entry->pattern = std::move(format);
       }
       impl->texts[id] = std::move(entry);
     }

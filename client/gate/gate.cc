@@ -127,8 +127,9 @@ std::optional<v1::Solution> ReadSolution(const HttpRequest& request, absl::strin
   return solution;
 }
 
-// The cookie that remembers a language the visitor picked with ?lang=.
-constexpr absl::string_view kLanguageCookie = "anteroom_lang";
+// The cookie that remembers a language the visitor picked with ?lang=: "anteroom-…", a
+// prefix no room's own cookie ("anteroom_<room>") can have.
+constexpr absl::string_view kLanguageCookie = "anteroom-lang";
 
 // ?lang= of the gate's own request, else of the visitor's (X-Original-URI); "" when absent
 // or not shaped like a language tag.
@@ -390,19 +391,26 @@ std::optional<Gate::Target> Gate::Resolve(const HttpRequest& request, const Conf
                                           HttpResponse* error) const {
   std::string host = request.Header("x-anteroom-host");
   if (host.empty()) host = request.Header("host");
-  const std::string original = request.Header("x-original-uri");
-  const absl::string_view path = original.empty()
-                                     ? absl::string_view("/")
-                                     : absl::string_view(original).substr(0, original.find('?'));
+  std::string original = request.Header("x-original-uri");
+  if (original.empty()) original = "/";
   const Route* route = nullptr;
-  if (request.path == "/leave" && request.query.contains("room"))
-    route = config.routes->ForRoom(host, request.query.at("room"));
-  if (route == nullptr) route = config.routes->Match(host, path);
+  if (auto room = request.query.find("room");
+      request.path == "/leave" && room != request.query.end()) {
+    // Ending a visit of one of the host's rooms, named (several rooms share /anteroom/leave).
+    route = config.routes->ForRoom(host, room->second);
+    if (route == nullptr) {
+      *error = PlainText(
+          404, absl::StrCat("no route of host \"", host, "\" has the room \"", room->second, "\""));
+      return std::nullopt;
+    }
+  } else {
+    route = config.routes->Match(host, original);
+  }
   if (route == nullptr) {
     // nginx sends the gate a request no route covers: a configuration error, shown as one
     // (nginx answers 500) rather than guessed at.
-    ANTEROOM_LOG(kWarning, "gate: no route serves host \"%s\", path \"%s\"", host,
-                 std::string(path));
+    const std::string path = CanonicalPath(original);
+    ANTEROOM_LOG(kWarning, "gate: no route serves host \"%s\", path \"%s\"", host, path);
     *error = PlainText(404, absl::StrCat("no route serves host \"", host, "\", path \"", path,
                                          "\" (see the gate's --routes)"));
     return std::nullopt;
@@ -717,7 +725,8 @@ absl::Duration Gate::Refresh(const v1::VisitorStatus& status) const {
 
 std::string Gate::CookieName(const Target& target) const {
   const std::string& suffix = target.route->cookie_suffix;
-  return absl::StrCat("anteroom_", target.room, suffix.empty() ? "" : "_", suffix);
+  // '.' is in no room id: no room's name with a suffix is another room's name.
+  return absl::StrCat("anteroom_", target.room, suffix.empty() ? "" : ".", suffix);
 }
 
 std::string Gate::SignedVisitorCookie(const std::string& room, const std::string& client_id) const {

@@ -106,12 +106,12 @@ struct HttpResponse {
 //
 // Each request is for the route its host and path match (X-Anteroom-Host and
 // X-Original-URI, which nginx sets; see RouteTable::Match; /leave?room= picks the host's
-// route of that room): the route gives the room (X-Anteroom-Room, when set, overrides it),
-// the page, its default language and time zone, the cookie's name and the status while
-// queued. A suspended route lets everyone through without asking Anteroom. Pages speak the
-// visitor's language: ?lang= (remembered in the "anteroom_lang" cookie), else the browser's
-// Accept-Language, else the route's default. The cookie is
-// "anteroom_<room>[_<suffix>]" = "<token>", "<ticket>~<position first seen>", or, for a newcomer
+// route of that room, and is refused when the host has no such room): the route gives the room
+// (X-Anteroom-Room, when set, overrides it), the page, its default language and time zone, the
+// cookie's name and the status while queued. A suspended route lets everyone through without asking
+// Anteroom. Pages speak the visitor's language: ?lang= (remembered in the "anteroom-lang" cookie),
+// else the browser's Accept-Language, else the route's default. The cookie is
+// "anteroom_<room>[.<suffix>]" = "<token>", "<ticket>~<position first seen>", or, for a newcomer
 // not yet placed, "v.<visitor id>.<signature>" (see GateOptions::cookie_check). In a room that asks
 // for a proof of work, a newcomer is shown a challenge (state "challenge") first; the page solves
 // it and brings it back in "anteroom-pow_<room>" (an app: in the X-Anteroom-Solution header),

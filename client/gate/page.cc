@@ -418,7 +418,7 @@ std::string RenderJson(const PageState& s, const PageContext& context) {
     absl::StrAppend(&out, "{\"algorithm\":\"SHA-256\",\"salt\":\"", EscapeJson(c.salt),
                     "\",\"challenge\":\"", EscapeJson(c.challenge), "\",\"signature\":\"",
                     EscapeJson(c.signature), "\",\"max_number\":", c.max_number, ",\"cookie\":\"",
-                    EscapeJson(c.cookie), "\"}}");
+                    EscapeJson(c.cookie), "\"}");
   } else {
     absl::StrAppend(&out, "null");
   }

@@ -9,6 +9,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "anteroom/gate/v1/routes.pb.h"
 #include "base/program.h"
 #include "google/protobuf/io/tokenizer.h"
@@ -42,9 +43,32 @@ bool IsCookieSuffix(absl::string_view s) {
          });
 }
 
+// Both canonical (CanonicalPath): "/" serves every path, "/a" serves /a and /a/...
 bool PrefixMatches(absl::string_view prefix, absl::string_view path) {
+  if (prefix == "/") return true;
   if (!absl::StartsWith(path, prefix)) return false;
-  return prefix.back() == '/' || path.size() == prefix.size() || path[prefix.size()] == '/';
+  return path.size() == prefix.size() || path[prefix.size()] == '/';
+}
+
+// %XX decoded once (invalid escapes left as they are).
+std::string PercentDecoded(absl::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (size_t i = 0; i < s.size(); ++i) {
+    int hi = 0, lo = 0;
+    auto hex = [](char c, int* v) {
+      if (!absl::ascii_isxdigit(c)) return false;
+      *v = absl::ascii_isdigit(c) ? c - '0' : absl::ascii_tolower(c) - 'a' + 10;
+      return true;
+    };
+    if (s[i] == '%' && i + 2 < s.size() && hex(s[i + 1], &hi) && hex(s[i + 2], &lo)) {
+      out += static_cast<char>(hi * 16 + lo);
+      i += 2;
+    } else {
+      out += s[i];
+    }
+  }
+  return out;
 }
 
 // Fills in and checks what every route shares with the flags' route.
@@ -82,6 +106,25 @@ absl::Status Complete(const RouteDefaults& defaults, const Catalogs& catalogs, R
 }
 
 }  // namespace
+
+std::string CanonicalPath(absl::string_view uri) {
+  uri = uri.substr(0, uri.find_first_of("?#"));
+  // Decoded as often as a server behind might (twice covers "%252F"), in any case.
+  std::string path(uri);
+  for (int i = 0; i < 3 && path.find('%') != std::string::npos; ++i) path = PercentDecoded(path);
+  absl::AsciiStrToLower(&path);
+  std::vector<std::string> segments;
+  for (absl::string_view segment : absl::StrSplit(path, absl::ByAnyChar("/\\"))) {
+    segment = segment.substr(0, segment.find(';'));  // "/a;jsessionid=1" is /a
+    if (segment.empty() || segment == ".") continue;
+    if (segment == "..") {
+      if (!segments.empty()) segments.pop_back();
+      continue;
+    }
+    segments.emplace_back(segment);
+  }
+  return absl::StrCat("/", absl::StrJoin(segments, "/"));
+}
 
 std::string HostWithoutPort(absl::string_view host) {
   if (absl::StartsWith(host, "[")) {
@@ -127,6 +170,7 @@ absl::StatusOr<std::shared_ptr<const RouteTable>> RouteTable::Parse(absl::string
   auto table = std::make_shared<RouteTable>();
   std::map<std::pair<std::string, std::string>, int> seen;               // (host, prefix) -> line
   std::map<std::string, std::shared_ptr<const PageTemplate>> templates;  // by file
+  std::map<std::string, std::pair<std::string, int>> suffixes;           // room -> (suffix, line)
   for (int i = 0; i < routes.route_size(); ++i) {
     const v1::Route& r = routes.route(i);
     Route route;
@@ -145,12 +189,12 @@ absl::StatusOr<std::shared_ptr<const RouteTable>> RouteTable::Parse(absl::string
       }
       route.hosts.push_back(lower);
     }
-    route.path_prefix = r.path_prefix().empty() ? "/" : r.path_prefix();
-    if (route.path_prefix[0] != '/' || absl::StrContains(route.path_prefix, "?") ||
-        absl::StrContains(route.path_prefix, "#")) {
+    const std::string prefix = r.path_prefix().empty() ? "/" : r.path_prefix();
+    if (prefix[0] != '/' || absl::StrContains(prefix, "?") || absl::StrContains(prefix, "#")) {
       return fail(absl::StrCat("path_prefix: \"", r.path_prefix(),
                                "\" must start with '/' and hold no '?' or '#'"));
     }
+    route.path_prefix = CanonicalPath(prefix);
     for (const std::string& host :
          route.hosts.empty() ? std::vector<std::string>{""} : route.hosts) {
       auto [it, inserted] = seen.emplace(std::make_pair(host, route.path_prefix), route.line);
@@ -181,6 +225,14 @@ absl::StatusOr<std::shared_ptr<const RouteTable>> RouteTable::Parse(absl::string
                                "\" may hold only letters, digits, '_' and '-', at most 32"));
     }
     route.cookie_suffix = r.cookie_suffix();
+    // One cookie per room, whichever of its routes the visitor came by.
+    auto [suffix, first] =
+        suffixes.emplace(route.room, std::make_pair(route.cookie_suffix, route.line));
+    if (suffix->second.first != route.cookie_suffix) {
+      return fail(absl::StrCat("cookie_suffix: the route at line ", suffix->second.second,
+                               " gives room ", route.room, " the cookie_suffix \"",
+                               suffix->second.first, "\"; a room's routes share one"));
+    }
     route.queued_status = r.queued_status();
     route.suspended = r.suspended();
     if (absl::Status s = Complete(defaults, catalogs, &route); !s.ok()) return fail(s.message());
@@ -197,9 +249,9 @@ absl::StatusOr<std::shared_ptr<const RouteTable>> RouteTable::Load(const std::st
   return Parse(path, *text, std::filesystem::path(path).parent_path().string(), defaults, catalogs);
 }
 
-const Route* RouteTable::Match(absl::string_view host, absl::string_view path) const {
+const Route* RouteTable::Match(absl::string_view host, absl::string_view uri) const {
   const std::string name = HostWithoutPort(host);
-  if (path.empty()) path = "/";
+  const std::string path = CanonicalPath(uri);
   const Route* best_named = nullptr;
   const Route* best_any = nullptr;
   for (const Route& r : routes_) {

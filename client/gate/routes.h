@@ -15,7 +15,7 @@ namespace anteroom::gate {
 // (anteroom.gate.v1.Route), checked and with its defaults filled in.
 struct Route {
   std::vector<std::string> hosts;  // lower case, no port; empty: any host
-  std::string path_prefix = "/";
+  std::string path_prefix = "/";   // canonical (CanonicalPath)
   // Empty only in the route the gate's flags make without --room: X-Anteroom-Room names it.
   std::string room;
   std::string site_name = "This site";
@@ -56,10 +56,11 @@ class RouteTable {
                                                                 const RouteDefaults& defaults,
                                                                 const Catalogs& catalogs);
 
-  // The route for a request to `host` (any case, a port is ignored) and `path` (without the
-  // query): among the routes that name the host, else those for any host, the one with the
-  // longest path_prefix the path starts with (at a segment boundary). Null when none.
-  const Route* Match(absl::string_view host, absl::string_view path) const;
+  // The route for a request to `host` (any case, a port is ignored) and `uri` (the path as
+  // the visitor sent it; the query is ignored): among the routes that name the host, else
+  // those for any host, the one with the longest path_prefix the path starts with, at a
+  // segment boundary, both compared as CanonicalPath gives them. Null when none.
+  const Route* Match(absl::string_view host, absl::string_view uri) const;
   // The route serving `host` whose room is `room` (for /leave?room=), or null.
   const Route* ForRoom(absl::string_view host, absl::string_view room) const;
 
@@ -68,6 +69,13 @@ class RouteTable {
  private:
   std::vector<Route> routes_;
 };
+
+// A request's path as it is compared with routes: without query or fragment, %XX decoded
+// (up to three times), in lower case, '\\' read as '/', each segment cut at ';', empty and
+// "." segments dropped and ".." resolved, without a trailing '/': "/%74ickets//a/../b;x=1/"
+// is "/tickets/b". So no spelling of a path a server behind would read as /tickets escapes
+// the route for /tickets (one that matches more only puts more behind the room).
+std::string CanonicalPath(absl::string_view uri);
 
 // "example.org" of "Example.ORG:8080" (and "[::1]" of "[::1]:8080").
 std::string HostWithoutPort(absl::string_view host);

@@ -3,8 +3,10 @@
 
 #include "client/gate/catalog.h"
 
+#include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -164,6 +166,29 @@ TEST(CatalogTest, NumbersWaitsAndDatesAreWrittenTheLanguagesWay) {
   EXPECT_FALSE(ValidateTimeZone("time_zone", "").ok());
 }
 
+TEST(CatalogTest, ManyThreadsFormatAtOnce) {
+  // The gate renders pages on dozens of threads; ICU's formatters are not all thread-safe,
+  // so each text and date format is used by one thread at a time (Language's pools).
+  const Language& pl = *Builtin().Find("pl");
+  const absl::Time t = absl::FromUnixSeconds(1'800'000'000);
+  MessageArgs args;
+  args.refresh_seconds = 5;
+  const std::string text = pl.Format("retry.note", args);
+  const std::string date = pl.DateTime(t, "Europe/Warsaw");
+  std::vector<std::thread> threads;
+  std::atomic<int> wrong{0};
+  for (int i = 0; i < 8; ++i) {
+    threads.emplace_back([&] {
+      for (int j = 0; j < 200; ++j) {
+        if (pl.Format("retry.note", args) != text) ++wrong;
+        if (j % 20 == 0 && pl.DateTime(t, "Europe/Warsaw") != date) ++wrong;
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(wrong.load(), 0);
+}
+
 TEST(CatalogTest, AnOperatorOverridesTextsAndAddsLanguagesWithoutRebuilding) {
   const std::string dir =
       Dir({{"ko.textproto",
@@ -210,6 +235,9 @@ TEST(CatalogTest, AWrongCatalogIsRefusedNamingTheFileAndLine) {
   EXPECT_TRUE(absl::StartsWith(refused(head + "message { id: \"footer\" text: \"{site_name\" }"),
                                "pl.textproto line 3: footer: not a MessageFormat pattern"))
       << refused(head + "message { id: \"footer\" text: \"{site_name\" }");
+  EXPECT_EQ(refused(head + "message { id: \"footer\" text: \"{site_name, number}\" }"),
+            "pl.textproto line 3: footer: cannot be formatted (U_INVALID_FORMAT_ERROR): "
+            "{position} and {refresh_seconds} are numbers, the other arguments text");
   EXPECT_EQ(refused(head + "message { id: \"futer\" text: \"x\" }"),
             "pl.textproto line 3: no message has the id \"futer\" (see messages/en.textproto)");
   EXPECT_EQ(refused(head + "message { id: \"footer\" text: \"{site_name}\" }\n"

@@ -610,12 +610,12 @@ route { host: "city.example" path_prefix: "/permits" room: "permits" suspended: 
                         at("vaccines.example", "/book?x=1&lang=ar",
                            {{"X-Anteroom-Handoff", handoff}, {"Accept-Language", "it"}}));
   EXPECT_NE(ar.body.find("<html lang=\"ar\" dir=\"rtl\">"), std::string::npos) << ar.body;
-  EXPECT_TRUE(absl::StartsWith(ar.Header("Set-Cookie"), "anteroom_lang=ar; Path=/;"))
+  EXPECT_TRUE(absl::StartsWith(ar.Header("Set-Cookie"), "anteroom-lang=ar; Path=/;"))
       << ar.Header("Set-Cookie");
-  HttpResponse remembered = Get("/wait", "anteroom_lang=ar",
+  HttpResponse remembered = Get("/wait", "anteroom-lang=ar",
                                 at("vaccines.example", "/book", {{"X-Anteroom-Handoff", handoff}}));
   EXPECT_EQ(remembered.Header("Content-Language"), "ar");
-  HttpResponse json = Get("/wait", "anteroom_lang=ar",
+  HttpResponse json = Get("/wait", "anteroom-lang=ar",
                           at("vaccines.example", "/book",
                              {{"X-Anteroom-Handoff", handoff}, {"Accept", "application/json"}}));
   EXPECT_NE(json.body.find("\"language\":\"ar\""), std::string::npos) << json.body;
@@ -623,10 +623,10 @@ route { host: "city.example" path_prefix: "/permits" room: "permits" suspended: 
   // city.example/tickets: its own room, its own cookie name, 429 while queued.
   HttpResponse t1 = Arrive("/check", at("city.example", "/tickets/seat-4"));
   EXPECT_EQ(t1.status, 204);
-  EXPECT_TRUE(absl::StartsWith(CookiePair(t1), "anteroom_tickets_v2=s.tickets.")) << CookiePair(t1);
-  HttpResponse t2 = Arrive("/check", at("city.example", "/tickets"));
+  EXPECT_TRUE(absl::StartsWith(CookiePair(t1), "anteroom_tickets.v2=s.tickets.")) << CookiePair(t1);
+  HttpResponse t2 = Arrive("/check", at("city.example", "/%74ickets"));  // spelt otherwise
   ASSERT_EQ(t2.status, 401);
-  EXPECT_TRUE(absl::StartsWith(CookiePair(t2), "anteroom_tickets_v2=t.tickets."));
+  EXPECT_TRUE(absl::StartsWith(CookiePair(t2), "anteroom_tickets.v2=t.tickets."));
   HttpResponse queued = Get(
       "/wait", "",
       at("city.example", "/tickets", {{"X-Anteroom-Handoff", t2.Header("X-Anteroom-Handoff")}}));
@@ -643,8 +643,13 @@ route { host: "city.example" path_prefix: "/permits" room: "permits" suspended: 
   leave.headers["cookie"] = CookiePair(t1);
   HttpResponse left = gate_->Handle(leave);
   EXPECT_EQ(left.status, 200);
-  EXPECT_NE(left.Header("Set-Cookie").find("anteroom_tickets_v2=;"), std::string::npos);
+  EXPECT_NE(left.Header("Set-Cookie").find("anteroom_tickets.v2=;"), std::string::npos);
   EXPECT_EQ(Get("/check", CookiePair(t2), at("city.example", "/tickets")).status, 204);
+
+  leave.query["room"] = "tikets";
+  HttpResponse typo = gate_->Handle(leave);
+  EXPECT_EQ(typo.status, 404);
+  EXPECT_EQ(typo.body, "no route of host \"city.example\" has the room \"tikets\"\n");
 
   // city.example/permits: suspended. Everyone passes, no cookie, nothing asked.
   HttpResponse free = Get("/check", "", at("city.example", "/permits/new"));

@@ -1,8 +1,11 @@
 #include "client/gate/page.h"
 
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "absl/time/civil_time.h"
 #include "client/gate/catalog.h"
+#include "google/protobuf/struct.pb.h"
+#include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
 
 namespace anteroom::gate {
@@ -87,6 +90,35 @@ TEST(PageTemplateTest, TheOpeningTimeIsInTheRoomsZoneAndTheVisitorsLanguage) {
   EXPECT_EQ(page->Render(s, context),
             "martedì 1 dicembre 2026 alle ore 04:00 Ora standard dell’Europa centrale|tra 20 "
             "minuti|2026-12-01T03:00:00Z");
+}
+
+TEST(PageTemplateTest, JsonIsValidInEveryStateAndLanguage) {
+  using K = PageState::Kind;
+  for (K kind : {K::kWaiting, K::kPrequeue, K::kFull, K::kUnavailable, K::kLeft, K::kConfirmLeave,
+                 K::kNotPlaced, K::kCookieCheck, K::kBusy, K::kChallenge}) {
+    for (const char* tag : {"en", "ar", "zh-Hant"}) {
+      PageState s;
+      s.kind = kind;
+      s.room = "r";
+      s.position = 2;
+      s.reason = "say \"no\" <b>";
+      s.event_starts_at = absl::UnixEpoch() + absl::Hours(1);
+      s.challenge.salt = "s\\";
+      PageContext context;
+      context.site_name = "a \"site\"";
+      context.language = Catalogs::Builtin()->Find(tag);
+      const std::string json = RenderJson(s, context);
+      // Valid JSON (the fields are read as text: protobuf's map code inlined into a
+      // ThreadSanitizer build does not agree with Debian's library).
+      google::protobuf::Value parsed;
+      ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(json, &parsed).ok())
+          << KindName(kind) << " " << tag << ": " << json;
+      EXPECT_TRUE(absl::StartsWith(json, absl::StrCat("{\"state\":\"", KindName(kind), "\"")));
+      EXPECT_TRUE(absl::StrContains(json, absl::StrCat("\"language\":\"", tag, "\",\"title\":\"")))
+          << json;
+      EXPECT_EQ(absl::StrContains(json, "\"challenge\":{"), kind == K::kChallenge) << json;
+    }
+  }
 }
 
 TEST(PageTemplateTest, JsonCarriesTheTextsInTheVisitorsLanguage) {

@@ -67,11 +67,31 @@ TEST(RoutesTest, TheMostSpecificRouteWins) {
   EXPECT_EQ(t.ForRoom("city.example", "vaccines"), nullptr);  // another host's room
 
   // Without a catch-all, a request no route covers matches nothing.
-  auto narrow = Parse(R"(route { host: "a.example" path_prefix: "/shop/" room: "shop" })");
+  auto narrow = Parse(R"(route { host: "a.example" path_prefix: "/Shop/" room: "shop" })");
   ASSERT_TRUE(narrow.ok()) << narrow.status();
-  EXPECT_EQ(RoomFor(**narrow, "a.example", "/shop/x"), "shop");
-  EXPECT_EQ(RoomFor(**narrow, "a.example", "/shop"), "(none)");  // "/shop/" asks for the slash
+  EXPECT_EQ(RoomFor(**narrow, "a.example", "/shop/x?y=1"), "shop");
+  EXPECT_EQ(RoomFor(**narrow, "a.example", "/shop"), "shop");  // "/shop/" is "/shop"
+  EXPECT_EQ(RoomFor(**narrow, "a.example", "/"), "(none)");
   EXPECT_EQ(RoomFor(**narrow, "b.example", "/shop/x"), "(none)");
+}
+
+TEST(RoutesTest, NoSpellingOfAPathEscapesItsRoute) {
+  // Each of these reaches /tickets/buy on a server behind; each must be the tickets room's.
+  auto table = Parse(R"(route { path_prefix: "/tickets" room: "tickets" }
+                        route { path_prefix: "/" room: "free" suspended: true })");
+  ASSERT_TRUE(table.ok()) << table.status();
+  for (const char* uri :
+       {"/tickets/buy", "/%74ickets/buy", "/%2574ickets/buy", "//tickets/buy", "/x/../tickets/buy",
+        "/./tickets/buy", "/tickets;jsessionid=1/buy", "/TICKETS/buy", "/tickets%2Fbuy",
+        "\\tickets\\buy", "/tickets", "/tickets/", "/tickets?a=/b", "/../../tickets"}) {
+    EXPECT_EQ(RoomFor(**table, "any.example", uri), "tickets") << uri;
+  }
+  for (const char* uri : {"/ticketsx", "/x/tickets", "/", "/tickets-old", "/?/tickets"}) {
+    EXPECT_EQ(RoomFor(**table, "any.example", uri), "free") << uri;
+  }
+  EXPECT_EQ(CanonicalPath("/%74ickets//a/../B;x=1/?q"), "/tickets/b");
+  EXPECT_EQ(CanonicalPath(""), "/");
+  EXPECT_EQ(CanonicalPath("/%zz%4"), "/%zz%4");  // not escapes: left as they are
 }
 
 TEST(RoutesTest, AWrongFileIsRefusedNamingTheLine) {
@@ -105,6 +125,9 @@ TEST(RoutesTest, AWrongFileIsRefusedNamingTheLine) {
       refused(ok + "route { room: \"b\" host: \"b\" default_language: \"tlh\" }"),
       "routes.textproto line 2: default_language: no catalog for \"tlh\" (there are: en, "))
       << refused(ok + "route { room: \"b\" host: \"b\" default_language: \"tlh\" }");
+  EXPECT_EQ(refused(ok + "route { room: \"a\" host: \"b\" cookie_suffix: \"x\" }"),
+            "routes.textproto line 2: cookie_suffix: the route at line 1 gives room a the "
+            "cookie_suffix \"\"; a room's routes share one");
   EXPECT_EQ(refused(ok + "route { room: \"b\" host: \"b\" cookie_suffix: \"a;b\" }"),
             "routes.textproto line 2: cookie_suffix: \"a;b\" may hold only letters, digits, '_' "
             "and '-', at most 32");
@@ -137,6 +160,18 @@ TEST(RoutesTest, ARoutesTemplateIsReadBesideTheFileAndChecked) {
                                 "template line 2: no message "
                                 "\"title.lfet\""))
       << typo.status();
+}
+
+TEST(RoutesTest, TheShippedExampleLoads) {
+  auto table =
+      RouteTable::Load(std::string(ANTEROOM_SOURCE_DIR) + "/deploy/nginx/routes.example.textproto",
+                       RouteDefaults(), *Catalogs::Builtin());
+  ASSERT_TRUE(table.ok()) << table.status();
+  EXPECT_EQ(RoomFor(**table, "booking.vaccines.example", "/"), "vaccines");
+  EXPECT_EQ(RoomFor(**table, "www.asl.example", "/prenota/visite"), "prenotazioni");
+  EXPECT_EQ(RoomFor(**table, "www.asl.example", "/prenota/esami/sangue"), "esami");
+  EXPECT_EQ(RoomFor(**table, "www.tickets.example", "/"), "concert");
+  EXPECT_EQ(RoomFor(**table, "www.asl.example", "/"), "general");
 }
 
 }  // namespace

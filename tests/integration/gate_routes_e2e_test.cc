@@ -248,8 +248,8 @@ TEST_F(GateRoutesEndToEndTest, FourRoomsBehindOneGateEachInTheVisitorsLanguage) 
   EXPECT_NE(text.find(Text("ar", "waiting.explain")), std::string::npos) << text;
   EXPECT_TRUE(HasScript(text, 0x0600, 0x06ff, 100)) << "Arabic: " << text;
   EXPECT_NE(ar->Source().value_or("").find("<html lang=\"ar\" dir=\"rtl\">"), std::string::npos);
-  EXPECT_EQ(ar->Cookie("anteroom_lang").value_or(""), "ar");
-  EXPECT_TRUE(absl::StartsWith(ar->Cookie("anteroom_parking_p").value_or(""), "t.parking."));
+  EXPECT_EQ(ar->Cookie("anteroom-lang").value_or(""), "ar");
+  EXPECT_TRUE(absl::StartsWith(ar->Cookie("anteroom_parking.p").value_or(""), "t.parking."));
   Screenshot(*ar, "routes-waiting-ar.png");
   ASSERT_TRUE(ar->Navigate(Url("city.example", "/parking/")).ok());
   text = TextOnceTitled(*ar, Text("ar", "title.waiting"));
