@@ -15,6 +15,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <set>
 #include <system_error>
 
@@ -256,6 +257,8 @@ struct Language::Impl {
   // from the pool (cloning the pattern's when the pool is empty) and gives it back, so
   // threads share no formatter and wait only for the pool's lock.
   struct Text {
+    // A text without arguments, formatted once at load: most of a page's texts.
+    std::optional<std::string> constant;
     base::Mutex mu;
     std::unique_ptr<icu::MessageFormat> pattern ABSL_GUARDED_BY(mu);  // cloned, never used
     std::vector<std::unique_ptr<icu::MessageFormat>> idle ABSL_GUARDED_BY(mu);
@@ -309,6 +312,7 @@ std::string Language::Format(absl::string_view id, const MessageArgs& args) cons
   auto it = impl_->texts.find(id);
   if (it == impl_->texts.end()) return fallback_ ? fallback_->Format(id, args) : "";
   Impl::Text& text = *it->second;
+  if (text.constant) return *text.constant;
   std::unique_ptr<icu::MessageFormat> format;
   {
     base::MutexLock lock(&text.mu);
@@ -512,13 +516,14 @@ absl::StatusOr<std::shared_ptr<const Catalogs>> Catalogs::Build(std::vector<Sour
       MessageArgs sample;
       sample.position = 12;
       sample.refresh_seconds = 5;
-      (void)FormatWith(*format, sample, status);
+      const icu::UnicodeString formatted = FormatWith(*format, sample, status);
       if (U_FAILURE(status)) {
         return absl::InvalidArgumentError(absl::StrCat(
             at(), "cannot be formatted (", u_errorName(status),
             "): {position} and {refresh_seconds} are numbers, the other arguments text"));
       }
       auto entry = std::make_unique<Language::Impl::Text>();
+      if (shape->arguments.empty()) entry->constant = Utf8(formatted);
       {
         base::MutexLock lock(&entry->mu);
         entry->pattern = std::move(format);
