@@ -395,7 +395,8 @@ std::string Language::Countdown(absl::Duration d) const {
     amount = static_cast<double>(absl::ToInt64Hours(d + absl::Minutes(30)));
     unit = UDAT_REL_UNIT_HOUR;
   } else {
-    amount = static_cast<double>(absl::ToInt64Hours(d + absl::Hours(12)) / 24);  // whole days
+    const int64_t days = absl::ToInt64Hours(d + absl::Hours(12)) / 24;
+    amount = static_cast<double>(days);
     unit = UDAT_REL_UNIT_DAY;
   }
   icu::UnicodeString out;
