@@ -29,7 +29,7 @@
 #include "base/log.h"
 #include "base/mutex.h"
 #include "base/program.h"
-#include "google/protobuf/io/tokenizer.h"
+#include "client/gate/text_proto.h"
 #include "google/protobuf/text_format.h"
 
 namespace anteroom::gate {
@@ -133,19 +133,6 @@ absl::Status CheckShape(const PatternShape& english, const PatternShape& shape,
   return absl::OkStatus();
 }
 
-// Collects the parser's errors with their lines.
-class Errors : public google::protobuf::io::ErrorCollector {
- public:
-  void AddError(int line, google::protobuf::io::ColumnNumber column,
-                const std::string& message) override {
-    if (first_.empty()) first_ = absl::StrCat("line ", line + 1, ":", column + 1, ": ", message);
-  }
-  const std::string& first() const { return first_; }
-
- private:
-  std::string first_;
-};
-
 }  // namespace
 
 // One catalog file, read: its texts with the line each is on.
@@ -168,14 +155,8 @@ using Source = Catalogs::Source;
 
 absl::StatusOr<Source> Read(absl::string_view file, absl::string_view text) {
   v1::Catalog catalog;
-  google::protobuf::TextFormat::Parser parser;
-  Errors errors;
-  parser.RecordErrorsTo(&errors);
   google::protobuf::TextFormat::ParseInfoTree locations;
-  parser.WriteLocationsTo(&locations);
-  if (!parser.ParseFromString(std::string(text), &catalog)) {
-    return absl::InvalidArgumentError(absl::StrCat(file, " ", errors.first()));
-  }
+  if (absl::Status s = ParseTextProto(file, text, &catalog, &locations); !s.ok()) return s;
   Source source;
   source.file = std::string(file);
   source.tag = catalog.locale();

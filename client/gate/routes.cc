@@ -12,24 +12,12 @@
 #include "absl/strings/str_split.h"
 #include "anteroom/gate/v1/routes.pb.h"
 #include "base/program.h"
-#include "google/protobuf/io/tokenizer.h"
+#include "client/gate/text_proto.h"
 #include "google/protobuf/text_format.h"
 #include "wire/token.h"
 
 namespace anteroom::gate {
 namespace {
-
-class Errors : public google::protobuf::io::ErrorCollector {
- public:
-  void AddError(int line, google::protobuf::io::ColumnNumber column,
-                const std::string& message) override {
-    if (first_.empty()) first_ = absl::StrCat("line ", line + 1, ":", column + 1, ": ", message);
-  }
-  const std::string& first() const { return first_; }
-
- private:
-  std::string first_;
-};
 
 bool IsHostName(absl::string_view host) {
   return !host.empty() && host.size() <= 253 && std::all_of(host.begin(), host.end(), [](char c) {
@@ -157,13 +145,8 @@ absl::StatusOr<std::shared_ptr<const RouteTable>> RouteTable::Parse(absl::string
                                                                     const RouteDefaults& defaults,
                                                                     const Catalogs& catalogs) {
   v1::Routes routes;
-  google::protobuf::TextFormat::Parser parser;
-  Errors errors;
-  parser.RecordErrorsTo(&errors);
   google::protobuf::TextFormat::ParseInfoTree locations;
-  parser.WriteLocationsTo(&locations);
-  if (!parser.ParseFromString(std::string(text), &routes))
-    return absl::InvalidArgumentError(absl::StrCat(file, " ", errors.first()));
+  if (absl::Status s = ParseTextProto(file, text, &routes, &locations); !s.ok()) return s;
   if (routes.route_size() == 0)
     return absl::InvalidArgumentError(absl::StrCat(file, ": no route { ... } in it"));
   const auto* route_field = v1::Routes::descriptor()->FindFieldByName("route");

@@ -26,22 +26,11 @@ constexpr char kAnteroomd[] = ANTEROOMD_PATH;
 constexpr char kGate[] = ANTEROOM_GATE_PATH;
 constexpr char kSource[] = ANTEROOM_SOURCE_DIR;
 constexpr char kScreenshots[] = ANTEROOM_SCREENSHOT_DIR;
-constexpr char kChromedriver[] = "/usr/bin/chromedriver";
-
-bool Answers(int port, const std::string& path) {
-  httplib::Client c("127.0.0.1", port);
-  c.set_connection_timeout(1, 0);
-  auto r = c.Get(path);
-  return r && r->status > 0;
-}
 
 class GateEndToEndTest : public ::testing::Test {
  protected:
   void SetUp() override {
     setenv("GRPC_CLIENT_CHANNEL_BACKUP_POLL_INTERVAL_MS", "20", 1);
-    for (const char* tool : {kChromedriver, "/usr/bin/chromium"}) {
-      ASSERT_TRUE(fs::exists(tool)) << tool << " is missing: run .ci/install-deps";
-    }
     fs::create_directories(kScreenshots);
     // anteroomd with one room of one slot, the gate with its defaults, nginx as shipped.
     auto stack = testing::NginxStack::Start(
@@ -57,15 +46,9 @@ class GateEndToEndTest : public ::testing::Test {
     port_ = stack_->port();
     dir_ = stack_->dir();
 
-    const int driver_port = testing::FreeLoopbackPort();
-    auto driver = testing::Process::Start(kChromedriver, {absl::StrCat("--port=", driver_port)},
-                                          dir_ + "/chromedriver.log");
+    auto driver = testing::StartChromedriver(dir_ + "/chromedriver.log", &driver_port_);
     ASSERT_TRUE(driver.ok()) << driver.status();
-    driver_ = std::move(*driver);
-    driver_port_ = driver_port;
-    ASSERT_TRUE(
-        testing::WaitUntil([&] { return Answers(driver_port, "/status"); }, absl::Seconds(30)))
-        << testing::ReadFile(dir_ + "/chromedriver.log");
+    driver_ = *std::move(driver);
   }
 
   void TearDown() override {

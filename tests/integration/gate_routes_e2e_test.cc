@@ -25,7 +25,6 @@ constexpr char kAnteroomd[] = ANTEROOMD_PATH;
 constexpr char kGate[] = ANTEROOM_GATE_PATH;
 constexpr char kSource[] = ANTEROOM_SOURCE_DIR;
 constexpr char kScreenshots[] = ANTEROOM_SCREENSHOT_DIR;
-constexpr char kChromedriver[] = "/usr/bin/chromedriver";
 
 constexpr char kRoutes[] = R"(# Four rooms: two hosts, and two paths of a third.
 route { host: "vaccines.example" room: "vaccines" site_name: "예방접종 예약"
@@ -36,13 +35,6 @@ route { host: "city.example" path_prefix: "/permits" room: "permits" site_name: 
 route { host: "city.example" path_prefix: "/parking" room: "parking" site_name: "مواقف البلدية"
         time_zone: "Asia/Dubai" cookie_suffix: "p" }
 )";
-
-bool Answers(int port, const std::string& path) {
-  httplib::Client c("127.0.0.1", port);
-  c.set_connection_timeout(1, 0);
-  auto r = c.Get(path);
-  return r && r->status > 0;
-}
 
 // Whether `text` holds at least `n` characters of the Unicode block [first, last].
 bool HasScript(const std::string& text, char32_t first, char32_t last, int n) {
@@ -69,9 +61,6 @@ class GateRoutesEndToEndTest : public ::testing::Test {
  protected:
   void SetUp() override {
     setenv("GRPC_CLIENT_CHANNEL_BACKUP_POLL_INTERVAL_MS", "20", 1);
-    for (const char* tool : {kChromedriver, "/usr/bin/chromium"}) {
-      ASSERT_TRUE(fs::exists(tool)) << tool << " is missing: run .ci/install-deps";
-    }
     // Korean needs a font with Hangul (DejaVu, always there, has Arabic).
     ASSERT_TRUE(fs::exists("/usr/share/fonts/truetype/nanum"))
         << "fonts-nanum is missing: run .ci/install-deps";
@@ -93,15 +82,9 @@ class GateRoutesEndToEndTest : public ::testing::Test {
     port_ = stack_->port();
     dir_ = stack_->dir();
 
-    const int driver_port = testing::FreeLoopbackPort();
-    auto driver = testing::Process::Start(kChromedriver, {absl::StrCat("--port=", driver_port)},
-                                          dir_ + "/chromedriver.log");
+    auto driver = testing::StartChromedriver(dir_ + "/chromedriver.log", &driver_port_);
     ASSERT_TRUE(driver.ok()) << driver.status();
-    driver_ = std::move(*driver);
-    driver_port_ = driver_port;
-    ASSERT_TRUE(
-        testing::WaitUntil([&] { return Answers(driver_port, "/status"); }, absl::Seconds(30)))
-        << testing::ReadFile(dir_ + "/chromedriver.log");
+    driver_ = *std::move(driver);
   }
 
   void TearDown() override {

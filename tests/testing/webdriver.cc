@@ -1,5 +1,6 @@
 #include "tests/testing/webdriver.h"
 
+#include <filesystem>
 #include <fstream>
 
 #include "absl/strings/escaping.h"
@@ -22,6 +23,30 @@ std::string Quote(const std::string& s) {
 
 Browser::Browser(std::unique_ptr<httplib::Client> http, std::string session)
     : http_(std::move(http)), session_(std::move(session)) {}
+
+absl::StatusOr<std::unique_ptr<Process>> StartChromedriver(const std::string& log_path, int* port) {
+  for (const char* tool : {"/usr/bin/chromedriver", "/usr/bin/chromium"}) {
+    if (!std::filesystem::exists(tool))
+      return absl::NotFoundError(absl::StrCat(tool, " is missing: run .ci/install-deps"));
+  }
+  *port = FreeLoopbackPort();
+  auto driver = Process::Start("/usr/bin/chromedriver", {absl::StrCat("--port=", *port)}, log_path);
+  if (!driver.ok()) return driver.status();
+  const int p = *port;
+  const bool answers = WaitUntil(
+      [p] {
+        httplib::Client c("127.0.0.1", p);
+        c.set_connection_timeout(1, 0);
+        auto r = c.Get("/status");
+        return r && r->status > 0;
+      },
+      absl::Seconds(30));
+  if (!answers) {
+    return absl::DeadlineExceededError(
+        absl::StrCat("chromedriver did not answer: ", ReadFile(log_path).substr(0, 2000)));
+  }
+  return driver;
+}
 
 Browser::~Browser() { (void)Command("DELETE", ""); }
 

@@ -6,12 +6,17 @@
 
 #include "absl/status/statusor.h"
 #include "google/protobuf/struct.pb.h"
+#include "tests/testing/daemon.h"
 
 namespace httplib {
 class Client;
 }
 
 namespace anteroom::testing {
+
+// Starts Debian's chromedriver on a free loopback port (set in `port`), its output going to
+// `log_path`, and waits until it answers. NOT_FOUND when chromedriver or Chromium is missing.
+absl::StatusOr<std::unique_ptr<Process>> StartChromedriver(const std::string& log_path, int* port);
 
 // A W3C WebDriver client for a chromedriver on loopback, enough to drive headless Chromium
 // through a page: navigate, read the title and source, click, take screenshots, cookies.
