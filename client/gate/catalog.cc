@@ -311,7 +311,7 @@ std::string Language::Format(absl::string_view id, const MessageArgs& args) cons
     text.idle.push_back(std::move(format));
   }
   if (U_FAILURE(status)) {
-    // Loading formatted every text once: only an argument out of ICU's range gets here.
+    // Loading formatted every text in each plural branch: nothing should get here.
     ANTEROOM_LOG(kWarning, "gate: cannot format %s in %s: %s", std::string(id), tag_,
                  u_errorName(status));
     return fallback_ ? fallback_->Format(id, args) : "";
@@ -439,8 +439,11 @@ void Merge(Source extra, std::vector<Source>* sources) {
 
 absl::StatusOr<std::shared_ptr<const Catalogs>> Catalogs::Build(std::vector<Source> sources) {
   std::shared_ptr<Catalogs> catalogs(new Catalogs);
+  // Every text is checked against the built-in English, an operator's English included.
+  auto builtins = ReadBuiltins();
+  if (!builtins.ok()) return builtins.status();
   std::map<std::string, PatternShape> english;
-  for (const auto& [id, text] : sources[0].texts) {
+  for (const auto& [id, text] : (*builtins)[0].texts) {
     auto shape = ShapeOf(text.text);
     if (!shape.ok()) {
       return absl::InvalidArgumentError(
@@ -493,16 +496,27 @@ absl::StatusOr<std::shared_ptr<const Catalogs>> Catalogs::Build(std::vector<Sour
         return absl::InvalidArgumentError(
             absl::StrCat(at(), "not a MessageFormat pattern (", u_errorName(status), ")"));
       }
-      // Formatted once with sample arguments, so that a text whose arguments ICU cannot
-      // format ("{site_name, number}") is refused here, not at every page view.
-      MessageArgs sample;
-      sample.position = 12;
-      sample.refresh_seconds = 5;
-      const icu::UnicodeString formatted = FormatWith(*format, sample, status);
-      if (U_FAILURE(status)) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            at(), "cannot be formatted (", u_errorName(status),
-            "): {position} and {refresh_seconds} are numbers, the other arguments text"));
+      // Formatted with numbers that reach every plural branch (every category of the
+      // languages shipped, and each "=N" of the text), so that a text whose arguments ICU
+      // cannot format ("{site_name, number}") is refused here, not at page views.
+      std::set<int64_t> numbers = {0, 1, 2, 3, 5, 11, 21, 101, 1000000};
+      for (const auto& [argument, selectors] : shape->plurals) {
+        for (const std::string& s : selectors) {
+          int64_t n = 0;
+          if (s[0] == '=' && absl::SimpleAtoi(s.substr(1), &n)) numbers.insert(n);
+        }
+      }
+      icu::UnicodeString formatted;
+      for (const int64_t n : numbers) {
+        MessageArgs sample;
+        sample.position = n;
+        sample.refresh_seconds = n;
+        formatted = FormatWith(*format, sample, status);
+        if (U_FAILURE(status)) {
+          return absl::InvalidArgumentError(absl::StrCat(
+              at(), "cannot be formatted (", u_errorName(status),
+              "): {position} and {refresh_seconds} are numbers, the other arguments text"));
+        }
       }
       auto entry = std::make_unique<Language::Impl::Text>();
       if (shape->arguments.empty()) entry->constant = Utf8(formatted);
@@ -568,8 +582,13 @@ absl::StatusOr<std::shared_ptr<const Catalogs>> Catalogs::Load(const std::string
   auto sources = ReadBuiltins();
   if (!sources.ok()) return sources.status();
   std::vector<std::filesystem::path> files;
-  for (const auto& entry : std::filesystem::directory_iterator(dir, error)) {
-    if (entry.path().extension() == ".textproto") files.push_back(entry.path());
+  // Iterated with error codes: a read error (on SIGHUP too) is an error, not an exception.
+  // Hidden files (an editor's lock or backup, ".#ko.textproto") are not catalogs.
+  std::filesystem::directory_iterator it(dir, error), end;
+  for (; !error && it != end; it.increment(error)) {
+    const std::filesystem::path& path = it->path();
+    if (path.extension() == ".textproto" && path.filename().string()[0] != '.')
+      files.push_back(path);
   }
   if (error)
     return absl::InvalidArgumentError(absl::StrCat("--messages_dir ", dir, ": ", error.message()));

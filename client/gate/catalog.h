@@ -78,8 +78,9 @@ class Language {
 // with an operator's files on top, and the choice of one for a visitor.
 //
 // A catalog is a text-format anteroom.gate.v1.Catalog. Loading checks each text: it must
-// parse as a MessageFormat pattern, take exactly the arguments of the English text of its
-// id, and give each plural every category the language has (CLDR: "one" and "other" in
+// parse as a MessageFormat pattern, take exactly the arguments of the built-in English text
+// of its id, format in every plural branch, and give each plural every category the
+// language has (CLDR: "one" and "other" in
 // English; "few" and "many" too in Polish; six in Arabic). An id English does not have, or a
 // text that breaks a rule, is refused with the file and line.
 //
@@ -111,7 +112,8 @@ class Catalogs {
   // ?lang=, the language cookie), else for `accept_language` (the browser's
   // Accept-Language: tags with quality values), else `fallback`. Matching follows ICU's
   // LocaleMatcher: "ko-KR" gets "ko", "zh-TW" and "zh-Hant-HK" get "zh-Hant", "pt" gets
-  // "pt-BR"; a language the gate does not speak matches nothing.
+  // "pt-BR"; a language the gate does not speak matches nothing, unless CLDR says its
+  // readers commonly read one the gate has (Swahili: English; Armenian: Russian).
   const Language& Choose(absl::string_view chosen, absl::string_view accept_language,
                          const Language& fallback) const;
   // The best match for one tag, or null.

@@ -393,18 +393,45 @@ std::optional<Gate::Target> Gate::Resolve(const HttpRequest& request, const Conf
   if (host.empty()) host = request.Header("host");
   std::string original = request.Header("x-original-uri");
   if (original.empty()) original = "/";
+  std::string header_room = request.Header("x-anteroom-room");
   const Route* route = nullptr;
-  if (auto room = request.query.find("room");
-      request.path == "/leave" && room != request.query.end()) {
-    // Ending a visit of one of the host's rooms, named (several rooms share /anteroom/leave).
-    route = config.routes->ForRoom(host, room->second);
-    if (route == nullptr) {
-      *error = PlainText(
-          404, absl::StrCat("no route of host \"", host, "\" has the room \"", room->second, "\""));
+  if (request.path == "/leave") {
+    // Ending a visit of one of the host's rooms: the one ?room= names, else the one whose
+    // cookie the visitor holds (the leave address is no room's path).
+    auto named = request.query.find("room");
+    if (named != request.query.end()) {
+      route = config.routes->ForRoom(host, named->second);
+      if (route == nullptr) {
+        *error = PlainText(404, absl::StrCat("no route of host \"", host, "\" has the room \"",
+                                             named->second, "\""));
+        return std::nullopt;
+      }
+      if (route->room.empty() && header_room.empty()) header_room = named->second;
+    } else if (header_room.empty()) {
+      const std::string cookies = request.Header("cookie");
+      std::vector<const Route*> held;
+      for (const Route* r : config.routes->ForHost(host)) {
+        if (!r->room.empty() &&
+            !CookieValue(cookies, CookieName(Target{r, r->room, nullptr})).empty() &&
+            std::none_of(held.begin(), held.end(),
+                         [&](const Route* h) { return h->room == r->room; }))
+          held.push_back(r);
+      }
+      if (held.size() > 1) {
+        *error = PlainText(400, absl::StrCat("the visitor holds places in ", held.size(),
+                                             " rooms of this host: name one with ?room="));
+        return std::nullopt;
+      }
+      if (held.size() == 1) route = held[0];
+    }
+  }
+  if (route == nullptr) {
+    absl::StatusOr<const Route*> matched = config.routes->Match(host, original);
+    if (!matched.ok()) {
+      *error = PlainText(400, matched.status().message());
       return std::nullopt;
     }
-  } else {
-    route = config.routes->Match(host, original);
+    route = *matched;
   }
   if (route == nullptr) {
     // nginx sends the gate a request no route covers: a configuration error, shown as one
@@ -415,8 +442,7 @@ std::optional<Gate::Target> Gate::Resolve(const HttpRequest& request, const Conf
                                          "\" (see the gate's --routes)"));
     return std::nullopt;
   }
-  std::string room = request.Header("x-anteroom-room");
-  if (room.empty()) room = route->room;
+  std::string room = header_room.empty() ? route->room : header_room;
   if (auto valid =
           wire::ValidateRoomId(room, "X-Anteroom-Room header (or --room, or the route's room)");
       !valid.ok()) {

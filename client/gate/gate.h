@@ -26,8 +26,8 @@ struct GateOptions {
   // The room when a request names none (nginx sets X-Anteroom-Room). Empty: rooms must be
   // named per request. Ignored when `routes` is set.
   std::string default_room;
-  // Shown in the page's header and title. Default "This site". This and the next four are
-  // the defaults of every route (the routes file's fields of the same names).
+  // Shown in the page's header and title. Default "This site". This, the next three and
+  // `page` are the defaults of every route (the routes file's fields of the same names).
   std::string site_name = "This site";
   // The language of a visitor whose browser asks for none the gate speaks. Default "en".
   std::string default_language = "en";
@@ -106,7 +106,8 @@ struct HttpResponse {
 //
 // Each request is for the route its host and path match (X-Anteroom-Host and
 // X-Original-URI, which nginx sets; see RouteTable::Match; /leave?room= picks the host's
-// route of that room, and is refused when the host has no such room): the route gives the room
+// route of that room, and is refused when the host has no such room; /leave without it,
+// the host's room whose cookie the visitor holds): the route gives the room
 // (X-Anteroom-Room, when set, overrides it), the page, its default language and time zone, the
 // cookie's name and the status while queued. A suspended route lets everyone through without asking
 // Anteroom. Pages speak the visitor's language: ?lang= (remembered in the "anteroom-lang" cookie),

@@ -81,7 +81,7 @@ struct PageContext {
 // (the text <id> of the visitor's language, from its catalog, HTML-escaped), and sections
 // {{#name}}...{{/name}} (kept when `name` is true) and {{^name}}...{{/name}} (kept when
 // false). Names and ids are checked when the template is parsed, so a typo in an operator's
-// template fails at start-up, not in front of visitors. See README "Waiting page" for the
+// template fails at start-up, not in front of visitors. See README "Your own page" for the
 // names.
 class PageTemplate {
  public:

@@ -95,6 +95,24 @@ absl::Status Complete(const RouteDefaults& defaults, const Catalogs& catalogs, R
 
 }  // namespace
 
+std::string LiteralPath(absl::string_view uri) {
+  uri = uri.substr(0, uri.find_first_of("?#"));
+  std::vector<std::string> segments;
+  for (absl::string_view raw : absl::StrSplit(uri, '/')) {
+    if (raw.empty() || raw == ".") continue;
+    if (raw == "..") {
+      if (!segments.empty()) segments.pop_back();
+      continue;
+    }
+    std::string segment(raw);
+    for (int i = 0; i < 3 && segment.find('%') != std::string::npos; ++i)
+      segment = PercentDecoded(segment);
+    absl::AsciiStrToLower(&segment);
+    segments.push_back(segment.substr(0, segment.find(';')));
+  }
+  return absl::StrCat("/", absl::StrJoin(segments, "/"));
+}
+
 std::string CanonicalPath(absl::string_view uri) {
   uri = uri.substr(0, uri.find_first_of("?#"));
   // Decoded as often as a server behind might (twice covers "%252F"), in any case.
@@ -232,9 +250,31 @@ absl::StatusOr<std::shared_ptr<const RouteTable>> RouteTable::Load(const std::st
   return Parse(path, *text, std::filesystem::path(path).parent_path().string(), defaults, catalogs);
 }
 
-const Route* RouteTable::Match(absl::string_view host, absl::string_view uri) const {
+absl::StatusOr<const Route*> RouteTable::Match(absl::string_view host,
+                                               absl::string_view uri) const {
   const std::string name = HostWithoutPort(host);
-  const std::string path = CanonicalPath(uri);
+  const std::string decoded = CanonicalPath(uri);
+  const std::string literal = LiteralPath(uri);
+  const Route* route = MatchPath(name, decoded);
+  if (literal != decoded && MatchPath(name, literal) != route) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("the path reads as ", literal, " and as ", decoded,
+                     ", which different routes serve: refused (no browser sends such a path)"));
+  }
+  return route;
+}
+
+std::vector<const Route*> RouteTable::ForHost(absl::string_view host) const {
+  const std::string name = HostWithoutPort(host);
+  std::vector<const Route*> out;
+  for (const Route& r : routes_) {
+    if (r.hosts.empty() || std::find(r.hosts.begin(), r.hosts.end(), name) != r.hosts.end())
+      out.push_back(&r);
+  }
+  return out;
+}
+
+const Route* RouteTable::MatchPath(const std::string& name, const std::string& path) const {
   const Route* best_named = nullptr;
   const Route* best_any = nullptr;
   for (const Route& r : routes_) {
@@ -252,7 +292,8 @@ const Route* RouteTable::ForRoom(absl::string_view host, absl::string_view room)
   const std::string name = HostWithoutPort(host);
   const Route* any = nullptr;
   for (const Route& r : routes_) {
-    if (r.room != room) continue;
+    // The flags' route without --room serves whichever room nginx names.
+    if (r.room != room && !r.room.empty()) continue;
     if (std::find(r.hosts.begin(), r.hosts.end(), name) != r.hosts.end()) return &r;
     if (r.hosts.empty() && !any) any = &r;
   }

@@ -211,6 +211,15 @@ TEST(CatalogTest, AnOperatorOverridesTextsAndAddsLanguagesWithoutRebuilding) {
   EXPECT_EQ(eo->Format("title.full", args), "Please try again later");  // English stands in
   EXPECT_EQ((*catalogs)->Choose("", "eo", (*catalogs)->English()).tag(), "eo");
   EXPECT_EQ(Catalogs::Load(dir + "/nothing").status().code(), absl::StatusCode::kInvalidArgument);
+  // An operator's English is checked against the built-in one like any other language.
+  const std::string english = Dir({{"en.textproto",
+                                    "locale: \"en\"\n"
+                                    "message { id: \"footer\" text: \"Call 1339\" }\n"},
+                                   {".#en.textproto", "an editor's lock file: not read"}});
+  const absl::Status wrong = Catalogs::Load(english).status();
+  EXPECT_TRUE(
+      absl::StrContains(wrong.message(), "/en.textproto line 2: footer: leaves out {site_name}"))
+      << wrong;
 }
 
 TEST(CatalogTest, AWrongCatalogIsRefusedNamingTheFileAndLine) {
@@ -238,6 +247,12 @@ TEST(CatalogTest, AWrongCatalogIsRefusedNamingTheFileAndLine) {
   EXPECT_EQ(refused(head + "message { id: \"footer\" text: \"{site_name, number}\" }"),
             "pl.textproto line 3: footer: cannot be formatted (U_INVALID_FORMAT_ERROR): "
             "{position} and {refresh_seconds} are numbers, the other arguments text");
+  // Every plural branch is tried, "=1" included.
+  EXPECT_TRUE(absl::StartsWith(
+      refused(head +
+              "message { id: \"title.waiting\" text: \"{position, plural, =1 "
+              "{{position, select, other {x}}} one {a #} few {b #} many {c #} other {d #}}\" }"),
+      "pl.textproto line 3: title.waiting: cannot be formatted"));
   EXPECT_EQ(refused(head + "message { id: \"futer\" text: \"x\" }"),
             "pl.textproto line 3: no message has the id \"futer\" (see messages/en.textproto)");
   EXPECT_EQ(refused(head + "message { id: \"footer\" text: \"{site_name}\" }\n"

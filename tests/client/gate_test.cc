@@ -644,7 +644,25 @@ route { host: "city.example" path_prefix: "/permits" room: "permits" suspended: 
   HttpResponse left = gate_->Handle(leave);
   EXPECT_EQ(left.status, 200);
   EXPECT_NE(left.Header("Set-Cookie").find("anteroom_tickets.v2=;"), std::string::npos);
-  EXPECT_EQ(Get("/check", CookiePair(t2), at("city.example", "/tickets")).status, 204);
+  HttpResponse t2_in = Get("/check", CookiePair(t2), at("city.example", "/tickets"));
+  EXPECT_EQ(t2_in.status, 204);
+
+  // Without ?room=: the room whose cookie the visitor holds (the leave address is no room's
+  // path). t2 was let in when t1 left; it leaves too.
+  HttpRequest by_cookie;
+  by_cookie.method = "POST";
+  by_cookie.path = "/leave";
+  by_cookie.headers["x-anteroom-host"] = "city.example";
+  by_cookie.headers["x-original-uri"] = "/anteroom/leave";
+  ASSERT_TRUE(absl::StartsWith(CookiePair(t2_in), "anteroom_tickets.v2=s.tickets."));
+  by_cookie.headers["cookie"] = absl::StrCat("anteroom-lang=ar; ", CookiePair(t2_in));
+  HttpResponse left_by_cookie = gate_->Handle(by_cookie);
+  EXPECT_EQ(left_by_cookie.status, 200) << left_by_cookie.body;
+  EXPECT_NE(left_by_cookie.Header("Set-Cookie").find("anteroom_tickets.v2=;"), std::string::npos)
+      << left_by_cookie.Header("Set-Cookie");
+  EXPECT_EQ(QueueDepth("tickets"), 0u);
+  EXPECT_EQ(Get("/check", CookiePair(t2_in), at("city.example", "/tickets")).status, 401)
+      << "the session ended";
 
   leave.query["room"] = "tikets";
   HttpResponse typo = gate_->Handle(leave);
@@ -674,6 +692,25 @@ route { host: "city.example" path_prefix: "/permits" room: "permits" suspended: 
                 .Header("Content-Language"),
             "it");
   EXPECT_EQ(Get("/check", "", at("city.example", "/permits")).status, 404);
+}
+
+TEST_F(GateTest, WithoutARoomOfItsOwnTheGateEndsTheVisitOfTheRoomLeaveNames) {
+  // As the systemd unit runs it: no --room, nginx names the room (X-Anteroom-Room); a site
+  // whose leave location names none says ?room=.
+  GateOptions options;
+  options.routes = *RouteTable::Single(RouteDefaults(), "", *Catalogs::Builtin());
+  MakeGate(client::FailureMode::kFailClosed, {server_.address()}, options);
+  HttpResponse in = Arrive("/check", {{"X-Anteroom-Room", "clinic"}});
+  ASSERT_EQ(in.status, 204);
+  HttpRequest leave;
+  leave.method = "POST";
+  leave.path = "/leave";
+  leave.query["room"] = "clinic";
+  leave.headers["cookie"] = CookiePair(in);
+  HttpResponse left = gate_->Handle(leave);
+  EXPECT_EQ(left.status, 200) << left.body;
+  EXPECT_NE(left.Header("Set-Cookie").find("anteroom_clinic=;"), std::string::npos);
+  EXPECT_EQ(Get("/check", CookiePair(in), {{"X-Anteroom-Room", "clinic"}}).status, 401);
 }
 
 TEST_F(GateTest, WhenAnteroomIsUnreachableTheFailureModeDecides) {
