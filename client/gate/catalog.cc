@@ -437,7 +437,8 @@ void Merge(Source extra, std::vector<Source>* sources) {
 
 }  // namespace
 
-absl::StatusOr<std::shared_ptr<const Catalogs>> Catalogs::Build(std::vector<Source> sources) {
+absl::StatusOr<std::shared_ptr<const Catalogs>> Catalogs::Build(
+    const std::vector<Source>& sources) {
   std::shared_ptr<Catalogs> catalogs(new Catalogs);
   // Every text is checked against the built-in English, an operator's English included.
   auto builtins = ReadBuiltins();
@@ -452,7 +453,7 @@ absl::StatusOr<std::shared_ptr<const Catalogs>> Catalogs::Build(std::vector<Sour
     english[id] = *std::move(shape);
   }
   std::vector<icu::Locale> supported;
-  for (Source& source : sources) {
+  for (const Source& source : sources) {
     auto locale = LocaleOf(source.tag);
     if (!locale.ok()) {
       return absl::InvalidArgumentError(
@@ -563,7 +564,7 @@ std::shared_ptr<const Catalogs> Catalogs::Builtin() {
   static const auto* builtin = [] {
     auto sources = ReadBuiltins();
     absl::StatusOr<std::shared_ptr<const Catalogs>> catalogs =
-        sources.ok() ? Build(*std::move(sources)) : sources.status();
+        sources.ok() ? Build(*sources) : sources.status();
     if (!catalogs.ok()) {
       // The built-in catalogs are checked by the tests: a broken one is a build defect.
       ANTEROOM_LOG(kError, "gate: built-in catalogs: %s", catalogs.status().ToString());
@@ -605,7 +606,7 @@ absl::StatusOr<std::shared_ptr<const Catalogs>> Catalogs::Load(const std::string
     }
     Merge(*std::move(source), &*sources);
   }
-  return Build(*std::move(sources));
+  return Build(*sources);
 }
 
 absl::StatusOr<std::shared_ptr<const Catalogs>> Catalogs::LoadText(absl::string_view file,
@@ -615,7 +616,7 @@ absl::StatusOr<std::shared_ptr<const Catalogs>> Catalogs::LoadText(absl::string_
   auto source = Read(file, text);
   if (!source.ok()) return source.status();
   Merge(*std::move(source), &*sources);
-  return Build(*std::move(sources));
+  return Build(*sources);
 }
 
 const Language* Catalogs::Find(absl::string_view tag) const {

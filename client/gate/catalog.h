@@ -125,7 +125,7 @@ class Catalogs {
  private:
   Catalogs() = default;
   // The languages of `sources` (English first), each text checked against English's.
-  static absl::StatusOr<std::shared_ptr<const Catalogs>> Build(std::vector<Source> sources);
+  static absl::StatusOr<std::shared_ptr<const Catalogs>> Build(const std::vector<Source>& sources);
 
   std::vector<std::unique_ptr<Language>> languages_;  // English first
   absl::flat_hash_map<std::string, const Language*> by_tag_;
