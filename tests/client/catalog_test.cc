@@ -24,15 +24,29 @@ constexpr const char* kShipped[] = {
 
 const Catalogs& Builtin() { return *Catalogs::Builtin(); }
 
-// An operator's catalog directory with the given files.
-std::string Dir(const std::vector<std::pair<std::string, std::string>>& files) {
-  const std::string dir = ::testing::TempDir() + "/catalogs_" +
-                          ::testing::UnitTest::GetInstance()->current_test_info()->name();
-  std::filesystem::remove_all(dir);
-  std::filesystem::create_directories(dir);
-  for (const auto& [name, text] : files) std::ofstream(dir + "/" + name) << text;
-  return dir;
-}
+// Files by name, and what each holds.
+using Files = std::vector<std::pair<std::string, std::string>>;
+
+// An operator's catalog directory with the given files, removed when it goes.
+class Dir {
+ public:
+  explicit Dir(const Files& files) {
+    static int count = 0;
+    path_ =
+        absl::StrCat(::testing::TempDir(), "/catalogs_",
+                     ::testing::UnitTest::GetInstance()->current_test_info()->name(), "_", ++count);
+    std::filesystem::remove_all(path_);
+    std::filesystem::create_directories(path_);
+    for (const auto& [name, text] : files) std::ofstream(path_ + "/" + name) << text;
+  }
+  ~Dir() { std::filesystem::remove_all(path_); }
+  Dir(const Dir&) = delete;
+  Dir& operator=(const Dir&) = delete;
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
 
 TEST(CatalogTest, EveryShippedCatalogIsCompleteAndEveryTextTakesItsArgumentsRightly) {
   // Loading checks each text against English's: same arguments, every plural category of
@@ -190,14 +204,15 @@ TEST(CatalogTest, ManyThreadsFormatAtOnce) {
 }
 
 TEST(CatalogTest, AnOperatorOverridesTextsAndAddsLanguagesWithoutRebuilding) {
-  const std::string dir =
-      Dir({{"ko.textproto",
-            "locale: \"ko\"\nmessage { id: \"footer\" text: \"{site_name} 대기실\" }\n"},
-           // Esperanto: a language the gate does not ship, partly translated.
-           {"eo.textproto",
-            "locale: \"eo\"\nname: \"Esperanto\"\n"
-            "message { id: \"title.left\" text: \"Dankon\" }\n"},
-           {"README", "not a catalog: ignored"}});
+  const Dir operator_dir(
+      {{"ko.textproto",
+        "locale: \"ko\"\nmessage { id: \"footer\" text: \"{site_name} 대기실\" }\n"},
+       // Esperanto: a language the gate does not ship, partly translated.
+       {"eo.textproto",
+        "locale: \"eo\"\nname: \"Esperanto\"\n"
+        "message { id: \"title.left\" text: \"Dankon\" }\n"},
+       {"README", "not a catalog: ignored"}});
+  const std::string& dir = operator_dir.path();
   auto catalogs = Catalogs::Load(dir);
   ASSERT_TRUE(catalogs.ok()) << catalogs.status();
   MessageArgs args;
@@ -212,11 +227,11 @@ TEST(CatalogTest, AnOperatorOverridesTextsAndAddsLanguagesWithoutRebuilding) {
   EXPECT_EQ((*catalogs)->Choose("", "eo", (*catalogs)->English()).tag(), "eo");
   EXPECT_EQ(Catalogs::Load(dir + "/nothing").status().code(), absl::StatusCode::kInvalidArgument);
   // An operator's English is checked against the built-in one like any other language.
-  const std::string english = Dir({{"en.textproto",
-                                    "locale: \"en\"\n"
-                                    "message { id: \"footer\" text: \"Call 1339\" }\n"},
-                                   {".#en.textproto", "an editor's lock file: not read"}});
-  const absl::Status wrong = Catalogs::Load(english).status();
+  const Dir english({{"en.textproto",
+                      "locale: \"en\"\n"
+                      "message { id: \"footer\" text: \"Call 1339\" }\n"},
+                     {".#en.textproto", "an editor's lock file: not read"}});
+  const absl::Status wrong = Catalogs::Load(english.path()).status();
   EXPECT_TRUE(
       absl::StrContains(wrong.message(), "/en.textproto line 2: footer: leaves out {site_name}"))
       << wrong;
@@ -263,10 +278,10 @@ TEST(CatalogTest, AWrongCatalogIsRefusedNamingTheFileAndLine) {
       << refused(head + "message { id: \"footer\" txt: \"x\" }");
   EXPECT_EQ(refused("name: \"Polski\""), "pl.textproto: no locale (e.g. locale: \"ko\")");
   // A file must be named after its language.
-  const std::string dir = Dir({{"it.textproto", "locale: \"ko\""}});
-  EXPECT_TRUE(absl::StrContains(Catalogs::Load(dir).status().message(),
+  const Dir misnamed(Files{{"it.textproto", "locale: \"ko\""}});
+  EXPECT_TRUE(absl::StrContains(Catalogs::Load(misnamed.path()).status().message(),
                                 "its locale is \"ko\"; name the file ko.textproto"))
-      << Catalogs::Load(dir).status();
+      << Catalogs::Load(misnamed.path()).status();
 }
 
 }  // namespace

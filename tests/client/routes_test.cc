@@ -8,6 +8,7 @@
 
 #include "absl/strings/match.h"
 #include "gtest/gtest.h"
+#include "tests/testing/daemon.h"
 
 namespace anteroom::gate {
 namespace {
@@ -150,8 +151,7 @@ TEST(RoutesTest, AWrongFileIsRefusedNamingTheLine) {
 }
 
 TEST(RoutesTest, ARoutesTemplateIsReadBesideTheFileAndChecked) {
-  const std::string dir = ::testing::TempDir() + "/routes_templates";
-  std::filesystem::create_directories(dir);
+  const std::string dir = testing::MakeTempDir("routes-templates");
   std::ofstream(dir + "/ok.html") << "<p lang=\"{{lang}}\">{{msg.title.left}}</p>";
   std::ofstream(dir + "/typo.html") << "<p>\n{{msg.title.lfet}}</p>";
   auto table = Parse("route { room: \"a\" template: \"ok.html\" }", dir);
@@ -170,6 +170,7 @@ TEST(RoutesTest, ARoutesTemplateIsReadBesideTheFileAndChecked) {
                                 "template line 2: no message "
                                 "\"title.lfet\""))
       << typo.status();
+  std::filesystem::remove_all(dir);
 }
 
 TEST(RoutesTest, TheShippedExampleLoads) {
