@@ -60,13 +60,14 @@ test-clang: deps
 	@JOBS=$(JOBS) .ci/tidy build-clang
 	@$(MAKE) --no-print-directory fuzz
 
-# libFuzzer on the room core (tests/core/room_fuzz.cc) and on the service's requests
-# (tests/service/service_fuzz.cc), each from its checked-in corpus; new inputs go to
+# libFuzzer on the room core (tests/core/room_fuzz.cc), on the service's requests
+# (tests/service/service_fuzz.cc) and on the gate's routing of request paths
+# (tests/client/routes_fuzz.cc), each from its checked-in corpus; new inputs go to
 # build-clang/fuzz-corpus-* (copy interesting ones to the test's fuzz_corpus/).
 fuzz:
 	@cmake --preset clang >/dev/null
-	@cmake --build build-clang -j$(JOBS) --target room_fuzz service_fuzz
-	@for f in core/room_fuzz service/service_fuzz; do \
+	@cmake --build build-clang -j$(JOBS) --target room_fuzz service_fuzz routes_fuzz
+	@for f in core/room_fuzz service/service_fuzz client/routes_fuzz; do \
 	  name=$$(basename $$f); mkdir -p build-clang/fuzz-corpus-$$name; \
 	  ./build-clang/tests/$$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
 	    build-clang/fuzz-corpus-$$name tests/$$(dirname $$f)/fuzz_corpus > build-clang/$$name.log 2>&1 \

@@ -1,6 +1,7 @@
 #include "base/program.h"
 
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -13,6 +14,10 @@
 #include "base/log.h"
 
 namespace anteroom::base {
+
+void PromptGrpcReconnects() {
+  setenv("GRPC_CLIENT_CHANNEL_BACKUP_POLL_INTERVAL_MS", "100", /*overwrite=*/0);
+}
 
 void SetProgramUsage(absl::string_view usage, absl::string_view main_file) {
   absl::SetProgramUsageMessage(usage);

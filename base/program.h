@@ -12,6 +12,15 @@ namespace anteroom::base {
 
 // What Anteroom's programs (anteroomd, anteroom-gate) share around their main.
 
+// Makes gRPC notice promptly that a server it reconnects to is back: sets gRPC's backup poll
+// interval (GRPC_CLIENT_CHANNEL_BACKUP_POLL_INTERVAL_MS) to 100 ms unless the environment
+// sets one. Call it first in main: gRPC reads the variable once, when it first starts. Why:
+// gRPC 1.51 learns that a connection attempt succeeded or failed only when something polls
+// it, and a channel whose calls fail at once (not wait-for-ready, as Anteroom's clients make
+// them while a server is down) is polled only by the backup poller, every 5 s by default: a
+// gateway then answers "unavailable" for 5 to 10 s after the server is back.
+void PromptGrpcReconnects();
+
 // Sets the --help text: `usage`, then the flags defined in `main_file` (pass __FILE__ from
 // the file that defines the program's flags). absl's default would list only flags of a
 // file named after the binary, which ours are not ("No flags matched").

@@ -186,6 +186,7 @@ bool ParseWhen(const std::string& text, google::protobuf::Timestamp* out, std::s
 }  // namespace
 
 int main(int argc, char** argv) {
+  anteroom::base::PromptGrpcReconnects();  // before anything starts gRPC
   anteroom::base::SetProgramUsage(kUsage, __FILE__);
   std::vector<char*> args = absl::ParseCommandLine(argc, argv);
   if (args.size() < 2) return UsageError("no command given");

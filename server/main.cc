@@ -349,6 +349,7 @@ int Run() {
 }  // namespace anteroom
 
 int main(int argc, char** argv) {
+  anteroom::base::PromptGrpcReconnects();  // before anything starts gRPC
   anteroom::base::SetProgramUsage(
       "Anteroom waiting-room server.\nUsage: anteroomd [--listen=ADDR] [--admin_listen=ADDR] "
       "[--metrics_listen=ADDR] [--data_dir=DIR] [--sync_writes] [--rooms=FILE]",

@@ -849,7 +849,10 @@ HttpResponse Gate::RenderPage(const HttpRequest& request, const PageState& page,
                       page.kind == K::kCookieCheck || page.kind == K::kChallenge;
   response.status = busy ? 503 : queued ? route.queued_status : 200;
   const int64_t refresh = std::max<int64_t>(1, absl::ToInt64Seconds(page.refresh_after));
-  if (busy) response.headers.emplace_back("Retry-After", absl::StrCat(refresh));
+  // 503, and a 429 while in line: clients and crawlers that honour either come back when the
+  // page would have reloaded, not at once.
+  if (busy || response.status == 429)
+    response.headers.emplace_back("Retry-After", absl::StrCat(refresh));
   response.headers.emplace_back("Cache-Control", "no-store");
   response.headers.emplace_back("X-Anteroom-State", std::string(KindName(page.kind)));
   response.headers.emplace_back("Content-Language", language.tag());

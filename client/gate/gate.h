@@ -13,6 +13,7 @@
 #include "base/random.h"
 #include "client/anteroom_client.h"
 #include "client/gate/catalog.h"
+#include "client/gate/http_message.h"
 #include "client/gate/page.h"
 #include "client/gate/routes.h"
 #include "prometheus/counter.h"
@@ -73,24 +74,6 @@ absl::Status ValidateGateOptions(const GateOptions& options);
 
 // The route defaults GateOptions gives (site name, page, language, time zone, status).
 RouteDefaults RouteDefaultsOf(const GateOptions& options);
-
-struct HttpRequest {
-  std::string method = "GET";
-  std::string path;  // without the query
-  absl::flat_hash_map<std::string, std::string> query;
-  // Lower-case names.
-  absl::flat_hash_map<std::string, std::string> headers;
-
-  std::string Header(absl::string_view name) const;
-};
-
-struct HttpResponse {
-  int status = 200;
-  std::vector<std::pair<std::string, std::string>> headers;
-  std::string body;
-
-  std::string Header(absl::string_view name) const;  // first with that name (any case)
-};
 
 // The HTTP side of a gateway, for nginx's auth_request (see deploy/nginx/):
 //

@@ -1,101 +1,370 @@
 #include "client/gate/http_server.h"
 
 #include <atomic>
+#include <optional>
+#include <thread>
+#include <vector>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "httplib.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "base/log.h"
+#include "base/mutex.h"
+#include "boost/asio/ip/tcp.hpp"
+#include "boost/asio/post.hpp"
+#include "boost/asio/strand.hpp"
+#include "boost/asio/thread_pool.hpp"
+#include "boost/beast/core/flat_buffer.hpp"
+#include "boost/beast/core/tcp_stream.hpp"
+#include "boost/beast/http/error.hpp"
+#include "boost/beast/http/parser.hpp"
+#include "boost/beast/http/read.hpp"
+#include "boost/beast/http/string_body.hpp"
+#include "boost/beast/http/write.hpp"
 
 namespace anteroom::gate {
+namespace {
 
-absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(const std::string& listen, Gate* gate,
-                                                              int threads) {
-  const size_t colon = listen.rfind(':');
-  int port = -1;
-  if (colon == std::string::npos || !absl::SimpleAtoi(listen.substr(colon + 1), &port) ||
-      port < 0 || port > 65535) {
-    return absl::InvalidArgumentError(absl::StrCat("listen: \"", listen, "\" is not host:port"));
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = boost::beast::http;
+using tcp = asio::ip::tcp;
+using ErrorCode = boost::system::error_code;
+
+// %XX decoded, '+' read as a space (a query's parameters, as forms send them). An invalid
+// escape is kept as it is.
+std::string FormDecoded(absl::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (size_t i = 0; i < s.size(); ++i) {
+    int hi = 0, lo = 0;
+    auto hex = [](char c, int* v) {
+      if (!absl::ascii_isxdigit(c)) return false;
+      *v = absl::ascii_isdigit(c) ? c - '0' : absl::ascii_tolower(c) - 'a' + 10;
+      return true;
+    };
+    if (s[i] == '%' && i + 2 < s.size() && hex(s[i + 1], &hi) && hex(s[i + 2], &lo)) {
+      out += static_cast<char>(hi * 16 + lo);
+      i += 2;
+    } else {
+      out += s[i] == '+' ? ' ' : s[i];
+    }
   }
-  if (threads < 1) return absl::InvalidArgumentError("threads must be at least 1");
-  std::string host = listen.substr(0, colon);
+  return out;
+}
+
+// The answer to a request the parser refused, and why (for the log).
+struct Refusal {
+  int status;
+  absl::string_view reason;
+};
+
+std::optional<Refusal> RefusalFor(const ErrorCode& ec) {
+  if (ec == http::error::header_limit) return Refusal{431, "request head too large"};
+  if (ec == http::error::body_limit) return Refusal{413, "request body too large"};
+  // The client closed the connection, between requests or in the middle of one.
+  if (ec == http::error::end_of_stream || ec == http::error::partial_message) return std::nullopt;
+  // bad_method, bad_target, bad_version, bad_field, bad_value, bad_content_length,
+  // bad_transfer_encoding, bad_chunk, ...: a malformed or ambiguous request.
+  if (ec.category() == http::make_error_code(http::error::bad_method).category()) {
+    return Refusal{400, "malformed request"};
+  }
+  return std::nullopt;  // a timeout, or the connection failed
+}
+
+}  // namespace
+
+void ParseQuery(absl::string_view query,
+                absl::flat_hash_map<std::string, std::string>* parameters) {
+  for (absl::string_view pair : absl::StrSplit(query, '&', absl::SkipEmpty())) {
+    const size_t eq = pair.find('=');
+    std::string name = FormDecoded(pair.substr(0, eq));
+    std::string value = eq == absl::string_view::npos ? "" : FormDecoded(pair.substr(eq + 1));
+    parameters->emplace(std::move(name), std::move(value));
+  }
+}
+
+class HttpServer::Impl {
+ public:
+  Impl(const HttpServerOptions& options, Handler handler)
+      : options_(options),
+        handler_(std::move(handler)),
+        io_(options.io_threads),
+        acceptor_(asio::make_strand(io_)),
+        workers_(static_cast<size_t>(options.handler_threads)) {}
+
+  absl::Status Bind(const std::string& host, int port);
+  void Run();
+  void Stop();
+  int port() const { return port_; }
+
+ private:
+  class Connection;
+  void Accept();
+
+  const HttpServerOptions options_;
+  const Handler handler_;
+  asio::io_context io_;
+  tcp::acceptor acceptor_;
+  asio::thread_pool workers_;
+  std::vector<std::thread> io_threads_;
+  int port_ = 0;
+  std::atomic<bool> stopping_{false};
+  std::atomic<int64_t> open_{0};  // connections not yet destroyed
+
+  base::Mutex mu_;
+  bool stopped_ ABSL_GUARDED_BY(mu_) = false;
+  std::vector<std::weak_ptr<Connection>> connections_ ABSL_GUARDED_BY(mu_);
+};
+
+// One client connection: reads a request, hands it to a handler thread, writes the answer,
+// and reads the next while the client keeps the connection alive. Its operations run on its
+// own strand, one at a time.
+class HttpServer::Impl::Connection : public std::enable_shared_from_this<Connection> {
+ public:
+  Connection(Impl* server, tcp::socket socket) : server_(server), stream_(std::move(socket)) {
+    ++server_->open_;
+  }
+  ~Connection() { --server_->open_; }
+
+  void Start() { Read(); }
+
+  // Closes the connection unless a request is being handled (its answer closes it).
+  void CloseIfIdle() {
+    asio::post(stream_.get_executor(), [self = shared_from_this()] {
+      if (!self->handling_) self->stream_.socket().close();
+    });
+  }
+
+ private:
+  void Read() {
+    parser_.emplace();
+    parser_->header_limit(static_cast<uint32_t>(server_->options_.max_header_bytes));
+    parser_->body_limit(server_->options_.max_body_bytes);
+    stream_.expires_after(absl::ToChronoNanoseconds(server_->options_.request_timeout));
+    http::async_read_header(
+        stream_, buffer_, *parser_,
+        [self = shared_from_this()](const ErrorCode& ec, size_t) { self->OnHeader(ec); });
+  }
+
+  // The head is in: refuse what no body length can be read from safely, then read the body.
+  void OnHeader(const ErrorCode& ec) {
+    if (ec) return OnRead(ec);
+    const auto& message = parser_->get();
+    const auto coding = message.find(http::field::transfer_encoding);
+    if (coding != message.end() &&
+        !absl::EqualsIgnoreCase(absl::StripAsciiWhitespace(absl::string_view(
+                                    coding->value().data(), coding->value().size())),
+                                "chunked")) {
+      // "gzip, chunked", or chunked not last: two servers may read two different bodies.
+      return OnRead(http::make_error_code(http::error::bad_transfer_encoding));
+    }
+    http::async_read(
+        stream_, buffer_, *parser_,
+        [self = shared_from_this()](const ErrorCode& ec, size_t) { self->OnRead(ec); });
+  }
+
+  void OnRead(const ErrorCode& ec) {
+    if (ec) {
+      if (std::optional<Refusal> refusal = RefusalFor(ec)) {
+        ANTEROOM_LOG(kDebug, "gate http: refused a request (%d, %s): %s", refusal->status,
+                     refusal->reason, ec.message());
+        HttpResponse response;
+        response.status = refusal->status;
+        response.body = absl::StrCat(refusal->reason, "\n");
+        return Write(std::move(response), /*keep_alive=*/false, /*head=*/false);
+      }
+      return Close();  // the client went away, or was too slow
+    }
+    const http::request<http::string_body>& message = parser_->get();
+    auto request = std::make_shared<HttpRequest>();
+    request->method = std::string(message.method_string());
+    const absl::string_view target(message.target().data(), message.target().size());
+    const size_t question = target.find('?');
+    request->path = std::string(target.substr(0, question));
+    if (question != absl::string_view::npos)
+      ParseQuery(target.substr(question + 1), &request->query);
+    for (const auto& field : message) {
+      request->headers.emplace(absl::AsciiStrToLower(absl::string_view(field.name_string().data(),
+                                                                       field.name_string().size())),
+                               std::string(field.value()));
+    }
+    ErrorCode ignored;
+    const tcp::endpoint peer = stream_.socket().remote_endpoint(ignored);
+    if (!ignored) request->peer = peer.address().to_string();
+    const bool keep_alive = message.keep_alive();
+    const bool head = message.method() == http::verb::head;
+    handling_ = true;
+    stream_.expires_never();
+    // The handler may block (it calls Anteroom): on a handler thread, then back here.
+    asio::post(server_->workers_, [self = shared_from_this(), request, keep_alive, head] {
+      HttpResponse response = self->server_->handler_(*request);
+      asio::post(self->stream_.get_executor(), [self, response = std::move(response), keep_alive,
+                                                head]() mutable {
+        self->handling_ = false;
+        self->Write(std::move(response), keep_alive && !self->server_->stopping_.load(), head);
+      });
+    });
+  }
+
+  void Write(HttpResponse response, bool keep_alive, bool head) {
+    response_ = {};
+    response_.version(11);
+    response_.result(static_cast<unsigned>(response.status));
+    bool typed = false;
+    for (auto& [name, value] : response.headers) {
+      if (absl::EqualsIgnoreCase(name, "Content-Type")) typed = true;
+      response_.insert(name, value);
+    }
+    if (!typed && !response.body.empty())
+      response_.set(http::field::content_type, "text/plain; charset=utf-8");
+    response_.keep_alive(keep_alive);
+    const size_t length = response.body.size();
+    if (response.status != 204 && response.status != 304 && response.status >= 200) {
+      response_.content_length(length);
+      if (!head) response_.body() = std::move(response.body);
+    }
+    stream_.expires_after(absl::ToChronoNanoseconds(server_->options_.request_timeout));
+    http::async_write(stream_, response_,
+                      [self = shared_from_this(), keep_alive](const ErrorCode& ec, size_t) {
+                        if (ec || !keep_alive) return self->Close();
+                        self->Read();
+                      });
+  }
+
+  void Close() {
+    ErrorCode ignored;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    stream_.socket().close(ignored);
+  }
+
+  Impl* const server_;
+  beast::tcp_stream stream_;
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  http::response<http::string_body> response_;
+  bool handling_ = false;  // on the strand
+};
+
+absl::Status HttpServer::Impl::Bind(const std::string& host, int port) {
+  ErrorCode ec;
+  tcp::resolver resolver(io_);
+  const tcp::resolver::results_type found =
+      resolver.resolve(host, std::to_string(port), tcp::resolver::numeric_service, ec);
+  if (ec || found.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat("listen: \"", host,
+                                                   "\" is not an address or a host name that "
+                                                   "resolves (e.g. 127.0.0.1, [::1], localhost)"));
+  }
+  const tcp::endpoint endpoint = found.begin()->endpoint();
+  acceptor_.open(endpoint.protocol(), ec);
+  // SO_REUSEADDR only (a restart binds at once), never SO_REUSEPORT: a second gate on the
+  // same port must fail to start rather than silently split the traffic.
+  if (!ec) acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) acceptor_.bind(endpoint, ec);
+  if (!ec) acceptor_.listen(options_.backlog, ec);
+  if (ec) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot listen on ", host, ":", port, " (address in use?): ", ec.message()));
+  }
+  port_ = acceptor_.local_endpoint().port();
+  return absl::OkStatus();
+}
+
+void HttpServer::Impl::Run() {
+  Accept();
+  for (int i = 0; i < options_.io_threads; ++i) io_threads_.emplace_back([this] { io_.run(); });
+}
+
+void HttpServer::Impl::Accept() {
+  acceptor_.async_accept(asio::make_strand(io_), [this](const ErrorCode& ec, tcp::socket socket) {
+    if (!ec) {
+      ErrorCode ignored;
+      // A page is written as headers then body: without this, Nagle's algorithm holds the
+      // body back until the gateway acknowledges the headers, which it delays by 40 ms.
+      socket.set_option(tcp::no_delay(true), ignored);
+      auto connection = std::make_shared<Connection>(this, std::move(socket));
+      {
+        base::MutexLock lock(&mu_);
+        if (stopped_) return;  // closed as it goes
+        // Forget the connections that are gone, now and then.
+        if (connections_.size() >= 1024 && connections_.size() % 1024 == 0) {
+          std::erase_if(connections_, [](const auto& c) { return c.expired(); });
+        }
+        connections_.push_back(connection);
+      }
+      connection->Start();
+    } else if (ec == asio::error::operation_aborted || stopping_.load()) {
+      return;
+    } else {
+      // Out of descriptors, say: the next attempt may succeed, without spinning.
+      ANTEROOM_LOG(kWarning, "gate http: accept failed: %s", ec.message());
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    Accept();
+  });
+}
+
+void HttpServer::Impl::Stop() {
+  std::vector<std::weak_ptr<Connection>> connections;
+  {
+    base::MutexLock lock(&mu_);
+    if (stopped_) return;
+    stopped_ = true;
+    stopping_ = true;
+    connections.swap(connections_);
+  }
+  asio::post(acceptor_.get_executor(), [this] {
+    ErrorCode ignored;
+    acceptor_.close(ignored);
+  });
+  for (const auto& weak : connections) {
+    if (auto connection = weak.lock()) connection->CloseIfIdle();
+  }
+  // Requests being handled are answered (their handlers are bounded by their own deadlines),
+  // then their connections close.
+  workers_.join();
+  // Each closes within request_timeout (a write to a client that reads nothing times out).
+  while (open_.load() > 0) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  io_.stop();
+  for (std::thread& t : io_threads_) t.join();
+}
+
+absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(const HttpServerOptions& options,
+                                                              Handler handler) {
+  const size_t colon = options.listen.rfind(':');
+  int port = -1;
+  if (colon == std::string::npos || !absl::SimpleAtoi(options.listen.substr(colon + 1), &port) ||
+      port < 0 || port > 65535) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("listen: \"", options.listen, "\" is not host:port"));
+  }
+  if (options.handler_threads < 1) {
+    return absl::InvalidArgumentError("handler_threads (--threads) must be at least 1");
+  }
+  if (options.io_threads < 1) return absl::InvalidArgumentError("io_threads must be at least 1");
+  if (options.backlog < 1) return absl::InvalidArgumentError("backlog must be at least 1");
+  if (options.request_timeout <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError("request_timeout must be positive");
+  }
+  std::string host = options.listen.substr(0, colon);
   if (host.size() > 1 && host.front() == '[' && host.back() == ']')
     host = host.substr(1, host.size() - 2);
-
-  std::unique_ptr<HttpServer> self(new HttpServer());
-  self->server_ = std::make_unique<httplib::Server>();
-  httplib::Server& server = *self->server_;
-  server.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
-  // SO_REUSEADDR only: with SO_REUSEPORT (the library's default) a second gate on the same
-  // port would silently split traffic with the first instead of failing to start.
-  server.set_socket_options([](socket_t sock) {
-    int yes = 1;
-    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
-  });
-  // A page is written as headers then body: without this, Nagle's algorithm holds the body
-  // back until nginx acknowledges the headers, which it delays by 40 ms.
-  server.set_tcp_nodelay(true);
-  server.set_read_timeout(10, 0);
-  server.set_write_timeout(10, 0);
-  // Each open connection holds a worker thread, idle keep-alive ones included: keep them
-  // short (nginx's upstream keepalive_timeout in deploy/nginx/ is shorter still).
-  server.set_keep_alive_timeout(5);
-  server.set_keep_alive_max_count(1000);
-  server.set_payload_max_length(size_t{64} * 1024);
-  auto handler = [gate](const httplib::Request& req, httplib::Response& res) {
-    HttpRequest request;
-    request.method = req.method;
-    request.path = req.path;
-    for (const auto& [k, v] : req.params) request.query.emplace(k, v);
-    for (const auto& [k, v] : req.headers) {
-      // Repeated headers: the first wins (nginx sends each of ours once).
-      request.headers.emplace(absl::AsciiStrToLower(k), v);
-    }
-    HttpResponse response = gate->Handle(request);
-    res.status = response.status;
-    std::string content_type = "text/plain; charset=utf-8";
-    for (const auto& [k, v] : response.headers) {
-      if (absl::EqualsIgnoreCase(k, "Content-Type")) {
-        content_type = v;
-      } else {
-        res.headers.emplace(k, v);
-      }
-    }
-    if (!response.body.empty()) res.set_content(response.body, content_type.c_str());
-  };
-  server.Get(".*", handler);
-  server.Post(".*", handler);
-  server.Put(".*", handler);
-  server.Delete(".*", handler);
-  if (port == 0) {
-    port = server.bind_to_any_port(host);
-  } else if (!server.bind_to_port(host, port)) {
-    port = -1;
-  }
-  if (port <= 0) {
-    return absl::UnavailableError(absl::StrCat("cannot listen on ", listen, " (address in use?)"));
-  }
-  self->port_ = port;
-  auto done = std::make_shared<std::atomic<bool>>(false);
-  self->thread_ = std::thread([&server, done] {
-    server.listen_after_bind();
-    *done = true;
-  });
-  // stop() is ignored until the accept loop runs: wait for it, so Stop() never hangs.
-  while (!server.is_running() && !*done) std::this_thread::yield();
-  if (*done) {
-    self->thread_.join();
-    return absl::UnavailableError(absl::StrCat("cannot serve on ", listen));
-  }
-  return self;
+  auto impl = std::make_unique<Impl>(options, std::move(handler));
+  if (absl::Status s = impl->Bind(host, port); !s.ok()) return s;
+  impl->Run();
+  return std::unique_ptr<HttpServer>(new HttpServer(std::move(impl)));
 }
 
-void HttpServer::Stop() {
-  if (server_) server_->stop();
-  if (thread_.joinable()) thread_.join();
-}
+HttpServer::HttpServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
 HttpServer::~HttpServer() { Stop(); }
+
+int HttpServer::port() const { return impl_->port(); }
+
+void HttpServer::Stop() { impl_->Stop(); }
 
 }  // namespace anteroom::gate

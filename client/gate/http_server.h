@@ -1,39 +1,74 @@
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
-#include <thread>
 
 #include "absl/status/statusor.h"
-#include "client/gate/gate.h"
-
-namespace httplib {
-class Server;
-}
+#include "absl/time/time.h"
+#include "client/gate/http_message.h"
 
 namespace anteroom::gate {
 
-// Serves a Gate over HTTP/1.1 (keep-alive, as nginx's upstream keepalive uses) on
-// `listen` ("host:port"; port 0 picks a free one), with `threads` worker threads. Each open
-// connection holds a thread (idle keep-alive connections for up to 5 s), and each request
-// holds it while the gate calls Anteroom: `threads` bounds the connections served at once,
-// so keep it above nginx's workers x upstream keepalive.
+struct HttpServerOptions {
+  // "host:port" ("[::1]:port" for IPv6); port 0 picks a free one. Default 127.0.0.1:8090.
+  std::string listen = "127.0.0.1:8090";
+  // Threads that run the handler: each request holds one while it is handled (the gate calls
+  // Anteroom on it). Bounds the requests handled at once, not the connections. Default 64.
+  int handler_threads = 64;
+  // Threads that accept, read and write connections. Connections are served by events: an
+  // open connection, idle or not, costs memory, not a thread. Default 1.
+  int io_threads = 1;
+  // Connections the kernel queues for accepting (listen()'s backlog; the kernel caps it at
+  // net.core.somaxconn). A full queue drops a connecting client's SYN, which it repeats only
+  // a second later. Default 4096.
+  int backlog = 4096;
+  // Largest request head (request line and headers), in bytes; past it the answer is 431.
+  // Default 16 KiB.
+  size_t max_header_bytes = 16 * 1024;
+  // Largest request body, in bytes; past it the answer is 413. Default 64 KiB.
+  size_t max_body_bytes = 64 * 1024;
+  // A connection must deliver each request whole within this of connecting or of the last
+  // answer: an idle keep-alive connection is closed after it, and so is a client that sends
+  // too slowly. Keep the gateway's own idle timeout for its upstream connections shorter
+  // (nginx's keepalive_timeout in deploy/nginx/ is 4 s). Default 5 s.
+  absl::Duration request_timeout = absl::Seconds(5);
+};
+
+// Serves HTTP/1.1 (and 1.0) on one address: each request, parsed strictly, goes to
+// `handler`, whose answer is written back; connections are kept alive as the client asks.
+//
+// The request reaches the handler as it was sent: the path and the header values are not
+// decoded (only the query's parameters are, as a form's are). A request the parser refuses
+// (a malformed request line or header, a conflicting or invalid Content-Length or
+// Transfer-Encoding, a head or body over its bound) is answered 400, 431 or 413 and its
+// connection closed: the handler never sees it.
+//
+// Thread-safe. The handler is called concurrently from the handler threads.
 class HttpServer {
  public:
-  static absl::StatusOr<std::unique_ptr<HttpServer>> Start(const std::string& listen, Gate* gate,
-                                                           int threads);
+  using Handler = std::function<HttpResponse(const HttpRequest&)>;
+
+  // Binds and starts serving. UNAVAILABLE when the address cannot be bound (in use), and
+  // INVALID_ARGUMENT naming the option when an option is wrong.
+  static absl::StatusOr<std::unique_ptr<HttpServer>> Start(const HttpServerOptions& options,
+                                                           Handler handler);
+  // Stop().
   ~HttpServer();
 
-  int port() const { return port_; }
-  // Stops accepting and closes connections once their request is answered (an idle
-  // keep-alive connection may take up to its 5 s timeout). Idempotent.
+  int port() const;
+  // Stops accepting, answers the requests being handled (with "Connection: close"), closes
+  // every connection and joins the threads. Idempotent.
   void Stop();
 
  private:
-  HttpServer() = default;
-  std::unique_ptr<httplib::Server> server_;
-  std::thread thread_;
-  int port_ = 0;
+  class Impl;
+  explicit HttpServer(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
 };
+
+// The query string's parameters ("a=1&b=x%20y" → a: "1", b: "x y"), decoded as a form's
+// ('+' is a space); the first of a repeated name wins.
+void ParseQuery(absl::string_view query, absl::flat_hash_map<std::string, std::string>* parameters);
 
 }  // namespace anteroom::gate

@@ -82,8 +82,8 @@ ABSL_FLAG(int, source_prefix_v4, 24,
           "leading bits of an IPv4 address.");
 ABSL_FLAG(int, source_prefix_v6, 56, "The same for IPv6 addresses.");
 ABSL_FLAG(int, threads, 64,
-          "HTTP worker threads: connections served at once (keep above nginx workers x "
-          "upstream keepalive).");
+          "Threads that handle requests: requests handled at once (each holds one while the gate "
+          "calls Anteroom). Open connections, idle or not, hold none.");
 ABSL_FLAG(std::string, tls_ca, "",
           "PEM CA bundle to verify Anteroom's certificate; set to talk TLS to Anteroom.");
 ABSL_FLAG(std::string, tls_cert, "", "PEM client certificate (Anteroom's --gateway_client_ca).");
@@ -228,15 +228,23 @@ int Run() {
   }
 
   const std::string listen = absl::GetFlag(FLAGS_listen);
-  auto http = gate::HttpServer::Start(listen, &gate, absl::GetFlag(FLAGS_threads));
+  gate::HttpServerOptions http_options;
+  http_options.listen = listen;
+  http_options.handler_threads = absl::GetFlag(FLAGS_threads);
+  auto http = gate::HttpServer::Start(
+      http_options, [&gate](const gate::HttpRequest& request) { return gate.Handle(request); });
   if (!http.ok()) return Fail(http.status());
   const std::string address = absl::StrCat(base::HostOf(listen), ":", (*http)->port());
-  ANTEROOM_LOG(
-      kInfo, "anteroom-gate serving http://%s (room %s, Anteroom %s, fail %s)%s%s", address,
-      gate_options.default_room.empty() ? "from X-Anteroom-Room" : gate_options.default_room,
-      absl::GetFlag(FLAGS_anteroom), absl::GetFlag(FLAGS_failure_mode),
-      metrics_address.empty() ? "" : ", metrics http://",
-      metrics_address.empty() ? "" : metrics_address + "/metrics");
+  // Where each request's room comes from.
+  const std::string routes_file = absl::GetFlag(FLAGS_routes);
+  const std::string rooms =
+      !routes_file.empty()                 ? absl::StrCat("rooms from the routes in ", routes_file)
+      : !gate_options.default_room.empty() ? absl::StrCat("room ", gate_options.default_room)
+                                           : std::string("room from X-Anteroom-Room");
+  ANTEROOM_LOG(kInfo, "anteroom-gate serving http://%s (%s, Anteroom %s, fail %s)%s%s", address,
+               rooms, absl::GetFlag(FLAGS_anteroom), absl::GetFlag(FLAGS_failure_mode),
+               metrics_address.empty() ? "" : ", metrics http://",
+               metrics_address.empty() ? "" : metrics_address + "/metrics");
   if (const std::string path = absl::GetFlag(FLAGS_ports_file); !path.empty()) {
     absl::Status s = base::WriteFileAtomically(
         path, absl::StrCat("http=", address, "\nmetrics=", metrics_address, "\n"));
@@ -270,6 +278,7 @@ int Run() {
 }  // namespace anteroom
 
 int main(int argc, char** argv) {
+  anteroom::base::PromptGrpcReconnects();  // before anything starts gRPC
   anteroom::base::SetProgramUsage(
       "Anteroom's HTTP gate for nginx auth_request.\nUsage: anteroom-gate [--listen=ADDR] "
       "[--anteroom=HOST:PORT,...] [--room=ROOM] [--failure_mode=closed|open] [--template=FILE]",

@@ -31,32 +31,11 @@ bool IsCookieSuffix(absl::string_view s) {
          });
 }
 
-// Both canonical (CanonicalPath): "/" serves every path, "/a" serves /a and /a/...
+// Prefix and path in the same form: "/" serves every path, "/a" serves /a and /a/...
 bool PrefixMatches(absl::string_view prefix, absl::string_view path) {
   if (prefix == "/") return true;
   if (!absl::StartsWith(path, prefix)) return false;
   return path.size() == prefix.size() || path[prefix.size()] == '/';
-}
-
-// %XX decoded once (invalid escapes left as they are).
-std::string PercentDecoded(absl::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  for (size_t i = 0; i < s.size(); ++i) {
-    int hi = 0, lo = 0;
-    auto hex = [](char c, int* v) {
-      if (!absl::ascii_isxdigit(c)) return false;
-      *v = absl::ascii_isdigit(c) ? c - '0' : absl::ascii_tolower(c) - 'a' + 10;
-      return true;
-    };
-    if (s[i] == '%' && i + 2 < s.size() && hex(s[i + 1], &hi) && hex(s[i + 2], &lo)) {
-      out += static_cast<char>(hi * 16 + lo);
-      i += 2;
-    } else {
-      out += s[i];
-    }
-  }
-  return out;
 }
 
 // Fills in and checks what every route shares with the flags' route.
@@ -94,43 +73,6 @@ absl::Status Complete(const RouteDefaults& defaults, const Catalogs& catalogs, R
 }
 
 }  // namespace
-
-std::string LiteralPath(absl::string_view uri) {
-  uri = uri.substr(0, uri.find_first_of("?#"));
-  std::vector<std::string> segments;
-  for (absl::string_view raw : absl::StrSplit(uri, '/')) {
-    if (raw.empty() || raw == ".") continue;
-    if (raw == "..") {
-      if (!segments.empty()) segments.pop_back();
-      continue;
-    }
-    std::string segment(raw);
-    for (int i = 0; i < 3 && segment.find('%') != std::string::npos; ++i)
-      segment = PercentDecoded(segment);
-    absl::AsciiStrToLower(&segment);
-    segments.push_back(segment.substr(0, segment.find(';')));
-  }
-  return absl::StrCat("/", absl::StrJoin(segments, "/"));
-}
-
-std::string CanonicalPath(absl::string_view uri) {
-  uri = uri.substr(0, uri.find_first_of("?#"));
-  // Decoded as often as a server behind might (twice covers "%252F"), in any case.
-  std::string path(uri);
-  for (int i = 0; i < 3 && path.find('%') != std::string::npos; ++i) path = PercentDecoded(path);
-  absl::AsciiStrToLower(&path);
-  std::vector<std::string> segments;
-  for (absl::string_view segment : absl::StrSplit(path, absl::ByAnyChar("/\\"))) {
-    segment = segment.substr(0, segment.find(';'));  // "/a;jsessionid=1" is /a
-    if (segment.empty() || segment == ".") continue;
-    if (segment == "..") {
-      if (!segments.empty()) segments.pop_back();
-      continue;
-    }
-    segments.emplace_back(segment);
-  }
-  return absl::StrCat("/", absl::StrJoin(segments, "/"));
-}
 
 std::string HostWithoutPort(absl::string_view host) {
   if (absl::StartsWith(host, "[")) {
@@ -196,6 +138,7 @@ absl::StatusOr<std::shared_ptr<const RouteTable>> RouteTable::Parse(absl::string
                                "\" must start with '/' and hold no '?' or '#'"));
     }
     route.path_prefix = CanonicalPath(prefix);
+    route.raw_prefix = RawForm(route.path_prefix);
     for (const std::string& host :
          route.hosts.empty() ? std::vector<std::string>{""} : route.hosts) {
       auto [it, inserted] = seen.emplace(std::make_pair(host, route.path_prefix), route.line);
@@ -253,13 +196,19 @@ absl::StatusOr<std::shared_ptr<const RouteTable>> RouteTable::Load(const std::st
 absl::StatusOr<const Route*> RouteTable::Match(absl::string_view host,
                                                absl::string_view uri) const {
   const std::string name = HostWithoutPort(host);
-  const std::string decoded = CanonicalPath(uri);
-  const std::string literal = LiteralPath(uri);
-  const Route* route = MatchPath(name, decoded);
-  if (literal != decoded && MatchPath(name, literal) != route) {
+  const std::vector<ReadPathResult> readings = PathReadings(uri);
+  const Route* route = MatchPath(name, readings[0]);
+  for (size_t i = 1; i < readings.size(); ++i) {
+    const Route* other = MatchPath(name, readings[i]);
+    if (other == route) continue;
+    auto room = [](const Route* r) {
+      return r == nullptr ? std::string("no route") : absl::StrCat("room ", r->room);
+    };
     return absl::InvalidArgumentError(
-        absl::StrCat("the path reads as ", literal, " and as ", decoded,
-                     ", which different routes serve: refused (no browser sends such a path)"));
+        absl::StrCat("the path reads as ", readings[0].path, " (", room(route), ") and as ",
+                     readings[i].path, " (", room(other),
+                     "), depending on how a server reads it: refused (no browser sends "
+                     "such a path)"));
   }
   return route;
 }
@@ -274,11 +223,11 @@ std::vector<const Route*> RouteTable::ForHost(absl::string_view host) const {
   return out;
 }
 
-const Route* RouteTable::MatchPath(const std::string& name, const std::string& path) const {
+const Route* RouteTable::MatchPath(const std::string& name, const ReadPathResult& path) const {
   const Route* best_named = nullptr;
   const Route* best_any = nullptr;
   for (const Route& r : routes_) {
-    if (!PrefixMatches(r.path_prefix, path)) continue;
+    if (!PrefixMatches(path.raw ? r.raw_prefix : r.path_prefix, path.path)) continue;
     if (r.hosts.empty()) {
       if (!best_any || r.path_prefix.size() > best_any->path_prefix.size()) best_any = &r;
     } else if (std::find(r.hosts.begin(), r.hosts.end(), name) != r.hosts.end()) {

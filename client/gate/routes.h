@@ -8,6 +8,7 @@
 #include "absl/strings/string_view.h"
 #include "client/gate/catalog.h"
 #include "client/gate/page.h"
+#include "client/gate/path_readings.h"
 
 namespace anteroom::gate {
 
@@ -16,6 +17,7 @@ namespace anteroom::gate {
 struct Route {
   std::vector<std::string> hosts;  // lower case, no port; empty: any host
   std::string path_prefix = "/";   // canonical (CanonicalPath)
+  std::string raw_prefix = "/";    // RawForm(path_prefix): what raw readings compare with
   // Empty only in the route the gate's flags make without --room: X-Anteroom-Room names it.
   std::string room;
   std::string site_name = "This site";
@@ -59,9 +61,10 @@ class RouteTable {
   // The route for a request to `host` (any case, a port is ignored) and `uri` (the path as
   // the visitor sent it; the query is ignored): among the routes that name the host, else
   // those for any host, the one with the longest path_prefix the path starts with, at a
-  // segment boundary. Paths are read two ways, CanonicalPath and LiteralPath; when the two
-  // readings fall to different routes ("/tickets/%2e%2e/buy" is /buy decoded, but under
-  // /tickets to a server that takes it literally) the path is refused: INVALID_ARGUMENT.
+  // segment boundary. The path is read every way a server behind may read it (PathReadings);
+  // when two readings fall to different routes ("/tickets/%2e%2e/buy" is /buy decoded, but
+  // under /tickets to a server that resolves dot segments before decoding) the path is
+  // refused: INVALID_ARGUMENT.
   // Null when no route serves the request.
   absl::StatusOr<const Route*> Match(absl::string_view host, absl::string_view uri) const;
   // The route serving `host` whose room is `room` (for /leave?room=), or null.
@@ -72,21 +75,10 @@ class RouteTable {
   const std::vector<Route>& routes() const { return routes_; }
 
  private:
-  const Route* MatchPath(const std::string& host, const std::string& path) const;
+  const Route* MatchPath(const std::string& host, const ReadPathResult& path) const;
 
   std::vector<Route> routes_;
 };
-
-// A request's path as a server that decodes everything reads it: without query or
-// fragment, %XX decoded (up to three times), in lower case, '\\' read as '/', each segment
-// cut at ';', empty and "." segments dropped and ".." resolved, without a trailing '/':
-// "/%74ickets//a/../b;x=1/" is "/tickets/b".
-std::string CanonicalPath(absl::string_view uri);
-// The same path as a server that resolves only the "." and ".." segments written as such
-// reads it: those are resolved first, then each segment is decoded, lowered and cut at ';'
-// as it is ("/tickets/%2e%2e/buy" is "/tickets/../buy", under /tickets). With
-// CanonicalPath, it keeps any spelling of a path from escaping its route (RouteTable::Match).
-std::string LiteralPath(absl::string_view uri);
 
 // "example.org" of "Example.ORG:8080" (and "[::1]" of "[::1]:8080").
 std::string HostWithoutPort(absl::string_view host);

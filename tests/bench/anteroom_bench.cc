@@ -547,6 +547,7 @@ int MethodsMode(const std::string& mode) {
 }  // namespace anteroom::bench
 
 int main(int argc, char** argv) {
+  anteroom::base::PromptGrpcReconnects();  // before anything starts gRPC
   anteroom::base::SetProgramUsage(
       "anteroom-bench scale|recovery|replicated|poll|heartbeat|admit|methods|surge [flags]",
       __FILE__);

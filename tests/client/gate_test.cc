@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <future>
 
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "gtest/gtest.h"
 #include "tests/testing/challenge_solver.h"
 #include "tests/testing/daemon.h"
@@ -624,7 +626,7 @@ route { host: "city.example" path_prefix: "/permits" room: "permits" suspended: 
   HttpResponse t1 = Arrive("/check", at("city.example", "/tickets/seat-4"));
   EXPECT_EQ(t1.status, 204);
   EXPECT_TRUE(absl::StartsWith(CookiePair(t1), "anteroom_tickets.v2=s.tickets.")) << CookiePair(t1);
-  HttpResponse t2 = Arrive("/check", at("city.example", "/%74ickets"));  // spelt otherwise
+  HttpResponse t2 = Arrive("/check", at("city.example", "/TICKETS/"));  // spelt otherwise
   ASSERT_EQ(t2.status, 401);
   EXPECT_TRUE(absl::StartsWith(CookiePair(t2), "anteroom_tickets.v2=t.tickets."));
   HttpResponse queued = Get(
@@ -632,6 +634,12 @@ route { host: "city.example" path_prefix: "/permits" room: "permits" suspended: 
       at("city.example", "/tickets", {{"X-Anteroom-Handoff", t2.Header("X-Anteroom-Handoff")}}));
   EXPECT_EQ(queued.status, 429);
   EXPECT_EQ(queued.Header("X-Anteroom-State"), "waiting");
+  // Clients that honour a 429 come back when the page would have reloaded.
+  int64_t retry_after = 0;
+  EXPECT_TRUE(absl::SimpleAtoi(queued.Header("Retry-After"), &retry_after))
+      << queued.Header("Retry-After");
+  EXPECT_GE(retry_after, 2);  // the room's poll hint, within --min_refresh and --max_refresh
+  EXPECT_LE(retry_after, 20);
   EXPECT_EQ(QueueDepth("tickets"), 1u);
   // /leave?room= finds the host's route of that room (the address /anteroom/leave is no
   // route's path): the slot goes to the next in line.

@@ -1,19 +1,167 @@
-// The gate's HTTP side over real loopback HTTP, in front of a real in-process Anteroom.
+// The gate's HTTP server over real loopback HTTP: strict parsing, requests as sent, keep-alive,
+// and the gate behind it in front of a real in-process Anteroom.
 
 #include "client/gate/http_server.h"
 
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "client/gate/gate.h"
 #include "gtest/gtest.h"
-#include "httplib.h"
+#include "tests/testing/http_get.h"
 #include "tests/testing/in_process_server.h"
 
 namespace anteroom::gate {
 namespace {
 
+using testing::HttpExchange;
+using testing::HttpFetch;
 using testing::InProcessServer;
+using testing::ParseHttpReply;
 using testing::SeededRandom;
 using testing::SimulatedClock;
 
-TEST(GateHttpTest, ServesOverHttpAndRefusesATakenPort) {
+// A server whose handler echoes what it was given.
+std::unique_ptr<HttpServer> EchoServer(HttpServerOptions options = {}) {
+  options.listen = "127.0.0.1:0";
+  options.handler_threads = 2;
+  auto server = HttpServer::Start(options, [](const HttpRequest& request) {
+    HttpResponse response;
+    response.body = absl::StrCat("method=", request.method, "\npath=", request.path,
+                                 "\nx-original-uri=", request.Header("x-original-uri"),
+                                 "\ncookie=", request.Header("Cookie"), "\npeer=", request.peer);
+    for (const char* name : {"room", "next"}) {
+      auto it = request.query.find(name);
+      if (it != request.query.end()) absl::StrAppend(&response.body, "\n", name, "=", it->second);
+    }
+    response.headers.emplace_back("Set-Cookie", "a=1");
+    response.headers.emplace_back("Set-Cookie", "b=2");
+    return response;
+  });
+  EXPECT_TRUE(server.ok()) << server.status();
+  return server.ok() ? *std::move(server) : nullptr;
+}
+
+std::string Address(const HttpServer& server) { return absl::StrCat("127.0.0.1:", server.port()); }
+
+TEST(HttpServerTest, TheHandlerSeesThePathAndHeadersAsSent) {
+  auto server = EchoServer();
+  ASSERT_NE(server, nullptr);
+  // An encoded dot segment must reach the gate's routing as it was sent: decoded here, the
+  // gate would route "/tickets/%2e%2e/buy" by its decoded form alone.
+  auto reply = HttpFetch(Address(*server), "GET", "/%63heck?room=a%20b&next=%2Fx&room=ignored",
+                         {{"X-Original-URI", "/tickets/%2e%2e/buy"}, {"Cookie", "v=%41+b"}});
+  ASSERT_TRUE(reply.ok()) << reply.status();
+  EXPECT_EQ(reply->status, 200);
+  EXPECT_NE(reply->body.find("path=/%63heck\n"), std::string::npos) << reply->body;
+  EXPECT_NE(reply->body.find("x-original-uri=/tickets/%2e%2e/buy\n"), std::string::npos)
+      << reply->body;
+  EXPECT_NE(reply->body.find("cookie=v=%41+b\n"), std::string::npos) << reply->body;
+  EXPECT_NE(reply->body.find("peer=127.0.0.1"), std::string::npos) << reply->body;
+  // The query's parameters are decoded, as a form's; the first of a name wins.
+  EXPECT_NE(reply->body.find("room=a b"), std::string::npos) << reply->body;
+  EXPECT_NE(reply->body.find("next=/x"), std::string::npos) << reply->body;
+  // Repeated response headers are sent each.
+  int cookies = 0;
+  for (const auto& [name, value] : reply->headers)
+    cookies += absl::EqualsIgnoreCase(name, "Set-Cookie");
+  EXPECT_EQ(cookies, 2);
+  EXPECT_EQ(reply->Header("Content-Type"), "text/plain; charset=utf-8");
+}
+
+TEST(HttpServerTest, KeepsConnectionsAliveAndAnswersPipelinedRequestsInOrder) {
+  auto server = EchoServer();
+  ASSERT_NE(server, nullptr);
+  const std::string two =
+      "GET /one HTTP/1.1\r\nHost: a\r\n\r\n"
+      "GET /two HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n";
+  auto raw = HttpExchange(Address(*server), two);
+  ASSERT_TRUE(raw.ok()) << raw.status();
+  const size_t one = raw->find("path=/one");
+  const size_t second = raw->find("path=/two");
+  ASSERT_NE(one, std::string::npos) << *raw;
+  ASSERT_NE(second, std::string::npos) << *raw;
+  EXPECT_LT(one, second);
+  EXPECT_TRUE(absl::StrContains(*raw, "Connection: close")) << *raw;
+}
+
+TEST(HttpServerTest, RefusesMalformedAndOversizedRequestsWithClearCodes) {
+  HttpServerOptions options;
+  options.max_header_bytes = 1024;
+  options.max_body_bytes = 16;
+  options.request_timeout = absl::Milliseconds(300);
+  auto server = EchoServer(options);
+  ASSERT_NE(server, nullptr);
+  auto status_of = [&](const std::string& bytes) {
+    auto raw = HttpExchange(Address(*server), bytes);
+    if (!raw.ok()) return -1;
+    auto reply = ParseHttpReply(*raw);
+    if (!reply.ok()) return 0;  // closed without an answer
+    // Refused requests close the connection: exactly one answer.
+    if (reply->status >= 400 && raw->find("HTTP/1.", 1) != std::string::npos) return -2;
+    return reply->status;
+  };
+  EXPECT_EQ(status_of("GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"), 200);
+  // Request smuggling: a body length two servers could read two ways is refused.
+  EXPECT_EQ(status_of("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\nContent-Length: 4\r\n"
+                      "\r\nabcd"),
+            400);
+  EXPECT_EQ(status_of("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\n"
+                      "Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n"),
+            400);
+  EXPECT_EQ(status_of("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip, chunked, x\r\n\r\n"),
+            400);
+  EXPECT_EQ(status_of("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: -1\r\n\r\n"), 400);
+  EXPECT_EQ(status_of("GET / HTTP/1.1\r\nHost: a\r\nBad Header: x\r\n\r\n"), 400);
+  EXPECT_EQ(status_of("GET  / HTTP/1.1\r\n\r\n"), 400);
+  EXPECT_EQ(status_of("GET / HTTP/9.9\r\n\r\n"), 400);
+  EXPECT_EQ(status_of("GET / HTTP/1.1\r\nHost: a\r\nX: " + std::string(2000, 'a') + "\r\n\r\n"),
+            431);
+  EXPECT_EQ(
+      status_of("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 17\r\n\r\n" + std::string(17, 'a')),
+      413);
+  // A request that never ends is cut off (request_timeout): nothing is answered.
+  EXPECT_EQ(status_of("GET / HTTP/1.1\r\nHost: a\r\n"), 0);
+}
+
+TEST(HttpServerTest, HeadHasTheLengthButNoBody) {
+  auto server = EchoServer();
+  ASSERT_NE(server, nullptr);
+  auto raw = HttpExchange(Address(*server), "HEAD /x HTTP/1.0\r\n\r\n");
+  ASSERT_TRUE(raw.ok()) << raw.status();
+  auto reply = ParseHttpReply(*raw);
+  ASSERT_TRUE(reply.ok()) << *raw;
+  EXPECT_EQ(reply->status, 200);
+  EXPECT_NE(reply->Header("Content-Length"), "0");
+  EXPECT_EQ(reply->body, "");
+}
+
+TEST(HttpServerTest, RefusesATakenPortAndBadOptions) {
+  auto server = EchoServer();
+  ASSERT_NE(server, nullptr);
+  HttpServerOptions taken;
+  taken.listen = Address(*server);
+  auto second = HttpServer::Start(taken, [](const HttpRequest&) { return HttpResponse{}; });
+  ASSERT_FALSE(second.ok());
+  EXPECT_NE(second.status().message().find("in use"), std::string::npos) << second.status();
+  for (const char* listen : {"nonsense", "127.0.0.1:http", "127.0.0.1:99999"}) {
+    HttpServerOptions bad;
+    bad.listen = listen;
+    auto refused = HttpServer::Start(bad, [](const HttpRequest&) { return HttpResponse{}; });
+    EXPECT_EQ(refused.status().code(), absl::StatusCode::kInvalidArgument) << listen;
+  }
+  HttpServerOptions no_threads;
+  no_threads.listen = "127.0.0.1:0";
+  no_threads.handler_threads = 0;
+  EXPECT_EQ(HttpServer::Start(no_threads, [](const HttpRequest&) { return HttpResponse{}; })
+                .status()
+                .code(),
+            absl::StatusCode::kInvalidArgument);
+  server->Stop();
+  server->Stop();                                          // idempotent
+  EXPECT_FALSE(HttpFetch(taken.listen, "GET", "/").ok());  // no longer listening
+}
+
+TEST(GateHttpTest, ServesTheGateOverHttp) {
   InProcessServer server;
   server.CreateRoom("clinic", 1);
   client::ClientOptions co;
@@ -25,34 +173,74 @@ TEST(GateHttpTest, ServesOverHttpAndRefusesATakenPort) {
   GateOptions options;
   options.default_room = "clinic";
   Gate gate(options, client.get(), &clock, &random, &registry);
-  auto http = HttpServer::Start("127.0.0.1:0", &gate, 4);
+  HttpServerOptions http_options;
+  http_options.listen = "127.0.0.1:0";
+  http_options.handler_threads = 4;
+  auto http = HttpServer::Start(
+      http_options, [&gate](const HttpRequest& request) { return gate.Handle(request); });
   ASSERT_TRUE(http.ok()) << http.status();
+  const std::string address = Address(**http);
 
-  httplib::Client browser("127.0.0.1", (*http)->port());
-  auto health = browser.Get("/healthz");
-  ASSERT_TRUE(health);
+  auto health = HttpFetch(address, "GET", "/healthz");
+  ASSERT_TRUE(health.ok()) << health.status();
   EXPECT_EQ(health->status, 200);
-  auto newcomer = browser.Get("/check");  // the cookie check: a visitor id to bring back
-  ASSERT_TRUE(newcomer);
+  auto newcomer = HttpFetch(address, "GET", "/check");  // the cookie check: an id to bring back
+  ASSERT_TRUE(newcomer.ok()) << newcomer.status();
   EXPECT_EQ(newcomer->status, 401);
-  const std::string id = newcomer->get_header_value("Set-Cookie");
-  auto check = browser.Get("/check", {{"Cookie", id.substr(0, id.find(';'))}});
-  ASSERT_TRUE(check);
+  auto check = HttpFetch(address, "GET", "/check", {{"Cookie", newcomer->CookiePair()}});
+  ASSERT_TRUE(check.ok()) << check.status();
   EXPECT_EQ(check->status, 204);
-  EXPECT_TRUE(absl::StartsWith(check->get_header_value("Set-Cookie"), "anteroom_clinic=s."));
-  auto second = browser.Get("/wait", {{"Accept", "application/json"}});  // another newcomer
-  ASSERT_TRUE(second);
-  const std::string second_id = second->get_header_value("Set-Cookie");
-  auto waiting = browser.Get("/wait", {{"Accept", "application/json"},
-                                       {"Cookie", second_id.substr(0, second_id.find(';'))}});
-  ASSERT_TRUE(waiting);
-  EXPECT_EQ(waiting->get_header_value("Content-Type"), "application/json");
+  EXPECT_TRUE(absl::StartsWith(check->Header("Set-Cookie"), "anteroom_clinic=s."));
+  auto second = HttpFetch(address, "GET", "/wait", {{"Accept", "application/json"}});
+  ASSERT_TRUE(second.ok()) << second.status();
+  auto waiting = HttpFetch(address, "GET", "/wait",
+                           {{"Accept", "application/json"}, {"Cookie", second->CookiePair()}});
+  ASSERT_TRUE(waiting.ok()) << waiting.status();
+  EXPECT_EQ(waiting->Header("Content-Type"), "application/json");
   EXPECT_NE(waiting->body.find("\"position\":1"), std::string::npos) << waiting->body;
+  (*http)->Stop();
+}
 
-  auto taken = HttpServer::Start(absl::StrCat("127.0.0.1:", (*http)->port()), &gate, 1);
-  ASSERT_FALSE(taken.ok());
-  EXPECT_NE(taken.status().message().find("in use"), std::string::npos);
-  EXPECT_FALSE(HttpServer::Start("nonsense", &gate, 1).ok());
+// Each of these reaches /tickets/buy on an origin that reads the path literally (or decodes it
+// differently from the gate): a visitor with no place must never be let through by /check.
+TEST(GateHttpTest, NoSpellingOfAPathWalksPastItsRoomOverHttp) {
+  InProcessServer server;
+  server.CreateRoom("tickets", 1);
+  client::ClientOptions co;
+  co.servers = {server.address()};
+  auto client = client::Client::Create(co).value();
+  SimulatedClock clock;
+  SeededRandom random;
+  prometheus::Registry registry;
+  GateOptions options;
+  auto routes = RouteTable::Parse("routes.textproto", R"(
+      route { host: "shop.example" path_prefix: "/tickets" room: "tickets" }
+      route { host: "shop.example" room: "rest" suspended: true })",
+                                  "", RouteDefaultsOf(options), *Catalogs::Builtin());
+  ASSERT_TRUE(routes.ok()) << routes.status();
+  options.routes = *routes;
+  Gate gate(options, client.get(), &clock, &random, &registry);
+  HttpServerOptions http_options;
+  http_options.listen = "127.0.0.1:0";
+  http_options.handler_threads = 2;
+  auto http = HttpServer::Start(
+      http_options, [&gate](const HttpRequest& request) { return gate.Handle(request); });
+  ASSERT_TRUE(http.ok()) << http.status();
+  // The first visitor takes the one slot: from then on, the tickets room lets nobody new in.
+  const std::string address = Address(**http);
+  auto check = [&](const std::string& uri) {
+    auto reply = HttpFetch(address, "GET", "/check",
+                           {{"X-Anteroom-Host", "shop.example"}, {"X-Original-URI", uri}});
+    return reply.ok() ? reply->status : -1;
+  };
+  EXPECT_EQ(check("/buy"), 204);          // the rest of the site is suspended: everyone passes
+  EXPECT_EQ(check("/tickets/buy"), 401);  // a newcomer is not let through
+  for (const char* uri :
+       {"/tickets/%2e%2e/buy", "/tickets/%2E%2E/buy", "/tickets/.%2e/buy", "/tickets/%2e./buy",
+        "/tickets%2f..%2fbuy", "/tickets/%2e%2e%2fbuy", "/tickets/..;/buy", "/tickets/..%5cbuy",
+        "/tickets/%252e%252e/buy", "/tickets/%2e%2e/", "/Tickets/%2E%2e/buy?x=1"}) {
+    EXPECT_EQ(check(uri), 400) << uri;
+  }
   (*http)->Stop();
 }
 

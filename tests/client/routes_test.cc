@@ -3,6 +3,7 @@
 
 #include "client/gate/routes.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 
@@ -78,31 +79,90 @@ TEST(RoutesTest, TheMostSpecificRouteWins) {
 }
 
 TEST(RoutesTest, NoSpellingOfAPathEscapesItsRoute) {
-  // Each of these reaches /tickets/buy on a server behind; each must be the tickets room's.
   auto table = Parse(R"(route { path_prefix: "/tickets" room: "tickets" }
-                        route { path_prefix: "/" room: "free" suspended: true })");
+                        route { path_prefix: "/" room: "free" suspended: true }
+                        route { path_prefix: "/티켓" room: "korean" })");
   ASSERT_TRUE(table.ok()) << table.status();
-  for (const char* uri :
-       {"/tickets/buy", "/%74ickets/buy", "/%2574ickets/buy", "//tickets/buy", "/x/../tickets/buy",
-        "/./tickets/buy", "/tickets;jsessionid=1/buy", "/TICKETS/buy", "/tickets%2Fbuy", "/tickets",
-        "/tickets/", "/tickets?a=/b", "/../../tickets"}) {
+  // What browsers send: each of these is the tickets room's, whatever the server behind.
+  for (const char* uri : {"/tickets/buy", "/TICKETS/buy", "/tickets", "/tickets/", "/tickets?a=/b",
+                          "/tickets/buy?x=%2e%2e/../", "/tickets/buy;jsessionid=1",
+                          "/tickets/a%2Fb", "/tickets//buy", "/tickets/%ED%8B%B0%EC%BC%93"}) {
     EXPECT_EQ(RoomFor(**table, "any.example", uri), "tickets") << uri;
+  }
+  for (const char* uri : {"/%ED%8B%B0%EC%BC%93", "/%ed%8b%b0%ec%bc%93/a%20b"}) {
+    EXPECT_EQ(RoomFor(**table, "any.example", uri), "korean") << uri;  // UTF-8, escaped
   }
   for (const char* uri : {"/ticketsx", "/x/tickets", "/", "/tickets-old", "/?/tickets"}) {
     EXPECT_EQ(RoomFor(**table, "any.example", uri), "free") << uri;
   }
-  // Paths a server may read as /buy or as under /tickets, as it decodes before or after
-  // resolving "..": no browser sends them, and guessing one reading could let the other
-  // through. Refused.
-  for (const char* uri : {"/tickets/%2e%2e/buy", "/tickets/..%2fbuy", "/tickets/..;/buy",
-                          "/tickets/..\\buy", "/tickets/%2E%2E/%2E%2E/buy", "\\tickets\\buy"}) {
+  // What no browser sends, and servers read as under /tickets or not, as they decode before
+  // or after resolving "..", resolve dot segments at all, split at '\\', cut ";params", merge
+  // "//" or match the raw path: routing by one reading could let a visitor in by another.
+  for (const char* uri : {"/tickets/%2e%2e/buy",
+                          "/tickets/%2E%2E/buy",
+                          "/tickets/.%2e/buy",
+                          "/tickets/%2e./buy",
+                          "/tickets%2f..%2fbuy",
+                          "/tickets/%2e%2e%2fbuy",
+                          "/tickets/..%2fbuy",
+                          "/tickets/..;/buy",
+                          "/tickets/..\\buy",
+                          "/tickets/..%5cbuy",
+                          "/tickets/%2E%2E/%2E%2E/buy",
+                          "\\tickets\\buy",
+                          "/tickets/%252e%252e/buy",
+                          "//tickets/buy",
+                          "/tickets;jsessionid=1/buy",
+                          "/tickets%2Fbuy",
+                          "/%2574ickets/buy",
+                          "/%2e%2e/tickets/buy",
+                          "/%74ickets/buy",
+                          "/x/../tickets/buy",
+                          "/./tickets/buy",
+                          "/../../tickets",
+                          "/tickets/../buy",
+                          "tickets/../x",
+                          "/티켓"}) {
     EXPECT_EQ(RoomFor(**table, "any.example", uri), "(refused)") << uri;
   }
-  EXPECT_EQ(LiteralPath("/tickets/%2e%2e/Buy"), "/tickets/../buy");
-  EXPECT_EQ(LiteralPath("/a/./b/../c%2Fd;x"), "/a/c/d");
+}
+
+TEST(RoutesTest, APathIsReadEveryWayAServerMayReadIt) {
+  using Decoding = PathReading::Decoding;
+  using Dots = PathReading::Dots;
   EXPECT_EQ(CanonicalPath("/%74ickets//a/../B;x=1/?q"), "/tickets/b");
   EXPECT_EQ(CanonicalPath(""), "/");
   EXPECT_EQ(CanonicalPath("/%zz%4"), "/%zz%4");  // not escapes: left as they are
+  PathReading literal;
+  literal.dots = Dots::kLiteralOnly;
+  EXPECT_EQ(ReadPath("/tickets/%2e%2e/Buy", literal), "/tickets/../buy");
+  EXPECT_EQ(ReadPath("/a/./b/../c%2Fd;x", literal), "/a/c/d");
+  PathReading once;
+  once.decoding = Decoding::kOnce;
+  EXPECT_EQ(ReadPath("/a/%252e%252e/b", once), "/a/%2e%2e/b");
+  PathReading raw;
+  raw.decoding = Decoding::kNone;
+  raw.dots = Dots::kNever;
+  raw.backslash_separates = false;
+  raw.cut_params = false;
+  raw.merge_slashes = false;
+  EXPECT_EQ(ReadPath("//A%2fb/%74;x\\y/./c/../d?e", raw), "//a%2fb/%74;x\\y/./c/../d");
+  PathReading except;
+  except.decoding = Decoding::kExceptDelimiters;
+  EXPECT_EQ(ReadPath("/%74%2F%2e%25%5C%3b", except), "/t%2f%2e%25%5c%3b");
+  EXPECT_EQ(RawForm("/티 a%?"), "/%ed%8b%b0%20a%25%3f");
+  // A path with nothing ambiguous in it is read one way.
+  const std::vector<ReadPathResult> plain = PathReadings("/tickets/buy.html?x=%2e%2e");
+  ASSERT_EQ(plain.size(), 1u);
+  EXPECT_EQ(plain[0].path, "/tickets/buy.html");
+  const std::vector<ReadPathResult> readings = PathReadings("/tickets/%2e%2e/buy");
+  EXPECT_EQ(readings.front().path, "/buy");
+  auto has = [&](const std::string& path, bool raw) {
+    return std::find(readings.begin(), readings.end(), ReadPathResult{path, raw}) != readings.end();
+  };
+  EXPECT_TRUE(has("/tickets/../buy", false));
+  EXPECT_TRUE(has("/tickets/%2e%2e/buy", true));
+  EXPECT_TRUE(has("/tickets/%2e%2e/buy", false));
 }
 
 TEST(RoutesTest, AWrongFileIsRefusedNamingTheLine) {

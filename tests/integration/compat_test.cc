@@ -9,6 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "base/program.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
 #include "gtest/gtest.h"
@@ -22,7 +23,7 @@ constexpr char kBinary[] = ANTEROOMD_PATH;
 constexpr char kTestData[] = ANTEROOM_TESTDATA_DIR;
 
 TEST(CompatTest, AStoreWrittenByFormatOneServesTheSamePlacesSessionsSettingsAndEvents) {
-  setenv("GRPC_CLIENT_CHANNEL_BACKUP_POLL_INTERVAL_MS", "20", 1);
+  anteroom::base::PromptGrpcReconnects();
   const std::string dir = testing::MakeTempDir("anteroom-compat");
   std::filesystem::copy(std::string(kTestData) + "/store-v1", dir + "/data",
                         std::filesystem::copy_options::recursive);

@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "anteroom/v1/waiting_room.grpc.pb.h"
 #include "base/mutex.h"
+#include "base/program.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
 #include "gtest/gtest.h"
@@ -34,7 +35,7 @@ struct Acked {
 
 class CrashTest : public ::testing::TestWithParam<bool> {
  protected:
-  static void SetUpTestSuite() { setenv("GRPC_CLIENT_CHANNEL_BACKUP_POLL_INTERVAL_MS", "20", 1); }
+  static void SetUpTestSuite() { anteroom::base::PromptGrpcReconnects(); }
   void SetUp() override { dir_ = testing::MakeTempDir("anteroom-crash"); }
   void TearDown() override { std::filesystem::remove_all(dir_); }
 

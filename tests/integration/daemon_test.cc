@@ -9,6 +9,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "base/program.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
 #include "gtest/gtest.h"
@@ -31,7 +32,7 @@ class DaemonTest : public ::testing::Test {
     // This process's idle client channels are polled only by gRPC's backup poller (every
     // 5 s by default), so a daemon's graceful shutdown would wait that long for them to
     // acknowledge GOAWAY. A busy gateway polls all the time; poll often here too.
-    setenv("GRPC_CLIENT_CHANNEL_BACKUP_POLL_INTERVAL_MS", "20", 1);
+    anteroom::base::PromptGrpcReconnects();
   }
 
   void SetUp() override {

@@ -14,6 +14,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "anteroom/v1/waiting_room.grpc.pb.h"
+#include "base/program.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
 #include "gtest/gtest.h"
@@ -27,7 +28,7 @@ constexpr char kBinary[] = ANTEROOMD_PATH;
 
 class DiskTest : public ::testing::Test {
  protected:
-  static void SetUpTestSuite() { setenv("GRPC_CLIENT_CHANNEL_BACKUP_POLL_INTERVAL_MS", "20", 1); }
+  static void SetUpTestSuite() { anteroom::base::PromptGrpcReconnects(); }
   void SetUp() override {
     dir_ = testing::MakeTempDir("anteroom-disk");
     data_ = dir_ + "/data";

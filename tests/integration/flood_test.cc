@@ -7,6 +7,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "base/program.h"
 #include "grpcpp/create_channel.h"
 #include "gtest/gtest.h"
 #include "tests/testing/http_get.h"
@@ -24,7 +25,7 @@ constexpr int kCap = 5;
 class FloodTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    setenv("GRPC_CLIENT_CHANNEL_BACKUP_POLL_INTERVAL_MS", "20", 1);
+    anteroom::base::PromptGrpcReconnects();
     auto stack = testing::NginxStack::Start(
         {kAnteroomd,
          kGate,

@@ -9,6 +9,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "base/program.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
 #include "gtest/gtest.h"
@@ -30,7 +31,7 @@ constexpr char kScreenshots[] = ANTEROOM_SCREENSHOT_DIR;
 class GateEndToEndTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    setenv("GRPC_CLIENT_CHANNEL_BACKUP_POLL_INTERVAL_MS", "20", 1);
+    anteroom::base::PromptGrpcReconnects();
     fs::create_directories(kScreenshots);
     // anteroomd with one room of one slot, the gate with its defaults, nginx as shipped.
     auto stack = testing::NginxStack::Start(

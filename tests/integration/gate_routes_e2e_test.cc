@@ -10,10 +10,12 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "base/program.h"
 #include "client/gate/catalog.h"
 #include "gtest/gtest.h"
 #include "httplib.h"
 #include "tests/testing/daemon.h"
+#include "tests/testing/http_get.h"
 #include "tests/testing/nginx_stack.h"
 #include "tests/testing/webdriver.h"
 
@@ -34,6 +36,7 @@ route { host: "tickets.example" room: "tickets" site_name: "Biglietteria del Com
 route { host: "city.example" path_prefix: "/permits" room: "permits" site_name: "City permits" }
 route { host: "city.example" path_prefix: "/parking" room: "parking" site_name: "مواقف البلدية"
         time_zone: "Asia/Dubai" cookie_suffix: "p" }
+route { host: "city.example" room: "city" suspended: true }
 )";
 
 // Whether `text` holds at least `n` characters of the Unicode block [first, last].
@@ -60,7 +63,7 @@ bool HasScript(const std::string& text, char32_t first, char32_t last, int n) {
 class GateRoutesEndToEndTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    setenv("GRPC_CLIENT_CHANNEL_BACKUP_POLL_INTERVAL_MS", "20", 1);
+    anteroom::base::PromptGrpcReconnects();
     // Korean needs a font with Hangul (DejaVu, always there, has Arabic).
     ASSERT_TRUE(fs::exists("/usr/share/fonts/truetype/nanum"))
         << "fonts-nanum is missing: run .ci/install-deps";
@@ -247,12 +250,17 @@ TEST_F(GateRoutesEndToEndTest, FourRoomsBehindOneGateEachInTheVisitorsLanguage) 
   EXPECT_TRUE(absl::StartsWith(en->Cookie("anteroom_permits").value_or(""), "t.permits."));
   Screenshot(*en, "routes-waiting-en.png");
 
+  // The gate says where its rooms come from.
+  const std::string log = testing::ReadFile(dir_ + "/gate.log");
+  EXPECT_NE(log.find("(rooms from the routes in " + routes_), std::string::npos) << log;
+  EXPECT_EQ(log.find("X-Anteroom-Room"), std::string::npos) << log;
+
   // A broken routes file is refused on SIGHUP, naming its line; the running routes stay.
   std::ofstream(routes_, std::ios::trunc)
       << kRoutes << "route { host: \"new.example\" room: \"vaccines\" time_zone: \"Mars\" }\n";
   ASSERT_TRUE(ReloadAndWaitFor("SIGHUP: kept the running routes"))
       << testing::ReadFile(dir_ + "/gate.log");
-  EXPECT_NE(testing::ReadFile(dir_ + "/gate.log").find("routes.textproto line 9: time_zone"),
+  EXPECT_NE(testing::ReadFile(dir_ + "/gate.log").find("routes.textproto line 10: time_zone"),
             std::string::npos)
       << testing::ReadFile(dir_ + "/gate.log");
   auto still = app.Get("/", {{"Host", "vaccines.example"}, {"Accept", "application/json"}});
@@ -262,11 +270,50 @@ TEST_F(GateRoutesEndToEndTest, FourRoomsBehindOneGateEachInTheVisitorsLanguage) 
   std::string changed = kRoutes;
   changed.replace(changed.find("default_language: \"ko\""), 22, "default_language: \"it\"");
   std::ofstream(routes_, std::ios::trunc) << changed;
-  ASSERT_TRUE(ReloadAndWaitFor("SIGHUP: reloaded 4 route(s)"))
+  ASSERT_TRUE(ReloadAndWaitFor("SIGHUP: reloaded 5 route(s)"))
       << testing::ReadFile(dir_ + "/gate.log");
   auto now_it = app.Get("/", {{"Host", "vaccines.example"}, {"Accept", "application/json"}});
   ASSERT_TRUE(now_it);
   EXPECT_NE(now_it->body.find("\"language\":\"it\""), std::string::npos) << now_it->body;
+}
+
+// No spelling of a path takes a visitor without a place past a room to the site: with
+// /permits a room and the rest of city.example open, each of these is /apply to a server that
+// decodes before resolving "..", and /permits/... to one that does not.
+TEST_F(GateRoutesEndToEndTest, NoSpellingOfAPathReachesTheSiteWithoutAPlace) {
+  TakeTheSlot("city.example", "/permits/");
+  auto get = [&](const std::string& path, const std::string& cookie) {
+    std::vector<std::pair<std::string, std::string>> headers = {{"Host", "city.example"}};
+    if (!cookie.empty()) headers.emplace_back("Cookie", cookie);
+    return testing::HttpFetch(stack_->site(), "GET", path, headers);
+  };
+  // A visitor who waits: the cookie check, then a place in line.
+  auto id = get("/permits/apply", "");
+  ASSERT_TRUE(id.ok()) << id.status();
+  auto placed = get("/permits/apply", id->CookiePair());
+  ASSERT_TRUE(placed.ok()) << placed.status();
+  ASSERT_EQ(placed->Header("X-Anteroom-State"), "waiting") << placed->body.substr(0, 300);
+  const std::string waiting = placed->CookiePair();
+  const std::string origin_log = dir_ + "/origin-access.log";
+  const size_t before = testing::ReadFile(origin_log).size();
+  EXPECT_EQ(get("/apply", "")->status, 200);  // the open part of the site: everyone passes
+
+  for (const char* path :
+       {"/permits/%2e%2e/apply", "/permits/%2E%2E/apply", "/permits/.%2e/apply",
+        "/permits/%2e./apply", "/permits%2f..%2fapply", "/permits/%2e%2e%2fapply",
+        "/permits/..;/apply", "/permits/..%5capply", "/permits/%252e%252e/apply",
+        "/permits;x=1/apply", "//permits/apply", "/permits%2Fapply"}) {
+    for (const std::string& cookie : {std::string(), waiting}) {
+      auto reply = get(path, cookie);
+      ASSERT_TRUE(reply.ok()) << path << ": " << reply.status();
+      EXPECT_NE(reply->status, 200) << path << (cookie.empty() ? " (newcomer)" : " (waiting)")
+                                    << ": " << reply->body.substr(0, 300);
+    }
+  }
+  // What reached the site: only the open page asked for above.
+  const std::string reached = testing::ReadFile(origin_log).substr(before);
+  EXPECT_EQ(reached.find("permits"), std::string::npos) << reached;
+  EXPECT_NE(reached.find("GET /apply "), std::string::npos) << reached;
 }
 
 }  // namespace

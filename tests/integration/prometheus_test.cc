@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "anteroom/v1/waiting_room.grpc.pb.h"
+#include "base/program.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
 #include "gtest/gtest.h"
@@ -20,7 +21,7 @@ constexpr char kBinary[] = ANTEROOMD_PATH;
 constexpr char kPrometheus[] = "/usr/bin/prometheus";
 
 TEST(PrometheusTest, ARealPrometheusScrapesTheQueueDepth) {
-  setenv("GRPC_CLIENT_CHANNEL_BACKUP_POLL_INTERVAL_MS", "20", 1);
+  anteroom::base::PromptGrpcReconnects();
   const std::string dir = testing::MakeTempDir("anteroom-prom");
   auto daemon = testing::Daemon::Start(kBinary, dir + "/data");
   ASSERT_TRUE(daemon.ok()) << daemon.status();

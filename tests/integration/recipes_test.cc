@@ -10,6 +10,7 @@
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "base/program.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
 #include "gtest/gtest.h"
@@ -72,7 +73,7 @@ std::vector<Recipe> ReadRecipes() {
 }
 
 TEST(RecipesTest, EveryReadmeRecipeWorksThroughReflectionAlone) {
-  setenv("GRPC_CLIENT_CHANNEL_BACKUP_POLL_INTERVAL_MS", "20", 1);
+  anteroom::base::PromptGrpcReconnects();
   const std::vector<Recipe> recipes = ReadRecipes();
   ASSERT_GE(recipes.size(), 15u) << "recipes not found in " << kReadme;
   const std::string dir = testing::MakeTempDir("anteroom-recipes");

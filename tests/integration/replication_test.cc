@@ -25,6 +25,7 @@
 #include "anteroom/v1/room_admin.grpc.pb.h"
 #include "anteroom/v1/waiting_room.grpc.pb.h"
 #include "base/mutex.h"
+#include "base/program.h"
 #include "client/anteroom_client.h"
 #include "grpcpp/create_channel.h"
 #include "gtest/gtest.h"
@@ -56,7 +57,7 @@ struct Acked {
 
 class ReplicationTest : public ::testing::Test {
  protected:
-  static void SetUpTestSuite() { setenv("GRPC_CLIENT_CHANNEL_BACKUP_POLL_INTERVAL_MS", "20", 1); }
+  static void SetUpTestSuite() { anteroom::base::PromptGrpcReconnects(); }
 
   void SetUp() override {
     dir_ = testing::MakeTempDir("anteroom-replication");

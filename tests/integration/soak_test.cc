@@ -17,6 +17,7 @@
 #include "absl/strings/str_format.h"
 #include "anteroom/v1/waiting_room.grpc.pb.h"
 #include "base/mutex.h"
+#include "base/program.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
 #include "gtest/gtest.h"
@@ -79,7 +80,7 @@ std::string CodeName(const grpc::Status& s) {
 class SoakTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    setenv("GRPC_CLIENT_CHANNEL_BACKUP_POLL_INTERVAL_MS", "20", 1);
+    anteroom::base::PromptGrpcReconnects();
     auto stack = testing::NginxStack::Start(
         {kAnteroomd,
          kGate,

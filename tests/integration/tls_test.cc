@@ -7,6 +7,7 @@
 #include <fstream>
 
 #include "absl/strings/str_cat.h"
+#include "base/program.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
 #include "gtest/gtest.h"
@@ -22,7 +23,7 @@ constexpr char kToken[] = "test-admin-token-0123456789";
 class TlsTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    setenv("GRPC_CLIENT_CHANNEL_BACKUP_POLL_INTERVAL_MS", "20", 1);
+    anteroom::base::PromptGrpcReconnects();
     dir_ = new std::string(testing::MakeTempDir("anteroom-tls"));
     const std::string d = *dir_;
     // A CA, a server certificate for 127.0.0.1 and a client (operator) certificate.

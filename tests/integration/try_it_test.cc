@@ -15,6 +15,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "base/program.h"
 #include "gtest/gtest.h"
 #include "tests/testing/daemon.h"
 #include "tests/testing/http_get.h"
@@ -132,7 +133,7 @@ std::pair<std::string, std::string> Owner(const std::string& comment) {
 }
 
 TEST(TryItTest, TheReadmeExampleDoesWhatItSays) {
-  setenv("GRPC_CLIENT_CHANNEL_BACKUP_POLL_INTERVAL_MS", "20", 1);
+  anteroom::base::PromptGrpcReconnects();
   const std::vector<Line> lines = ReadTryIt();
   ASSERT_GE(lines.size(), 15u) << "the try-it block was not found in " << kReadme;
   const std::string dir = testing::MakeTempDir("anteroom-try-it");

@@ -214,6 +214,27 @@ absl::Status Process::Stop(absl::Duration timeout) {
   return result;
 }
 
+absl::Status WaitServing(Process& process, const std::string& what, const std::string& log_path,
+                         const std::function<bool()>& serving, absl::Duration timeout) {
+  bool exited = false;
+  const bool up = WaitUntil(
+      [&] {
+        exited = !process.Running();
+        return exited || serving();
+      },
+      timeout);
+  if (exited) {
+    (void)process.Stop();  // reaps it, and anything it started
+    return absl::UnavailableError(
+        absl::StrCat(what, " exited during start-up: ", ReadFile(log_path).substr(0, 2000)));
+  }
+  if (!up) {
+    return absl::DeadlineExceededError(
+        absl::StrCat(what, " did not start in time: ", ReadFile(log_path).substr(0, 2000)));
+  }
+  return absl::OkStatus();
+}
+
 std::string PortsFileValue(const std::string& path, const std::string& key) {
   for (absl::string_view line : absl::StrSplit(ReadFile(path), '\n', absl::SkipEmpty())) {
     std::pair<std::string, std::string> kv = absl::StrSplit(line, absl::MaxSplits('=', 1));

@@ -85,6 +85,25 @@ class Process {
   bool stopped_ = false;
 };
 
+// Waits until `serving` holds, checking every few milliseconds, for at most `timeout`, while
+// `process` runs. UNAVAILABLE, naming `what` and quoting the start of its log at `log_path`,
+// as soon as the process has exited (e.g. a port it was given was taken meanwhile);
+// DEADLINE_EXCEEDED when it runs but does not serve in time.
+absl::Status WaitServing(Process& process, const std::string& what, const std::string& log_path,
+                         const std::function<bool()>& serving, absl::Duration timeout);
+
+// Runs `start` up to `attempts` times while it fails with UNAVAILABLE: a program a test
+// starts on ports chosen by FreeLoopbackPort (free a moment ago, not reserved) fails to
+// start when another program took one meanwhile; `start` picks fresh ports each time.
+template <typename T, typename Start>
+absl::StatusOr<T> WithFreshPorts(const Start& start, int attempts = 3) {
+  absl::StatusOr<T> result = start();
+  for (int i = 1; i < attempts && result.status().code() == absl::StatusCode::kUnavailable; ++i) {
+    result = start();
+  }
+  return result;
+}
+
 // "value" of the line "key=value" in a ports file written by --ports_file ("" if absent).
 std::string PortsFileValue(const std::string& path, const std::string& key);
 

@@ -16,22 +16,30 @@ constexpr char kEtcd[] = "/usr/bin/etcd";
 
 absl::StatusOr<std::unique_ptr<EtcdCluster>> EtcdCluster::Start(const std::string& dir,
                                                                 int members) {
-  std::error_code error;
-  std::filesystem::create_directories(dir, error);
-  if (error) return absl::InternalError(absl::StrCat("cannot create ", dir, ": ", error.message()));
-  std::unique_ptr<EtcdCluster> cluster(new EtcdCluster(dir));
-  for (int i = 0; i < members; ++i) {
-    Member m;
-    m.name = absl::StrCat("etcd", i);
-    m.client_port = FreeLoopbackPort();
-    m.peer_port = FreeLoopbackPort();
-    cluster->members_.push_back(std::move(m));
-  }
-  for (int i = 0; i < members; ++i) {
-    if (absl::Status s = cluster->StartMember(i); !s.ok()) return s;
-  }
-  if (absl::Status s = cluster->WaitWritable(); !s.ok()) return s;
-  return cluster;
+  // A member that cannot bind the port it was given exits; the whole cluster then starts
+  // again on fresh ports (a member's ports are in every member's --initial-cluster).
+  return WithFreshPorts<std::unique_ptr<EtcdCluster>>(
+      [&]() -> absl::StatusOr<std::unique_ptr<EtcdCluster>> {
+        std::error_code error;
+        std::filesystem::remove_all(dir, error);
+        std::filesystem::create_directories(dir, error);
+        if (error) {
+          return absl::InternalError(absl::StrCat("cannot create ", dir, ": ", error.message()));
+        }
+        std::unique_ptr<EtcdCluster> cluster(new EtcdCluster(dir));
+        for (int i = 0; i < members; ++i) {
+          Member m;
+          m.name = absl::StrCat("etcd", i);
+          m.client_port = FreeLoopbackPort();
+          m.peer_port = FreeLoopbackPort();
+          cluster->members_.push_back(std::move(m));
+        }
+        for (int i = 0; i < members; ++i) {
+          if (absl::Status s = cluster->StartMember(i); !s.ok()) return s;
+        }
+        if (absl::Status s = cluster->WaitWritable(); !s.ok()) return s;
+        return cluster;
+      });
 }
 
 EtcdCluster::~EtcdCluster() {
@@ -99,14 +107,26 @@ absl::Status EtcdCluster::WaitWritable(absl::Duration timeout) {
   etcdserverpb::TxnRequest put;
   put.add_success()->mutable_request_put()->set_key("/anteroom-test/ping");
   absl::Status last;
+  int gone = -1;  // a member that exited (one that was never killed)
   const bool written = WaitUntil(
       [&] {
+        for (int i = 0; i < size(); ++i) {
+          if (members_[i].process != nullptr && !members_[i].process->Running()) gone = i;
+        }
+        if (gone >= 0) return true;
         last = (*client)->Txn(put, absl::Seconds(1)).status();
         return last.ok();
       },
       timeout);
+  if (gone >= 0) {
+    const std::string log = LogTail(gone);
+    (void)members_[gone].process->Stop();
+    members_[gone].process.reset();
+    return absl::UnavailableError(
+        absl::StrCat("etcd member ", members_[gone].name, " exited (a port taken?):\n", log));
+  }
   if (written) return absl::OkStatus();
-  return absl::UnavailableError(
+  return absl::DeadlineExceededError(
       absl::StrCat("etcd cluster not writable: ", last.message(), "\n", LogTail(0)));
 }
 

@@ -12,7 +12,9 @@ namespace anteroom::testing {
 
 // A real etcd cluster (Debian's etcd-server) on loopback for tests: `members` members with
 // ports that were free, data under `dir`, logs in `dir`/<name>.log. Members can be killed
-// and restarted on the same ports and data. Each is stopped with SIGTERM, as etcd expects.
+// and restarted on the same ports and data. Each is stopped with SIGTERM, as etcd expects. A
+// member that exits while the cluster starts (a port taken meanwhile) makes it start again on
+// fresh ports.
 class EtcdCluster {
  public:
   static absl::StatusOr<std::unique_ptr<EtcdCluster>> Start(const std::string& dir,
@@ -27,7 +29,8 @@ class EtcdCluster {
   void Kill9(int i);
   // Starts member `i` again on its ports and data.
   absl::Status Restart(int i);
-  // Waits until the cluster commits a write (a quorum is up and has a leader).
+  // Waits until the cluster commits a write (a quorum is up and has a leader). UNAVAILABLE
+  // as soon as a member that was not killed has exited.
   absl::Status WaitWritable(absl::Duration timeout = absl::Seconds(30));
   // The last lines of member `i`'s log, for failure messages.
   std::string LogTail(int i) const;

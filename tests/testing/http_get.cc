@@ -24,10 +24,8 @@ std::string HttpReply::CookiePair() const {
   return cookie.substr(0, cookie.find(';'));
 }
 
-absl::StatusOr<HttpReply> HttpFetch(const std::string& host_port, const std::string& method,
-                                    const std::string& target,
-                                    const std::vector<std::pair<std::string, std::string>>& headers,
-                                    const std::string& from_address) {
+absl::StatusOr<std::string> HttpExchange(const std::string& host_port, const std::string& bytes,
+                                         const std::string& from_address) {
   const size_t colon = host_port.rfind(':');
   int port = 0;
   if (colon == std::string::npos || !absl::SimpleAtoi(host_port.substr(colon + 1), &port)) {
@@ -56,10 +54,7 @@ absl::StatusOr<HttpReply> HttpFetch(const std::string& host_port, const std::str
     close(fd);
     return absl::UnavailableError(absl::StrCat("cannot connect to ", host_port));
   }
-  std::string request = absl::StrCat(method, " ", target, " HTTP/1.0\r\nHost: ", host_port, "\r\n");
-  for (const auto& [k, v] : headers) absl::StrAppend(&request, k, ": ", v, "\r\n");
-  request += "\r\n";
-  if (write(fd, request.data(), request.size()) != static_cast<ssize_t>(request.size())) {
+  if (write(fd, bytes.data(), bytes.size()) != static_cast<ssize_t>(bytes.size())) {
     close(fd);
     return absl::UnavailableError("write failed");
   }
@@ -69,12 +64,16 @@ absl::StatusOr<HttpReply> HttpFetch(const std::string& host_port, const std::str
   while ((n = read(fd, buffer, sizeof(buffer))) > 0)
     response.append(buffer, static_cast<size_t>(n));
   close(fd);
+  return response;
+}
+
+absl::StatusOr<HttpReply> ParseHttpReply(absl::string_view response) {
   const size_t end = response.find("\r\n\r\n");
-  if (!absl::StartsWith(response, "HTTP/1.") || end == std::string::npos) {
+  if (!absl::StartsWith(response, "HTTP/1.") || end == absl::string_view::npos) {
     return absl::DataLossError("not an HTTP response");
   }
   HttpReply reply;
-  const std::string head = response.substr(0, end);
+  const absl::string_view head = response.substr(0, end);
   std::vector<absl::string_view> lines = absl::StrSplit(head, "\r\n");
   std::vector<absl::string_view> first = absl::StrSplit(lines[0], absl::MaxSplits(' ', 2));
   if (first.size() < 2 || !absl::SimpleAtoi(first[1], &reply.status)) {
@@ -86,8 +85,25 @@ absl::StatusOr<HttpReply> HttpFetch(const std::string& host_port, const std::str
     reply.headers.emplace_back(std::string(lines[i].substr(0, sep)),
                                std::string(absl::StripAsciiWhitespace(lines[i].substr(sep + 1))));
   }
-  reply.body = response.substr(end + 4);
+  reply.body = std::string(response.substr(end + 4));
   return reply;
+}
+
+absl::StatusOr<HttpReply> HttpFetch(const std::string& host_port, const std::string& method,
+                                    const std::string& target,
+                                    const std::vector<std::pair<std::string, std::string>>& headers,
+                                    const std::string& from_address) {
+  std::string request = absl::StrCat(method, " ", target, " HTTP/1.0\r\n");
+  bool host = false;
+  for (const auto& [k, v] : headers) {
+    absl::StrAppend(&request, k, ": ", v, "\r\n");
+    host = host || absl::EqualsIgnoreCase(k, "Host");
+  }
+  if (!host) absl::StrAppend(&request, "Host: ", host_port, "\r\n");
+  request += "\r\n";
+  absl::StatusOr<std::string> response = HttpExchange(host_port, request, from_address);
+  if (!response.ok()) return response.status();
+  return ParseHttpReply(*response);
 }
 
 absl::StatusOr<std::string> HttpGet(const std::string& host_port, const std::string& path) {

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "gtest/gtest.h"
@@ -14,6 +15,12 @@ namespace anteroom::testing {
 namespace fs = std::filesystem;
 
 absl::StatusOr<std::unique_ptr<NginxStack>> NginxStack::Start(const Options& options) {
+  // nginx listens on ports that were free a moment ago: when one was taken meanwhile, nginx
+  // exits, and the stack starts again on fresh ones.
+  return WithFreshPorts<std::unique_ptr<NginxStack>>([&] { return StartOnce(options); });
+}
+
+absl::StatusOr<std::unique_ptr<NginxStack>> NginxStack::StartOnce(const Options& options) {
   constexpr char kNginx[] = "/usr/sbin/nginx";
   if (!fs::exists(kNginx)) return absl::NotFoundError("nginx is missing: run .ci/install-deps");
   std::unique_ptr<NginxStack> stack(new NginxStack());
@@ -28,6 +35,7 @@ absl::StatusOr<std::unique_ptr<NginxStack>> NginxStack::Start(const Options& opt
       Daemon::Start(options.anteroomd, dir + "/data", {"--rooms=" + dir + "/rooms.textproto"});
   if (!daemon.ok()) return daemon.status();
   stack->daemon_ = *std::move(daemon);
+  stack->anteroomd_ = options.anteroomd;
 
   const std::string gate_ports = dir + "/gate.ports";
   std::vector<std::string> gate_args = {
@@ -37,8 +45,11 @@ absl::StatusOr<std::unique_ptr<NginxStack>> NginxStack::Start(const Options& opt
   auto gate = Process::Start(options.gate, gate_args, dir + "/gate.log");
   if (!gate.ok()) return gate.status();
   stack->gate_ = *std::move(gate);
-  if (!WaitUntil([&] { return fs::exists(gate_ports); }, absl::Seconds(30))) {
-    return absl::DeadlineExceededError(absl::StrCat("the gate did not start: ", stack->Logs()));
+  if (absl::Status s = WaitServing(
+          *stack->gate_, "anteroom-gate", dir + "/gate.log", [&] { return fs::exists(gate_ports); },
+          absl::Seconds(30));
+      !s.ok()) {
+    return s;
   }
   const std::string gate_http = PortsFileValue(gate_ports, "http");
 
@@ -62,8 +73,17 @@ absl::StatusOr<std::unique_ptr<NginxStack>> NginxStack::Start(const Options& opt
   if (!nginx.ok()) return nginx.status();
   stack->nginx_ = *std::move(nginx);
   const std::string origin = absl::StrCat("127.0.0.1:", origin_port);
-  if (!WaitUntil([&] { return HttpFetch(origin, "GET", "/").ok(); }, absl::Seconds(30))) {
-    return absl::DeadlineExceededError(absl::StrCat("nginx did not start: ", stack->Logs()));
+  if (absl::Status s = WaitServing(
+          *stack->nginx_, "nginx", dir + "/nginx-error.log",
+          [&] {
+            // Answered by this nginx (the demo site's page), not by whoever holds a port.
+            auto page = HttpFetch(origin, "GET", "/");
+            return page.ok() && absl::StrContains(page->body, "Demo Health Service") &&
+                   HttpFetch(stack->site_, "GET", "/favicon.ico").ok();
+          },
+          absl::Seconds(30));
+      !s.ok()) {
+    return s;
   }
   return stack;
 }
@@ -72,6 +92,18 @@ NginxStack::~NginxStack() {
   if (!stopped_) {
     if (absl::Status s = Stop(); !s.ok()) ADD_FAILURE() << s;
   }
+}
+
+void NginxStack::KillAnteroomd() { daemon_->Kill9(); }
+
+absl::Status NginxStack::RestartAnteroomd() {
+  auto daemon = Daemon::Start(
+      anteroomd_, dir_ + "/data",
+      {"--rooms=" + dir_ + "/rooms.textproto", "--listen=" + daemon_->gateway_address(),
+       "--admin_listen=" + daemon_->admin_address()});
+  if (!daemon.ok()) return daemon.status();
+  daemon_ = *std::move(daemon);
+  return absl::OkStatus();
 }
 
 std::string NginxStack::Logs() const {

@@ -12,7 +12,8 @@ namespace anteroom::testing {
 // The waiting room in front of a site on loopback, as deploy/nginx/ ships it (demo.conf.in,
 // as `make demo` runs it): the real anteroomd, anteroom-gate and Debian's nginx in front of
 // the static demo origin. Destroying it stops each part the way it expects; a part that will
-// not stop, or leaves a process behind, fails the test.
+// not stop, or leaves a process behind, fails the test. A part that exits while the stack
+// starts (a port taken meanwhile) makes it start again on fresh ports.
 class NginxStack {
  public:
   struct Options {
@@ -30,6 +31,10 @@ class NginxStack {
   const std::string& site() const { return site_; }
   int port() const { return port_; }
   Daemon& daemon() { return *daemon_; }
+  // Kills anteroomd with SIGKILL, as a crash would.
+  void KillAnteroomd();
+  // Starts anteroomd again on the same addresses and data (after KillAnteroomd).
+  absl::Status RestartAnteroomd();
   pid_t gate_pid() const { return gate_->pid(); }
   const std::string& dir() const { return dir_; }
   // The gate's and nginx's logs, for a failure's message.
@@ -40,7 +45,9 @@ class NginxStack {
 
  private:
   NginxStack() = default;
+  static absl::StatusOr<std::unique_ptr<NginxStack>> StartOnce(const Options& options);
   std::string dir_, site_;
+  std::string anteroomd_;  // the binary
   int port_ = 0;
   std::unique_ptr<Daemon> daemon_;
   std::unique_ptr<Process> gate_, nginx_;

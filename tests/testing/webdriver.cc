@@ -29,23 +29,27 @@ absl::StatusOr<std::unique_ptr<Process>> StartChromedriver(const std::string& lo
     if (!std::filesystem::exists(tool))
       return absl::NotFoundError(absl::StrCat(tool, " is missing: run .ci/install-deps"));
   }
-  *port = FreeLoopbackPort();
-  auto driver = Process::Start("/usr/bin/chromedriver", {absl::StrCat("--port=", *port)}, log_path);
-  if (!driver.ok()) return driver.status();
-  const int p = *port;
-  const bool answers = WaitUntil(
-      [p] {
-        httplib::Client c("127.0.0.1", p);
-        c.set_connection_timeout(1, 0);
-        auto r = c.Get("/status");
-        return r && r->status > 0;
-      },
-      absl::Seconds(30));
-  if (!answers) {
-    return absl::DeadlineExceededError(
-        absl::StrCat("chromedriver did not answer: ", ReadFile(log_path).substr(0, 2000)));
-  }
-  return driver;
+  // chromedriver is told its port: one taken meanwhile makes it exit, and it starts again on
+  // another.
+  return WithFreshPorts<std::unique_ptr<Process>>(
+      [&]() -> absl::StatusOr<std::unique_ptr<Process>> {
+        *port = FreeLoopbackPort();
+        auto driver =
+            Process::Start("/usr/bin/chromedriver", {absl::StrCat("--port=", *port)}, log_path);
+        if (!driver.ok()) return driver.status();
+        const int p = *port;
+        absl::Status serving = WaitServing(
+            **driver, "chromedriver", log_path,
+            [p] {
+              httplib::Client c("127.0.0.1", p);
+              c.set_connection_timeout(1, 0);
+              auto r = c.Get("/status");
+              return r && r->status > 0;
+            },
+            absl::Seconds(30));
+        if (!serving.ok()) return serving;
+        return driver;
+      });
 }
 
 Browser::~Browser() { (void)Command("DELETE", ""); }
