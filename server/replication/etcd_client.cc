@@ -94,7 +94,9 @@ EtcdClient::EtcdClient(Options options) : options_(std::move(options)) {
 }
 
 template <typename Fn>
-absl::Status EtcdClient::OnAnyMember(absl::Duration timeout, const Fn& attempt) {
+absl::Status EtcdClient::OnAnyMember(absl::Duration timeout, const Fn& attempt,
+                                     absl::Duration attempt_timeout) {
+  if (attempt_timeout <= absl::ZeroDuration()) attempt_timeout = options_.attempt_timeout;
   const absl::Time deadline = options_.clock->Now() + timeout;
   size_t member;
   {
@@ -109,7 +111,7 @@ absl::Status EtcdClient::OnAnyMember(absl::Duration timeout, const Fn& attempt) 
     // Do not wait for a member to connect beyond the attempt's deadline.
     context.set_wait_for_ready(false);
     context.set_deadline(
-        DeadlineIn(std::max(absl::Milliseconds(50), std::min(left, options_.attempt_timeout))));
+        DeadlineIn(std::max(absl::Milliseconds(50), std::min(left, attempt_timeout))));
     status = ToAbsl(attempt(members_[member], &context));
     if (!NoAnswer(status)) {
       base::MutexLock lock(&mu_);
@@ -157,26 +159,33 @@ absl::StatusOr<int64_t> EtcdClient::GrantLease(absl::Duration ttl, absl::Duratio
   return response.id();
 }
 
-absl::StatusOr<absl::Duration> EtcdClient::KeepAlive(int64_t lease, absl::Duration timeout) {
+absl::StatusOr<EtcdClient::Renewal> EtcdClient::KeepAlive(int64_t lease, absl::Duration timeout,
+                                                          absl::Duration attempt_timeout) {
   etcdserverpb::LeaseKeepAliveResponse response;
-  absl::Status s = OnAnyMember(timeout, [&](Member& m, grpc::ClientContext* context) {
-    // The keep-alive call is a stream; one request, one answer.
-    auto stream = m.lease->LeaseKeepAlive(context);
-    etcdserverpb::LeaseKeepAliveRequest request;
-    request.set_id(lease);
-    if (!stream->Write(request) || !stream->Read(&response)) {
-      stream->WritesDone();
-      grpc::Status finished = stream->Finish();
-      return finished.ok() ? grpc::Status(grpc::StatusCode::UNAVAILABLE, "keep-alive stream closed")
-                           : finished;
-    }
-    stream->WritesDone();
-    context->TryCancel();
-    stream->Finish();
-    return grpc::Status::OK;
-  });
+  absl::Time sent;
+  absl::Status s = OnAnyMember(
+      timeout,
+      [&](Member& m, grpc::ClientContext* context) {
+        sent = options_.clock->Now();
+        // The keep-alive call is a stream; one request, one answer.
+        auto stream = m.lease->LeaseKeepAlive(context);
+        etcdserverpb::LeaseKeepAliveRequest request;
+        request.set_id(lease);
+        if (!stream->Write(request) || !stream->Read(&response)) {
+          stream->WritesDone();
+          grpc::Status finished = stream->Finish();
+          return finished.ok()
+                     ? grpc::Status(grpc::StatusCode::UNAVAILABLE, "keep-alive stream closed")
+                     : finished;
+        }
+        stream->WritesDone();
+        context->TryCancel();
+        stream->Finish();
+        return grpc::Status::OK;
+      },
+      attempt_timeout);
   if (!s.ok()) return s;
-  return absl::Seconds(response.ttl());
+  return Renewal{absl::Seconds(response.ttl()), sent};
 }
 
 absl::Status EtcdClient::RevokeLease(int64_t lease, absl::Duration timeout) {

@@ -47,8 +47,17 @@ class EtcdClient {
                                                     absl::Duration timeout);
   // A new lease of `ttl` (whole seconds, at least 1); its id.
   absl::StatusOr<int64_t> GrantLease(absl::Duration ttl, absl::Duration timeout);
-  // Renews `lease`; its remaining time to live (zero or less: it has expired).
-  absl::StatusOr<absl::Duration> KeepAlive(int64_t lease, absl::Duration timeout);
+  // A renewal of a lease: the time to live etcd gave it (zero or less: it had expired), and
+  // when the attempt that renewed it was sent (etcd cannot have renewed it before).
+  struct Renewal {
+    absl::Duration ttl;
+    absl::Time sent;
+  };
+  // Renews `lease`, trying member after member (each for at most `attempt_timeout`) until
+  // one answers or `timeout` passes. A member without a leader (an election under way) holds
+  // the renewal until it has one, then forwards it.
+  absl::StatusOr<Renewal> KeepAlive(int64_t lease, absl::Duration timeout,
+                                    absl::Duration attempt_timeout);
   absl::Status RevokeLease(int64_t lease, absl::Duration timeout);
   // Drops the history before `revision` (the log behind a snapshot).
   absl::Status Compact(int64_t revision, absl::Duration timeout);
@@ -65,10 +74,12 @@ class EtcdClient {
     std::unique_ptr<etcdserverpb::Maintenance::Stub> maintenance;
   };
   explicit EtcdClient(Options options);
-  // Runs `attempt(member, context)` on one member after another until one answers, or
-  // `timeout` passes.
+  // Runs `attempt(member, context)` on one member after another (each attempt at most
+  // `attempt_timeout`, by default Options::attempt_timeout) until one answers, or `timeout`
+  // passes.
   template <typename Fn>
-  absl::Status OnAnyMember(absl::Duration timeout, const Fn& attempt);
+  absl::Status OnAnyMember(absl::Duration timeout, const Fn& attempt,
+                           absl::Duration attempt_timeout = absl::ZeroDuration());
 
   const Options options_;
   std::vector<Member> members_;

@@ -82,13 +82,14 @@ absl::StatusOr<uint64_t> LastLogEntry(EtcdClient* etcd, const LogKeys& keys) {
 EtcdCommitLog::EtcdCommitLog(EtcdClient* etcd, const LogKeys& keys, int64_t owner_revision,
                              const AppliedMark& last, storage::Store* store,
                              std::function<void(const absl::Status&)> on_lost,
-                             const Options& options)
+                             const Options& options, service::Metrics* metrics)
     : etcd_(etcd),
       keys_(keys),
       owner_revision_(owner_revision),
       store_(store),
       on_lost_(std::move(on_lost)),
       options_(options),
+      metrics_(metrics),
       clock_(etcd->clock()),
       last_(last) {}
 
@@ -173,6 +174,7 @@ absl::Status EtcdCommitLog::Append(const storage::WriteBatch& batch) {
     base::MutexLock lock(&mu_);
     last_ = next;
   }
+  if (metrics_ != nullptr) metrics_->SetReplicaLogEntry(seq);
   // Durable in etcd: apply it here. If that fails, the store is behind the log; the node
   // steps down and catches up from etcd as a standby. The batch is acknowledged either way.
   storage::WriteBatch local = batch;

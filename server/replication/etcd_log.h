@@ -9,6 +9,7 @@
 #include "server/replication/etcd_client.h"
 #include "server/replication/log_format.h"
 #include "server/service/commit_log.h"
+#include "server/service/metrics.h"
 #include "storage/store.h"
 
 namespace anteroom::replication {
@@ -55,9 +56,11 @@ class EtcdCommitLog final : public service::CommitLog {
   // Appends after entry `last` (the last the store holds), fenced by `owner_revision` (the
   // create revision of keys.Owner() when this node claimed it, also each entry's term). All
   // pointers must outlive the log.
+  // `metrics` (may be null) shows each committed entry (anteroom_replica_log_entry).
   EtcdCommitLog(EtcdClient* etcd, const LogKeys& keys, int64_t owner_revision,
                 const AppliedMark& last, storage::Store* store,
-                std::function<void(const absl::Status&)> on_lost, const Options& options);
+                std::function<void(const absl::Status&)> on_lost, const Options& options,
+                service::Metrics* metrics = nullptr);
 
   absl::Status Append(const storage::WriteBatch& batch) override;
 
@@ -80,6 +83,7 @@ class EtcdCommitLog final : public service::CommitLog {
   storage::Store* const store_;
   const std::function<void(const absl::Status&)> on_lost_;
   const Options options_;
+  service::Metrics* const metrics_;
   base::Clock* const clock_;
 
   mutable base::Mutex mu_;

@@ -24,6 +24,14 @@ std::string WithPort(const std::string& listen, int port) {
 
 }  // namespace
 
+LeasePolicy LeasePolicyFor(absl::Duration ttl) {
+  LeasePolicy policy;
+  policy.renew_every = ttl / 10;
+  policy.serve_for = ttl - std::max(ttl / 10, absl::Milliseconds(500));
+  policy.attempt_timeout = absl::Seconds(1);
+  return policy;
+}
+
 Replica::Replica(EtcdClient* etcd, storage::Store* store, base::Clock* clock,
                  base::RandomSource* random, service::Metrics* metrics, ReplicaOptions options)
     : etcd_(etcd),
@@ -71,16 +79,21 @@ absl::Status Replica::Start() {
   }
   if (absl::Status s = ReloadMark(); !s.ok()) return s;
 
-  if (absl::Status s = StartStandby(); !s.ok()) return s;
-  port_ = standby_->port();
-  admin_port_ = standby_->admin_port();
-  // Later binds (each term as owner, each return to standby) reuse the ports bound now.
-  options_.instance.listeners.listen = WithPort(options_.instance.listeners.listen, port_);
-  options_.instance.listeners.admin_listen =
-      WithPort(options_.instance.listeners.admin_listen, admin_port_);
-  if (options_.advertise.empty()) options_.advertise = options_.instance.listeners.listen;
+  if (metrics_ == nullptr) return absl::InvalidArgumentError("a replica needs metrics");
+  absl::StatusOr<std::unique_ptr<service::Listeners>> listeners =
+      service::Listeners::Start(options_.instance.listeners, metrics_, store_, [this] {
+        base::MutexLock lock(&mu_);
+        return current_owner_;
+      });
+  if (!listeners.ok()) return listeners.status();
+  listeners_ = *std::move(listeners);
+  port_ = listeners_->port();
+  admin_port_ = listeners_->admin_port();
+  if (options_.advertise.empty()) {
+    options_.advertise = WithPort(options_.instance.listeners.listen, port_);
+  }
   if (options_.advertise_admin.empty()) {
-    options_.advertise_admin = options_.instance.listeners.admin_listen;
+    options_.advertise_admin = WithPort(options_.instance.listeners.admin_listen, admin_port_);
   }
   if (options_.node.empty()) options_.node = options_.advertise;
   ANTEROOM_LOG(kInfo, "replica %s: following %s in etcd (%s) from log entry %d", options_.node,
@@ -98,24 +111,14 @@ void Replica::Stop(absl::Duration grace) {
     wake_.SignalAll();
   }
   if (thread_.joinable()) thread_.join();
-  standby_.reset();
+  if (listeners_) listeners_->Shutdown(absl::ZeroDuration());
+  listeners_.reset();
 }
 
 bool Replica::Pause(absl::Duration d) {
   base::MutexLock lock(&mu_);
   if (!stopping_ && !lost_) wake_.WaitWithTimeout(&mu_, d);
   return !stopping_;
-}
-
-absl::Status Replica::StartStandby() {
-  absl::StatusOr<std::unique_ptr<service::StandbyListeners>> standby =
-      service::StandbyListeners::Start(options_.instance.listeners, [this] {
-        base::MutexLock lock(&mu_);
-        return current_owner_;
-      });
-  if (!standby.ok()) return standby.status();
-  standby_ = *std::move(standby);
-  return absl::OkStatus();
 }
 
 absl::Status Replica::ApplyEntry(uint64_t seq, const std::string& value) {
@@ -197,7 +200,7 @@ absl::Status Replica::FollowOnce(bool* more, bool* owner_seen) {
   const auto& log_id = response->responses(3).response_range();
   *owner_seen = owner.kvs_size() > 0;
   {
-    service::StandbyListeners::Owner seen;
+    service::ServingRooms::Owner seen;
     if (*owner_seen) {
       storage::v1::OwnerRecord record;
       if (record.ParseFromString(owner.kvs(0).value())) {
@@ -300,7 +303,7 @@ void Replica::Run() {
       if (!Pause(absl::Seconds(1))) return;
       continue;
     }
-    if (metrics_ != nullptr) metrics_->SetReplicaState(false, mark_.seq);
+    metrics_->SetReplicaLogEntry(mark_.seq);
     if (more) continue;
     if (!owner_seen) {
       const absl::Time granted = clock_->Now();
@@ -334,20 +337,20 @@ void Replica::Own(int64_t lease, int64_t revision, absl::Time granted) {
   std::thread snapshotter;
   std::string why;
   if (started.ok()) {
-    if (metrics_ != nullptr) metrics_->SetReplicaState(true, mark_.seq);
+    {
+      base::MutexLock lock(&mu_);
+      if (!lost_) metrics_->SetReplicaOwner(true);  // (LoseTerm clears it)
+    }
     ANTEROOM_LOG(kInfo, "replica %s: owns the rooms from log entry %d (serving %s after the claim)",
                  options_.node, mark_.seq, absl::FormatDuration(clock_->Now() - elected));
     snapshotter = std::thread([this, revision, &log] { SnapshotWhenDue(revision, log.get()); });
     // Serve until the term is lost (the renewer or the log says so) or the node stops.
     while (Pause(absl::Seconds(1))) {
-      {
-        base::MutexLock lock(&mu_);
-        if (lost_) {
-          why = lost_why_;
-          break;
-        }
+      base::MutexLock lock(&mu_);
+      if (lost_) {
+        why = lost_why_;
+        break;
       }
-      if (metrics_ != nullptr) metrics_->SetReplicaState(true, log->last_seq());
     }
   } else {
     why = started.ToString();
@@ -359,6 +362,10 @@ void Replica::Own(int64_t lease, int64_t revision, absl::Time granted) {
     stopping = stopping_;
     grace = stop_grace_;
     if (why.empty() && lost_) why = lost_why_;
+    // Not the owner from here on: the gauge says so at once, and calls turned away name no
+    // owner until the log says who is.
+    metrics_->SetReplicaOwner(false);
+    current_owner_ = {};
   }
   if (instance != nullptr) {
     if (stopping && why.empty()) {
@@ -368,16 +375,15 @@ void Replica::Own(int64_t lease, int64_t revision, absl::Time granted) {
       log->Close();
       ANTEROOM_LOG(kInfo, "replica %s: stopping; hands the rooms over", options_.node);
     } else {
-      // Writes stop at once; calls in flight get their answers (UNAVAILABLE) or are cut off.
+      // Writes stop at once; calls in flight and calls that arrive meanwhile are answered
+      // UNAVAILABLE (the listeners stay: nothing is cut off).
       log->Close();
       ANTEROOM_LOG(kWarning, "replica %s: steps down: %s", options_.node, why);
       instance->Stop(options_.step_down_grace);
     }
     // A standby reports no room gauges (summed over nodes, they would count rooms twice).
-    if (metrics_ != nullptr) {
-      for (const service::RoomInfo& room : instance->rooms()->ListRooms()) {
-        metrics_->RemoveRoom(room.id);
-      }
+    for (const service::RoomInfo& room : instance->rooms()->ListRooms()) {
+      metrics_->RemoveRoom(room.id);
     }
     instance.reset();
   } else {
@@ -392,20 +398,10 @@ void Replica::Own(int64_t lease, int64_t revision, absl::Time granted) {
   if (snapshotter.joinable()) snapshotter.join();
   renewer.join();
   (void)etcd_->RevokeLease(lease, kCallTimeout);
-  if (started.ok() && metrics_ != nullptr) metrics_->CountStepDown();
+  if (started.ok()) metrics_->CountStepDown();
   // The store holds exactly the log entries applied.
   if (absl::Status s = ReloadMark(); !s.ok()) {
     ANTEROOM_LOG(kError, "replica %s: cannot read the store: %s", options_.node, s.ToString());
-  }
-  {
-    base::MutexLock lock(&mu_);
-    if (stopping_) return;
-  }
-  while (standby_ == nullptr) {  // (still there when the term ended before serving)
-    absl::Status s = StartStandby();
-    if (s.ok()) break;
-    ANTEROOM_LOG(kError, "replica %s: cannot listen as a standby: %s", options_.node, s.ToString());
-    if (!Pause(absl::Seconds(1))) return;
   }
 }
 
@@ -418,13 +414,12 @@ absl::Status Replica::BeginTerm(int64_t revision, std::unique_ptr<EtcdCommitLog>
     }
   }
   if (absl::Status s = EnsureLogIdentity(revision); !s.ok()) return s;
-  standby_.reset();  // the ports go to the owner's listeners
   *log = std::make_unique<EtcdCommitLog>(
       etcd_, keys_, revision, mark_, store_,
       [this](const absl::Status& why) {
         LoseTerm(absl::StrCat("etcd refused or lost a write: ", why.message()));
       },
-      options_.log);
+      options_.log, metrics_);
   absl::StatusOr<std::unique_ptr<service::Instance>> created =
       service::Instance::Create(store_, clock_, random_, log->get(), metrics_);
   if (!created.ok()) return created.status();
@@ -432,7 +427,8 @@ absl::Status Replica::BeginTerm(int64_t revision, std::unique_ptr<EtcdCommitLog>
   if (options_.on_elected) {
     if (absl::Status s = options_.on_elected(instance->get()); !s.ok()) return s;
   }
-  return (*instance)->Serve(options_.instance);
+  (*instance)->ServeOn(listeners_.get(), options_.instance.tick_interval);
+  return absl::OkStatus();
 }
 
 absl::Status Replica::EnsureLogIdentity(int64_t revision) {
@@ -482,27 +478,36 @@ void Replica::LoseTerm(const std::string& why) {
   if (!lost_) {
     lost_ = true;
     lost_why_ = why;
+    metrics_->SetReplicaOwner(false);  // from this moment, whatever the step-down takes
   }
   wake_.SignalAll();
 }
 
 void Replica::RenewLease(int64_t lease, absl::Time granted) {
+  const LeasePolicy policy = LeasePolicyFor(options_.lease_ttl);
   absl::Time renewed = granted;  // etcd cannot have started the lease before this
   while (true) {
     {
       base::MutexLock lock(&mu_);
-      if (!term_over_ && !lost_) wake_.WaitWithTimeout(&mu_, options_.lease_ttl / 3);
+      if (!term_over_ && !lost_) wake_.WaitWithTimeout(&mu_, policy.renew_every);
       if (term_over_ || lost_) return;
     }
-    const absl::Time sent = clock_->Now();
-    absl::StatusOr<absl::Duration> ttl = etcd_->KeepAlive(lease, options_.lease_ttl / 3);
-    if (ttl.ok() && *ttl > absl::ZeroDuration()) {
-      renewed = sent;
-    } else if (ttl.ok()) {
+    // Keep trying, member after member, until the term must end: an etcd leader election
+    // holds renewals until the new leader (which extends every lease) takes them.
+    const absl::Duration left = renewed + policy.serve_for - clock_->Now();
+    absl::StatusOr<EtcdClient::Renewal> renewal =
+        left > absl::ZeroDuration()
+            ? etcd_->KeepAlive(lease, left, std::min(left, policy.attempt_timeout))
+            : absl::DeadlineExceededError("no time left");
+    if (renewal.ok() && renewal->ttl > absl::ZeroDuration()) {
+      renewed = std::max(renewed, renewal->sent);
+    } else if (renewal.ok()) {
       return LoseTerm("its lease lapsed");
     }
-    if (clock_->Now() - renewed >= options_.lease_ttl * 2 / 3) {
-      return LoseTerm(absl::StrCat("cannot renew its lease: ", ttl.status().message()));
+    if (clock_->Now() - renewed >= policy.serve_for) {
+      return LoseTerm(absl::StrCat("cannot renew its lease (last renewed ",
+                                   absl::FormatDuration(clock_->Now() - renewed),
+                                   " ago): ", renewal.status().message()));
     }
   }
 }

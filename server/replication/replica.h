@@ -21,6 +21,25 @@
 
 namespace anteroom::replication {
 
+// How an owner keeps its lease of `ttl`: it renews it every `renew_every`, trying etcd's
+// members one after another (`attempt_timeout` each, long enough for a member to forward the
+// renewal once an election is over), and serves until `serve_for` after the last renewal
+// etcd took (counted from when that renewal was sent: etcd cannot have renewed the lease
+// earlier, so it cannot lapse before then plus `ttl`). The margin between `serve_for` and
+// `ttl` is the owner's safety: it has stopped serving before any other node can claim.
+//
+// An etcd leader election (etcd's defaults: 1 s election timeout, so 1 to 2 s, longer after a
+// split vote) holds renewals until the new leader takes them, and the new leader extends
+// every lease by its TTL: an owner keeps its rooms through one when `serve_for` outlasts the
+// election. With the default lease of 5 s: renewals every 0.5 s, serving 4.5 s after the
+// last one.
+struct LeasePolicy {
+  absl::Duration renew_every;
+  absl::Duration serve_for;
+  absl::Duration attempt_timeout;
+};
+LeasePolicy LeasePolicyFor(absl::Duration ttl);
+
 struct ReplicaOptions {
   // The cluster's key prefix in etcd (anteroomd --etcd_prefix). Nodes with the same prefix
   // replicate one set of rooms; several clusters can share one etcd.
@@ -32,8 +51,9 @@ struct ReplicaOptions {
   std::string advertise;
   std::string advertise_admin;
   // The owner's lease: a standby takes over at most this long after the owner stopped
-  // renewing it (plus catching up). Whole seconds, 2 or more. Default 3 s.
-  absl::Duration lease_ttl = absl::Seconds(3);
+  // renewing it (plus catching up); the owner keeps the rooms through etcd leader elections
+  // shorter than LeasePolicyFor(lease_ttl).serve_for. Whole seconds, 2 or more. Default 5 s.
+  absl::Duration lease_ttl = absl::Seconds(5);
   // How often a standby reads what is new in the log (its copy is at most about this much
   // behind the owner's). Default 25 ms.
   absl::Duration follow_interval = absl::Milliseconds(25);
@@ -53,21 +73,24 @@ struct ReplicaOptions {
   std::function<absl::Status(service::Instance*)> on_elected;
 };
 
-// One node of a replicated cluster. A standby follows the cluster's log in etcd into its
-// store (a hot copy, at most follow_interval behind) and answers calls UNAVAILABLE naming
-// the owner. When no node owns the rooms (the owner's lease lapsed, or it stepped down),
-// each standby tries to claim P/owner under a lease of its own, in one etcd transaction; the
-// winner reads the log to its end (nobody else can extend it: appends are fenced by the
-// claim), loads the rooms from its store, crediting the time since the last owner's last
-// alive mark to every lease, and serves them through an Instance whose commit path is an
-// EtcdCommitLog. It renews its lease every third of the TTL, and steps down when it cannot
-// (before the lease can have lapsed on etcd's side), when etcd refuses a write because the
-// claim is gone, or when a write's outcome stays unknown; it then follows the log again.
+// One node of a replicated cluster. Its listeners live as long as the node: as a standby it
+// follows the cluster's log in etcd into its store (a hot copy, at most follow_interval
+// behind) and they answer calls UNAVAILABLE naming the owner. When no node owns the rooms (the
+// owner's lease lapsed, or it stepped down), each standby tries to claim P/owner under a lease of
+// its own, in one etcd transaction; the winner reads the log to its end (nobody else can extend it:
+// appends are fenced by the claim), loads the rooms from its store, crediting the time since the
+// last owner's last alive mark to every lease, and serves them through an Instance whose commit
+// path is an EtcdCommitLog. It keeps its lease as LeasePolicyFor says, and steps down when it
+// cannot (before the lease can have lapsed on etcd's side), when etcd refuses a write because the
+// claim is gone, or when a write's outcome stays unknown; it then follows the log again. A
+// step-down never closes a connection: calls in flight and calls that arrive meanwhile are
+// answered UNAVAILABLE.
 //
 // Thread-safe.
 class Replica {
  public:
-  // All pointers must outlive the replica. `metrics` is shared by the node's terms as owner.
+  // All pointers must outlive the replica. `metrics` (not null) is shared by the node's terms
+  // as owner.
   Replica(EtcdClient* etcd, storage::Store* store, base::Clock* clock, base::RandomSource* random,
           service::Metrics* metrics, ReplicaOptions options);
   ~Replica();
@@ -101,10 +124,8 @@ class Replica {
                          std::unique_ptr<service::Instance>* instance);
   // Makes sure etcd's log has an identity, and that this store's entries are all in it.
   absl::Status EnsureLogIdentity(int64_t revision);
-  // Renews the lease every third of its TTL from the claim to the end of the term; marks the
-  // term lost when the lease lapsed, or could not be renewed for two thirds of the TTL
-  // (counted from when the last successful renewal was sent: etcd cannot have let it lapse
-  // before then).
+  // Keeps the lease from the claim to the end of the term (LeasePolicyFor); marks the term
+  // lost when the lease lapsed, or could not be renewed for LeasePolicy::serve_for.
   void RenewLease(int64_t lease, absl::Time granted);
   // Marks the term lost (the first reason is kept) and wakes the role thread.
   void LoseTerm(const std::string& why);
@@ -116,7 +137,6 @@ class Replica {
   void SnapshotWhenDue(int64_t revision, const EtcdCommitLog* log);
   // Waits `d` or until the term ends; false once it has.
   bool PauseTerm(absl::Duration d);
-  absl::Status StartStandby();
   // Waits `d` or until stopping/lost; false when stopping.
   bool Pause(absl::Duration d);
 
@@ -136,7 +156,7 @@ class Replica {
   bool diverged_ = false;
   int port_ = 0;
   int admin_port_ = 0;
-  std::unique_ptr<service::StandbyListeners> standby_;
+  std::unique_ptr<service::Listeners> listeners_;  // the node's, in every role
 
   base::Mutex mu_;
   base::CondVar wake_;
@@ -145,7 +165,7 @@ class Replica {
   bool term_over_ ABSL_GUARDED_BY(mu_) = false;
   std::string lost_why_ ABSL_GUARDED_BY(mu_);
   absl::Duration stop_grace_ ABSL_GUARDED_BY(mu_);
-  service::StandbyListeners::Owner current_owner_ ABSL_GUARDED_BY(mu_);
+  service::ServingRooms::Owner current_owner_ ABSL_GUARDED_BY(mu_);
   std::thread thread_;
 };
 

@@ -12,6 +12,14 @@
 #include "wire/token.h"
 
 namespace anteroom::service {
+
+// One of the two APIs, as its handlers see it.
+struct Api {
+  Metrics* metrics;
+  ServingRooms* serving;
+  bool gateway;  // the gateway API (else the admin API)
+};
+
 namespace {
 
 constexpr size_t kMaxClientIdBytes = 128;
@@ -33,53 +41,83 @@ absl::Status ValidateSolution(const v1::Solution& solution) {
 }
 
 // Finishes one RPC (on whichever thread its answer arrives) and records its latency; for a
-// call the load shedder let in, counts it out. Called once per RPC.
+// call the load shedder let in, counts it out; for a call that holds the rooms, releases
+// them. An UNAVAILABLE answer of a node that serves no rooms names the owner in the trailing
+// metadata wire::kOwnerMetadata (the client library follows it). Called once per RPC.
 class Finisher {
  public:
-  Finisher(grpc::CallbackServerContext* context, Metrics* metrics, absl::string_view method,
+  Finisher(grpc::CallbackServerContext* context, const Api& api, absl::string_view method,
            LoadShedder* entered = nullptr)
-      : reactor_(context->DefaultReactor()),
-        metrics_(metrics),
+      : context_(context),
+        reactor_(context->DefaultReactor()),
+        api_(api),
         method_(method),
         entered_(entered) {}
   void operator()(const absl::Status& status) const {
-    metrics_->ObserveRpc(method_, stopwatch_.ElapsedSeconds(),
-                         status.ok() ? "" : absl::StatusCodeToString(status.code()));
+    api_.metrics->ObserveRpc(method_, stopwatch_.ElapsedSeconds(),
+                             status.ok() ? "" : absl::StatusCodeToString(status.code()));
     if (entered_ != nullptr) {
       entered_->Exit();
-      metrics_->CallEnded();
+      api_.metrics->CallEnded();
+    }
+    if (status.code() == absl::StatusCode::kUnavailable && !api_.serving->serving()) {
+      const ServingRooms::Owner owner = api_.serving->owner();
+      const std::string& address = api_.gateway ? owner.gateway : owner.admin;
+      if (!address.empty())
+        context_->AddTrailingMetadata(std::string(wire::kOwnerMetadata), address);
     }
     reactor_->Finish(ToGrpc(status));
+    if (holds_rooms_) api_.serving->Release();
   }
   grpc::ServerUnaryReactor* reactor() const { return reactor_; }
 
+  // The rooms for this call (held until it is answered), or null after answering it
+  // UNAVAILABLE when this node serves none.
+  RoomManager* AcquireRooms() {
+    RoomManager* rooms = api_.serving->Acquire();
+    if (rooms == nullptr) {
+      const ServingRooms::Owner owner = api_.serving->owner();
+      (*this)(api_.serving->NotServing(api_.gateway ? "gateway API" : "admin API",
+                                       api_.gateway ? owner.gateway : owner.admin));
+    }
+    holds_rooms_ = rooms != nullptr;
+    return rooms;
+  }
+
  private:
+  grpc::CallbackServerContext* context_;
   grpc::ServerUnaryReactor* reactor_;
-  Metrics* metrics_;
+  Api api_;
   absl::string_view method_;  // a literal
   LoadShedder* entered_;
+  bool holds_rooms_ = false;
   base::Stopwatch stopwatch_;
 };
 
-// Runs a handler whose answer is ready at once, unless `gate` (an authorization) failed.
+// Runs a handler whose answer is ready at once, on the rooms, unless `gate` (an
+// authorization) failed.
 template <typename Fn>
-grpc::ServerUnaryReactor* Handle(grpc::CallbackServerContext* context, Metrics* metrics,
+grpc::ServerUnaryReactor* Handle(grpc::CallbackServerContext* context, const Api& api,
                                  const absl::Status& gate, absl::string_view method, Fn&& fn) {
-  Finisher finish(context, metrics, method);
-  finish(gate.ok() ? fn() : gate);
+  Finisher finish(context, api, method);
+  if (!gate.ok()) {
+    finish(gate);
+  } else if (RoomManager* rooms = finish.AcquireRooms()) {
+    finish(fn(rooms));
+  }
   return finish.reactor();
 }
 
-// Runs a handler that answers later through `finish` (after its changes are durable),
-// unless `gate` failed.
+// Runs a handler that answers later through `finish` (after its changes are durable), on the
+// rooms, unless `gate` failed.
 template <typename Fn>
-grpc::ServerUnaryReactor* HandleAsync(grpc::CallbackServerContext* context, Metrics* metrics,
+grpc::ServerUnaryReactor* HandleAsync(grpc::CallbackServerContext* context, const Api& api,
                                       const absl::Status& gate, absl::string_view method, Fn&& fn) {
-  Finisher finish(context, metrics, method);
-  if (gate.ok()) {
-    fn(finish);
-  } else {
+  Finisher finish(context, api, method);
+  if (!gate.ok()) {
     finish(gate);
+  } else if (RoomManager* rooms = finish.AcquireRooms()) {
+    fn(rooms, finish);
   }
   return finish.reactor();
 }
@@ -87,19 +125,19 @@ grpc::ServerUnaryReactor* HandleAsync(grpc::CallbackServerContext* context, Metr
 // A gateway call: refused at once when the load shedder says so (overloaded, or its deadline
 // already passed), else run like HandleAsync.
 template <typename Fn>
-grpc::ServerUnaryReactor* HandleGateway(grpc::CallbackServerContext* context, Metrics* metrics,
+grpc::ServerUnaryReactor* HandleGateway(grpc::CallbackServerContext* context, const Api& api,
                                         LoadShedder* shedder, CallLane lane,
                                         absl::string_view method, Fn&& fn) {
   const absl::Status entered = shedder->Enter(lane, context->deadline());
   if (!entered.ok()) {
-    metrics->CountShed(method, ShedReason(entered));
-    Finisher finish(context, metrics, method);
+    api.metrics->CountShed(method, ShedReason(entered));
+    Finisher finish(context, api, method);
     finish(entered);
     return finish.reactor();
   }
-  metrics->CallStarted();
-  Finisher finish(context, metrics, method, shedder);
-  fn(finish);
+  api.metrics->CallStarted();
+  Finisher finish(context, api, method, shedder);
+  if (RoomManager* rooms = finish.AcquireRooms()) fn(rooms, finish);
   return finish.reactor();
 }
 
@@ -138,11 +176,14 @@ void ToProto(const RoomInfo& info, v1::Room* out) {
 
 // --- WaitingRoom ---
 
+Api WaitingRoomService::api() const { return Api{metrics_, serving_, /*gateway=*/true}; }
+
 grpc::ServerUnaryReactor* WaitingRoomService::Admit(grpc::CallbackServerContext* context,
                                                     const v1::AdmitRequest* request,
                                                     v1::VisitorStatus* response) {
   return HandleGateway(
-      context, metrics_, shedder_, CallLane::kNewcomer, "Admit", [&](Finisher finish) {
+      context, api(), shedder_, CallLane::kNewcomer, "Admit",
+      [&](RoomManager* rooms, Finisher finish) {
         absl::Status invalid = wire::ValidateRoomId(request->room(), "room");
         if (invalid.ok() && request->client_id().empty()) {
           invalid = absl::InvalidArgumentError("client_id is required");
@@ -167,7 +208,7 @@ grpc::ServerUnaryReactor* WaitingRoomService::Admit(grpc::CallbackServerContext*
         VisitorId visitor{request->client_id()};
         core::AdmitOptions options;
         if (invalid.ok() && !request->entry_token().empty()) {
-          absl::StatusOr<wire::EntryToken> entry = CheckEntryToken(*request);
+          absl::StatusOr<wire::EntryToken> entry = CheckEntryToken(*request, rooms->Now());
           if (entry.ok()) {
             if (!entry->subject.empty()) visitor = VisitorId{entry->subject, /*identity=*/true};
             options.entry = entry->kind == wire::EntryKind::kPriority ? core::Entry::kPriority
@@ -179,40 +220,40 @@ grpc::ServerUnaryReactor* WaitingRoomService::Admit(grpc::CallbackServerContext*
         }
         if (!invalid.ok()) return finish(invalid);
         // A vouched-for visitor is never challenged: the challenge is for the client_id.
-        rooms_->Admit(request->room(), visitor, source,
-                      request->has_solution() ? &request->solution() : nullptr, options,
-                      [this, request, response, finish](absl::StatusOr<core::VisitorView> view) {
-                        if (view.ok()) {
-                          ToProto(*view, request->room(), response);
-                          if (view->state == core::VisitorState::kChallenged) {
-                            *response->mutable_challenge() = rooms_->IssueChallenge(
-                                request->room(), request->client_id(), view->challenge_work);
-                          }
-                        }
-                        finish(view.status());
-                      });
+        rooms->Admit(request->room(), visitor, source,
+                     request->has_solution() ? &request->solution() : nullptr, options,
+                     [rooms, request, response, finish](absl::StatusOr<core::VisitorView> view) {
+                       if (view.ok()) {
+                         ToProto(*view, request->room(), response);
+                         if (view->state == core::VisitorState::kChallenged) {
+                           *response->mutable_challenge() = rooms->IssueChallenge(
+                               request->room(), request->client_id(), view->challenge_work);
+                         }
+                       }
+                       finish(view.status());
+                     });
       });
 }
 
 absl::StatusOr<wire::EntryToken> WaitingRoomService::CheckEntryToken(
-    const v1::AdmitRequest& request) const {
+    const v1::AdmitRequest& request, absl::Time now) const {
   if (entry_keys_ == nullptr) {
     return absl::FailedPreconditionError(
         "entry_token given, but this server has no entry keys (anteroomd --entry_key_file)");
   }
-  return wire::VerifyEntryToken(*entry_keys_, request.entry_token(), request.room(), rooms_->Now(),
+  return wire::VerifyEntryToken(*entry_keys_, request.entry_token(), request.room(), now,
                                 "entry_token");
 }
 
 grpc::ServerUnaryReactor* WaitingRoomService::Poll(grpc::CallbackServerContext* context,
                                                    const v1::PollRequest* request,
                                                    v1::VisitorStatus* response) {
-  return HandleGateway(context, metrics_, shedder_, CallLane::kVisitor, "Poll",
-                       [&](Finisher finish) {
+  return HandleGateway(context, api(), shedder_, CallLane::kVisitor, "Poll",
+                       [&](RoomManager* rooms, Finisher finish) {
                          absl::StatusOr<wire::ParsedToken> ticket =
                              ParseTokenField(request->ticket(), "ticket", wire::TokenKind::kTicket);
                          if (!ticket.ok()) return finish(ticket.status());
-                         rooms_->Poll(*ticket, ViewTo(response, std::string(ticket->room), finish));
+                         rooms->Poll(*ticket, ViewTo(response, std::string(ticket->room), finish));
                        });
 }
 
@@ -220,23 +261,24 @@ grpc::ServerUnaryReactor* WaitingRoomService::Heartbeat(grpc::CallbackServerCont
                                                         const v1::HeartbeatRequest* request,
                                                         v1::VisitorStatus* response) {
   return HandleGateway(
-      context, metrics_, shedder_, CallLane::kVisitor, "Heartbeat", [&](Finisher finish) {
+      context, api(), shedder_, CallLane::kVisitor, "Heartbeat",
+      [&](RoomManager* rooms, Finisher finish) {
         absl::StatusOr<wire::ParsedToken> session =
             ParseTokenField(request->session(), "session", wire::TokenKind::kSession);
         if (!session.ok()) return finish(session.status());
-        rooms_->Heartbeat(*session, ViewTo(response, std::string(session->room), finish));
+        rooms->Heartbeat(*session, ViewTo(response, std::string(session->room), finish));
       });
 }
 
 grpc::ServerUnaryReactor* WaitingRoomService::Leave(grpc::CallbackServerContext* context,
                                                     const v1::LeaveRequest* request,
                                                     v1::LeaveResponse* response) {
-  return HandleGateway(context, metrics_, shedder_, CallLane::kVisitor, "Leave",
-                       [&](Finisher finish) {
+  return HandleGateway(context, api(), shedder_, CallLane::kVisitor, "Leave",
+                       [&](RoomManager* rooms, Finisher finish) {
                          absl::StatusOr<wire::ParsedToken> token =
                              ParseTokenField(request->token(), "token", std::nullopt);
                          if (!token.ok()) return finish(token.status());
-                         rooms_->Leave(*token, [response, finish](absl::StatusOr<bool> ended) {
+                         rooms->Leave(*token, [response, finish](absl::StatusOr<bool> ended) {
                            if (ended.ok()) response->set_ended(*ended);
                            finish(ended.status());
                          });
@@ -244,6 +286,8 @@ grpc::ServerUnaryReactor* WaitingRoomService::Leave(grpc::CallbackServerContext*
 }
 
 // --- RoomAdmin ---
+
+Api RoomAdminService::api() const { return Api{metrics_, serving_, /*gateway=*/false}; }
 
 absl::Status RoomAdminService::Authorize(grpc::CallbackServerContext* context) const {
   if (require_client_certificate_) {
@@ -274,145 +318,165 @@ absl::Status RoomAdminService::Authorize(grpc::CallbackServerContext* context) c
 grpc::ServerUnaryReactor* RoomAdminService::CreateRoom(grpc::CallbackServerContext* context,
                                                        const v1::CreateRoomRequest* request,
                                                        v1::Room* response) {
-  return Handle(context, metrics_, Authorize(context), "CreateRoom", [&]() -> absl::Status {
-    if (absl::Status s = wire::ValidateRoomId(request->room(), "room"); !s.ok()) return s;
-    core::RoomSettings settings;
-    if (absl::Status s = ApplySettingsPatch(request->settings(), &settings); !s.ok()) return s;
-    absl::StatusOr<RoomInfo> info = rooms_->CreateRoom(request->room(), settings);
-    if (!info.ok()) return info.status();
-    ToProto(*info, response);
-    return absl::OkStatus();
-  });
+  return Handle(context, api(), Authorize(context), "CreateRoom",
+                [&](RoomManager* rooms) -> absl::Status {
+                  if (absl::Status s = wire::ValidateRoomId(request->room(), "room"); !s.ok())
+                    return s;
+                  core::RoomSettings settings;
+                  if (absl::Status s = ApplySettingsPatch(request->settings(), &settings); !s.ok())
+                    return s;
+                  absl::StatusOr<RoomInfo> info = rooms->CreateRoom(request->room(), settings);
+                  if (!info.ok()) return info.status();
+                  ToProto(*info, response);
+                  return absl::OkStatus();
+                });
 }
 
 grpc::ServerUnaryReactor* RoomAdminService::UpdateRoom(grpc::CallbackServerContext* context,
                                                        const v1::UpdateRoomRequest* request,
                                                        v1::Room* response) {
-  return HandleAsync(context, metrics_, Authorize(context), "UpdateRoom", [&](Finisher finish) {
-    if (absl::Status s = wire::ValidateRoomId(request->room(), "room"); !s.ok()) return finish(s);
-    const v1::RoomSettings& patch = request->settings();  // copied into the mutation
-    rooms_->UpdateRoom(
-        request->room(),
-        [patch](core::RoomSettings* settings) { return ApplySettingsPatch(patch, settings); },
-        [response, finish](absl::StatusOr<RoomInfo> info) {
-          if (info.ok()) ToProto(*info, response);
-          finish(info.status());
-        });
-  });
+  return HandleAsync(
+      context, api(), Authorize(context), "UpdateRoom", [&](RoomManager* rooms, Finisher finish) {
+        if (absl::Status s = wire::ValidateRoomId(request->room(), "room"); !s.ok())
+          return finish(s);
+        const v1::RoomSettings& patch = request->settings();  // copied into the mutation
+        rooms->UpdateRoom(
+            request->room(),
+            [patch](core::RoomSettings* settings) { return ApplySettingsPatch(patch, settings); },
+            [response, finish](absl::StatusOr<RoomInfo> info) {
+              if (info.ok()) ToProto(*info, response);
+              finish(info.status());
+            });
+      });
 }
 
 grpc::ServerUnaryReactor* RoomAdminService::GetRoom(grpc::CallbackServerContext* context,
                                                     const v1::GetRoomRequest* request,
                                                     v1::Room* response) {
-  return Handle(context, metrics_, Authorize(context), "GetRoom", [&]() -> absl::Status {
-    if (absl::Status s = wire::ValidateRoomId(request->room(), "room"); !s.ok()) return s;
-    absl::StatusOr<RoomInfo> info = rooms_->GetRoom(request->room());
-    if (!info.ok()) return info.status();
-    ToProto(*info, response);
-    return absl::OkStatus();
-  });
+  return Handle(context, api(), Authorize(context), "GetRoom",
+                [&](RoomManager* rooms) -> absl::Status {
+                  if (absl::Status s = wire::ValidateRoomId(request->room(), "room"); !s.ok())
+                    return s;
+                  absl::StatusOr<RoomInfo> info = rooms->GetRoom(request->room());
+                  if (!info.ok()) return info.status();
+                  ToProto(*info, response);
+                  return absl::OkStatus();
+                });
 }
 
 grpc::ServerUnaryReactor* RoomAdminService::ListRooms(grpc::CallbackServerContext* context,
                                                       const v1::ListRoomsRequest*,
                                                       v1::ListRoomsResponse* response) {
-  return Handle(context, metrics_, Authorize(context), "ListRooms", [&]() -> absl::Status {
-    for (const RoomInfo& info : rooms_->ListRooms()) ToProto(info, response->add_rooms());
-    return absl::OkStatus();
-  });
+  return Handle(context, api(), Authorize(context), "ListRooms",
+                [&](RoomManager* rooms) -> absl::Status {
+                  for (const RoomInfo& info : rooms->ListRooms())
+                    ToProto(info, response->add_rooms());
+                  return absl::OkStatus();
+                });
 }
 
 grpc::ServerUnaryReactor* RoomAdminService::DeleteRoom(grpc::CallbackServerContext* context,
                                                        const v1::DeleteRoomRequest* request,
                                                        v1::DeleteRoomResponse*) {
-  return Handle(context, metrics_, Authorize(context), "DeleteRoom", [&]() -> absl::Status {
-    if (absl::Status s = wire::ValidateRoomId(request->room(), "room"); !s.ok()) return s;
-    return rooms_->DeleteRoom(request->room());
-  });
+  return Handle(context, api(), Authorize(context), "DeleteRoom",
+                [&](RoomManager* rooms) -> absl::Status {
+                  if (absl::Status s = wire::ValidateRoomId(request->room(), "room"); !s.ok())
+                    return s;
+                  return rooms->DeleteRoom(request->room());
+                });
 }
 
 grpc::ServerUnaryReactor* RoomAdminService::GetRoomStatus(grpc::CallbackServerContext* context,
                                                           const v1::GetRoomStatusRequest* request,
                                                           v1::RoomStatus* response) {
-  return Handle(context, metrics_, Authorize(context), "GetRoomStatus", [&]() -> absl::Status {
-    if (absl::Status s = wire::ValidateRoomId(request->room(), "room"); !s.ok()) return s;
-    absl::StatusOr<core::RoomStats> stats = rooms_->GetRoomStatus(request->room());
-    if (!stats.ok()) return stats.status();
-    response->set_room(request->room());
-    response->set_queue_depth(static_cast<uint64_t>(stats->queue_depth));
-    response->set_prequeue_depth(static_cast<uint64_t>(stats->prequeue_depth));
-    response->set_active_sessions(static_cast<uint64_t>(stats->active_sessions));
-    response->set_max_active_sessions(static_cast<uint32_t>(stats->max_active_sessions));
-    response->set_admitted_total(static_cast<uint64_t>(stats->admitted_total));
-    response->set_observed_admissions_per_minute(stats->observed_admissions_per_minute);
-    *response->mutable_estimated_wait() = ToProtoDuration(stats->estimated_wait);
-    response->set_estimated_wait_unknown(stats->estimated_wait_unknown);
-    response->set_shadow_depth(static_cast<uint64_t>(stats->shadow_depth));
-    response->set_priority_depth(static_cast<uint64_t>(stats->priority_depth));
-    return absl::OkStatus();
-  });
+  return Handle(
+      context, api(), Authorize(context), "GetRoomStatus", [&](RoomManager* rooms) -> absl::Status {
+        if (absl::Status s = wire::ValidateRoomId(request->room(), "room"); !s.ok()) return s;
+        absl::StatusOr<core::RoomStats> stats = rooms->GetRoomStatus(request->room());
+        if (!stats.ok()) return stats.status();
+        response->set_room(request->room());
+        response->set_queue_depth(static_cast<uint64_t>(stats->queue_depth));
+        response->set_prequeue_depth(static_cast<uint64_t>(stats->prequeue_depth));
+        response->set_active_sessions(static_cast<uint64_t>(stats->active_sessions));
+        response->set_max_active_sessions(static_cast<uint32_t>(stats->max_active_sessions));
+        response->set_admitted_total(static_cast<uint64_t>(stats->admitted_total));
+        response->set_observed_admissions_per_minute(stats->observed_admissions_per_minute);
+        *response->mutable_estimated_wait() = ToProtoDuration(stats->estimated_wait);
+        response->set_estimated_wait_unknown(stats->estimated_wait_unknown);
+        response->set_shadow_depth(static_cast<uint64_t>(stats->shadow_depth));
+        response->set_priority_depth(static_cast<uint64_t>(stats->priority_depth));
+        return absl::OkStatus();
+      });
 }
 
 grpc::ServerUnaryReactor* RoomAdminService::CreateEvent(grpc::CallbackServerContext* context,
                                                         const v1::CreateEventRequest* request,
                                                         v1::Event* response) {
-  return HandleAsync(context, metrics_, Authorize(context), "CreateEvent", [&](Finisher finish) {
-    if (absl::Status s = wire::ValidateRoomId(request->room(), "room"); !s.ok()) return finish(s);
-    if (!request->has_event()) return finish(absl::InvalidArgumentError("event is required"));
-    absl::StatusOr<core::Event> event = EventFromProto(request->event());
-    if (!event.ok()) return finish(event.status());
-    rooms_->CreateEvent(request->room(), *event,
-                        [response, finish](absl::StatusOr<core::Event> created) {
-                          if (created.ok()) *response = ToProto(*created);
-                          finish(created.status());
-                        });
-  });
+  return HandleAsync(context, api(), Authorize(context), "CreateEvent",
+                     [&](RoomManager* rooms, Finisher finish) {
+                       if (absl::Status s = wire::ValidateRoomId(request->room(), "room"); !s.ok())
+                         return finish(s);
+                       if (!request->has_event())
+                         return finish(absl::InvalidArgumentError("event is required"));
+                       absl::StatusOr<core::Event> event = EventFromProto(request->event());
+                       if (!event.ok()) return finish(event.status());
+                       rooms->CreateEvent(request->room(), *event,
+                                          [response, finish](absl::StatusOr<core::Event> created) {
+                                            if (created.ok()) *response = ToProto(*created);
+                                            finish(created.status());
+                                          });
+                     });
 }
 
 grpc::ServerUnaryReactor* RoomAdminService::ListEvents(grpc::CallbackServerContext* context,
                                                        const v1::ListEventsRequest* request,
                                                        v1::ListEventsResponse* response) {
-  return Handle(context, metrics_, Authorize(context), "ListEvents", [&]() -> absl::Status {
-    if (absl::Status s = wire::ValidateRoomId(request->room(), "room"); !s.ok()) return s;
-    absl::StatusOr<std::vector<core::Event>> events = rooms_->ListEvents(request->room());
-    if (!events.ok()) return events.status();
-    for (const core::Event& e : *events) *response->add_events() = ToProto(e);
-    return absl::OkStatus();
-  });
+  return Handle(
+      context, api(), Authorize(context), "ListEvents", [&](RoomManager* rooms) -> absl::Status {
+        if (absl::Status s = wire::ValidateRoomId(request->room(), "room"); !s.ok()) return s;
+        absl::StatusOr<std::vector<core::Event>> events = rooms->ListEvents(request->room());
+        if (!events.ok()) return events.status();
+        for (const core::Event& e : *events) *response->add_events() = ToProto(e);
+        return absl::OkStatus();
+      });
 }
 
 grpc::ServerUnaryReactor* RoomAdminService::CancelEvent(grpc::CallbackServerContext* context,
                                                         const v1::CancelEventRequest* request,
                                                         v1::CancelEventResponse*) {
-  return HandleAsync(context, metrics_, Authorize(context), "CancelEvent", [&](Finisher finish) {
-    if (absl::Status s = wire::ValidateRoomId(request->room(), "room"); !s.ok()) return finish(s);
-    if (request->event_id().empty()) {
-      return finish(absl::InvalidArgumentError("event_id is required"));
-    }
-    rooms_->CancelEvent(request->room(), request->event_id(),
-                        [finish](const absl::StatusOr<bool>& done) { finish(done.status()); });
-  });
+  return HandleAsync(
+      context, api(), Authorize(context), "CancelEvent", [&](RoomManager* rooms, Finisher finish) {
+        if (absl::Status s = wire::ValidateRoomId(request->room(), "room"); !s.ok())
+          return finish(s);
+        if (request->event_id().empty()) {
+          return finish(absl::InvalidArgumentError("event_id is required"));
+        }
+        rooms->CancelEvent(request->room(), request->event_id(),
+                           [finish](const absl::StatusOr<bool>& done) { finish(done.status()); });
+      });
 }
 
 grpc::ServerUnaryReactor* RoomAdminService::RevokeSession(grpc::CallbackServerContext* context,
                                                           const v1::RevokeSessionRequest* request,
                                                           v1::RevokeSessionResponse* response) {
-  return HandleAsync(context, metrics_, Authorize(context), "RevokeSession", [&](Finisher finish) {
-    absl::StatusOr<wire::ParsedToken> session =
-        ParseTokenField(request->session(), "session", wire::TokenKind::kSession);
-    if (!session.ok()) return finish(session.status());
-    rooms_->RevokeSession(*session, [response, finish](absl::StatusOr<bool> revoked) {
-      if (revoked.ok()) response->set_revoked(*revoked);
-      finish(revoked.status());
-    });
-  });
+  return HandleAsync(
+      context, api(), Authorize(context), "RevokeSession",
+      [&](RoomManager* rooms, Finisher finish) {
+        absl::StatusOr<wire::ParsedToken> session =
+            ParseTokenField(request->session(), "session", wire::TokenKind::kSession);
+        if (!session.ok()) return finish(session.status());
+        rooms->RevokeSession(*session, [response, finish](absl::StatusOr<bool> revoked) {
+          if (revoked.ok()) response->set_revoked(*revoked);
+          finish(revoked.status());
+        });
+      });
 }
 
 grpc::ServerUnaryReactor* RoomAdminService::CreateCheckpoint(
     grpc::CallbackServerContext* context, const v1::CreateCheckpointRequest* request,
     v1::CreateCheckpointResponse* response) {
   return HandleAsync(
-      context, metrics_, Authorize(context), "CreateCheckpoint", [&](Finisher finish) {
+      context, api(), Authorize(context), "CreateCheckpoint", [&](RoomManager*, Finisher finish) {
         const std::string& name = request->name();
         bool valid = !name.empty() && name.size() <= 100 && name[0] != '.';
         for (char c : name)

@@ -6,11 +6,15 @@
 #include "server/service/load_shedder.h"
 #include "server/service/metrics.h"
 #include "server/service/room_manager.h"
+#include "server/service/serving_rooms.h"
 #include "wire/entry_token.h"
 
 namespace anteroom::service {
 
-// The gateway API: adapts anteroom.v1.WaitingRoom to RoomManager. Validates requests (an
+struct Api;  // what a handler needs of its API (grpc_services.cc)
+
+// The gateway API: adapts anteroom.v1.WaitingRoom to the RoomManager `serving` gives each
+// call (UNAVAILABLE naming the owner when it gives none). Validates requests (an
 // INVALID_ARGUMENT names the field), converts between protos and the core's types, maps
 // statuses, and records each call's latency. Handlers never block on anything but a room's
 // lock and its storage write.
@@ -20,9 +24,9 @@ class WaitingRoomService final : public v1::WaitingRoom::CallbackService {
  public:
   // `shedder` decides which calls are served under load; `entry_keys` (may be null: none)
   // check operators' entry tokens.
-  WaitingRoomService(RoomManager* rooms, Metrics* metrics, LoadShedder* shedder,
+  WaitingRoomService(ServingRooms* serving, Metrics* metrics, LoadShedder* shedder,
                      const wire::Signer* entry_keys = nullptr)
-      : rooms_(rooms), metrics_(metrics), shedder_(shedder), entry_keys_(entry_keys) {}
+      : serving_(serving), metrics_(metrics), shedder_(shedder), entry_keys_(entry_keys) {}
 
   grpc::ServerUnaryReactor* Admit(grpc::CallbackServerContext* context,
                                   const v1::AdmitRequest* request,
@@ -38,16 +42,19 @@ class WaitingRoomService final : public v1::WaitingRoom::CallbackService {
                                   v1::LeaveResponse* response) override;
 
  private:
-  // The entry token of `request`, checked (FAILED_PRECONDITION without entry keys).
-  absl::StatusOr<wire::EntryToken> CheckEntryToken(const v1::AdmitRequest& request) const;
+  // The entry token of `request`, checked at `now` (FAILED_PRECONDITION without entry keys).
+  absl::StatusOr<wire::EntryToken> CheckEntryToken(const v1::AdmitRequest& request,
+                                                   absl::Time now) const;
+  Api api() const;
 
-  RoomManager* const rooms_;
+  ServingRooms* const serving_;
   Metrics* const metrics_;
   LoadShedder* const shedder_;
   const wire::Signer* const entry_keys_;
 };
 
-// The operators' API: adapts anteroom.v1.RoomAdmin to RoomManager.
+// The operators' API: adapts anteroom.v1.RoomAdmin to the RoomManager `serving` gives each
+// call.
 //
 // Thread-safe.
 class RoomAdminService final : public v1::RoomAdmin::CallbackService {
@@ -56,10 +63,10 @@ class RoomAdminService final : public v1::RoomAdmin::CallbackService {
   // empty, every call must carry "authorization: Bearer <admin_token>"; with
   // `require_client_certificate`, every call must come over TLS with a verified client
   // certificate. Otherwise calls answer UNAUTHENTICATED.
-  RoomAdminService(RoomManager* rooms, Metrics* metrics, storage::Store* store,
+  RoomAdminService(ServingRooms* serving, Metrics* metrics, storage::Store* store,
                    std::string backup_dir, const std::string& admin_token = "",
                    bool require_client_certificate = false)
-      : rooms_(rooms),
+      : serving_(serving),
         metrics_(metrics),
         store_(store),
         backup_dir_(std::move(backup_dir)),
@@ -100,7 +107,8 @@ class RoomAdminService final : public v1::RoomAdmin::CallbackService {
                                              v1::CreateCheckpointResponse* response) override;
 
  private:
-  RoomManager* const rooms_;
+  Api api() const;
+  ServingRooms* const serving_;
   Metrics* const metrics_;
   // OK, or UNAUTHENTICATED when a token is required and missing or wrong.
   absl::Status Authorize(grpc::CallbackServerContext* context) const;

@@ -36,11 +36,17 @@ Instance::~Instance() { Stop(absl::ZeroDuration()); }
 
 absl::Status Instance::Serve(const InstanceOptions& options) {
   absl::StatusOr<std::unique_ptr<Listeners>> listeners =
-      Listeners::Start(options.listeners, rooms_.get(), metrics_, store_);
+      Listeners::Start(options.listeners, metrics_, store_);
   if (!listeners.ok()) return listeners.status();
-  listeners_ = *std::move(listeners);
-  ticker_ = std::thread([this, interval = options.tick_interval] { RunTicker(interval); });
+  own_listeners_ = *std::move(listeners);
+  ServeOn(own_listeners_.get(), options.tick_interval);
   return absl::OkStatus();
+}
+
+void Instance::ServeOn(Listeners* listeners, absl::Duration tick_interval) {
+  listeners_ = listeners;
+  listeners_->Serve(rooms_.get());
+  ticker_ = std::thread([this, tick_interval] { RunTicker(tick_interval); });
 }
 
 void Instance::Stop(absl::Duration grace) {
@@ -50,14 +56,19 @@ void Instance::Stop(absl::Duration grace) {
     stopped_ = stopping_ = true;
     wake_.SignalAll();
   }
-  if (listeners_) listeners_->Shutdown(grace);
+  if (listeners_) listeners_->Withdraw(grace);
   if (ticker_.joinable()) ticker_.join();
   if (rooms_) rooms_->RecordAlive();
   // Joining the committer's thread orders every answer it finished before what follows;
   // then any reload a failed write started runs to its end.
   if (committer_) committer_->Stop();
   background_.Stop();
-  listeners_.reset();
+  // The calls left hold the rooms only until they are answered (nothing waits on a write
+  // any more).
+  if (listeners_) listeners_->WaitReleased();
+  if (own_listeners_) own_listeners_->Shutdown(absl::ZeroDuration());
+  own_listeners_.reset();
+  listeners_ = nullptr;
 }
 
 void Instance::RunTicker(absl::Duration interval) {

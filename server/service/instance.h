@@ -36,6 +36,9 @@ struct InstanceOptions {
 //   (*instance)->Serve(options);                               // listeners and ticker
 //   (*instance)->Stop(absl::Seconds(10));                      // or destroy it
 //
+// A replica's term as owner serves through the listeners the node keeps for its whole life
+// (ServeOn): ending the term turns calls away without closing them.
+//
 // Thread-safe.
 class Instance {
  public:
@@ -50,15 +53,18 @@ class Instance {
   // Stop(no grace).
   ~Instance();
 
-  // Starts the listeners and the admission ticker. A listener that cannot start (port taken,
-  // bad TLS material) is an error, and nothing is served.
+  // Starts listeners of its own and the admission ticker. A listener that cannot start (port
+  // taken, bad TLS material) is an error, and nothing is served.
   absl::Status Serve(const InstanceOptions& options);
+  // Serves through `listeners` (which must outlive the instance) and starts the admission
+  // ticker, ticking every `tick_interval`.
+  void ServeOn(Listeners* listeners, absl::Duration tick_interval);
 
-  // Stops, in this order: the listeners stop accepting calls and let those in flight finish
-  // for up to `grace`; the ticker stops; the server records that it is alive (so the next
-  // start credits only real downtime); the committer writes what is pending, answering the
-  // calls that waited on it; only then are the listeners destroyed (their calls have all
-  // been answered). Idempotent.
+  // Stops, in this order: the listeners turn new calls away (UNAVAILABLE) and let those in
+  // flight finish for up to `grace`; the ticker stops; the server records that it is alive
+  // (so the next start credits only real downtime); the committer writes what is pending,
+  // answering the calls that waited on it; once every call that held the rooms is answered,
+  // listeners of its own shut down (those of ServeOn stay, serving nothing). Idempotent.
   void Stop(absl::Duration grace);
 
   RoomManager* rooms() { return rooms_.get(); }
@@ -66,6 +72,7 @@ class Instance {
   // The bound ports, once serving.
   int port() const { return listeners_ ? listeners_->port() : 0; }
   int admin_port() const { return listeners_ ? listeners_->admin_port() : 0; }
+  Listeners* listeners() { return listeners_; }
 
  private:
   explicit Instance(storage::Store* store);
@@ -79,7 +86,8 @@ class Instance {
   base::TaskThread background_;  // rooms' reloads after a failed write
   std::unique_ptr<Committer> committer_;
   std::unique_ptr<RoomManager> rooms_;
-  std::unique_ptr<Listeners> listeners_;
+  std::unique_ptr<Listeners> own_listeners_;  // Serve's
+  Listeners* listeners_ = nullptr;            // those it serves through
 
   base::Mutex mu_;
   base::CondVar wake_;

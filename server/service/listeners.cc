@@ -3,7 +3,6 @@
 #include "absl/strings/str_cat.h"
 #include "grpc/health/v1/health.pb.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
-#include "grpcpp/generic/async_generic_service.h"
 #include "grpcpp/health_check_service_interface.h"
 #include "grpcpp/resource_quota.h"
 #include "grpcpp/security/server_credentials.h"
@@ -96,17 +95,18 @@ absl::StatusOr<std::unique_ptr<grpc::Server>> StartGatewayServer(const ListenerO
                        add_services, "gateway API", port);
 }
 
-Listeners::Listeners(RoomManager* rooms, Metrics* metrics, storage::Store* store,
-                     const ListenerOptions& options)
-    : shedder_(options.max_calls_in_flight, [] { return std::chrono::system_clock::now(); }),
+Listeners::Listeners(Metrics* metrics, storage::Store* store, const ListenerOptions& options,
+                     ServingRooms::OwnerFn owner)
+    : serving_(std::move(owner)),
+      shedder_(options.max_calls_in_flight, [] { return std::chrono::system_clock::now(); }),
       entry_keys_(options.entry_keys),
-      gateway_service_(rooms, metrics, &shedder_, entry_keys_.get()),
-      admin_service_(rooms, metrics, store, options.backup_dir, options.admin_token,
+      gateway_service_(&serving_, metrics, &shedder_, entry_keys_.get()),
+      admin_service_(&serving_, metrics, store, options.backup_dir, options.admin_token,
                      /*require_client_certificate=*/!options.admin_client_ca_pem.empty()) {}
 
 absl::StatusOr<std::unique_ptr<Listeners>> Listeners::Start(const ListenerOptions& options,
-                                                            RoomManager* rooms, Metrics* metrics,
-                                                            storage::Store* store) {
+                                                            Metrics* metrics, storage::Store* store,
+                                                            ServingRooms::OwnerFn owner) {
   grpc::EnableDefaultHealthCheckService(true);
   // Links the health protocol's descriptors so reflection can describe grpc.health.v1.
   (void)grpc::health::v1::HealthCheckRequest::descriptor();
@@ -115,7 +115,7 @@ absl::StatusOr<std::unique_ptr<Listeners>> Listeners::Start(const ListenerOption
       !(options.gateway_client_ca_pem.empty() && options.admin_client_ca_pem.empty())) {
     return absl::InvalidArgumentError("client certificate CAs need a TLS certificate and key");
   }
-  std::unique_ptr<Listeners> server(new Listeners(rooms, metrics, store, options));
+  std::unique_ptr<Listeners> server(new Listeners(metrics, store, options, std::move(owner)));
   absl::StatusOr<ListenerPair> pair = StartPair(
       options, [&](grpc::ServerBuilder* b) { b->RegisterService(&server->gateway_service_); },
       [&](grpc::ServerBuilder* b) { b->RegisterService(&server->admin_service_); });
@@ -124,83 +124,38 @@ absl::StatusOr<std::unique_ptr<Listeners>> Listeners::Start(const ListenerOption
   server->admin_ = std::move(pair->admin);
   server->port_ = pair->port;
   server->admin_port_ = pair->admin_port;
+  server->SetHealth(false);  // nothing served yet
   return server;
 }
 
 Listeners::~Listeners() { Shutdown(absl::ZeroDuration()); }
 
+void Listeners::SetHealth(bool serving) {
+  for (grpc::Server* s : {gateway_.get(), admin_.get()}) {
+    if (s != nullptr) s->GetHealthCheckService()->SetServingStatus(serving);
+  }
+}
+
+void Listeners::Serve(RoomManager* rooms) {
+  serving_.Serve(rooms);
+  SetHealth(true);
+}
+
+bool Listeners::Withdraw(absl::Duration grace) {
+  SetHealth(false);
+  return serving_.Withdraw(grace);
+}
+
+void Listeners::WaitReleased() { serving_.WaitReleased(); }
+
 void Listeners::Shutdown(absl::Duration grace) {
   std::call_once(shutdown_, [&] {
+    serving_.Withdraw(absl::ZeroDuration());
     // gRPC's deadline is real time, whatever clock the rooms run on.
     const auto deadline = std::chrono::system_clock::now() + absl::ToChronoNanoseconds(grace);
     if (gateway_) gateway_->Shutdown(deadline);
     if (admin_) admin_->Shutdown(deadline);
   });
-}
-
-// Answers every call UNAVAILABLE, naming the owner in the trailing metadata.
-class StandbyListeners::Redirect final : public grpc::CallbackGenericService {
- public:
-  Redirect(std::function<std::string()> owner, std::string what)
-      : owner_(std::move(owner)), what_(std::move(what)) {}
-
-  grpc::ServerGenericBidiReactor* CreateReactor(grpc::GenericCallbackServerContext* ctx) override {
-    class Reactor final : public grpc::ServerGenericBidiReactor {
-     public:
-      Reactor(grpc::GenericCallbackServerContext* ctx, const std::string& owner,
-              const std::string& what) {
-        std::string message = "this Anteroom node is a standby";
-        if (owner.empty()) {
-          absl::StrAppend(&message,
-                          "; no node owns the rooms right now (a failover is under "
-                          "way): retry in a moment");
-        } else {
-          ctx->AddTrailingMetadata(std::string(wire::kOwnerMetadata), owner);
-          absl::StrAppend(&message, "; the ", what, " of the owner is ", owner);
-        }
-        Finish(grpc::Status(grpc::StatusCode::UNAVAILABLE, message));
-      }
-      void OnDone() override { delete this; }
-    };
-    return new Reactor(ctx, owner_(), what_);
-  }
-
- private:
-  const std::function<std::string()> owner_;
-  const std::string what_;
-};
-
-absl::StatusOr<std::unique_ptr<StandbyListeners>> StandbyListeners::Start(
-    const ListenerOptions& options, const OwnerFn& owner) {
-  grpc::EnableDefaultHealthCheckService(true);
-  std::unique_ptr<StandbyListeners> server(new StandbyListeners());
-  server->gateway_redirect_ =
-      std::make_unique<Redirect>([owner] { return owner().gateway; }, "gateway API");
-  server->admin_redirect_ =
-      std::make_unique<Redirect>([owner] { return owner().admin; }, "admin API");
-  absl::StatusOr<ListenerPair> pair = StartPair(
-      options,
-      [&](grpc::ServerBuilder* b) {
-        b->RegisterCallbackGenericService(server->gateway_redirect_.get());
-      },
-      [&](grpc::ServerBuilder* b) {
-        b->RegisterCallbackGenericService(server->admin_redirect_.get());
-      });
-  if (!pair.ok()) return pair.status();
-  server->gateway_ = std::move(pair->gateway);
-  server->admin_ = std::move(pair->admin);
-  server->port_ = pair->port;
-  server->admin_port_ = pair->admin_port;
-  for (grpc::Server* s : {server->gateway_.get(), server->admin_.get()}) {
-    s->GetHealthCheckService()->SetServingStatus(false);
-  }
-  return server;
-}
-
-StandbyListeners::~StandbyListeners() {
-  const auto now = std::chrono::system_clock::now();
-  if (gateway_) gateway_->Shutdown(now);
-  if (admin_) admin_->Shutdown(now);
 }
 
 }  // namespace anteroom::service

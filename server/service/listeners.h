@@ -12,6 +12,7 @@
 #include "server/service/grpc_services.h"
 #include "server/service/metrics.h"
 #include "server/service/room_manager.h"
+#include "server/service/serving_rooms.h"
 #include "wire/signer.h"
 #include "wire/token.h"
 
@@ -58,8 +59,13 @@ absl::StatusOr<std::unique_ptr<grpc::Server>> StartGatewayServer(
     const ListenerOptions& options, const std::function<void(grpc::ServerBuilder*)>& add_services,
     int* port);
 
-// The two gRPC listeners (gateway and admin, each with server reflection and gRPC health)
-// over one RoomManager.
+// The two gRPC listeners (gateway and admin, each with server reflection and gRPC health),
+// serving whatever rooms the node serves at the moment (ServingRooms): none when they start,
+// then a RoomManager from Serve to Withdraw. While none are served, every call answers
+// UNAVAILABLE naming the owner's address of that API (when `owner` knows it) and gRPC health
+// answers NOT_SERVING, so readiness probes and load balancers send nothing here. A node keeps
+// its listeners whatever its role: no call is ever cut off by a server going away, except at
+// Shutdown.
 //
 // A listener whose port is taken fails Start: port sharing (SO_REUSEPORT) is off, so a
 // second instance cannot silently split traffic with the first.
@@ -67,26 +73,37 @@ absl::StatusOr<std::unique_ptr<grpc::Server>> StartGatewayServer(
 // Thread-safe.
 class Listeners {
  public:
-  // `store` serves checkpoints.
+  // `store` serves checkpoints; `owner` names the owner while this node serves no rooms
+  // (empty: nobody known). All must outlive the listeners.
   static absl::StatusOr<std::unique_ptr<Listeners>> Start(const ListenerOptions& options,
-                                                          RoomManager* rooms, Metrics* metrics,
-                                                          storage::Store* store);
+                                                          Metrics* metrics, storage::Store* store,
+                                                          ServingRooms::OwnerFn owner = nullptr);
   ~Listeners();
 
   // The bound ports (useful when the options asked for port 0).
-  // A listener that cannot start (port taken, bad TLS material) fails Start.
   int port() const { return port_; }
   int admin_port() const { return admin_port_; }
 
-  // Stops accepting calls and lets in-flight calls finish for up to `grace` (then cancels
-  // them). Idempotent. Calls waiting on a write are finished by the committer's thread: stop
-  // the committer after this and before destroying the Listeners (Instance does).
+  // Calls are served by `rooms` (which must stay until WaitReleased returns after Withdraw);
+  // health answers SERVING.
+  void Serve(RoomManager* rooms);
+  // New calls are turned away (UNAVAILABLE) and health answers NOT_SERVING; waits up to
+  // `grace` for the calls holding the rooms to be answered. True when all were.
+  bool Withdraw(absl::Duration grace);
+  // Waits until every call that held the rooms has been answered (after Withdraw; calls
+  // waiting on a write are answered by the committer: stop it first).
+  void WaitReleased();
+
+  // Stops accepting calls and cancels those still open after `grace` (the process is ending).
+  // Idempotent.
   void Shutdown(absl::Duration grace);
 
  private:
-  Listeners(RoomManager* rooms, Metrics* metrics, storage::Store* store,
-            const ListenerOptions& options);
+  Listeners(Metrics* metrics, storage::Store* store, const ListenerOptions& options,
+            ServingRooms::OwnerFn owner);
+  void SetHealth(bool serving);
 
+  ServingRooms serving_;
   LoadShedder shedder_;
   std::shared_ptr<const wire::Signer> entry_keys_;
   WaitingRoomService gateway_service_;
@@ -96,39 +113,6 @@ class Listeners {
   int port_ = 0;
   int admin_port_ = 0;
   std::once_flag shutdown_;
-};
-
-// A replica's listeners while it is a standby (server/replication): the same two addresses,
-// where every call answers UNAVAILABLE, naming the owner's address of that API in the
-// trailing metadata wire::kOwnerMetadata when one is known (the client library follows it), and
-// gRPC health answers NOT_SERVING (so readiness probes and load balancers send nothing here).
-class StandbyListeners {
- public:
-  struct Owner {
-    std::string gateway;  // empty: no owner known
-    std::string admin;
-  };
-  using OwnerFn = std::function<Owner()>;
-
-  // `owner` is asked on every call (it must be cheap and thread-safe).
-  static absl::StatusOr<std::unique_ptr<StandbyListeners>> Start(const ListenerOptions& options,
-                                                                 const OwnerFn& owner);
-  // Closes the ports at once.
-  ~StandbyListeners();
-
-  int port() const { return port_; }
-  int admin_port() const { return admin_port_; }
-
- private:
-  class Redirect;
-  StandbyListeners() = default;
-
-  std::unique_ptr<Redirect> gateway_redirect_;
-  std::unique_ptr<Redirect> admin_redirect_;
-  std::unique_ptr<grpc::Server> gateway_;
-  std::unique_ptr<grpc::Server> admin_;
-  int port_ = 0;
-  int admin_port_ = 0;
 };
 
 }  // namespace anteroom::service

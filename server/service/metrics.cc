@@ -63,12 +63,14 @@ Metrics::Metrics()
       rpc_errors_(Counter(*registry_, "anteroom_rpc_errors_total",
                           "RPCs that failed, by method and gRPC status code.")),
       replica_owner_(&Gauge(*registry_, "anteroom_replica_owner",
-                            "Replicated mode: 1 while this node owns the rooms, 0 while it is a "
-                            "standby (and always 0 without --etcd).")
+                            "Replicated mode: 1 while this node serves the rooms as their owner, "
+                            "0 from the moment it cannot (a standby, or stepping down; always 0 "
+                            "without --etcd).")
                           .Add({})),
       replica_applied_(&Gauge(*registry_, "anteroom_replica_log_entry",
-                              "Replicated mode: the last entry of the cluster's log in this "
-                              "node's store (compare across nodes to see a standby's lag).")
+                              "Replicated mode: the last entry of the cluster's log this node "
+                              "committed (as the owner) or applied (as a standby): the owner's "
+                              "value minus a standby's is the standby's lag.")
                             .Add({})),
       replica_step_downs_(&Counter(*registry_, "anteroom_replica_step_downs_total",
                                    "Replicated mode: terms as owner that ended (lease lost, "

@@ -71,12 +71,10 @@ class Metrics {
   void ObserveStorageWrite(double seconds, bool ok);
   // Bytes the store holds on disk (SST files and write-ahead logs).
   void SetStorageBytes(double bytes) { storage_bytes_->Set(bytes); }
-  // Replicated mode (server/replication): the node's role and the last log entry in its
-  // store; each end of a term as owner.
-  void SetReplicaState(bool owner, uint64_t applied) {
-    replica_owner_->Set(owner ? 1 : 0);
-    replica_applied_->Set(static_cast<double>(applied));
-  }
+  // Replicated mode (server/replication): whether the node serves as the owner now; the last
+  // log entry it committed (as owner) or applied (as a standby); each end of a term as owner.
+  void SetReplicaOwner(bool owner) { replica_owner_->Set(owner ? 1 : 0); }
+  void SetReplicaLogEntry(uint64_t entry) { replica_applied_->Set(static_cast<double>(entry)); }
   void CountStepDown() { replica_step_downs_->Increment(); }
 
  private:

@@ -111,26 +111,34 @@ absl::Status Pipeline(redisContext* c, const std::vector<std::vector<std::string
 
 absl::StatusOr<std::unique_ptr<RedisPeer>> RedisPeer::Start(const std::string& dir,
                                                             const std::string& fsync) {
-  const int port = testing::FreeLoopbackPort();
-  absl::StatusOr<std::unique_ptr<testing::Process>> process = testing::Process::Start(
-      "/usr/bin/redis-server",
-      {"--port", absl::StrCat(port), "--bind", "127.0.0.1", "--dir", dir, "--save", "",
-       "--appendonly", "yes", "--appendfsync", fsync,
-       // no rewrite forking during a row: its CPU would go unseen
-       "--auto-aof-rewrite-percentage", "0", "--daemonize", "no", "--protected-mode", "yes"},
-      dir + "/redis.log");
+  // On a port free a moment ago: one taken meanwhile makes redis-server exit, and it starts
+  // again on another.
+  int port = 0;
+  absl::StatusOr<std::unique_ptr<testing::Process>> process =
+      testing::WithFreshPorts<std::unique_ptr<testing::Process>>(
+          [&]() -> absl::StatusOr<std::unique_ptr<testing::Process>> {
+            port = testing::FreeLoopbackPort();
+            auto started = testing::Process::Start(
+                "/usr/bin/redis-server",
+                {"--port", absl::StrCat(port), "--bind", "127.0.0.1", "--dir", dir, "--save", "",
+                 "--appendonly", "yes", "--appendfsync", fsync,
+                 // no rewrite forking during a row: its CPU would go unseen
+                 "--auto-aof-rewrite-percentage", "0", "--daemonize", "no", "--protected-mode",
+                 "yes"},
+                dir + "/redis.log");
+            if (!started.ok()) return started.status();
+            absl::Status answers = testing::WaitServing(
+                **started, "redis-server", dir + "/redis.log",
+                [&] {
+                  absl::StatusOr<Context> c = Connect(port);
+                  return c.ok() && Command(c->get(), {"PING"}).ok();
+                },
+                absl::Seconds(20));
+            if (!answers.ok()) return answers;
+            return started;
+          });
   if (!process.ok()) return process.status();
   std::unique_ptr<RedisPeer> peer(new RedisPeer(*std::move(process), port));
-  if (!testing::WaitUntil(
-          [&] {
-            absl::StatusOr<Context> c = Connect(port);
-            return c.ok() && Command(c->get(), {"PING"}).ok();
-          },
-          absl::Seconds(20))) {
-    return absl::UnavailableError(
-        absl::StrCat("redis-server did not answer on port ", port,
-                     "; its log: ", testing::ReadFile(dir + "/redis.log")));
-  }
   absl::StatusOr<Context> c = Connect(port);
   if (!c.ok()) return c.status();
   for (auto [script, sha] :

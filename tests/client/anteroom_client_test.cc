@@ -325,8 +325,10 @@ TEST(ClientTest, CallsToAReplicatedClusterFollowTheStandbysRedirectToTheOwner) {
   service::ListenerOptions standby_options;
   standby_options.listen = "127.0.0.1:0";
   standby_options.admin_listen = "127.0.0.1:0";
-  auto standby = service::StandbyListeners::Start(standby_options, [&] {
-    return service::StandbyListeners::Owner{owner.address(), "127.0.0.1:1"};
+  service::Metrics metrics;
+  // Listeners that serve no rooms: a standby's.
+  auto standby = service::Listeners::Start(standby_options, &metrics, /*store=*/nullptr, [&] {
+    return service::ServingRooms::Owner{owner.address(), "127.0.0.1:1"};
   });
   ASSERT_TRUE(standby.ok()) << standby.status();
   const std::string standby_address = absl::StrCat("127.0.0.1:", (*standby)->port());
@@ -344,14 +346,15 @@ TEST(ClientTest, CallsToAReplicatedClusterFollowTheStandbysRedirectToTheOwner) {
 // With no owner anywhere (both nodes standbys naming none), a call is retried across the nodes
 // until failover_timeout, then reported unreachable.
 TEST(ClientTest, AReplicatedClusterWithNoOwnerIsUnreachableAfterTheFailoverTimeout) {
-  std::vector<std::unique_ptr<service::StandbyListeners>> standbys;
+  service::Metrics metrics;
+  std::vector<std::unique_ptr<service::Listeners>> standbys;
   std::vector<std::string> nodes;
   for (int i = 0; i < 2; ++i) {
     service::ListenerOptions options;
     options.listen = "127.0.0.1:0";
     options.admin_listen = "127.0.0.1:0";
-    auto s = service::StandbyListeners::Start(options,
-                                              [] { return service::StandbyListeners::Owner{}; });
+    auto s = service::Listeners::Start(options, &metrics, /*store=*/nullptr,
+                                       [] { return service::ServingRooms::Owner{}; });
     ASSERT_TRUE(s.ok()) << s.status();
     nodes.push_back(absl::StrCat("127.0.0.1:", (*s)->port()));
     standbys.push_back(*std::move(s));
@@ -364,7 +367,7 @@ TEST(ClientTest, AReplicatedClusterWithNoOwnerIsUnreachableAfterTheFailoverTimeo
   auto refused = client->Admit("hall", "alice");
   ASSERT_FALSE(refused.ok());
   EXPECT_TRUE(Client::IsUnreachable(refused.status())) << refused.status();
-  EXPECT_NE(refused.status().message().find("no node owns the rooms"), std::string::npos)
+  EXPECT_NE(refused.status().message().find("serves no rooms right now"), std::string::npos)
       << refused.status();
   EXPECT_GT(client->stats().retries, 1u);
 }

@@ -39,16 +39,29 @@ TEST(PrometheusTest, ARealPrometheusScrapesTheQueueDepth) {
     }
   }
 
-  const int port = testing::FreeLoopbackPort();
   const std::string config = dir + "/prometheus.yml";
   std::ofstream(config) << "global:\n  scrape_interval: 1s\nscrape_configs:\n"
                         << "  - job_name: anteroom\n    static_configs:\n"
                         << "      - targets: ['" << (*daemon)->metrics_address() << "']\n";
-  auto prometheus =
-      testing::Process::Start(kPrometheus,
-                              {"--config.file=" + config, "--storage.tsdb.path=" + dir + "/tsdb",
-                               absl::StrCat("--web.listen-address=127.0.0.1:", port)},
-                              dir + "/prometheus.log");
+  // On a port free a moment ago: one taken meanwhile makes Prometheus exit, and it starts
+  // again on another.
+  int port = 0;
+  auto prometheus = testing::WithFreshPorts<std::unique_ptr<testing::Process>>(
+      [&]() -> absl::StatusOr<std::unique_ptr<testing::Process>> {
+        port = testing::FreeLoopbackPort();
+        auto started = testing::Process::Start(
+            kPrometheus,
+            {"--config.file=" + config, "--storage.tsdb.path=" + dir + "/tsdb",
+             absl::StrCat("--web.listen-address=127.0.0.1:", port)},
+            dir + "/prometheus.log");
+        if (!started.ok()) return started.status();
+        absl::Status ready = testing::WaitServing(
+            **started, "prometheus", dir + "/prometheus.log",
+            [&] { return testing::HttpGet(absl::StrCat("127.0.0.1:", port), "/-/ready").ok(); },
+            absl::Seconds(60));
+        if (!ready.ok()) return ready;
+        return started;
+      });
   ASSERT_TRUE(prometheus.ok()) << prometheus.status();
 
   // Wait (with a deadline) for a scrape to show up in Prometheus's query API.

@@ -14,8 +14,8 @@ namespace {
 constexpr char kEtcd[] = "/usr/bin/etcd";
 }
 
-absl::StatusOr<std::unique_ptr<EtcdCluster>> EtcdCluster::Start(const std::string& dir,
-                                                                int members) {
+absl::StatusOr<std::unique_ptr<EtcdCluster>> EtcdCluster::Start(const std::string& dir, int members,
+                                                                bool quick_elections) {
   // A member that cannot bind the port it was given exits; the whole cluster then starts
   // again on fresh ports (a member's ports are in every member's --initial-cluster).
   return WithFreshPorts<std::unique_ptr<EtcdCluster>>(
@@ -26,7 +26,7 @@ absl::StatusOr<std::unique_ptr<EtcdCluster>> EtcdCluster::Start(const std::strin
         if (error) {
           return absl::InternalError(absl::StrCat("cannot create ", dir, ": ", error.message()));
         }
-        std::unique_ptr<EtcdCluster> cluster(new EtcdCluster(dir));
+        std::unique_ptr<EtcdCluster> cluster(new EtcdCluster(dir, quick_elections));
         for (int i = 0; i < members; ++i) {
           Member m;
           m.name = absl::StrCat("etcd", i);
@@ -58,16 +58,34 @@ absl::Status EtcdCluster::StartMember(int i) {
   const Member& m = members_[i];
   const std::string client_url = absl::StrCat("http://127.0.0.1:", m.client_port);
   const std::string peer_url = absl::StrCat("http://127.0.0.1:", m.peer_port);
-  absl::StatusOr<std::unique_ptr<Process>> process = Process::Start(
-      kEtcd,
-      {"--name", m.name, "--data-dir", absl::StrCat(dir_, "/", m.name), "--listen-client-urls",
-       client_url, "--advertise-client-urls", client_url, "--listen-peer-urls", peer_url,
-       "--initial-advertise-peer-urls", peer_url, "--initial-cluster", absl::StrJoin(initial, ","),
-       "--initial-cluster-state", "new", "--initial-cluster-token", "anteroom-test",
-       // Quick leader elections on loopback (the defaults suit a real network).
-       "--heartbeat-interval", "50", "--election-timeout", "500", "--logger", "zap",
-       "--log-outputs", "stderr"},
-      absl::StrCat(dir_, "/", m.name, ".log"));
+  std::vector<std::string> args = {"--name",
+                                   m.name,
+                                   "--data-dir",
+                                   absl::StrCat(dir_, "/", m.name),
+                                   "--listen-client-urls",
+                                   client_url,
+                                   "--advertise-client-urls",
+                                   client_url,
+                                   "--listen-peer-urls",
+                                   peer_url,
+                                   "--initial-advertise-peer-urls",
+                                   peer_url,
+                                   "--initial-cluster",
+                                   absl::StrJoin(initial, ","),
+                                   "--initial-cluster-state",
+                                   "new",
+                                   "--initial-cluster-token",
+                                   "anteroom-test",
+                                   "--logger",
+                                   "zap",
+                                   "--log-outputs",
+                                   "stderr"};
+  if (quick_elections_) {
+    // Quick leader elections on loopback (the defaults suit a real network).
+    args.insert(args.end(), {"--heartbeat-interval", "50", "--election-timeout", "500"});
+  }
+  absl::StatusOr<std::unique_ptr<Process>> process =
+      Process::Start(kEtcd, args, absl::StrCat(dir_, "/", m.name, ".log"));
   if (!process.ok()) return process.status();
   members_[i].process = *std::move(process);
   return absl::OkStatus();
@@ -128,6 +146,26 @@ absl::Status EtcdCluster::WaitWritable(absl::Duration timeout) {
   if (written) return absl::OkStatus();
   return absl::DeadlineExceededError(
       absl::StrCat("etcd cluster not writable: ", last.message(), "\n", LogTail(0)));
+}
+
+int EtcdCluster::Leader() const {
+  base::RealClock clock;
+  replication::EtcdClient::Options options;
+  for (const Member& m : members_) {
+    options.endpoints.push_back(absl::StrCat("127.0.0.1:", m.client_port));
+  }
+  options.clock = &clock;
+  absl::StatusOr<std::unique_ptr<replication::EtcdClient>> client =
+      replication::EtcdClient::Create(options);
+  if (!client.ok()) return -1;
+  for (int i = 0; i < size(); ++i) {
+    if (members_[i].process == nullptr) continue;
+    absl::StatusOr<etcdserverpb::StatusResponse> status =
+        (*client)->MemberStatus(i, absl::Seconds(1));
+    if (status.ok() && status->leader() != 0 && status->leader() == status->header().member_id())
+      return i;
+  }
+  return -1;
 }
 
 std::string EtcdCluster::LogTail(int i) const {

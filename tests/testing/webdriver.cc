@@ -1,5 +1,6 @@
 #include "tests/testing/webdriver.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 
@@ -58,18 +59,19 @@ absl::StatusOr<std::unique_ptr<Browser>> Browser::Open(int port, const Options& 
   auto http = std::make_unique<httplib::Client>("127.0.0.1", port);
   http->set_read_timeout(60, 0);
   // Flags for a closed network: no background connections, no first-run or sync.
-  std::vector<std::string> args = {"--headless",
-                                   "--no-sandbox",
-                                   "--disable-gpu",
-                                   "--disable-dev-shm-usage",
-                                   "--disable-quic",
-                                   "--no-first-run",
-                                   "--disable-background-networking",
-                                   "--disable-component-update",
-                                   "--disable-sync",
-                                   "--disable-default-apps",
-                                   "--window-size=1024,900",
-                                   absl::StrCat("--user-data-dir=", options.user_data_dir)};
+  std::vector<std::string> args = {
+      "--headless",
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-dev-shm-usage",
+      "--disable-quic",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+      "--disable-default-apps",
+      absl::StrCat("--window-size=", std::max(options.width, 500), ",", options.height),
+      absl::StrCat("--user-data-dir=", options.user_data_dir)};
   if (!options.host_resolver_rules.empty())
     args.push_back(absl::StrCat("--host-resolver-rules=", options.host_resolver_rules));
   std::string arg_list;
@@ -82,9 +84,14 @@ absl::StatusOr<std::unique_ptr<Browser>> Browser::Open(int port, const Options& 
                     Quote(options.accept_language));
   }
   prefs = absl::StrCat("{", prefs, "}");
+  std::string emulation;
+  if (options.width < 500) {
+    emulation = absl::StrCat(R"(,"mobileEmulation":{"deviceMetrics":{"width":)", options.width,
+                             R"(,"height":)", options.height, R"(,"pixelRatio":2,"touch":true}})");
+  }
   const std::string body = absl::StrCat(
       R"({"capabilities":{"alwaysMatch":{"browserName":"chrome","goog:chromeOptions":{"binary":"/usr/bin/chromium","args":[)",
-      arg_list, R"(],"prefs":)", prefs, "}}}}");
+      arg_list, R"(],"prefs":)", prefs, emulation, "}}}}");
   auto res = http->Post("/session", body, "application/json");
   if (!res) return absl::UnavailableError("chromedriver did not answer POST /session");
   google::protobuf::Value reply;
@@ -175,6 +182,17 @@ absl::Status Browser::Screenshot(const std::string& path) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   out << png;
   return out ? absl::OkStatus() : absl::UnavailableError(absl::StrCat("cannot write ", path));
+}
+
+absl::StatusOr<std::string> Browser::Evaluate(const std::string& script) {
+  auto v = Command("POST", "/execute/sync",
+                   absl::StrCat(R"({"script":)", Quote(script), R"(,"args":[]})"));
+  if (!v.ok()) return v.status();
+  if (v->kind_case() == google::protobuf::Value::kStringValue) return v->string_value();
+  std::string json;
+  if (!google::protobuf::util::MessageToJsonString(*v, &json).ok())
+    return absl::InternalError("unprintable script result");
+  return json;
 }
 
 absl::StatusOr<std::string> Browser::Cookie(const std::string& name) {

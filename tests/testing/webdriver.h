@@ -30,6 +30,10 @@ class Browser {
     // Host names mapped to loopback (Chromium's --host-resolver-rules, e.g.
     // "MAP *.example 127.0.0.1"), so a test can visit several sites by name without DNS.
     std::string host_resolver_rules;
+    // The viewport's size in CSS pixels. Narrower than a desktop window can be (500), the
+    // browser emulates a phone of that size (360 x 740: a common small phone).
+    int width = 1024;
+    int height = 900;
   };
   // Opens a new Chromium (Debian's /usr/bin/chromium) through the chromedriver at `port`.
   static absl::StatusOr<std::unique_ptr<Browser>> Open(int chromedriver_port,
@@ -47,6 +51,9 @@ class Browser {
   // The text of the page as a visitor sees it (document.body.innerText: what is shown,
   // without markup or hidden parts).
   absl::StatusOr<std::string> VisibleText();
+  // Runs `script` (a function body: `return ...;`) in the page; what it returns, as a string
+  // (a script that returns something else gets it JSON-encoded).
+  absl::StatusOr<std::string> Evaluate(const std::string& script);
   // The value of the named cookie (HttpOnly ones included), or NOT_FOUND.
   absl::StatusOr<std::string> Cookie(const std::string& name);
 
