@@ -6,8 +6,6 @@
 
 namespace anteroom::base {
 
-absl::Time RealClock::Now() { return absl::Now(); }
-
 namespace {
 int64_t MonotonicNanos() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(
@@ -15,6 +13,10 @@ int64_t MonotonicNanos() {
       .count();
 }
 }  // namespace
+
+absl::Time RealClock::Now() { return absl::Now(); }
+
+absl::Time RealClock::Monotonic() { return absl::FromUnixNanos(MonotonicNanos()); }
 
 Stopwatch::Stopwatch() : start_ns_(MonotonicNanos()) {}
 

@@ -5,8 +5,8 @@
 namespace anteroom::base {
 
 // The source of wall-clock time for everything that decides admissions, leases and
-// expiries. Production code names RealClock only in main; tests use a simulated clock
-// (tests/testing/sim_clock.h) and advance it explicitly.
+// expiries, and of monotonic time for intervals. Production code names RealClock only in
+// main; tests use a simulated clock (tests/testing/sim_clock.h) and advance it explicitly.
 //
 // Thread-safe: implementations may be called from any thread.
 class Clock {
@@ -14,12 +14,17 @@ class Clock {
   virtual ~Clock() = default;
   // The current time.
   virtual absl::Time Now() = 0;
+  // A time that only moves forward, at the real rate, from an arbitrary origin: for
+  // intervals a step of the wall clock must not stretch (how long ago an etcd lease was
+  // renewed). Only differences between two readings mean anything.
+  virtual absl::Time Monotonic() = 0;
 };
 
-// The system's wall clock.
+// The system's wall clock, and its monotonic clock.
 class RealClock final : public Clock {
  public:
   absl::Time Now() override;
+  absl::Time Monotonic() override;
 };
 
 // Measures elapsed real time for latency metrics. Monotonic; never used for decisions.

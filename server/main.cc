@@ -79,7 +79,8 @@ ABSL_FLAG(std::string, etcd_prefix, "/anteroom/default",
 ABSL_FLAG(absl::Duration, etcd_lease_ttl, absl::Seconds(5),
           "Replicated mode: the owner's lease. A standby takes over at most this long after the "
           "owner stops (plus catching up); the owner keeps the rooms through an etcd leader "
-          "election shorter than the lease less 0.5s (a tenth of it when longer). 2s or more.");
+          "election shorter than the lease less 0.5s (a tenth of it when longer). Whole seconds, "
+          "2s or more.");
 ABSL_FLAG(uint64_t, etcd_snapshot_log_bytes, 64ULL << 20,
           "Replicated mode: the owner snapshots the rooms into etcd and truncates the log behind "
           "the snapshot once this much log (or as much as the last snapshot, if more) has been "

@@ -1,6 +1,7 @@
 #include "client/gate/http_server.h"
 
 #include <atomic>
+#include <mutex>
 #include <optional>
 #include <thread>
 #include <vector>
@@ -13,8 +14,11 @@
 #include "absl/strings/strip.h"
 #include "base/log.h"
 #include "base/mutex.h"
+#include "boost/asio/dispatch.hpp"
+#include "boost/asio/executor_work_guard.hpp"
 #include "boost/asio/ip/tcp.hpp"
 #include "boost/asio/post.hpp"
+#include "boost/asio/steady_timer.hpp"
 #include "boost/asio/strand.hpp"
 #include "boost/asio/thread_pool.hpp"
 #include "boost/beast/core/flat_buffer.hpp"
@@ -108,6 +112,7 @@ class HttpServer::Impl {
   const HttpServerOptions options_;
   const Handler handler_;
   asio::io_context io_;
+  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work_;
   tcp::acceptor acceptor_;
   asio::thread_pool workers_;
   std::vector<std::thread> io_threads_;
@@ -115,6 +120,7 @@ class HttpServer::Impl {
   std::atomic<bool> stopping_{false};
   std::atomic<int64_t> open_{0};  // connections not yet destroyed
 
+  std::mutex stop_mu_;  // held by Stop, from start to end
   base::Mutex mu_;
   bool stopped_ ABSL_GUARDED_BY(mu_) = false;
   std::vector<std::weak_ptr<Connection>> connections_ ABSL_GUARDED_BY(mu_);
@@ -130,7 +136,10 @@ class HttpServer::Impl::Connection : public std::enable_shared_from_this<Connect
   }
   ~Connection() { --server_->open_; }
 
-  void Start() { Read(); }
+  // Starts reading, on the connection's own strand.
+  void Start() {
+    asio::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->Read(); });
+  }
 
   // Closes the connection unless a request is being handled (its answer closes it).
   void CloseIfIdle() {
@@ -154,12 +163,14 @@ class HttpServer::Impl::Connection : public std::enable_shared_from_this<Connect
   void OnHeader(const ErrorCode& ec) {
     if (ec) return OnRead(ec);
     const auto& message = parser_->get();
-    const auto coding = message.find(http::field::transfer_encoding);
-    if (coding != message.end() &&
-        !absl::EqualsIgnoreCase(absl::StripAsciiWhitespace(absl::string_view(
-                                    coding->value().data(), coding->value().size())),
-                                "chunked")) {
-      // "gzip, chunked", or chunked not last: two servers may read two different bodies.
+    // Only one Transfer-Encoding, and only "chunked": with "gzip, chunked", chunked not last,
+    // or codings over several fields, two servers may read two different bodies.
+    const auto [first, last] = message.equal_range(http::field::transfer_encoding);
+    if (first != last &&
+        (std::next(first) != last ||
+         !absl::EqualsIgnoreCase(absl::StripAsciiWhitespace(absl::string_view(
+                                     first->value().data(), first->value().size())),
+                                 "chunked"))) {
       return OnRead(http::make_error_code(http::error::bad_transfer_encoding));
     }
     http::async_read(
@@ -175,10 +186,13 @@ class HttpServer::Impl::Connection : public std::enable_shared_from_this<Connect
         HttpResponse response;
         response.status = refusal->status;
         response.body = absl::StrCat(refusal->reason, "\n");
+        refused_ = true;
         return Write(std::move(response), /*keep_alive=*/false, /*head=*/false);
       }
       return Close();  // the client went away, or was too slow
     }
+    // The server is stopping: no new request starts (Stop waits for those under way).
+    if (server_->stopping_.load()) return Close();
     const http::request<http::string_body>& message = parser_->get();
     auto request = std::make_shared<HttpRequest>();
     request->method = std::string(message.method_string());
@@ -230,9 +244,27 @@ class HttpServer::Impl::Connection : public std::enable_shared_from_this<Connect
     stream_.expires_after(absl::ToChronoNanoseconds(server_->options_.request_timeout));
     http::async_write(stream_, response_,
                       [self = shared_from_this(), keep_alive](const ErrorCode& ec, size_t) {
-                        if (ec || !keep_alive) return self->Close();
+                        if (ec) return self->Close();
+                        if (self->refused_) return self->Drain();
+                        if (!keep_alive) return self->Close();
                         self->Read();
                       });
+  }
+
+  // After refusing a request whose bytes may not all have been read: stop sending, then read
+  // and drop what the client still sends (for up to a second) before closing. Closing with
+  // unread bytes would reset the connection, and the reset can destroy the answer before the
+  // client reads it.
+  void Drain() {
+    ErrorCode ignored;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    stream_.expires_after(std::chrono::seconds(1));
+    buffer_.consume(buffer_.size());
+    stream_.async_read_some(buffer_.prepare(4096),
+                            [self = shared_from_this()](const ErrorCode& ec, size_t) {
+                              if (ec) return self->Close();
+                              self->Drain();
+                            });
   }
 
   void Close() {
@@ -247,6 +279,7 @@ class HttpServer::Impl::Connection : public std::enable_shared_from_this<Connect
   std::optional<http::request_parser<http::string_body>> parser_;
   http::response<http::string_body> response_;
   bool handling_ = false;  // on the strand
+  bool refused_ = false;   // a request was refused: close once answered
 };
 
 absl::Status HttpServer::Impl::Bind(const std::string& host, int port) {
@@ -275,6 +308,9 @@ absl::Status HttpServer::Impl::Bind(const std::string& host, int port) {
 }
 
 void HttpServer::Impl::Run() {
+  // The I/O threads run until Stop says so, not until they run out of work: while every
+  // connection waits for its handler, none has an operation pending.
+  work_.emplace(io_.get_executor());
   Accept();
   for (int i = 0; i < options_.io_threads; ++i) io_threads_.emplace_back([this] { io_.run(); });
 }
@@ -300,15 +336,22 @@ void HttpServer::Impl::Accept() {
     } else if (ec == asio::error::operation_aborted || stopping_.load()) {
       return;
     } else {
-      // Out of descriptors, say: the next attempt may succeed, without spinning.
+      // Out of descriptors, say: try again in a moment, without spinning and without holding
+      // up the connections served on this thread.
       ANTEROOM_LOG(kWarning, "gate http: accept failed: %s", ec.message());
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      auto timer = std::make_shared<asio::steady_timer>(acceptor_.get_executor(),
+                                                        std::chrono::milliseconds(10));
+      timer->async_wait([this, timer](const ErrorCode&) {
+        if (!stopping_.load()) Accept();
+      });
+      return;
     }
     Accept();
   });
 }
 
 void HttpServer::Impl::Stop() {
+  std::lock_guard<std::mutex> one_at_a_time(stop_mu_);  // a second caller waits for the first
   std::vector<std::weak_ptr<Connection>> connections;
   {
     base::MutexLock lock(&mu_);
@@ -325,10 +368,11 @@ void HttpServer::Impl::Stop() {
     if (auto connection = weak.lock()) connection->CloseIfIdle();
   }
   // Requests being handled are answered (their handlers are bounded by their own deadlines),
-  // then their connections close.
-  workers_.join();
-  // Each closes within request_timeout (a write to a client that reads nothing times out).
+  // then their connections close; each closes within request_timeout otherwise (a write to a
+  // client that reads nothing times out). Only then do the handler threads go.
   while (open_.load() > 0) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  workers_.join();
+  work_.reset();
   io_.stop();
   for (std::thread& t : io_threads_) t.join();
 }

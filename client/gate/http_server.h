@@ -24,8 +24,9 @@ struct HttpServerOptions {
   // a second later. Default 4096.
   int backlog = 4096;
   // Largest request head (request line and headers), in bytes; past it the answer is 431.
-  // Default 16 KiB.
-  size_t max_header_bytes = 16 * 1024;
+  // nginx's auth subrequest carries every header the visitor sent (up to 4 x 8 KiB by
+  // nginx's defaults) and the gate's own. Default 64 KiB.
+  size_t max_header_bytes = 64 * 1024;
   // Largest request body, in bytes; past it the answer is 413. Default 64 KiB.
   size_t max_body_bytes = 64 * 1024;
   // A connection must deliver each request whole within this of connecting or of the last
@@ -44,7 +45,8 @@ struct HttpServerOptions {
 // Transfer-Encoding, a head or body over its bound) is answered 400, 431 or 413 and its
 // connection closed: the handler never sees it.
 //
-// Thread-safe. The handler is called concurrently from the handler threads.
+// Thread-safe (Stop waits for one already under way), but Stop must not be called from the
+// handler. The handler is called concurrently from the handler threads.
 class HttpServer {
  public:
   using Handler = std::function<HttpResponse(const HttpRequest&)>;

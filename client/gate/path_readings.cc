@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/str_split.h"
 
 namespace anteroom::gate {
 namespace {
@@ -31,6 +32,26 @@ std::string DecodeOnce(absl::string_view s, bool delimiters) {
       if (delimiters || !IsDelimiter(c)) {
         out += c;
         i += 2;
+        continue;
+      }
+    }
+    out += s[i];
+  }
+  return out;
+}
+
+// IIS's %uXXXX escapes of ASCII characters decoded ("%u0074" is 't').
+std::string DecodeIisUnicode(absl::string_view s) {
+  std::string out;
+  for (size_t i = 0; i < s.size(); ++i) {
+    int d[4];
+    if (s[i] == '%' && i + 5 < s.size() && (s[i + 1] == 'u' || s[i + 1] == 'U') &&
+        HexValue(s[i + 2], &d[0]) && HexValue(s[i + 3], &d[1]) && HexValue(s[i + 4], &d[2]) &&
+        HexValue(s[i + 5], &d[3])) {
+      const int c = ((d[0] * 16 + d[1]) * 16 + d[2]) * 16 + d[3];
+      if (c > 0 && c < 0x80) {
+        out += static_cast<char>(c);
+        i += 5;
         continue;
       }
     }
@@ -75,10 +96,13 @@ bool BrowserEscapes(unsigned char c) {
 }  // namespace
 
 std::string ReadPath(absl::string_view uri, const PathReading& reading) {
-  const absl::string_view path = uri.substr(0, uri.find_first_of("?#"));
+  const absl::string_view path = uri.substr(0, uri.find('?'));
   // Decoded before splitting (dots resolved after decoding), or each segment after.
   const bool decode_first = reading.dots == Dots::kAfterDecoding;
-  const std::string decoded = decode_first ? Decode(path, reading.decoding) : std::string();
+  const std::string decoded =
+      decode_first ? Decode(reading.windows_names ? DecodeIisUnicode(path) : std::string(path),
+                            reading.decoding)
+                   : std::string();
   std::vector<absl::string_view> raw =
       Split(decode_first ? absl::string_view(decoded) : path, reading.backslash_separates);
   // The path starts with its separator: the empty segment before it is the root.
@@ -86,6 +110,11 @@ std::string ReadPath(absl::string_view uri, const PathReading& reading) {
   std::vector<std::string> out;
   for (absl::string_view segment : raw) {
     if (reading.cut_params) segment = segment.substr(0, segment.find(';'));
+    if (reading.windows_names && segment != "." && segment != "..") {
+      segment = segment.substr(0, segment.find(':'));
+      while (!segment.empty() && (segment.back() == '.' || segment.back() == ' '))
+        segment.remove_suffix(1);
+    }
     if (reading.dots != Dots::kNever && (segment == "." || segment == "..")) {
       if (segment == ".." && !out.empty()) out.pop_back();
       continue;
@@ -122,17 +151,46 @@ std::string RawForm(absl::string_view canonical_path) {
   return out;
 }
 
+bool HasShortName(absl::string_view uri) {
+  const absl::string_view path = uri.substr(0, uri.find('?'));
+  for (absl::string_view segment : absl::StrSplit(path, absl::ByAnyChar("/\\"))) {
+    // 1 to 6 characters, '~', digits, and an extension of up to 3: "PROGRA~1", "TICKET~2.ASP".
+    const size_t tilde = segment.find('~');
+    if (tilde == absl::string_view::npos || tilde == 0 || tilde > 6) continue;
+    absl::string_view rest = segment.substr(tilde + 1);
+    const size_t dot = rest.find('.');
+    const absl::string_view digits = rest.substr(0, dot);
+    if (digits.empty() || !std::all_of(digits.begin(), digits.end(), absl::ascii_isdigit)) continue;
+    if (dot == absl::string_view::npos || rest.size() - dot - 1 <= 3) return true;
+  }
+  return false;
+}
+
 std::vector<ReadPathResult> PathReadings(absl::string_view uri) {
-  const absl::string_view path = uri.substr(0, uri.find_first_of("?#"));
+  const absl::string_view path = uri.substr(0, uri.find('?'));
   std::vector<ReadPathResult> readings = {{CanonicalPath(path), false}};
   // A path that does not start at the root is not a browser's either.
   bool ambiguous = path.empty() || path[0] != '/';
   for (size_t i = 0; i < path.size() && !ambiguous; ++i) {
     const char c = path[i];
+    const char next = i + 1 < path.size() ? path[i + 1] : '/';
     ambiguous = BrowserEscapes(static_cast<unsigned char>(c)) || c == '\\' || c == ';' ||
-                (c == '/' && i + 1 < path.size() && (path[i + 1] == '/' || path[i + 1] == '.'));
+                c == ':' || (c == '/' && i + 1 < path.size() && (next == '/' || next == '.')) ||
+                (c == '.' && next == '/');
   }
   if (!ambiguous) return readings;
+  auto add = [&](const PathReading& reading) {
+    ReadPathResult read{ReadPath(path, reading), reading.decoding == Decoding::kNone};
+    if (std::find(readings.begin(), readings.end(), read) == readings.end())
+      readings.push_back(std::move(read));
+  };
+  for (Decoding decoding : {Decoding::kOnce, Decoding::kRepeated}) {
+    PathReading windows;
+    windows.decoding = decoding;
+    windows.cut_params = false;
+    windows.windows_names = true;
+    add(windows);
+  }
   for (Decoding decoding :
        {Decoding::kNone, Decoding::kExceptDelimiters, Decoding::kOnce, Decoding::kRepeated}) {
     for (Dots dots : {Dots::kAfterDecoding, Dots::kLiteralOnly, Dots::kNever}) {
@@ -143,9 +201,7 @@ std::vector<ReadPathResult> PathReadings(absl::string_view uri) {
         reading.backslash_separates = !(bits & 1);
         reading.cut_params = !(bits & 2);
         reading.merge_slashes = !(bits & 4);
-        ReadPathResult read{ReadPath(path, reading), decoding == Decoding::kNone};
-        if (std::find(readings.begin(), readings.end(), read) == readings.end())
-          readings.push_back(std::move(read));
+        add(reading);
       }
     }
   }

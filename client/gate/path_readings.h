@@ -32,10 +32,14 @@ struct PathReading {
   bool cut_params = true;
   // Repeated slashes merged ("//a" is "/a"), or empty segments ("//a" is not under "/a").
   bool merge_slashes = true;
+  // Segments named as Windows names them: trailing dots and spaces dropped ("a." and "a "
+  // are "a"), an NTFS stream cut off ("a::$DATA" is "a"), and IIS's %uXXXX escapes decoded.
+  bool windows_names = false;
 };
 
-// `uri`'s path (without query or fragment: cut at the first '?' or '#' as sent) read as
-// `reading` says, in lower case: "/" then the segments joined by '/', without a trailing '/'.
+// `uri`'s path (without the query: cut at the first '?' as sent; a '#' is part of the path,
+// as servers that do not expect one read it) read as `reading` says, in lower case: "/" then
+// the segments joined by '/', without a trailing '/'.
 std::string ReadPath(absl::string_view uri, const PathReading& reading);
 
 // The reading of a server that decodes everything (PathReading's defaults):
@@ -47,6 +51,10 @@ std::string CanonicalPath(absl::string_view uri);
 // '>', '?', '`', '{', '}', and all of UTF-8 beyond ASCII) as %xx.
 std::string RawForm(absl::string_view canonical_path);
 
+// Whether a segment of `uri`'s path may be a Windows short (8.3) name, "TICKET~1": another
+// spelling of a name no reading can tell (RouteTable::Match refuses such a path).
+bool HasShortName(absl::string_view uri);
+
 // One reading of a path: a raw one (PathReading::Decoding::kNone) compares with a prefix's
 // RawForm, the others with the prefix itself.
 struct ReadPathResult {
@@ -57,8 +65,10 @@ struct ReadPathResult {
   }
 };
 
-// Every distinct reading of `uri`, over all PathReading combinations; the canonical one
-// first. A path with nothing to read two ways (no '%', '\', ';', "//" or "/.") has one.
+// Every distinct reading of `uri`, over the PathReading combinations (Windows names read
+// once or twice decoded, with '\' splitting and dots resolved, as IIS does); the canonical
+// one first. A path with nothing to read two ways (no '%', '\', ';', ':', "//", "/." or a
+// segment ending in '.', nothing a browser escapes) has one.
 std::vector<ReadPathResult> PathReadings(absl::string_view uri);
 
 }  // namespace anteroom::gate

@@ -196,6 +196,17 @@ absl::StatusOr<std::shared_ptr<const RouteTable>> RouteTable::Load(const std::st
 absl::StatusOr<const Route*> RouteTable::Match(absl::string_view host,
                                                absl::string_view uri) const {
   const std::string name = HostWithoutPort(host);
+  const absl::string_view path = uri.substr(0, uri.find('?'));
+  if (path.find('#') != absl::string_view::npos) {
+    return absl::InvalidArgumentError(
+        "the path holds a '#': a fragment is never sent, and servers read what follows it "
+        "differently: refused");
+  }
+  if (HasShortName(path)) {
+    return absl::InvalidArgumentError(
+        "a segment of the path looks like a Windows short name (\"NAME~1\"), another "
+        "spelling of a name that cannot be told: refused");
+  }
   const std::vector<ReadPathResult> readings = PathReadings(uri);
   const Route* route = MatchPath(name, readings[0]);
   for (size_t i = 1; i < readings.size(); ++i) {

@@ -97,7 +97,8 @@ template <typename Fn>
 absl::Status EtcdClient::OnAnyMember(absl::Duration timeout, const Fn& attempt,
                                      absl::Duration attempt_timeout) {
   if (attempt_timeout <= absl::ZeroDuration()) attempt_timeout = options_.attempt_timeout;
-  const absl::Time deadline = options_.clock->Now() + timeout;
+  // Intervals on the monotonic clock: a step of the wall clock stretches no deadline.
+  const absl::Time deadline = options_.clock->Monotonic() + timeout;
   size_t member;
   {
     base::MutexLock lock(&mu_);
@@ -105,13 +106,15 @@ absl::Status EtcdClient::OnAnyMember(absl::Duration timeout, const Fn& attempt,
   }
   absl::Status status;
   for (size_t tries = 0;; ++tries) {
-    const absl::Duration left = deadline - options_.clock->Now();
+    const absl::Duration left = deadline - options_.clock->Monotonic();
     if (tries > 0 && left <= absl::ZeroDuration()) break;
     grpc::ClientContext context;
-    // Do not wait for a member to connect beyond the attempt's deadline.
+    // Do not wait for a member to connect beyond the attempt's deadline. The first attempt
+    // gets at least 50 ms; later ones never run past the call's deadline.
     context.set_wait_for_ready(false);
+    const absl::Duration this_attempt = std::min(left, attempt_timeout);
     context.set_deadline(
-        DeadlineIn(std::max(absl::Milliseconds(50), std::min(left, attempt_timeout))));
+        DeadlineIn(tries == 0 ? std::max(absl::Milliseconds(50), this_attempt) : this_attempt));
     status = ToAbsl(attempt(members_[member], &context));
     if (!NoAnswer(status)) {
       base::MutexLock lock(&mu_);
@@ -120,8 +123,12 @@ absl::Status EtcdClient::OnAnyMember(absl::Duration timeout, const Fn& attempt,
     }
     member = (member + 1) % members_.size();
     // After a full round with no answer, a short pause before the next (members that were
-    // refused at once would otherwise be retried in a tight loop).
-    if ((tries + 1) % members_.size() == 0) absl::SleepFor(absl::Milliseconds(100));
+    // refused at once would otherwise be retried in a tight loop), never past the deadline.
+    if ((tries + 1) % members_.size() == 0) {
+      const absl::Duration pause =
+          std::min(absl::Milliseconds(100), deadline - options_.clock->Monotonic());
+      if (pause > absl::ZeroDuration()) absl::SleepFor(pause);
+    }
   }
   return absl::UnavailableError(absl::StrCat("etcd (", absl::StrJoin(options_.endpoints, ","),
                                              ") did not answer: ", status.message()));
@@ -166,7 +173,7 @@ absl::StatusOr<EtcdClient::Renewal> EtcdClient::KeepAlive(int64_t lease, absl::D
   absl::Status s = OnAnyMember(
       timeout,
       [&](Member& m, grpc::ClientContext* context) {
-        sent = options_.clock->Now();
+        sent = options_.clock->Monotonic();
         // The keep-alive call is a stream; one request, one answer.
         auto stream = m.lease->LeaseKeepAlive(context);
         etcdserverpb::LeaseKeepAliveRequest request;

@@ -31,7 +31,8 @@ class EtcdClient {
     std::vector<std::string> endpoints;
     // Deadline of one attempt on one member. Default 2 s.
     absl::Duration attempt_timeout = absl::Seconds(2);
-    // Measures the calls' overall timeouts. Required; must outlive the client.
+    // Measures the calls' overall timeouts (its monotonic time). Required; must outlive the
+    // client.
     base::Clock* clock = nullptr;
   };
 
@@ -48,7 +49,8 @@ class EtcdClient {
   // A new lease of `ttl` (whole seconds, at least 1); its id.
   absl::StatusOr<int64_t> GrantLease(absl::Duration ttl, absl::Duration timeout);
   // A renewal of a lease: the time to live etcd gave it (zero or less: it had expired), and
-  // when the attempt that renewed it was sent (etcd cannot have renewed it before).
+  // when the attempt that renewed it was sent, on the clock's monotonic time (etcd cannot
+  // have renewed it before).
   struct Renewal {
     absl::Duration ttl;
     absl::Time sent;

@@ -24,11 +24,11 @@ absl::Status FencedPut(EtcdClient* etcd, const std::string& owner_key, int64_t o
   txn.add_failure()->mutable_request_range()->set_key(key);
 
   base::Clock* const clock = etcd->clock();
-  const absl::Time started = clock->Now();
+  const absl::Time started = clock->Monotonic();
   absl::Status last = absl::UnavailableError("no attempt");
   bool unanswered = false;  // an attempt may have landed
   while (true) {
-    const absl::Duration left = deadline - clock->Now();
+    const absl::Duration left = deadline - clock->Monotonic();
     if (left <= absl::ZeroDuration()) break;
     // Stepping down: stop at once (the outcome stays unknown; the log settles it).
     if (stop && stop()) return absl::UnavailableError("this node is stepping down");
@@ -62,7 +62,7 @@ absl::Status FencedPut(EtcdClient* etcd, const std::string& owner_key, int64_t o
     return absl::DataLossError(absl::StrCat(key, " was written by someone else"));
   }
   return absl::UnavailableError(
-      absl::StrCat("etcd gave no answer in ", absl::FormatDuration(clock->Now() - started),
+      absl::StrCat("etcd gave no answer in ", absl::FormatDuration(clock->Monotonic() - started),
                    ", so whether the write landed is unknown: ", last.message()));
 }
 
@@ -139,7 +139,7 @@ absl::Status EtcdCommitLog::Append(const storage::WriteBatch& batch) {
     last = last_;
   }
   const uint64_t seq = last.seq + 1;
-  const absl::Time deadline = clock_->Now() + options_.write_timeout;
+  const absl::Time deadline = clock_->Monotonic() + options_.write_timeout;
   storage::v1::WriteBatchRecord record = ToRecord(batch);
   const size_t batch_bytes = record.ByteSizeLong();
   const AppliedMark next{seq, owner_revision_, last.log_bytes + batch_bytes};

@@ -16,7 +16,8 @@ namespace anteroom::replication {
 
 // Puts key=value in etcd while `owner_key` is still the claim made at `owner_revision` (and,
 // if `only_new`, the key is absent), repeating the same conditional transaction while etcd
-// gives no answer, until `deadline` or until `stop()` says so (checked between attempts of at
+// gives no answer, until `deadline` (the etcd client's clock's monotonic time) or until
+// `stop()` says so (checked between attempts of at
 // most a second). OK once etcd has it (also when an earlier attempt had landed); FAILED_
 // PRECONDITION when the claim is gone; UNAVAILABLE when the outcome is unknown; etcd's
 // refusal otherwise (nothing written).

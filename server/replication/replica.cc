@@ -45,8 +45,12 @@ Replica::Replica(EtcdClient* etcd, storage::Store* store, base::Clock* clock,
 Replica::~Replica() { Stop(absl::ZeroDuration()); }
 
 absl::Status Replica::Start() {
-  if (options_.lease_ttl < absl::Seconds(2)) {
-    return absl::InvalidArgumentError("--etcd_lease_ttl must be 2s or more");
+  if (options_.lease_ttl < absl::Seconds(2) ||
+      options_.lease_ttl != absl::Seconds(absl::ToInt64Seconds(options_.lease_ttl))) {
+    // (etcd's leases are whole seconds: a fraction would be granted shorter than served.)
+    return absl::InvalidArgumentError(
+        absl::StrCat("--etcd_lease_ttl must be whole seconds, 2s or more, not ",
+                     absl::FormatDuration(options_.lease_ttl)));
   }
   // The store must follow this cluster, or be new.
   absl::StatusOr<std::optional<std::string>> prefix =
@@ -80,11 +84,13 @@ absl::Status Replica::Start() {
   if (absl::Status s = ReloadMark(); !s.ok()) return s;
 
   if (metrics_ == nullptr) return absl::InvalidArgumentError("a replica needs metrics");
-  absl::StatusOr<std::unique_ptr<service::Listeners>> listeners =
-      service::Listeners::Start(options_.instance.listeners, metrics_, store_, [this] {
+  absl::StatusOr<std::unique_ptr<service::Listeners>> listeners = service::Listeners::Start(
+      options_.instance.listeners, metrics_, store_,
+      [this] {
         base::MutexLock lock(&mu_);
         return current_owner_;
-      });
+      },
+      clock_);
   if (!listeners.ok()) return listeners.status();
   listeners_ = *std::move(listeners);
   port_ = listeners_->port();
@@ -306,7 +312,7 @@ void Replica::Run() {
     metrics_->SetReplicaLogEntry(mark_.seq);
     if (more) continue;
     if (!owner_seen) {
-      const absl::Time granted = clock_->Now();
+      const absl::Time granted = clock_->Monotonic();
       absl::StatusOr<int64_t> lease = etcd_->GrantLease(options_.lease_ttl, kCallTimeout);
       if (lease.ok()) {
         absl::StatusOr<int64_t> revision = Campaign(*lease);
@@ -322,11 +328,14 @@ void Replica::Run() {
 }
 
 void Replica::Own(int64_t lease, int64_t revision, absl::Time granted) {
-  const absl::Time elected = clock_->Now();
+  const absl::Time elected = clock_->Monotonic();
   {
     base::MutexLock lock(&mu_);
     term_over_ = false;
   }
+  // Calls are served only until etcd could let the lease lapse, whatever this node's threads
+  // are doing; each renewal moves the bound on.
+  listeners_->ServeUntil(granted + LeasePolicyFor(options_.lease_ttl).serve_for);
   // The lease is renewed from the claim on: starting the term (reading the log's end,
   // loading a large store) may take longer than the lease.
   std::thread renewer([this, lease, granted] { RenewLease(lease, granted); });
@@ -342,7 +351,7 @@ void Replica::Own(int64_t lease, int64_t revision, absl::Time granted) {
       if (!lost_) metrics_->SetReplicaOwner(true);  // (LoseTerm clears it)
     }
     ANTEROOM_LOG(kInfo, "replica %s: owns the rooms from log entry %d (serving %s after the claim)",
-                 options_.node, mark_.seq, absl::FormatDuration(clock_->Now() - elected));
+                 options_.node, mark_.seq, absl::FormatDuration(clock_->Monotonic() - elected));
     snapshotter = std::thread([this, revision, &log] { SnapshotWhenDue(revision, log.get()); });
     // Serve until the term is lost (the renewer or the log says so) or the node stops.
     while (Pause(absl::Seconds(1))) {
@@ -427,6 +436,11 @@ absl::Status Replica::BeginTerm(int64_t revision, std::unique_ptr<EtcdCommitLog>
   if (options_.on_elected) {
     if (absl::Status s = options_.on_elected(instance->get()); !s.ok()) return s;
   }
+  {
+    // Lost while starting (the lease could not be renewed while the rooms loaded): never serve.
+    base::MutexLock lock(&mu_);
+    if (lost_) return absl::UnavailableError(lost_why_);
+  }
   (*instance)->ServeOn(listeners_.get(), options_.instance.tick_interval);
   return absl::OkStatus();
 }
@@ -461,8 +475,9 @@ absl::Status Replica::EnsureLogIdentity(int64_t revision) {
         TakeSnapshot(etcd_, keys_, revision, store_, options_.snapshot_chunk_bytes, clock_, {}, id);
     if (!seeded.ok()) return seeded.status();
   } else {
-    absl::Status published = FencedPut(etcd_, keys_.Owner(), revision, keys_.LogId(), id,
-                                       /*only_new=*/false, clock_->Now() + absl::Seconds(10), {});
+    absl::Status published =
+        FencedPut(etcd_, keys_.Owner(), revision, keys_.LogId(), id, /*only_new=*/false,
+                  clock_->Monotonic() + absl::Seconds(10), {});
     if (!published.ok()) return published;
   }
   // Only once etcd has it: the store follows that log.
@@ -478,7 +493,8 @@ void Replica::LoseTerm(const std::string& why) {
   if (!lost_) {
     lost_ = true;
     lost_why_ = why;
-    metrics_->SetReplicaOwner(false);  // from this moment, whatever the step-down takes
+    metrics_->SetReplicaOwner(false);              // from this moment, whatever the step-down takes
+    listeners_->ServeUntil(absl::InfinitePast());  // and no call is served from now on
   }
   wake_.SignalAll();
 }
@@ -494,19 +510,20 @@ void Replica::RenewLease(int64_t lease, absl::Time granted) {
     }
     // Keep trying, member after member, until the term must end: an etcd leader election
     // holds renewals until the new leader (which extends every lease) takes them.
-    const absl::Duration left = renewed + policy.serve_for - clock_->Now();
+    const absl::Duration left = renewed + policy.serve_for - clock_->Monotonic();
     absl::StatusOr<EtcdClient::Renewal> renewal =
         left > absl::ZeroDuration()
             ? etcd_->KeepAlive(lease, left, std::min(left, policy.attempt_timeout))
             : absl::DeadlineExceededError("no time left");
     if (renewal.ok() && renewal->ttl > absl::ZeroDuration()) {
       renewed = std::max(renewed, renewal->sent);
+      listeners_->ServeUntil(renewed + policy.serve_for);
     } else if (renewal.ok()) {
       return LoseTerm("its lease lapsed");
     }
-    if (clock_->Now() - renewed >= policy.serve_for) {
+    if (clock_->Monotonic() - renewed >= policy.serve_for) {
       return LoseTerm(absl::StrCat("cannot renew its lease (last renewed ",
-                                   absl::FormatDuration(clock_->Now() - renewed),
+                                   absl::FormatDuration(clock_->Monotonic() - renewed),
                                    " ago): ", renewal.status().message()));
     }
   }

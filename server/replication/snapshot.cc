@@ -27,7 +27,7 @@ absl::StatusOr<SnapshotTaken> TakeSnapshot(EtcdClient* etcd, const LogKeys& keys
   size_t chunk_size = 0;
   auto put = [&](const std::string& key, const std::string& value) {
     return FencedPut(etcd, keys.Owner(), owner_revision, key, value, /*only_new=*/false,
-                     clock->Now() + kWriteTimeout, stop);
+                     clock->Monotonic() + kWriteTimeout, stop);
   };
   auto flush = [&]() -> absl::Status {
     if (chunk.write_size() == 0) return absl::OkStatus();

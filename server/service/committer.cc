@@ -21,7 +21,9 @@ void Committer::Submit(std::string room, uint64_t epoch, storage::WriteBatch bat
       return;
     }
   }
-  done(absl::UnavailableError("server is shutting down"));
+  // Not here: the caller may hold a lock `done` takes (a room's, while it submits).
+  refusals_.Post(
+      [done = std::move(done)] { done(absl::UnavailableError("server is shutting down")); });
 }
 
 absl::Status Committer::SubmitAndWait(std::string room, uint64_t epoch, storage::WriteBatch batch) {

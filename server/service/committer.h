@@ -8,6 +8,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "base/mutex.h"
+#include "base/task_thread.h"
 #include "server/service/commit_log.h"
 #include "storage/store.h"
 
@@ -43,7 +44,8 @@ class Committer {
   void Submit(std::string room, uint64_t epoch, storage::WriteBatch batch, Done done);
   // Submits and waits for the outcome. The caller must hold no lock a callback may take.
   absl::Status SubmitAndWait(std::string room, uint64_t epoch, storage::WriteBatch batch);
-  // Writes what is pending, then stops the thread. Later submissions fail UNAVAILABLE.
+  // Writes what is pending, then stops the thread. Later submissions fail UNAVAILABLE, told
+  // on another thread (never inside Submit: its caller may hold a lock its callback takes).
   void Stop();
 
  private:
@@ -64,6 +66,8 @@ class Committer {
   // room -> highest epoch whose writes failed (committer thread only).
   absl::flat_hash_map<std::string, uint64_t> poisoned_;
   std::thread thread_;
+  // Tells submissions made after Stop that they failed; destroyed (run, joined) first.
+  base::TaskThread refusals_;
 };
 
 }  // namespace anteroom::service

@@ -117,7 +117,10 @@ grpc::ServerUnaryReactor* HandleAsync(grpc::CallbackServerContext* context, cons
   if (!gate.ok()) {
     finish(gate);
   } else if (RoomManager* rooms = finish.AcquireRooms()) {
+    // The answer may come (and release the rooms) before fn has left RoomManager's code.
+    api.serving->Retain();
     fn(rooms, finish);
+    api.serving->Release();
   }
   return finish.reactor();
 }
@@ -137,7 +140,11 @@ grpc::ServerUnaryReactor* HandleGateway(grpc::CallbackServerContext* context, co
   }
   api.metrics->CallStarted();
   Finisher finish(context, api, method, shedder);
-  if (RoomManager* rooms = finish.AcquireRooms()) fn(rooms, finish);
+  if (RoomManager* rooms = finish.AcquireRooms()) {
+    api.serving->Retain();  // as in HandleAsync
+    fn(rooms, finish);
+    api.serving->Release();
+  }
   return finish.reactor();
 }
 

@@ -96,8 +96,8 @@ absl::StatusOr<std::unique_ptr<grpc::Server>> StartGatewayServer(const ListenerO
 }
 
 Listeners::Listeners(Metrics* metrics, storage::Store* store, const ListenerOptions& options,
-                     ServingRooms::OwnerFn owner)
-    : serving_(std::move(owner)),
+                     ServingRooms::OwnerFn owner, base::Clock* clock)
+    : serving_(std::move(owner), clock),
       shedder_(options.max_calls_in_flight, [] { return std::chrono::system_clock::now(); }),
       entry_keys_(options.entry_keys),
       gateway_service_(&serving_, metrics, &shedder_, entry_keys_.get()),
@@ -106,7 +106,8 @@ Listeners::Listeners(Metrics* metrics, storage::Store* store, const ListenerOpti
 
 absl::StatusOr<std::unique_ptr<Listeners>> Listeners::Start(const ListenerOptions& options,
                                                             Metrics* metrics, storage::Store* store,
-                                                            ServingRooms::OwnerFn owner) {
+                                                            ServingRooms::OwnerFn owner,
+                                                            base::Clock* clock) {
   grpc::EnableDefaultHealthCheckService(true);
   // Links the health protocol's descriptors so reflection can describe grpc.health.v1.
   (void)grpc::health::v1::HealthCheckRequest::descriptor();
@@ -115,7 +116,8 @@ absl::StatusOr<std::unique_ptr<Listeners>> Listeners::Start(const ListenerOption
       !(options.gateway_client_ca_pem.empty() && options.admin_client_ca_pem.empty())) {
     return absl::InvalidArgumentError("client certificate CAs need a TLS certificate and key");
   }
-  std::unique_ptr<Listeners> server(new Listeners(metrics, store, options, std::move(owner)));
+  std::unique_ptr<Listeners> server(
+      new Listeners(metrics, store, options, std::move(owner), clock));
   absl::StatusOr<ListenerPair> pair = StartPair(
       options, [&](grpc::ServerBuilder* b) { b->RegisterService(&server->gateway_service_); },
       [&](grpc::ServerBuilder* b) { b->RegisterService(&server->admin_service_); });

@@ -74,10 +74,12 @@ absl::StatusOr<std::unique_ptr<grpc::Server>> StartGatewayServer(
 class Listeners {
  public:
   // `store` serves checkpoints; `owner` names the owner while this node serves no rooms
-  // (empty: nobody known). All must outlive the listeners.
+  // (empty: nobody known); `clock` (null unless ServeUntil is used) bounds serving. All must
+  // outlive the listeners.
   static absl::StatusOr<std::unique_ptr<Listeners>> Start(const ListenerOptions& options,
                                                           Metrics* metrics, storage::Store* store,
-                                                          ServingRooms::OwnerFn owner = nullptr);
+                                                          ServingRooms::OwnerFn owner = nullptr,
+                                                          base::Clock* clock = nullptr);
   ~Listeners();
 
   // The bound ports (useful when the options asked for port 0).
@@ -87,6 +89,8 @@ class Listeners {
   // Calls are served by `rooms` (which must stay until WaitReleased returns after Withdraw);
   // health answers SERVING.
   void Serve(RoomManager* rooms);
+  // See ServingRooms::ServeUntil.
+  void ServeUntil(absl::Time until) { serving_.ServeUntil(until); }
   // New calls are turned away (UNAVAILABLE) and health answers NOT_SERVING; waits up to
   // `grace` for the calls holding the rooms to be answered. True when all were.
   bool Withdraw(absl::Duration grace);
@@ -100,7 +104,7 @@ class Listeners {
 
  private:
   Listeners(Metrics* metrics, storage::Store* store, const ListenerOptions& options,
-            ServingRooms::OwnerFn owner);
+            ServingRooms::OwnerFn owner, base::Clock* clock);
   void SetHealth(bool serving);
 
   ServingRooms serving_;

@@ -1,6 +1,9 @@
 #include "server/service/serving_rooms.h"
 
+#include <cstdlib>
+
 #include "absl/strings/str_cat.h"
+#include "base/log.h"
 
 namespace anteroom::service {
 
@@ -9,8 +12,21 @@ RoomManager* ServingRooms::Acquire() {
   // sees every call that got them.
   holds_.fetch_add(1);
   RoomManager* rooms = rooms_.load();
+  if (rooms != nullptr) {
+    const int64_t until = until_ns_.load(std::memory_order_relaxed);
+    if (until != INT64_MAX && absl::ToUnixNanos(clock_->Monotonic()) >= until) rooms = nullptr;
+  }
   if (rooms == nullptr) Release();
   return rooms;
+}
+
+void ServingRooms::ServeUntil(absl::Time until) {
+  if (clock_ == nullptr) {
+    ANTEROOM_LOG(kError, "ServingRooms::ServeUntil needs a clock (a programming error)");
+    std::abort();
+  }
+  until_ns_.store(until == absl::InfiniteFuture() ? INT64_MAX : absl::ToUnixNanos(until),
+                  std::memory_order_relaxed);
 }
 
 void ServingRooms::Release() {
@@ -35,9 +51,18 @@ bool ServingRooms::Withdraw(absl::Duration timeout) {
 }
 
 void ServingRooms::WaitReleased() {
+  const absl::Time started = absl::Now();
+  absl::Time logged = started;
   base::MutexLock lock(&mu_);
   // A bounded wait per round: a Release between the check and the wait is seen next round.
-  while (holds_.load() > 0) released_.WaitWithTimeout(&mu_, absl::Milliseconds(50));
+  while (holds_.load() > 0) {
+    released_.WaitWithTimeout(&mu_, absl::Milliseconds(50));
+    if (absl::Now() - logged > absl::Seconds(10)) {
+      logged = absl::Now();
+      ANTEROOM_LOG(kWarning, "still waiting for %d call(s) to be answered, after %s", holds_.load(),
+                   absl::FormatDuration(logged - started));
+    }
+  }
 }
 
 absl::Status ServingRooms::NotServing(absl::string_view api,

@@ -3,10 +3,12 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <limits>
 #include <string>
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
+#include "base/clock.h"
 #include "base/mutex.h"
 #include "server/service/room_manager.h"
 
@@ -33,15 +35,24 @@ class ServingRooms {
   using OwnerFn = std::function<Owner()>;
 
   // `owner` (may be empty: none known) is asked for every call turned away; it must be cheap.
-  explicit ServingRooms(OwnerFn owner = nullptr) : owner_(std::move(owner)) {}
+  // `clock` (may be null without ServeUntil) reads the monotonic time ServeUntil bounds.
+  explicit ServingRooms(OwnerFn owner = nullptr, base::Clock* clock = nullptr)
+      : owner_(std::move(owner)), clock_(clock) {}
 
   // The rooms for one call, held until Release; null (and nothing held) when none are served.
   RoomManager* Acquire();
   // Ends the hold of a call whose Acquire gave rooms.
   void Release();
+  // One more hold, by a call that holds the rooms already (its handler, until it has left
+  // RoomManager's code: its answer may release the first hold before then).
+  void Retain() { holds_.fetch_add(1); }
 
   // From now on calls are served by `rooms` (not null), until Withdraw.
   void Serve(RoomManager* rooms);
+  // Calls are served only while the clock's monotonic time is before `until`: a replica's
+  // lease, so that it stops serving before etcd can let the lease lapse, whatever its
+  // threads are doing. Later calls raise or lower it; InfiniteFuture (the default): no bound.
+  void ServeUntil(absl::Time until);
   // Turns new calls away and waits until the calls holding the rooms are answered, or
   // `timeout` passes; true when none holds them any more. Idempotent.
   bool Withdraw(absl::Duration timeout);
@@ -56,7 +67,10 @@ class ServingRooms {
 
  private:
   const OwnerFn owner_;
+  base::Clock* const clock_;
   std::atomic<RoomManager*> rooms_{nullptr};
+  // ServeUntil's bound in Unix nanoseconds of the monotonic clock; INT64_MAX: none.
+  std::atomic<int64_t> until_ns_{INT64_MAX};
   std::atomic<int64_t> holds_{0};
   base::Mutex mu_;
   base::CondVar released_;

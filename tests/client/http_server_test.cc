@@ -3,10 +3,14 @@
 
 #include "client/gate/http_server.h"
 
+#include <atomic>
+#include <thread>
+
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "client/gate/gate.h"
 #include "gtest/gtest.h"
+#include "tests/testing/daemon.h"
 #include "tests/testing/http_get.h"
 #include "tests/testing/in_process_server.h"
 
@@ -110,6 +114,9 @@ TEST(HttpServerTest, RefusesMalformedAndOversizedRequestsWithClearCodes) {
             400);
   EXPECT_EQ(status_of("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip, chunked, x\r\n\r\n"),
             400);
+  EXPECT_EQ(status_of("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n"
+                      "Transfer-Encoding: gzip\r\n\r\n0\r\n\r\n"),
+            400);
   EXPECT_EQ(status_of("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: -1\r\n\r\n"), 400);
   EXPECT_EQ(status_of("GET / HTTP/1.1\r\nHost: a\r\nBad Header: x\r\n\r\n"), 400);
   EXPECT_EQ(status_of("GET  / HTTP/1.1\r\n\r\n"), 400);
@@ -121,6 +128,36 @@ TEST(HttpServerTest, RefusesMalformedAndOversizedRequestsWithClearCodes) {
       413);
   // A request that never ends is cut off (request_timeout): nothing is answered.
   EXPECT_EQ(status_of("GET / HTTP/1.1\r\nHost: a\r\n"), 0);
+}
+
+// Stop answers the request being handled, closes idle connections and returns.
+TEST(HttpServerTest, StopAnswersTheRequestUnderWayAndClosesTheRest) {
+  std::atomic<bool> entered{false};
+  std::atomic<bool> release{false};
+  HttpServerOptions options;
+  options.listen = "127.0.0.1:0";
+  options.handler_threads = 2;
+  auto server = HttpServer::Start(options, [&](const HttpRequest&) {
+    entered = true;
+    testing::WaitUntil([&] { return release.load(); }, absl::Seconds(30));
+    HttpResponse response;
+    response.body = "late";
+    return response;
+  });
+  ASSERT_TRUE(server.ok()) << server.status();
+  const std::string address = Address(**server);
+  std::string answer;
+  std::thread slow([&] {
+    auto reply = HttpFetch(address, "GET", "/slow");
+    answer = reply.ok() ? reply->body : reply.status().ToString();
+  });
+  ASSERT_TRUE(testing::WaitUntil([&] { return entered.load(); }, absl::Seconds(10)));
+  std::thread stopper([&] { (*server)->Stop(); });
+  release = true;  // the handler finishes while Stop waits for it
+  stopper.join();
+  slow.join();
+  EXPECT_EQ(answer, "late");
+  EXPECT_FALSE(HttpFetch(address, "GET", "/").ok());
 }
 
 TEST(HttpServerTest, HeadHasTheLengthButNoBody) {

@@ -1,5 +1,6 @@
 #include "tests/client/routes_fuzz_harness.h"
 
+#include <algorithm>
 #include <vector>
 
 #include "absl/strings/ascii.h"
@@ -67,6 +68,41 @@ std::string Iis(absl::string_view path) {
   return Join(Segments(DecodeOnce(DecodeOnce(path)), "/\\"), /*resolve=*/true, /*merge=*/true);
 }
 
+// Go's net/http (a FileServer, or a router on r.URL.Path): the request target is not cut at a
+// '#', decoded once, then path.Clean: dots resolved, slashes merged.
+std::string Go(absl::string_view uri) {
+  return Join(Segments(DecodeOnce(uri.substr(0, uri.find('?'))), "/"), /*resolve=*/true,
+              /*merge=*/true);
+}
+
+// Windows names, as IIS serves files: %uXXXX and %XX decoded, '\\' a separator, a name's
+// trailing dots and spaces dropped, an NTFS stream (":...") cut off.
+std::string Windows(absl::string_view path) {
+  std::string decoded;
+  for (size_t i = 0; i < path.size(); ++i) {
+    if (path[i] == '%' && i + 5 < path.size() && (path[i + 1] == 'u' || path[i + 1] == 'U') &&
+        std::all_of(path.begin() + i + 2, path.begin() + i + 6,
+                    [](char c) { return absl::ascii_isxdigit(c); })) {
+      const int c = std::stoi(std::string(path.substr(i + 2, 4)), nullptr, 16);
+      if (c > 0 && c < 0x80) {
+        decoded += static_cast<char>(c);
+        i += 5;
+        continue;
+      }
+    }
+    decoded += path[i];
+  }
+  std::vector<std::string> segments;
+  for (std::string s : Segments(DecodeOnce(decoded), "/\\")) {
+    if (s != "." && s != "..") {
+      s = s.substr(0, s.find(':'));
+      while (!s.empty() && (s.back() == '.' || s.back() == ' ')) s.pop_back();
+    }
+    segments.push_back(s);
+  }
+  return Join(segments, /*resolve=*/true, /*merge=*/true);
+}
+
 // The room of the longest prefix of `path` among `table`'s routes, compared in `raw` form.
 std::string RoomOf(const RouteTable& table, const std::string& path, bool raw) {
   const Route* best = nullptr;
@@ -110,7 +146,8 @@ std::string CheckRouting(absl::string_view uri) {
   };
   for (const Server& server :
        {Server{"nginx", Nginx(path), false}, Server{"tomcat", Tomcat(path), false},
-        Server{"raw", Raw(path), true}, Server{"iis", Iis(path), false}}) {
+        Server{"raw", Raw(path), true}, Server{"iis", Iis(path), false},
+        Server{"go", Go(uri), false}, Server{"windows", Windows(path), false}}) {
     const std::string served = RoomOf(table, server.read, server.raw);
     if (served != room) {
       return absl::StrCat("\"", absl::CHexEscape(uri), "\": the gate routes it to ", room, ", but ",

@@ -11,8 +11,9 @@ namespace anteroom::gate {
 // by. The servers are modelled here, independently of client/gate/path_readings.cc: nginx
 // (decodes once, then resolves dot segments and merges slashes), Tomcat (cuts ";params",
 // then decodes each segment), a raw matcher such as Express or Envoy (no decoding, no dot
-// segments resolved), and IIS (decodes twice, '\' is '/'). Routes: /tickets, /tickets/vip,
-// /shop, /티켓 and the rest of the site suspended.
+// segments resolved), IIS (decodes twice, '\' is '/'), Go (does not cut a '#', decodes
+// once, path.Clean) and Windows names (trailing dots and spaces, NTFS streams, %uXXXX).
+// Routes: /tickets, /tickets/vip, /shop, /티켓 and the rest of the site suspended.
 //
 // Returns "" when the property holds, else what broke it.
 std::string CheckRouting(absl::string_view path);

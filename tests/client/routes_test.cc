@@ -92,7 +92,9 @@ TEST(RoutesTest, NoSpellingOfAPathEscapesItsRoute) {
   for (const char* uri : {"/%ED%8B%B0%EC%BC%93", "/%ed%8b%b0%ec%bc%93/a%20b"}) {
     EXPECT_EQ(RoomFor(**table, "any.example", uri), "korean") << uri;  // UTF-8, escaped
   }
-  for (const char* uri : {"/ticketsx", "/x/tickets", "/", "/tickets-old", "/?/tickets"}) {
+  for (const char* uri :
+       {"/ticketsx", "/x/tickets", "/", "/tickets-old", "/?/tickets", "/wiki/Special:Search",
+        "/files/v1./", "/.well-known/security.txt", "/~alice/home"}) {
     EXPECT_EQ(RoomFor(**table, "any.example", uri), "free") << uri;
   }
   // What no browser sends, and servers read as under /tickets or not, as they decode before

@@ -139,6 +139,8 @@ TEST_F(InstanceTest, TermsComeAndGoOnListenersThatStayAndNoCallIsCutOff) {
       }
     });
   }
+  // However the test ends (an ASSERT returns early), the threads stop and are joined.
+  testing::StopAndJoin join_on_exit(&done, &callers);
   auto calls = [&] {
     base::MutexLock lock(&mu);
     int n = 0;
@@ -163,6 +165,7 @@ TEST_F(InstanceTest, TermsComeAndGoOnListenersThatStayAndNoCallIsCutOff) {
   }
   done = true;
   for (std::thread& t : callers) t.join();
+  callers.clear();
   base::MutexLock lock(&mu);
   EXPECT_GT(codes[grpc::StatusCode::OK], 600);
   EXPECT_GT(codes[grpc::StatusCode::UNAVAILABLE], 150);

@@ -3,9 +3,11 @@
 #include <signal.h>
 #include <sys/types.h>
 
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -86,15 +88,17 @@ class Process {
 };
 
 // Waits until `serving` holds, checking every few milliseconds, for at most `timeout`, while
-// `process` runs. UNAVAILABLE, naming `what` and quoting the start of its log at `log_path`,
-// as soon as the process has exited (e.g. a port it was given was taken meanwhile);
-// DEADLINE_EXCEEDED when it runs but does not serve in time.
+// `process` runs. As soon as the process has exited, an error naming `what` and quoting the
+// start of its log at `log_path`: UNAVAILABLE when the log says an address was in use (a
+// port it was given was taken meanwhile), INTERNAL otherwise. DEADLINE_EXCEEDED when it runs
+// but does not serve in time.
 absl::Status WaitServing(Process& process, const std::string& what, const std::string& log_path,
                          const std::function<bool()>& serving, absl::Duration timeout);
 
-// Runs `start` up to `attempts` times while it fails with UNAVAILABLE: a program a test
-// starts on ports chosen by FreeLoopbackPort (free a moment ago, not reserved) fails to
-// start when another program took one meanwhile; `start` picks fresh ports each time.
+// Runs `start` up to `attempts` times while it fails with UNAVAILABLE (WaitServing's "an
+// address was in use"): a program a test starts on ports chosen by FreeLoopbackPort (free a
+// moment ago, not reserved) fails to start when another program took one meanwhile; `start`
+// picks fresh ports each time.
 template <typename T, typename Start>
 absl::StatusOr<T> WithFreshPorts(const Start& start, int attempts = 3) {
   absl::StatusOr<T> result = start();
@@ -119,6 +123,23 @@ std::string ReadFile(const std::string& path);
 
 // The resident memory of process `pid` (VmRSS), in bytes; 0 once it is gone.
 int64_t ProcessRssBytes(pid_t pid);
+
+// Threads a test starts, stopped (`*stop` set) and joined however the test ends: an ASSERT
+// that returns early would otherwise leave them joinable (std::terminate).
+class StopAndJoin {
+ public:
+  StopAndJoin(std::atomic<bool>* stop, std::vector<std::thread>* threads)
+      : stop_(stop), threads_(threads) {}
+  ~StopAndJoin() {
+    *stop_ = true;
+    for (std::thread& t : *threads_) t.join();
+    threads_->clear();
+  }
+
+ private:
+  std::atomic<bool>* stop_;
+  std::vector<std::thread>* threads_;
+};
 
 // Waits until `condition` holds, checking every few milliseconds, for at most `timeout`.
 // Returns whether it held.

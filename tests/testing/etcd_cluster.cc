@@ -4,6 +4,8 @@
 
 #include <filesystem>
 
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "gtest/gtest.h"
@@ -140,8 +142,12 @@ absl::Status EtcdCluster::WaitWritable(absl::Duration timeout) {
     const std::string log = LogTail(gone);
     (void)members_[gone].process->Stop();
     members_[gone].process.reset();
-    return absl::UnavailableError(
-        absl::StrCat("etcd member ", members_[gone].name, " exited (a port taken?):\n", log));
+    const std::string message =
+        absl::StrCat("etcd member ", members_[gone].name, " exited:\n", log);
+    // A port taken meanwhile is worth another start on fresh ports; anything else is not.
+    if (absl::StrContains(absl::AsciiStrToLower(log), "address already in use"))
+      return absl::UnavailableError(message);
+    return absl::InternalError(message);
   }
   if (written) return absl::OkStatus();
   return absl::DeadlineExceededError(

@@ -11,8 +11,8 @@
 namespace anteroom::testing {
 
 // A real etcd cluster (Debian's etcd-server) on loopback for tests: `members` members with
-// ports that were free, data under `dir`, logs in `dir`/<name>.log. Members can be killed
-// and restarted on the same ports and data. Each is stopped with SIGTERM, as etcd expects. A
+// ports that were free, data under `dir` (emptied first), logs in `dir`/<name>.log. Members can be
+// killed and restarted on the same ports and data. Each is stopped with SIGTERM, as etcd expects. A
 // member that exits while the cluster starts (a port taken meanwhile) makes it start again on
 // fresh ports.
 class EtcdCluster {

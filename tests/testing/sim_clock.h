@@ -8,7 +8,7 @@
 
 namespace anteroom::testing {
 
-// A clock that moves only when a test says so. Thread-safe.
+// A clock that moves only when a test says so; its monotonic time moves with it. Thread-safe.
 class SimulatedClock final : public base::Clock {
  public:
   explicit SimulatedClock(absl::Time start = absl::FromUnixSeconds(1'800'000'000)) : now_(start) {}
@@ -16,6 +16,7 @@ class SimulatedClock final : public base::Clock {
     base::MutexLock lock(&mu_);
     return now_;
   }
+  absl::Time Monotonic() override { return Now(); }
   void Advance(absl::Duration d) {
     base::MutexLock lock(&mu_);
     now_ += d;

@@ -5,6 +5,7 @@
 #include <fstream>
 
 #include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/util/json_util.h"
 #include "httplib.h"
@@ -45,7 +46,8 @@ absl::StatusOr<std::unique_ptr<Process>> StartChromedriver(const std::string& lo
               httplib::Client c("127.0.0.1", p);
               c.set_connection_timeout(1, 0);
               auto r = c.Get("/status");
-              return r && r->status > 0;
+              // chromedriver's own answer, not that of whoever else holds the port.
+              return r && r->status == 200 && absl::StrContains(r->body, "\"ready\"");
             },
             absl::Seconds(30));
         if (!serving.ok()) return serving;
