@@ -405,7 +405,15 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(const HttpServerOp
 
 HttpServer::HttpServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
-HttpServer::~HttpServer() { Stop(); }
+HttpServer::~HttpServer() {
+  // Stop throws only if the system cannot close a socket or join a thread; a destructor
+  // must not pass that on.
+  try {
+    Stop();
+  } catch (const std::exception& e) {
+    ANTEROOM_LOG(kError, "gate: stopping the HTTP server: %s", e.what());
+  }
+}
 
 int HttpServer::port() const { return impl_->port(); }
 

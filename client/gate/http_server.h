@@ -26,9 +26,9 @@ struct HttpServerOptions {
   // Largest request head (request line and headers), in bytes; past it the answer is 431.
   // nginx's auth subrequest carries every header the visitor sent (up to 4 x 8 KiB by
   // nginx's defaults) and the gate's own. Default 64 KiB.
-  size_t max_header_bytes = 64 * 1024;
+  size_t max_header_bytes = size_t{64} * 1024;
   // Largest request body, in bytes; past it the answer is 413. Default 64 KiB.
-  size_t max_body_bytes = 64 * 1024;
+  size_t max_body_bytes = size_t{64} * 1024;
   // A connection must deliver each request whole within this of connecting or of the last
   // answer: an idle keep-alive connection is closed after it, and so is a client that sends
   // too slowly. Keep the gateway's own idle timeout for its upstream connections shorter
