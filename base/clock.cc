@@ -18,6 +18,11 @@ absl::Time RealClock::Now() { return absl::Now(); }
 
 absl::Time RealClock::Monotonic() { return absl::FromUnixNanos(MonotonicNanos()); }
 
+Clock* SystemClock() {
+  static RealClock* const clock = new RealClock;
+  return clock;
+}
+
 Stopwatch::Stopwatch() : start_ns_(MonotonicNanos()) {}
 
 double Stopwatch::ElapsedSeconds() const {

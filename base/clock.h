@@ -27,6 +27,10 @@ class RealClock final : public Clock {
   absl::Time Monotonic() override;
 };
 
+// The process's RealClock: the default where real time is the only meaningful time (gRPC's
+// deadlines). Everything else takes its clock from the composition root.
+Clock* SystemClock();
+
 // Measures elapsed real time for latency metrics. Monotonic; never used for decisions.
 class Stopwatch {
  public:

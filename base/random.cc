@@ -4,8 +4,17 @@
 
 #include <cerrno>
 #include <cstdlib>
+#include <vector>
+
+#include "absl/strings/escaping.h"
 
 namespace anteroom::base {
+
+std::string RandomSource::Hex(size_t bytes) {
+  std::vector<char> raw(bytes);
+  Fill(raw.data(), raw.size());
+  return absl::BytesToHexString(absl::string_view(raw.data(), raw.size()));
+}
 
 void SecureRandom::Fill(void* buffer, size_t size) {
   auto* bytes = static_cast<uint8_t*>(buffer);

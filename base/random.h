@@ -2,6 +2,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <string>
 
 namespace anteroom::base {
 
@@ -28,6 +29,8 @@ class RandomSource {
     } while (v >= limit);
     return v % n;
   }
+  // `bytes` random bytes as lowercase hex (2 * bytes characters): keys, salts, ids.
+  std::string Hex(size_t bytes);
 };
 
 // Reads the kernel's CSPRNG (getrandom(2)); never blocks once the system is booted.

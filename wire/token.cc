@@ -56,6 +56,18 @@ std::optional<ParsedToken> ParseToken(absl::string_view token) {
                      Secret{GetBigEndian(payload.data() + 8), GetBigEndian(payload.data() + 16)}};
 }
 
+std::optional<Token> Token::Parse(absl::string_view text) {
+  std::optional<ParsedToken> parsed = ParseToken(text);
+  if (!parsed) return std::nullopt;
+  Token token;
+  token.text_ = std::string(text);
+  token.kind_ = parsed->kind;
+  token.room_size_ = parsed->room.size();
+  token.id_ = parsed->id;
+  token.secret_ = parsed->secret;
+  return token;
+}
+
 bool SecretsEqual(const Secret& a, const Secret& b) {
   // No early exit: timing does not reveal how much of a guess was right.
   volatile uint64_t diff = (a[0] ^ b[0]) | (a[1] ^ b[1]);

@@ -34,6 +34,29 @@ std::string MakeToken(TokenKind kind, absl::string_view room, uint64_t id, const
 // INVALID_ARGUMENT). A well-formed token may still be unknown to the room.
 std::optional<ParsedToken> ParseToken(absl::string_view token);
 
+// A token with its parts, parsed once where it came in (a cookie, a request's field) and
+// passed inward as it is: nothing downstream parses its text again. Copyable.
+class Token {
+ public:
+  // nullopt for anything that is not a well-formed token.
+  static std::optional<Token> Parse(absl::string_view text);
+
+  const std::string& text() const { return text_; }
+  TokenKind kind() const { return kind_; }
+  absl::string_view room() const { return absl::string_view(text_).substr(2, room_size_); }
+  uint64_t id() const { return id_; }
+  const Secret& secret() const { return secret_; }
+  ParsedToken parsed() const { return ParsedToken{kind_, room(), id_, secret_}; }
+
+ private:
+  Token() = default;
+  std::string text_;
+  TokenKind kind_ = TokenKind::kTicket;
+  size_t room_size_ = 0;  // the room is text_[2, 2 + room_size_)
+  uint64_t id_ = 0;
+  Secret secret_{};
+};
+
 // Constant-time comparison.
 bool SecretsEqual(const Secret& a, const Secret& b);
 

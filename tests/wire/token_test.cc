@@ -22,6 +22,28 @@ TEST(TokenTest, RoundTripsAndRejectsMalformedTokens) {
   EXPECT_FALSE(ParseToken(token.substr(0, token.size() - 1) + "="));
 }
 
+TEST(TokenTest, ATokenParsedOnceKeepsItsTextAndParts) {
+  const Secret secret{7, 9};
+  const std::string text = MakeToken(TokenKind::kTicket, "vaccines", 1234, secret);
+  std::optional<Token> token = Token::Parse(text);
+  ASSERT_TRUE(token);
+  EXPECT_EQ(token->text(), text);
+  EXPECT_EQ(token->kind(), TokenKind::kTicket);
+  EXPECT_EQ(token->room(), "vaccines");
+  EXPECT_EQ(token->id(), 1234u);
+  EXPECT_TRUE(SecretsEqual(token->secret(), secret));
+  const ParsedToken parsed = token->parsed();
+  EXPECT_EQ(parsed.room, "vaccines");
+  EXPECT_EQ(parsed.id, 1234u);
+  // A copy's room still points into its own text.
+  Token copy = *token;
+  token.reset();
+  EXPECT_EQ(copy.room(), "vaccines");
+  EXPECT_FALSE(Token::Parse(""));
+  EXPECT_FALSE(Token::Parse(text.substr(0, text.size() - 2)));
+  EXPECT_FALSE(Token::Parse("s.vaccines"));
+}
+
 TEST(RoomIdTest, NamesTheFieldAndAcceptsOnlyTheDocumentedCharacters) {
   EXPECT_FALSE(ValidateRoomId("", "room").ok());
   EXPECT_FALSE(ValidateRoomId("-x", "room").ok());
