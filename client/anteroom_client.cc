@@ -151,21 +151,16 @@ const std::string& Client::ServerFor(absl::string_view room) const {
   return servers_[ServerIndexFor(room)]->address;
 }
 
-absl::StatusOr<Client::Server*> Client::ServerForToken(absl::string_view token,
-                                                       absl::string_view field) {
-  auto parsed = wire::ParseToken(token);
-  if (!parsed) {
-    return absl::InvalidArgumentError(absl::StrCat(field, " is not a valid Anteroom token"));
-  }
-  return servers_[ServerIndexFor(parsed->room)].get();
+Client::Server* Client::ServerForToken(const wire::Token& token) {
+  return servers_[ServerIndexFor(token.room())].get();
 }
 
-bool Client::IsUnreachable(const absl::Status& status) {
+bool IsUnreachable(const absl::Status& status) {
   return status.code() == absl::StatusCode::kUnavailable ||
          status.code() == absl::StatusCode::kDeadlineExceeded;
 }
 
-bool Client::IsBusy(const absl::Status& status) {
+bool IsBusy(const absl::Status& status) {
   return status.code() == absl::StatusCode::kResourceExhausted;
 }
 
@@ -239,40 +234,75 @@ absl::StatusOr<v1::VisitorStatus> Client::Admit(absl::string_view room, absl::st
   return Call(servers_[ServerIndexFor(room)].get(), &v1::WaitingRoom::Stub::Admit, request);
 }
 
-absl::StatusOr<v1::VisitorStatus> Client::Poll(absl::string_view ticket) {
-  auto server = ServerForToken(ticket, "ticket");
-  if (!server.ok()) return server.status();
+namespace {
+
+// A token's text, parsed; INVALID_ARGUMENT naming `field` when it is not a token.
+absl::StatusOr<wire::Token> ParseField(absl::string_view text, absl::string_view field) {
+  std::optional<wire::Token> token = wire::Token::Parse(text);
+  if (!token) {
+    return absl::InvalidArgumentError(absl::StrCat(field, " is not a valid Anteroom token"));
+  }
+  return *std::move(token);
+}
+
+}  // namespace
+
+absl::StatusOr<v1::VisitorStatus> Client::Poll(const wire::Token& ticket) {
   v1::PollRequest request;
-  request.set_ticket(std::string(ticket));
-  return Call(*server, &v1::WaitingRoom::Stub::Poll, request);
+  request.set_ticket(ticket.text());
+  return Call(ServerForToken(ticket), &v1::WaitingRoom::Stub::Poll, request);
 }
 
-absl::StatusOr<v1::VisitorStatus> Client::Heartbeat(absl::string_view session) {
-  auto server = ServerForToken(session, "session");
-  if (!server.ok()) return server.status();
+absl::StatusOr<v1::VisitorStatus> Client::Heartbeat(const wire::Token& session) {
   v1::HeartbeatRequest request;
-  request.set_session(std::string(session));
-  return Call(*server, &v1::WaitingRoom::Stub::Heartbeat, request);
+  request.set_session(session.text());
+  return Call(ServerForToken(session), &v1::WaitingRoom::Stub::Heartbeat, request);
 }
 
-absl::StatusOr<bool> Client::Leave(absl::string_view token) {
-  auto server = ServerForToken(token, "token");
-  if (!server.ok()) return server.status();
+absl::StatusOr<bool> Client::Leave(const wire::Token& token) {
   {
     base::MutexLock lock(&mu_);
-    Forget(std::string(token));
+    Forget(token.text());
     ++leaves_;
   }
   v1::LeaveRequest request;
-  request.set_token(std::string(token));
+  request.set_token(token.text());
   absl::StatusOr<v1::LeaveResponse> response =
-      Call(*server, &v1::WaitingRoom::Stub::Leave, request);
+      Call(ServerForToken(token), &v1::WaitingRoom::Stub::Leave, request);
   if (!response.ok()) return response.status();
   return response->ended();
 }
 
-SessionCheck Client::CheckSession(absl::string_view session_view) {
-  const std::string session(session_view);
+absl::StatusOr<v1::VisitorStatus> Client::Poll(absl::string_view ticket) {
+  absl::StatusOr<wire::Token> token = ParseField(ticket, "ticket");
+  if (!token.ok()) return token.status();
+  return Poll(*token);
+}
+
+absl::StatusOr<v1::VisitorStatus> Client::Heartbeat(absl::string_view session) {
+  absl::StatusOr<wire::Token> token = ParseField(session, "session");
+  if (!token.ok()) return token.status();
+  return Heartbeat(*token);
+}
+
+absl::StatusOr<bool> Client::Leave(absl::string_view token) {
+  absl::StatusOr<wire::Token> parsed = ParseField(token, "token");
+  if (!parsed.ok()) return parsed.status();
+  return Leave(*parsed);
+}
+
+SessionCheck Client::CheckSession(absl::string_view session) {
+  absl::StatusOr<wire::Token> token = ParseField(session, "session");
+  if (!token.ok()) {
+    SessionCheck check;
+    check.status = token.status();
+    return check;  // kEnded: not a session
+  }
+  return CheckSession(*token);
+}
+
+SessionCheck Client::CheckSession(const wire::Token& token) {
+  const std::string& session = token.text();
   SessionCheck check;
   uint64_t leaves_before = 0;
   {
@@ -293,7 +323,7 @@ SessionCheck Client::CheckSession(absl::string_view session_view) {
     }
     ++cache_misses_;
   }
-  absl::StatusOr<v1::VisitorStatus> status = Heartbeat(session);
+  absl::StatusOr<v1::VisitorStatus> status = Heartbeat(token);
   base::MutexLock lock(&mu_);
   auto known = sessions_.find(session);
   if (known != sessions_.end()) known->second.refreshing = false;

@@ -15,24 +15,11 @@
 #include "anteroom/v1/waiting_room.grpc.pb.h"
 #include "base/clock.h"
 #include "base/mutex.h"
+#include "client/waiting_room.h"
 #include "grpcpp/channel.h"
 #include "grpcpp/security/credentials.h"
 
 namespace anteroom::client {
-
-// What a gateway does for a visitor when Anteroom cannot be reached (every attempt of a call
-// failed with UNAVAILABLE or DEADLINE_EXCEEDED).
-enum class FailureMode {
-  // Keep visitors out (show "temporarily unavailable"): the site is never overloaded, but an
-  // Anteroom outage closes the site. The default: a waiting room exists to protect the site.
-  kFailClosed,
-  // Let visitors through unchecked: the site stays open during an Anteroom outage, at the
-  // risk of the very overload the room prevents.
-  kFailOpen,
-};
-
-// Parses "open" / "closed".
-absl::StatusOr<FailureMode> ParseFailureMode(absl::string_view text);
 
 // Channel credentials from the PEM files of the flags --tls_ca, --tls_cert and --tls_key:
 // null (plaintext) when `ca_path` is empty; otherwise TLS verifying the servers against the
@@ -96,26 +83,6 @@ struct ClientOptions {
   base::Clock* clock = nullptr;
 };
 
-// The outcome of CheckSession.
-struct SessionCheck {
-  enum class Result {
-    // The session holds its slot: let the request through.
-    kValid,
-    // The session has ended (left, expired, revoked, or the token is not a session).
-    kEnded,
-    // Anteroom could not be reached; apply the failure mode (`status` says why).
-    kUnreachable,
-    // Anteroom is overloaded and shed the call (RESOURCE_EXHAUSTED), and this session was
-    // never seen valid here: ask the visitor to retry shortly. (One seen valid before is
-    // let through: kValid, `cached`.)
-    kBusy,
-  };
-  Result result = Result::kEnded;
-  // True when answered from the cache, without a call.
-  bool cached = false;
-  absl::Status status;
-};
-
 // Counters for a gateway's metrics. Monotonic.
 struct ClientStats {
   uint64_t calls = 0;        // calls made by the application (not attempts)
@@ -135,7 +102,7 @@ struct ClientStats {
 // report `false`: the first attempt already ended it).
 //
 // Thread-safe; create one per server set and share it.
-class Client {
+class Client final : public WaitingRoom {
  public:
   static absl::StatusOr<std::unique_ptr<Client>> Create(ClientOptions options);
 
@@ -145,34 +112,31 @@ class Client {
   // moves only about 1/N of the rooms.
   const std::string& ServerFor(absl::string_view room) const;
 
-  // The WaitingRoom calls (see anteroom/v1/waiting_room.proto). Errors are the server's
-  // status, or UNAVAILABLE / DEADLINE_EXCEEDED when no attempt got an answer in time.
-  // `source` (optional) names the visitor's network for per-source limits: a keyed hash of
-  // the address prefix, never an address (see AdmitRequest.source). `solution` (optional) is
-  // the newcomer's solved proof of work when the room asked for one (state CHALLENGED).
-  // `entry_token` (optional) is an operator-signed entry token the visitor brought.
+  // The WaitingRoom calls.
   absl::StatusOr<v1::VisitorStatus> Admit(absl::string_view room, absl::string_view client_id,
                                           absl::string_view source = "",
                                           const v1::Solution* solution = nullptr,
-                                          absl::string_view entry_token = "");
+                                          absl::string_view entry_token = "") override;
+  absl::StatusOr<v1::VisitorStatus> Poll(const wire::Token& ticket) override;
+  absl::StatusOr<v1::VisitorStatus> Heartbeat(const wire::Token& session) override;
+  // The session cache forgets the token and does not take it back from a Heartbeat that was
+  // in flight meanwhile.
+  absl::StatusOr<bool> Leave(const wire::Token& token) override;
+  // Answered from the cache when the session was found valid less than
+  // `session_check_interval` ago.
+  SessionCheck CheckSession(const wire::Token& session) override;
+  // The same, for a token's text (INVALID_ARGUMENT naming the field when it is not one).
   absl::StatusOr<v1::VisitorStatus> Poll(absl::string_view ticket);
   absl::StatusOr<v1::VisitorStatus> Heartbeat(absl::string_view session);
-  // True when the token was live and has now ended. The session cache forgets the token and
-  // does not take it back from a Heartbeat that was in flight meanwhile.
   absl::StatusOr<bool> Leave(absl::string_view token);
-
-  // Is this session still admitted? Answered from the cache when it was found valid less than
-  // `session_check_interval` ago; otherwise calls Heartbeat (which also renews the lease).
   SessionCheck CheckSession(absl::string_view session);
 
-  FailureMode failure_mode() const { return options_.failure_mode; }
+  FailureMode failure_mode() const override { return options_.failure_mode; }
   ClientStats stats() const;
 
-  // True for the errors that mean "Anteroom could not be reached" (not "Anteroom said no").
-  static bool IsUnreachable(const absl::Status& status);
-  // True when Anteroom (or gRPC in front of it) shed the call under load: retry in a few
-  // seconds, never at once. Not retried by the client.
-  static bool IsBusy(const absl::Status& status);
+  // client::IsUnreachable and client::IsBusy (the latter not retried by the client).
+  static bool IsUnreachable(const absl::Status& status) { return client::IsUnreachable(status); }
+  static bool IsBusy(const absl::Status& status) { return client::IsBusy(status); }
 
  private:
   // One entry of ClientOptions::servers: a server, or the nodes of a replicated cluster.
@@ -190,9 +154,8 @@ class Client {
 
   explicit Client(ClientOptions options);
   size_t ServerIndexFor(absl::string_view room) const;
-  // The server of the room named in `token`; INVALID_ARGUMENT (naming `field`) when the
-  // token is not well formed.
-  absl::StatusOr<Server*> ServerForToken(absl::string_view token, absl::string_view field);
+  // The server of the room `token` names.
+  Server* ServerForToken(const wire::Token& token);
   template <typename Request, typename Response>
   using StubMethod = grpc::Status (v1::WaitingRoom::Stub::*)(grpc::ClientContext*, const Request&,
                                                              Response*);

@@ -22,6 +22,7 @@
 #include "client/anteroom_client.h"
 #include "google/protobuf/util/json_util.h"
 #include "grpcpp/security/credentials.h"
+#include "proto/time_convert.h"
 #include "wire/entry_token.h"
 
 ABSL_FLAG(std::string, server, "127.0.0.1:50051", "Gateway API address.");
@@ -158,9 +159,7 @@ bool SettingsFromFlags(anteroom::v1::RoomSettings* settings, std::string* error)
       *error = absl::StrCat("--session_ttl '", ttl, "' is not a duration (e.g. 90s, 5m)");
       return false;
     }
-    settings->mutable_session_ttl()->set_seconds(absl::ToInt64Seconds(d));
-    settings->mutable_session_ttl()->set_nanos(
-        static_cast<int32_t>(absl::ToInt64Nanoseconds(d % absl::Seconds(1))));
+    *settings->mutable_session_ttl() = anteroom::ToProtoDuration(d);
   }
   return true;
 }

@@ -29,6 +29,7 @@
 #include "base/log.h"
 #include "base/mutex.h"
 #include "base/program.h"
+#include "client/gate/catalog_internal.h"
 #include "client/gate/text_proto.h"
 #include "google/protobuf/text_format.h"
 
@@ -41,99 +42,6 @@ struct BuiltinCatalog {
 };
 extern const BuiltinCatalog kBuiltinCatalogs[];
 extern const int kBuiltinCatalogCount;
-
-namespace {
-
-std::string Utf8(const icu::UnicodeString& s) {
-  std::string out;
-  s.toUTF8String(out);
-  return out;
-}
-
-icu::UnicodeString Unicode(absl::string_view s) {
-  return icu::UnicodeString::fromUTF8(icu::StringPiece(s.data(), static_cast<int32_t>(s.size())));
-}
-
-// What a pattern asks of its arguments: their names, and each plural's categories.
-struct PatternShape {
-  std::set<std::string> arguments;
-  std::map<std::string, std::set<std::string>> plurals;  // argument -> its selectors
-};
-
-absl::StatusOr<PatternShape> ShapeOf(absl::string_view text) {
-  UErrorCode status = U_ZERO_ERROR;
-  UParseError where{};
-  icu::MessagePattern pattern(Unicode(text), &where, status);
-  if (U_FAILURE(status)) {
-    return absl::InvalidArgumentError(absl::StrCat("not a MessageFormat pattern (",
-                                                   u_errorName(status), " at character ",
-                                                   where.offset + 1, ")"));
-  }
-  PatternShape shape;
-  const int count = pattern.countParts();
-  for (int i = 0; i < count; ++i) {
-    const icu::MessagePattern::Part& part = pattern.getPart(i);
-    if (part.getType() != UMSGPAT_PART_TYPE_ARG_START) continue;
-    const std::string name = Utf8(pattern.getSubstring(pattern.getPart(i + 1)));
-    shape.arguments.insert(name);
-    if (part.getArgType() != UMSGPAT_ARG_TYPE_PLURAL) continue;
-    std::set<std::string>& selectors = shape.plurals[name];
-    const int limit = pattern.getLimitPartIndex(i);
-    for (int j = i + 2; j < limit; ++j) {
-      const icu::MessagePattern::Part& p = pattern.getPart(j);
-      if (p.getType() == UMSGPAT_PART_TYPE_ARG_SELECTOR) {
-        selectors.insert(Utf8(pattern.getSubstring(p)));
-      } else if (p.getType() == UMSGPAT_PART_TYPE_MSG_START) {
-        j = pattern.getLimitPartIndex(j);  // a nested message's own arguments come later
-      }
-    }
-  }
-  return shape;
-}
-
-std::set<std::string> PluralCategories(const icu::Locale& locale) {
-  UErrorCode status = U_ZERO_ERROR;
-  std::unique_ptr<icu::PluralRules> rules(icu::PluralRules::forLocale(locale, status));
-  std::set<std::string> out;
-  if (U_FAILURE(status)) return {"other"};
-  std::unique_ptr<icu::StringEnumeration> keywords(rules->getKeywords(status));
-  const char* keyword = nullptr;
-  while (U_SUCCESS(status) && (keyword = keywords->next(nullptr, status)) != nullptr)
-    out.insert(keyword);
-  return out;
-}
-
-// A text checked against English's text of the same id.
-absl::Status CheckShape(const PatternShape& english, const PatternShape& shape,
-                        const std::set<std::string>& categories) {
-  for (const std::string& a : shape.arguments) {
-    if (!english.arguments.contains(a))
-      return absl::InvalidArgumentError(absl::StrCat("takes {", a, "}, which English's does not"));
-  }
-  for (const std::string& a : english.arguments) {
-    if (!shape.arguments.contains(a))
-      return absl::InvalidArgumentError(absl::StrCat("leaves out {", a, "}"));
-  }
-  for (const auto& [argument, selectors] : shape.plurals) {
-    for (const std::string& s : selectors) {
-      if (s[0] != '=' && !categories.contains(s)) {
-        return absl::InvalidArgumentError(absl::StrCat("{", argument, ", plural} has \"", s,
-                                                       "\", which is not a plural category here (",
-                                                       absl::StrJoin(categories, ", "), ")"));
-      }
-    }
-    for (const std::string& c : categories) {
-      if (!selectors.contains(c)) {
-        return absl::InvalidArgumentError(absl::StrCat("{", argument, ", plural} lacks \"", c,
-                                                       "\" (this language has ",
-                                                       absl::StrJoin(categories, ", "), ")"));
-      }
-    }
-  }
-  return absl::OkStatus();
-}
-
-}  // namespace
 
 // One catalog file, read: its texts with the line each is on.
 struct Catalogs::Source {
@@ -179,15 +87,6 @@ absl::StatusOr<Source> Read(absl::string_view file, absl::string_view text) {
   return source;
 }
 
-absl::StatusOr<icu::Locale> LocaleOf(absl::string_view tag) {
-  UErrorCode status = U_ZERO_ERROR;
-  icu::Locale locale = icu::Locale::forLanguageTag(
-      icu::StringPiece(tag.data(), static_cast<int32_t>(tag.size())), status);
-  if (U_FAILURE(status) || locale.isBogus() || std::string(locale.getLanguage()).empty())
-    return absl::InvalidArgumentError(absl::StrCat("\"", tag, "\" is not a BCP 47 language tag"));
-  return locale;
-}
-
 icu::number::LocalizedNumberFormatter UnitFormatter(const icu::Locale& locale,
                                                     const icu::MeasureUnit& unit) {
   return icu::number::NumberFormatter::withLocale(locale)
@@ -196,195 +95,9 @@ icu::number::LocalizedNumberFormatter UnitFormatter(const icu::Locale& locale,
       .precision(icu::number::Precision::integer());
 }
 
-std::string ToUtf8(icu::number::FormattedNumber&& formatted) {
-  UErrorCode status = U_ZERO_ERROR;
-  icu::UnicodeString s = formatted.toString(status);
-  return U_SUCCESS(status) ? Utf8(s) : "";
-}
-
-// The BCP 47 tags an Accept-Language header asks for, best first (quality values; "*" and
-// q=0 mean nothing to choose by). At most 16, so a long header costs little.
-std::vector<icu::Locale> AcceptedLocales(absl::string_view header) {
-  struct Choice {
-    double quality;
-    icu::Locale locale;
-  };
-  std::vector<Choice> choices;
-  for (absl::string_view item : absl::StrSplit(header, ',', absl::SkipWhitespace())) {
-    if (choices.size() == 16) break;
-    std::vector<absl::string_view> parts = absl::StrSplit(item, ';');
-    const absl::string_view tag = absl::StripAsciiWhitespace(parts[0]);
-    double quality = 1;
-    for (size_t i = 1; i < parts.size(); ++i) {
-      absl::string_view param = absl::StripAsciiWhitespace(parts[i]);
-      if (absl::ConsumePrefix(&param, "q=") && !absl::SimpleAtod(param, &quality)) quality = 0;
-    }
-    if (tag == "*" || !(quality > 0)) continue;
-    auto locale = LocaleOf(tag);
-    if (locale.ok()) choices.push_back({std::min(quality, 1.0), *locale});
-  }
-  std::stable_sort(choices.begin(), choices.end(),
-                   [](const Choice& a, const Choice& b) { return a.quality > b.quality; });
-  std::vector<icu::Locale> out;
-  out.reserve(choices.size());
-  for (Choice& c : choices) out.push_back(std::move(c.locale));
-  return out;
-}
-
 }  // namespace
 
-struct Language::Impl {
-  // ICU's MessageFormat may not format on two threads at once: each formatting takes a copy
-  // from the pool (cloning the pattern's when the pool is empty) and gives it back, so
-  // threads share no formatter and wait only for the pool's lock.
-  struct Text {
-    // A text without arguments, formatted once at load: most of a page's texts.
-    std::optional<std::string> constant;
-    base::Mutex mu;
-    std::unique_ptr<icu::MessageFormat> pattern ABSL_GUARDED_BY(mu);  // cloned, never used
-    std::vector<std::unique_ptr<icu::MessageFormat>> idle ABSL_GUARDED_BY(mu);
-  };
-  icu::Locale locale;
-  absl::flat_hash_map<std::string, std::unique_ptr<Text>> texts;
-  // Date formats by time zone, made on first use (building one from a skeleton takes long)
-  // and used one thread at a time.
-  base::Mutex dates_mu;
-  absl::flat_hash_map<std::string, std::unique_ptr<icu::DateFormat>> dates
-      ABSL_GUARDED_BY(dates_mu);
-  // ICU's number formatters are immutable and thread-safe.
-  icu::number::LocalizedNumberFormatter number, percent, minutes, hours, hours_and_minutes;
-  std::unique_ptr<icu::RelativeDateTimeFormatter> relative;  // immutable, thread-safe
-};
-
-struct Catalogs::Matcher {
-  std::unique_ptr<icu::LocaleMatcher> matcher;
-  std::vector<const Language*> languages;  // by the matcher's supported index
-};
-
-Language::~Language() = default;
 Catalogs::~Catalogs() = default;
-
-namespace {
-
-// `format` with every argument a text may take.
-icu::UnicodeString FormatWith(const icu::MessageFormat& format, const MessageArgs& args,
-                              UErrorCode& status) {
-  static const icu::UnicodeString* const kNames = new icu::UnicodeString[]{
-      u"site_name", u"position", u"refresh_seconds", u"wait",      u"wait_max",
-      u"duration",  u"progress", u"event_time",      u"countdown", u"reason"};
-  const icu::Formattable values[] = {Unicode(args.site_name),
-                                     icu::Formattable(static_cast<int64_t>(args.position)),
-                                     icu::Formattable(static_cast<int64_t>(args.refresh_seconds)),
-                                     Unicode(args.wait),
-                                     Unicode(args.wait_max),
-                                     Unicode(args.duration),
-                                     Unicode(args.progress),
-                                     Unicode(args.event_time),
-                                     Unicode(args.countdown),
-                                     Unicode(args.reason)};
-  icu::UnicodeString out;
-  format.format(kNames, values, std::size(values), out, status);
-  return out;
-}
-
-}  // namespace
-
-std::string Language::Format(absl::string_view id, const MessageArgs& args) const {
-  auto it = impl_->texts.find(id);
-  if (it == impl_->texts.end()) return fallback_ ? fallback_->Format(id, args) : "";
-  Impl::Text& text = *it->second;
-  if (text.constant) return *text.constant;
-  std::unique_ptr<icu::MessageFormat> format;
-  {
-    base::MutexLock lock(&text.mu);
-    if (!text.idle.empty()) {
-      format = std::move(text.idle.back());
-      text.idle.pop_back();
-    } else {
-      format.reset(text.pattern->clone());
-    }
-  }
-  UErrorCode status = U_ZERO_ERROR;
-  const icu::UnicodeString out = FormatWith(*format, args, status);
-  {
-    base::MutexLock lock(&text.mu);
-    text.idle.push_back(std::move(format));
-  }
-  if (U_FAILURE(status)) {
-    // Loading formatted every text in each plural branch: nothing should get here.
-    ANTEROOM_LOG(kWarning, "gate: cannot format %s in %s: %s", std::string(id), tag_,
-                 u_errorName(status));
-    return fallback_ ? fallback_->Format(id, args) : "";
-  }
-  return Utf8(out);
-}
-
-std::string Language::Number(int64_t n) const {
-  UErrorCode status = U_ZERO_ERROR;
-  return ToUtf8(impl_->number.formatInt(n, status));
-}
-
-std::string Language::Percent(int percent) const {
-  UErrorCode status = U_ZERO_ERROR;
-  return ToUtf8(impl_->percent.formatInt(percent, status));
-}
-
-std::string Language::Wait(absl::Duration d) const {
-  MessageArgs args;
-  if (d < absl::Minutes(1)) return Format("duration.under_a_minute", args);
-  const int64_t minutes = absl::ToInt64Minutes(absl::Ceil(d, absl::Minutes(1)));
-  UErrorCode status = U_ZERO_ERROR;
-  if (minutes < 60) {
-    args.duration = ToUtf8(impl_->minutes.formatInt(minutes, status));
-  } else if (minutes % 60 == 0) {
-    args.duration = ToUtf8(impl_->hours.formatInt(minutes / 60, status));
-  } else {
-    args.duration =
-        ToUtf8(impl_->hours_and_minutes.formatDouble(static_cast<double>(minutes) / 60, status));
-  }
-  return Format("duration.about", args);
-}
-
-std::string Language::DateTime(absl::Time t, const std::string& time_zone) const {
-  base::MutexLock lock(&impl_->dates_mu);
-  std::unique_ptr<icu::DateFormat>& format = impl_->dates[time_zone];
-  if (format == nullptr) {
-    UErrorCode status = U_ZERO_ERROR;
-    format.reset(
-        icu::DateFormat::createInstanceForSkeleton(u"yMMMMEEEEdjmmzzzz", impl_->locale, status));
-    if (U_FAILURE(status) || format == nullptr) {
-      impl_->dates.erase(time_zone);
-      return "";
-    }
-    format->adoptTimeZone(icu::TimeZone::createTimeZone(Unicode(time_zone)));
-  }
-  icu::UnicodeString out;
-  format->format(static_cast<UDate>(absl::ToUnixMillis(t)), out);
-  return Utf8(out);
-}
-
-std::string Language::Countdown(absl::Duration d) const {
-  d = std::max(d, absl::ZeroDuration());
-  double amount = 0;
-  URelativeDateTimeUnit unit = UDAT_REL_UNIT_SECOND;
-  if (d < absl::Minutes(1)) {
-    amount = static_cast<double>(absl::ToInt64Seconds(absl::Ceil(d, absl::Seconds(1))));
-  } else if (d <= absl::Minutes(90)) {
-    amount = static_cast<double>(absl::ToInt64Minutes(absl::Ceil(d, absl::Minutes(1))));
-    unit = UDAT_REL_UNIT_MINUTE;
-  } else if (d <= absl::Hours(48)) {
-    amount = static_cast<double>(absl::ToInt64Hours(d + absl::Minutes(30)));
-    unit = UDAT_REL_UNIT_HOUR;
-  } else {
-    const int64_t days = absl::ToInt64Hours(d + absl::Hours(12)) / 24;
-    amount = static_cast<double>(days);
-    unit = UDAT_REL_UNIT_DAY;
-  }
-  icu::UnicodeString out;
-  UErrorCode status = U_ZERO_ERROR;
-  impl_->relative->formatNumeric(amount, unit, out, status);
-  return U_SUCCESS(status) ? Utf8(out) : "";
-}
 
 const absl::flat_hash_set<std::string>& Catalogs::MessageIds() {
   static const auto* ids = [] {
@@ -489,41 +202,15 @@ absl::StatusOr<std::shared_ptr<const Catalogs>> Catalogs::Build(
         return absl::InvalidArgumentError(at() + std::string(shape.status().message()));
       if (auto s = CheckShape(english.at(id), *shape, categories); !s.ok())
         return absl::InvalidArgumentError(at() + std::string(s.message()));
-      UErrorCode status = U_ZERO_ERROR;
-      UParseError where{};
-      auto format =
-          std::make_unique<icu::MessageFormat>(Unicode(text.text), *locale, where, status);
-      if (U_FAILURE(status)) {
-        return absl::InvalidArgumentError(
-            absl::StrCat(at(), "not a MessageFormat pattern (", u_errorName(status), ")"));
-      }
-      // Formatted with numbers that reach every plural branch (every category of the
-      // languages shipped, and each "=N" of the text), so that a text whose arguments ICU
-      // cannot format ("{site_name, number}") is refused here, not at page views.
-      std::set<int64_t> numbers = {0, 1, 2, 3, 5, 11, 21, 101, 1000000};
-      for (const auto& [argument, selectors] : shape->plurals) {
-        for (const std::string& s : selectors) {
-          int64_t n = 0;
-          if (s[0] == '=' && absl::SimpleAtoi(s.substr(1), &n)) numbers.insert(n);
-        }
-      }
-      icu::UnicodeString formatted;
-      for (const int64_t n : numbers) {
-        MessageArgs sample;
-        sample.position = n;
-        sample.refresh_seconds = n;
-        formatted = FormatWith(*format, sample, status);
-        if (U_FAILURE(status)) {
-          return absl::InvalidArgumentError(absl::StrCat(
-              at(), "cannot be formatted (", u_errorName(status),
-              "): {position} and {refresh_seconds} are numbers, the other arguments text"));
-        }
-      }
+      std::string constant;
+      auto format = CheckedFormat(text.text, *shape, *locale, &constant);
+      if (!format.ok())
+        return absl::InvalidArgumentError(at() + std::string(format.status().message()));
       auto entry = std::make_unique<Language::Impl::Text>();
-      if (shape->arguments.empty()) entry->constant = Utf8(formatted);
+      if (shape->arguments.empty()) entry->constant = constant;
       {
         base::MutexLock lock(&entry->mu);
-        entry->pattern = std::move(format);
+        entry->pattern = *std::move(format);
       }
       impl->texts[id] = std::move(entry);
     }
@@ -628,31 +315,6 @@ std::vector<std::string> Catalogs::Tags() const {
   std::vector<std::string> out;
   for (const auto& l : languages_) out.push_back(l->tag());
   return out;
-}
-
-const Language* Catalogs::Match(absl::string_view tag) const {
-  if (tag.empty() || tag.size() > 64) return nullptr;
-  auto locale = LocaleOf(tag);
-  if (!locale.ok()) return nullptr;
-  UErrorCode status = U_ZERO_ERROR;
-  const icu::LocaleMatcher::Result result = matcher_->matcher->getBestMatchResult(*locale, status);
-  const int index = result.getSupportedIndex();
-  if (U_FAILURE(status) || index < 0) return nullptr;
-  return matcher_->languages[index];
-}
-
-const Language& Catalogs::Choose(absl::string_view chosen, absl::string_view accept_language,
-                                 const Language& fallback) const {
-  if (const Language* l = Match(chosen)) return *l;
-  std::vector<icu::Locale> desired = AcceptedLocales(accept_language);
-  if (desired.empty()) return fallback;
-  icu::Locale::RangeIterator<std::vector<icu::Locale>::const_iterator> it(desired.begin(),
-                                                                          desired.end());
-  UErrorCode status = U_ZERO_ERROR;
-  const icu::LocaleMatcher::Result result = matcher_->matcher->getBestMatchResult(it, status);
-  const int index = result.getSupportedIndex();
-  if (U_FAILURE(status) || index < 0) return fallback;
-  return *matcher_->languages[index];
 }
 
 absl::Status ValidateTimeZone(absl::string_view field, const std::string& name) {

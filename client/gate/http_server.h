@@ -69,8 +69,4 @@ class HttpServer {
   std::unique_ptr<Impl> impl_;
 };
 
-// The query string's parameters ("a=1&b=x%20y" → a: "1", b: "x y"), decoded as a form's
-// ('+' is a space); the first of a repeated name wins.
-void ParseQuery(absl::string_view query, absl::flat_hash_map<std::string, std::string>* parameters);
-
 }  // namespace anteroom::gate

@@ -1,5 +1,5 @@
 // The gate's HTTP server over real loopback HTTP: strict parsing, requests as sent, keep-alive,
-// and the gate behind it in front of a real in-process Anteroom.
+// and the gate behind it (in front of a scripted Anteroom).
 
 #include "client/gate/http_server.h"
 
@@ -10,16 +10,17 @@
 #include "absl/strings/str_cat.h"
 #include "client/gate/gate.h"
 #include "gtest/gtest.h"
+#include "tests/client/gate/fake_waiting_room.h"
 #include "tests/testing/daemon.h"
 #include "tests/testing/http_get.h"
-#include "tests/testing/in_process_server.h"
+#include "tests/testing/sim_clock.h"
 
 namespace anteroom::gate {
 namespace {
 
+using testing::FakeWaitingRoom;
 using testing::HttpExchange;
 using testing::HttpFetch;
-using testing::InProcessServer;
 using testing::ParseHttpReply;
 using testing::SeededRandom;
 using testing::SimulatedClock;
@@ -199,17 +200,14 @@ TEST(HttpServerTest, RefusesATakenPortAndBadOptions) {
 }
 
 TEST(GateHttpTest, ServesTheGateOverHttp) {
-  InProcessServer server;
-  server.CreateRoom("clinic", 1);
-  client::ClientOptions co;
-  co.servers = {server.address()};
-  auto client = client::Client::Create(co).value();
+  FakeWaitingRoom anteroom;
+  anteroom.ScriptAdmit(FakeWaitingRoom::Admitted("clinic"));
   SimulatedClock clock;
   SeededRandom random;
   prometheus::Registry registry;
   GateOptions options;
   options.default_room = "clinic";
-  Gate gate(options, client.get(), &clock, &random, &registry);
+  Gate gate(options, &anteroom, &clock, &random, &registry);
   HttpServerOptions http_options;
   http_options.listen = "127.0.0.1:0";
   http_options.handler_threads = 4;
@@ -241,11 +239,7 @@ TEST(GateHttpTest, ServesTheGateOverHttp) {
 // Each of these reaches /tickets/buy on an origin that reads the path literally (or decodes it
 // differently from the gate): a visitor with no place must never be let through by /check.
 TEST(GateHttpTest, NoSpellingOfAPathWalksPastItsRoomOverHttp) {
-  InProcessServer server;
-  server.CreateRoom("tickets", 1);
-  client::ClientOptions co;
-  co.servers = {server.address()};
-  auto client = client::Client::Create(co).value();
+  FakeWaitingRoom anteroom;
   SimulatedClock clock;
   SeededRandom random;
   prometheus::Registry registry;
@@ -256,14 +250,13 @@ TEST(GateHttpTest, NoSpellingOfAPathWalksPastItsRoomOverHttp) {
                                   "", RouteDefaultsOf(options), *Catalogs::Builtin());
   ASSERT_TRUE(routes.ok()) << routes.status();
   options.routes = *routes;
-  Gate gate(options, client.get(), &clock, &random, &registry);
+  Gate gate(options, &anteroom, &clock, &random, &registry);
   HttpServerOptions http_options;
   http_options.listen = "127.0.0.1:0";
   http_options.handler_threads = 2;
   auto http = HttpServer::Start(
       http_options, [&gate](const HttpRequest& request) { return gate.Handle(request); });
   ASSERT_TRUE(http.ok()) << http.status();
-  // The first visitor takes the one slot: from then on, the tickets room lets nobody new in.
   const std::string address = Address(**http);
   auto check = [&](const std::string& uri) {
     auto reply = HttpFetch(address, "GET", "/check",

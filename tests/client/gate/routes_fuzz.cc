@@ -7,7 +7,7 @@
 #include <cstdlib>
 #include <string>
 
-#include "tests/client/routes_fuzz_harness.h"
+#include "tests/client/gate/routes_fuzz_harness.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size > 4096) return 0;

@@ -6,7 +6,7 @@
 #include <sstream>
 
 #include "gtest/gtest.h"
-#include "tests/client/routes_fuzz_harness.h"
+#include "tests/client/gate/routes_fuzz_harness.h"
 
 namespace anteroom::gate {
 namespace {

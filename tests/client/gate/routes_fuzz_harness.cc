@@ -1,4 +1,4 @@
-#include "tests/client/routes_fuzz_harness.h"
+#include "tests/client/gate/routes_fuzz_harness.h"
 
 #include <algorithm>
 #include <vector>
