@@ -1,10 +1,10 @@
-// anteroomd: the Anteroom server. The only place that reads flags, opens RocksDB, names the
-// real clock, starts the listeners and handles signals.
+// anteroomd: the Anteroom server. Reads its flags into daemon::DaemonOptions, names the real
+// clock and randomness, and runs the daemon (server/daemon/daemon.h: the one place that
+// builds and wires its parts).
 
 #include <signal.h>
 
 #include <cstdio>
-#include <future>
 #include <memory>
 #include <string>
 #include <tuple>
@@ -15,19 +15,13 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
-#include "anteroom/v1/config.pb.h"
 #include "base/clock.h"
 #include "base/log.h"
 #include "base/program.h"
 #include "base/random.h"
-#include "google/protobuf/text_format.h"
-#include "prometheus/exposer.h"
+#include "server/daemon/daemon.h"
 #include "server/replication/etcd_client.h"
-#include "server/replication/replica.h"
-#include "server/service/convert.h"
-#include "server/service/instance.h"
 #include "server/service/records.h"
-#include "storage/rocksdb_store.h"
 #include "wire/signer.h"
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:50051", "Gateway API (WaitingRoom) address.");
@@ -103,38 +97,6 @@ int Fail(const absl::Status& status) {
   return 1;
 }
 
-absl::Status ApplyRoomsFile(const std::string& path, service::RoomManager* rooms) {
-  absl::StatusOr<std::string> text = base::ReadFlagFile("rooms", path);
-  if (!text.ok()) return text.status();
-  v1::RoomsConfig config;
-  if (!google::protobuf::TextFormat::ParseFromString(*text, &config)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--rooms file ", path, " is not a valid text-format RoomsConfig"));
-  }
-  for (const v1::RoomConfig& room : config.room()) {
-    absl::Status s;
-    if (rooms->GetRoom(room.id()).ok()) {
-      std::promise<absl::Status> updated;
-      rooms->UpdateRoom(
-          room.id(),
-          [&](core::RoomSettings* settings) {
-            return service::ApplySettingsPatch(room.settings(), settings);
-          },
-          [&](const absl::StatusOr<service::RoomInfo>& info) { updated.set_value(info.status()); });
-      s = updated.get_future().get();
-    } else {
-      core::RoomSettings settings;
-      s = service::ApplySettingsPatch(room.settings(), &settings);
-      if (s.ok()) s = rooms->CreateRoom(room.id(), settings).status();
-    }
-    if (!s.ok()) {
-      return absl::Status(
-          s.code(), absl::StrCat("--rooms ", path, ", room '", room.id(), "': ", s.message()));
-    }
-  }
-  return absl::OkStatus();
-}
-
 // The overload bounds, checked before anything starts.
 absl::Status ReadOverloadFlags(service::ListenerOptions* options) {
   struct Bound {
@@ -160,100 +122,6 @@ absl::Status ReadOverloadFlags(service::ListenerOptions* options) {
   return absl::OkStatus();
 }
 
-// Serves /metrics of `registry`; the bound address.
-absl::StatusOr<std::string> ServeMetrics(std::unique_ptr<prometheus::Exposer>* exposer,
-                                         const std::shared_ptr<prometheus::Registry>& registry) {
-  const std::string metrics_listen = absl::GetFlag(FLAGS_metrics_listen);
-  try {
-    *exposer = std::make_unique<prometheus::Exposer>(metrics_listen);
-  } catch (const std::exception& e) {
-    return absl::UnavailableError(
-        absl::StrCat("cannot serve metrics on ", metrics_listen, " (address in use?): ", e.what()));
-  }
-  (*exposer)->RegisterCollectable(registry);
-  return absl::StrCat(base::HostOf(metrics_listen), ":", (*exposer)->GetListeningPorts().front());
-}
-
-// Writes the bound addresses to --ports_file, if given.
-absl::Status WritePorts(const std::string& gateway, const std::string& admin,
-                        const std::string& metrics) {
-  if (absl::GetFlag(FLAGS_ports_file).empty()) return absl::OkStatus();
-  return base::WriteFileAtomically(
-      absl::GetFlag(FLAGS_ports_file),
-      absl::StrCat("gateway=", gateway, "\nadmin=", admin, "\nmetrics=", metrics, "\n"));
-}
-
-// The end of a clean stop, once nothing writes any more: flushes and closes RocksDB
-// (everything acknowledged is on disk) and exits at once. Nothing left holds state: tearing
-// down the metrics HTTP server and the gRPC runtime takes seconds and would only delay a
-// rolling restart.
-int CloseStoreAndExit(std::unique_ptr<storage::RocksDbStore>* store) {
-  if (absl::Status s = (*store)->Flush(); !s.ok()) return Fail(s);
-  store->reset();
-  ANTEROOM_LOG(kInfo, "anteroomd stopped cleanly");
-  std::fflush(nullptr);
-  std::_Exit(0);
-}
-
-// Replicated mode (--etcd): a Replica follows the cluster's log into `store` and serves the
-// rooms while it owns them (server/replication/replica.h).
-int RunReplicated(const service::InstanceOptions& instance_options,
-                  std::unique_ptr<storage::RocksDbStore>* store, base::Clock* clock,
-                  base::RandomSource* random, const sigset_t& stop_signals) {
-  absl::StatusOr<std::vector<std::string>> endpoints =
-      replication::EtcdClient::ParseEndpoints(absl::GetFlag(FLAGS_etcd), "etcd");
-  if (!endpoints.ok()) return Fail(endpoints.status());
-  replication::EtcdClient::Options etcd_options;
-  etcd_options.endpoints = *endpoints;
-  etcd_options.clock = clock;
-  absl::StatusOr<std::unique_ptr<replication::EtcdClient>> etcd =
-      replication::EtcdClient::Create(etcd_options);
-  if (!etcd.ok()) return Fail(etcd.status());
-  const std::string prefix = absl::GetFlag(FLAGS_etcd_prefix);
-  if (prefix.empty() || prefix.front() != '/' || prefix.back() == '/') {
-    return Fail(absl::InvalidArgumentError(
-        "--etcd_prefix must start with '/' and not end with one, e.g. /anteroom/tickets"));
-  }
-  service::Metrics metrics;
-  replication::ReplicaOptions options;
-  options.prefix = prefix;
-  options.node = absl::GetFlag(FLAGS_node_name);
-  options.advertise = absl::GetFlag(FLAGS_advertise);
-  options.advertise_admin = absl::GetFlag(FLAGS_advertise_admin);
-  options.lease_ttl = absl::GetFlag(FLAGS_etcd_lease_ttl);
-  options.snapshot_log_bytes = absl::GetFlag(FLAGS_etcd_snapshot_log_bytes);
-  if (options.snapshot_log_bytes < 4096) {
-    return Fail(absl::InvalidArgumentError("--etcd_snapshot_log_bytes must be 4096 or more"));
-  }
-  options.instance = instance_options;
-  const std::string rooms_file = absl::GetFlag(FLAGS_rooms);
-  options.on_elected = [rooms_file](service::Instance* instance) {
-    return rooms_file.empty() ? absl::OkStatus() : ApplyRoomsFile(rooms_file, instance->rooms());
-  };
-  replication::Replica replica(etcd->get(), store->get(), clock, random, &metrics, options);
-  if (absl::Status s = replica.Start(); !s.ok()) return Fail(s);
-
-  std::unique_ptr<prometheus::Exposer> exposer;
-  absl::StatusOr<std::string> metrics_address = ServeMetrics(&exposer, metrics.registry());
-  if (!metrics_address.ok()) return Fail(metrics_address.status());
-  const std::string gateway_address =
-      absl::StrCat(base::HostOf(instance_options.listeners.listen), ":", replica.port());
-  const std::string admin_address = absl::StrCat(
-      base::HostOf(instance_options.listeners.admin_listen), ":", replica.admin_port());
-  ANTEROOM_LOG(kInfo,
-               "anteroomd replica serving (a standby until it owns the rooms): gateway %s, admin "
-               "%s, metrics http://%s/metrics, data %s, etcd %s%s",
-               gateway_address, admin_address, *metrics_address, absl::GetFlag(FLAGS_data_dir),
-               absl::GetFlag(FLAGS_etcd), prefix);
-  if (absl::Status s = WritePorts(gateway_address, admin_address, *metrics_address); !s.ok()) {
-    return Fail(s);
-  }
-  const std::string signal_name = base::WaitForStopSignal(stop_signals);
-  ANTEROOM_LOG(kInfo, "received %s: handing the rooms over", signal_name);
-  replica.Stop(absl::Seconds(10));
-  return CloseStoreAndExit(store);
-}
-
 int Run() {
   // Block the stop signals in every thread; the main thread waits for them.
   const sigset_t stop_signals = base::BlockStopSignals();
@@ -261,8 +129,8 @@ int Run() {
     return Fail(s);
   // A file-size limit must give a write error (answered UNAVAILABLE), not kill the server.
   signal(SIGXFSZ, SIG_IGN);
-  service::InstanceOptions instance_options;
-  service::ListenerOptions& server_options = instance_options.listeners;
+  daemon::DaemonOptions options;
+  service::ListenerOptions& server_options = options.instance.listeners;
   if (absl::Status s = ReadOverloadFlags(&server_options); !s.ok()) return Fail(s);
   if (const std::string keys = absl::GetFlag(FLAGS_entry_key_file); !keys.empty()) {
     absl::StatusOr<wire::Signer> signer = wire::Signer::FromFile("entry_key_file", keys);
@@ -270,15 +138,12 @@ int Run() {
     server_options.entry_keys = std::make_shared<const wire::Signer>(*std::move(signer));
   }
 
-  storage::RocksDbStoreOptions store_options;
+  storage::RocksDbStoreOptions& store_options = options.store;
   store_options.path = absl::GetFlag(FLAGS_data_dir);
   store_options.sync_writes = absl::GetFlag(FLAGS_sync_writes);
   store_options.create_if_missing = absl::GetFlag(FLAGS_create_data_dir);
   store_options.min_free_bytes = absl::GetFlag(FLAGS_min_free_disk_mb) << 20;
   store_options.format_version = service::kFormatVersion;
-  absl::StatusOr<std::unique_ptr<storage::RocksDbStore>> store =
-      storage::RocksDbStore::Open(store_options);
-  if (!store.ok()) return Fail(store.status());
 
   server_options.listen = absl::GetFlag(FLAGS_listen);
   server_options.admin_listen = absl::GetFlag(FLAGS_admin_listen);
@@ -305,46 +170,33 @@ int Run() {
     return Fail(absl::InvalidArgumentError("--tls_cert and --tls_key go together"));
   }
 
-  base::RealClock clock;
-  base::SecureRandom random;
+  options.metrics_listen = absl::GetFlag(FLAGS_metrics_listen);
+  options.ports_file = absl::GetFlag(FLAGS_ports_file);
+  options.rooms_file = absl::GetFlag(FLAGS_rooms);
   if (!absl::GetFlag(FLAGS_etcd).empty()) {
-    return RunReplicated(instance_options, &*store, &clock, &random, stop_signals);
-  }
-  absl::StatusOr<std::unique_ptr<service::Instance>> instance =
-      service::Instance::Create(store->get(), &clock, &random);
-  if (!instance.ok()) return Fail(instance.status());
-  service::RoomManager& rooms = *(*instance)->rooms();
-  if (!absl::GetFlag(FLAGS_rooms).empty()) {
-    if (absl::Status s = ApplyRoomsFile(absl::GetFlag(FLAGS_rooms), &rooms); !s.ok()) {
-      return Fail(s);
+    absl::StatusOr<std::vector<std::string>> endpoints =
+        replication::EtcdClient::ParseEndpoints(absl::GetFlag(FLAGS_etcd), "etcd");
+    if (!endpoints.ok()) return Fail(endpoints.status());
+    options.etcd_endpoints = *endpoints;
+    replication::ReplicaOptions& replica = options.replica;
+    replica.prefix = absl::GetFlag(FLAGS_etcd_prefix);
+    if (replica.prefix.empty() || replica.prefix.front() != '/' || replica.prefix.back() == '/') {
+      return Fail(absl::InvalidArgumentError(
+          "--etcd_prefix must start with '/' and not end with one, e.g. /anteroom/tickets"));
+    }
+    replica.node = absl::GetFlag(FLAGS_node_name);
+    replica.advertise = absl::GetFlag(FLAGS_advertise);
+    replica.advertise_admin = absl::GetFlag(FLAGS_advertise_admin);
+    replica.lease_ttl = absl::GetFlag(FLAGS_etcd_lease_ttl);
+    replica.snapshot_log_bytes = absl::GetFlag(FLAGS_etcd_snapshot_log_bytes);
+    if (replica.snapshot_log_bytes < 4096) {
+      return Fail(absl::InvalidArgumentError("--etcd_snapshot_log_bytes must be 4096 or more"));
     }
   }
-
-  if (absl::Status s = (*instance)->Serve(instance_options); !s.ok()) return Fail(s);
-
-  std::unique_ptr<prometheus::Exposer> exposer;
-  absl::StatusOr<std::string> metrics_served =
-      ServeMetrics(&exposer, (*instance)->metrics()->registry());
-  if (!metrics_served.ok()) return Fail(metrics_served.status());
-  const std::string metrics_address = *metrics_served;
-  const std::string gateway_address =
-      absl::StrCat(base::HostOf(server_options.listen), ":", (*instance)->port());
-  const std::string admin_address =
-      absl::StrCat(base::HostOf(server_options.admin_listen), ":", (*instance)->admin_port());
-  ANTEROOM_LOG(
-      kInfo, "anteroomd serving%s: gateway %s, admin %s, metrics http://%s/metrics, data %s%s",
-      server_options.tls_cert_pem.empty() ? "" : " over TLS", gateway_address, admin_address,
-      metrics_address, store_options.path, store_options.sync_writes ? " (sync writes)" : "");
-  if (absl::Status s = WritePorts(gateway_address, admin_address, metrics_address); !s.ok()) {
-    return Fail(s);
-  }
-
-  const std::string signal_name = base::WaitForStopSignal(stop_signals);
-  ANTEROOM_LOG(kInfo, "received %s: finishing in-flight calls", signal_name);
-  // In-flight calls finish (10 s at most), a last alive mark, everything pending written.
-  (*instance)->Stop(absl::Seconds(10));
-  instance->reset();
-  return CloseStoreAndExit(&*store);
+  // The real clock and randomness, named here only.
+  base::RealClock clock;
+  base::SecureRandom random;
+  return daemon::Run(options, stop_signals, &clock, &random);
 }
 
 }  // namespace

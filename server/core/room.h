@@ -193,6 +193,8 @@ class Room {
   VisitorView QueuedView(uint64_t seq, absl::Time now) const;
   // At the back of the line, wherever that is now: a shadow place never moves up.
   VisitorView ShadowView(uint64_t seq, absl::Time now) const;
+  // A queued place's view at `position` of `queued` waiting, with its estimated wait.
+  VisitorView WaitView(uint64_t seq, int64_t position, int64_t queued, absl::Time now) const;
   // The view of the waiting place at `seq` (queued, pre-queued or shadow).
   VisitorView WaitingView(uint64_t seq, absl::Time now) const;
   // `event` is the pre-queue's event, or null in the instant between its start and the tick.

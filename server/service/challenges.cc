@@ -43,10 +43,8 @@ std::string Challenges::Sign(absl::string_view room, absl::string_view client_id
 
 v1::Challenge Challenges::Issue(absl::string_view room, absl::string_view client_id, int64_t work,
                                 absl::Time now, base::RandomSource* random) const {
-  uint8_t nonce[12];
-  random->Fill(nonce, sizeof(nonce));
   const std::string salt =
-      absl::StrCat(Hex(nonce, sizeof(nonce)), kExpires, absl::ToUnixSeconds(now + kLifetime));
+      absl::StrCat(random->Hex(12), kExpires, absl::ToUnixSeconds(now + kLifetime));
   const uint64_t number = random->Uniform(static_cast<uint64_t>(work) + 1);
   v1::Challenge out;
   out.set_algorithm(std::string(kAlgorithm));

@@ -31,20 +31,6 @@ grpc::Status ToGrpc(const absl::Status& status) {
   return grpc::Status(static_cast<grpc::StatusCode>(status.code()), std::string(status.message()));
 }
 
-google::protobuf::Timestamp ToProtoTime(absl::Time t) {
-  google::protobuf::Timestamp out;
-  const int64_t micros = absl::ToUnixMicros(t);
-  int64_t seconds = micros / 1'000'000;
-  int64_t rem = micros % 1'000'000;
-  if (rem < 0) {
-    rem += 1'000'000;
-    --seconds;
-  }
-  out.set_seconds(seconds);
-  out.set_nanos(static_cast<int32_t>(rem * 1000));
-  return out;
-}
-
 absl::StatusOr<core::SettingsOverrides> OverridesFromProto(const v1::RoomSettings& patch) {
   return OverridesFromMessage(patch);
 }
@@ -61,10 +47,10 @@ absl::StatusOr<core::Event> EventFromProto(const v1::Event& e) {
   core::Event out;
   auto time = [](const google::protobuf::Timestamp& t, absl::string_view field,
                  absl::Time* result) -> absl::Status {
-    if (t.nanos() < 0 || t.nanos() >= 1'000'000'000) {
+    if (!IsValidTimestamp(t)) {
       return absl::InvalidArgumentError(absl::StrCat("event.", field, " is not a valid timestamp"));
     }
-    *result = absl::FromUnixSeconds(t.seconds()) + absl::Nanoseconds(t.nanos());
+    *result = FromProtoTime(t);
     return absl::OkStatus();
   };
   if (!e.has_start()) return absl::InvalidArgumentError("event.start is required");

@@ -5,6 +5,7 @@
 #include "anteroom/v1/room.pb.h"
 #include "anteroom/v1/waiting_room.pb.h"
 #include "grpcpp/support/status.h"
+#include "proto/time_convert.h"
 #include "server/core/room.h"
 #include "server/core/settings.h"
 #include "server/service/settings_message.h"
@@ -32,7 +33,5 @@ absl::StatusOr<core::Event> EventFromProto(const v1::Event& event);
 v1::Event ToProto(const core::Event& event);
 
 void ToProto(const core::VisitorView& view, absl::string_view room, v1::VisitorStatus* out);
-
-google::protobuf::Timestamp ToProtoTime(absl::Time t);
 
 }  // namespace anteroom::service

@@ -11,7 +11,7 @@
 
 namespace anteroom::service {
 
-struct Api;  // what a handler needs of its API (grpc_services.cc)
+struct Api;  // what a handler needs of its API (rpc_call.h)
 
 // The gateway API: adapts anteroom.v1.WaitingRoom to the RoomManager `serving` gives each
 // call (UNAVAILABLE naming the owner when it gives none). Validates requests (an

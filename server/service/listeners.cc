@@ -97,8 +97,9 @@ absl::StatusOr<std::unique_ptr<grpc::Server>> StartGatewayServer(const ListenerO
 
 Listeners::Listeners(Metrics* metrics, storage::Store* store, const ListenerOptions& options,
                      ServingRooms::OwnerFn owner, base::Clock* clock)
-    : serving_(std::move(owner), clock),
-      shedder_(options.max_calls_in_flight, [] { return std::chrono::system_clock::now(); }),
+    : serving_(std::move(owner), clock, options.real_clock),
+      shedder_(options.max_calls_in_flight, options.real_clock),
+      real_clock_(options.real_clock),
       entry_keys_(options.entry_keys),
       gateway_service_(&serving_, metrics, &shedder_, entry_keys_.get()),
       admin_service_(&serving_, metrics, store, options.backup_dir, options.admin_token,
@@ -153,8 +154,7 @@ void Listeners::WaitReleased() { serving_.WaitReleased(); }
 void Listeners::Shutdown(absl::Duration grace) {
   std::call_once(shutdown_, [&] {
     serving_.Withdraw(absl::ZeroDuration());
-    // gRPC's deadline is real time, whatever clock the rooms run on.
-    const auto deadline = std::chrono::system_clock::now() + absl::ToChronoNanoseconds(grace);
+    const auto deadline = absl::ToChronoTime(real_clock_->Now() + grace);
     if (gateway_) gateway_->Shutdown(deadline);
     if (admin_) admin_->Shutdown(deadline);
   });

@@ -7,6 +7,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "base/clock.h"
 #include "grpcpp/server.h"
 #include "grpcpp/server_builder.h"
 #include "server/service/grpc_services.h"
@@ -49,6 +50,9 @@ struct ListenerOptions {
   // The keys operators' entry tokens are signed with (anteroomd --entry_key_file; see
   // wire/entry_token.h). Null (default): an Admit that carries one is FAILED_PRECONDITION.
   std::shared_ptr<const wire::Signer> entry_keys;
+  // gRPC's deadlines are real time, whatever clock the rooms run on: calls' deadlines are
+  // compared with this clock, and Shutdown's grace runs on it. Must outlive the listeners.
+  base::Clock* real_clock = base::SystemClock();
 };
 
 // A gRPC server on `options.listen` with the gateway listener's set-up (its TLS, stream,
@@ -109,6 +113,7 @@ class Listeners {
 
   ServingRooms serving_;
   LoadShedder shedder_;
+  base::Clock* const real_clock_;
   std::shared_ptr<const wire::Signer> entry_keys_;
   WaitingRoomService gateway_service_;
   RoomAdminService admin_service_;

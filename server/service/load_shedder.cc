@@ -6,8 +6,8 @@
 
 namespace anteroom::service {
 
-absl::Status LoadShedder::Enter(CallLane lane, std::chrono::system_clock::time_point deadline) {
-  if (deadline <= now_()) {
+absl::Status LoadShedder::Enter(CallLane lane, absl::Time deadline) {
+  if (deadline <= clock_->Now()) {
     return absl::DeadlineExceededError(
         "the call's deadline passed before it was handled; nothing was done");
   }

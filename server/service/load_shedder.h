@@ -1,12 +1,12 @@
 #pragma once
 
 #include <atomic>
-#include <chrono>
 #include <cstdint>
-#include <functional>
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "base/clock.h"
 
 namespace anteroom::service {
 
@@ -29,16 +29,14 @@ enum class CallLane {
 // Thread-safe; lock-free.
 class LoadShedder {
  public:
-  // gRPC's deadlines are real time, whatever clock the rooms run on: `now` reads it.
-  using RealTime = std::function<std::chrono::system_clock::time_point()>;
-
-  // `max_in_flight` 0: no bound.
-  LoadShedder(int64_t max_in_flight, RealTime now)
-      : max_in_flight_(max_in_flight), now_(std::move(now)) {}
+  // `max_in_flight` 0: no bound. Calls' deadlines are compared with `clock->Now()`: gRPC's
+  // deadlines are real time, whatever clock the rooms run on. `clock` must outlive it.
+  LoadShedder(int64_t max_in_flight, base::Clock* clock)
+      : max_in_flight_(max_in_flight), clock_(clock) {}
 
   // OK and counted in (the caller must call Exit once it has answered), or the answer to
   // give at once: RESOURCE_EXHAUSTED (overloaded) or DEADLINE_EXCEEDED.
-  absl::Status Enter(CallLane lane, std::chrono::system_clock::time_point deadline);
+  absl::Status Enter(CallLane lane, absl::Time deadline);
   void Exit();
 
   int64_t in_flight() const { return in_flight_.load(std::memory_order_relaxed); }
@@ -46,7 +44,7 @@ class LoadShedder {
 
  private:
   const int64_t max_in_flight_;
-  const RealTime now_;
+  base::Clock* const clock_;
   std::atomic<int64_t> in_flight_{0};
 };
 

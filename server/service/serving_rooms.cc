@@ -40,10 +40,10 @@ void ServingRooms::Serve(RoomManager* rooms) { rooms_.store(rooms); }
 
 bool ServingRooms::Withdraw(absl::Duration timeout) {
   rooms_.store(nullptr);
-  const absl::Time deadline = absl::Now() + timeout;
+  const absl::Time deadline = real_clock_->Monotonic() + timeout;
   base::MutexLock lock(&mu_);
   while (holds_.load() > 0) {
-    const absl::Duration left = deadline - absl::Now();
+    const absl::Duration left = deadline - real_clock_->Monotonic();
     if (left <= absl::ZeroDuration()) return false;
     released_.WaitWithTimeout(&mu_, std::min(left, absl::Milliseconds(50)));
   }
@@ -51,14 +51,14 @@ bool ServingRooms::Withdraw(absl::Duration timeout) {
 }
 
 void ServingRooms::WaitReleased() {
-  const absl::Time started = absl::Now();
+  const absl::Time started = real_clock_->Monotonic();
   absl::Time logged = started;
   base::MutexLock lock(&mu_);
   // A bounded wait per round: a Release between the check and the wait is seen next round.
   while (holds_.load() > 0) {
     released_.WaitWithTimeout(&mu_, absl::Milliseconds(50));
-    if (absl::Now() - logged > absl::Seconds(10)) {
-      logged = absl::Now();
+    if (real_clock_->Monotonic() - logged > absl::Seconds(10)) {
+      logged = real_clock_->Monotonic();
       ANTEROOM_LOG(kWarning, "still waiting for %d call(s) to be answered, after %s", holds_.load(),
                    absl::FormatDuration(logged - started));
     }

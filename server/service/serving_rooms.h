@@ -36,8 +36,11 @@ class ServingRooms {
 
   // `owner` (may be empty: none known) is asked for every call turned away; it must be cheap.
   // `clock` (may be null without ServeUntil) reads the monotonic time ServeUntil bounds.
-  explicit ServingRooms(OwnerFn owner = nullptr, base::Clock* clock = nullptr)
-      : owner_(std::move(owner)), clock_(clock) {}
+  // `real_clock`'s monotonic time paces the waits for calls to be answered (real time,
+  // whatever clock the rooms run on).
+  explicit ServingRooms(OwnerFn owner = nullptr, base::Clock* clock = nullptr,
+                        base::Clock* real_clock = base::SystemClock())
+      : owner_(std::move(owner)), clock_(clock), real_clock_(real_clock) {}
 
   // The rooms for one call, held until Release; null (and nothing held) when none are served.
   RoomManager* Acquire();
@@ -68,6 +71,7 @@ class ServingRooms {
  private:
   const OwnerFn owner_;
   base::Clock* const clock_;
+  base::Clock* const real_clock_;
   std::atomic<RoomManager*> rooms_{nullptr};
   // ServeUntil's bound in Unix nanoseconds of the monotonic clock; INT64_MAX: none.
   std::atomic<int64_t> until_ns_{INT64_MAX};

@@ -2,21 +2,12 @@
 
 namespace anteroom::service {
 
-google::protobuf::Duration ToProtoDuration(absl::Duration d) {
-  google::protobuf::Duration out;
-  const int64_t nanos = absl::ToInt64Nanoseconds(d);
-  out.set_seconds(nanos / 1'000'000'000);
-  out.set_nanos(static_cast<int32_t>(nanos % 1'000'000'000));
-  return out;
-}
-
 absl::StatusOr<absl::Duration> SettingsDuration(const google::protobuf::Duration& d,
                                                 absl::string_view field) {
-  if (d.nanos() <= -1'000'000'000 || d.nanos() >= 1'000'000'000 ||
-      (d.seconds() > 0 && d.nanos() < 0) || (d.seconds() < 0 && d.nanos() > 0)) {
+  if (!IsValidDuration(d)) {
     return absl::InvalidArgumentError(absl::StrCat("settings.", field, " is not a valid duration"));
   }
-  return absl::Seconds(d.seconds()) + absl::Nanoseconds(d.nanos());
+  return FromProtoDuration(d);
 }
 
 // The numbering of anteroom.v1.QueueingMethod, which RoomSettingsRecord keeps.

@@ -7,6 +7,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "google/protobuf/duration.pb.h"
+#include "proto/time_convert.h"
 #include "server/core/settings.h"
 
 // One conversion between the core's room settings and the messages that carry them field for
@@ -15,7 +16,6 @@
 // template serves both; their wire formats are free to part later.
 namespace anteroom::service {
 
-google::protobuf::Duration ToProtoDuration(absl::Duration d);
 // INVALID_ARGUMENT naming "settings.<field>" for a duration that is not normalised.
 absl::StatusOr<absl::Duration> SettingsDuration(const google::protobuf::Duration& d,
                                                 absl::string_view field);

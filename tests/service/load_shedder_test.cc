@@ -2,18 +2,20 @@
 
 #include "server/service/load_shedder.h"
 
+#include <chrono>
+
 #include "gtest/gtest.h"
+#include "tests/testing/sim_clock.h"
 
 namespace anteroom::service {
 namespace {
 
-using Clock = std::chrono::system_clock;
-
-const Clock::time_point kNow = Clock::time_point() + std::chrono::hours(1000);
-const Clock::time_point kLater = kNow + std::chrono::seconds(1);
+const absl::Time kNow = absl::FromUnixSeconds(1'800'000'000);
+const absl::Time kLater = kNow + absl::Seconds(1);
 
 TEST(LoadShedderTest, NewcomersGiveWayAtHalfTheBoundAndVisitorsAtAllOfIt) {
-  LoadShedder shedder(4, [] { return kNow; });
+  testing::SimulatedClock clock(kNow);
+  LoadShedder shedder(4, &clock);
   EXPECT_TRUE(shedder.Enter(CallLane::kNewcomer, kLater).ok());
   EXPECT_TRUE(shedder.Enter(CallLane::kNewcomer, kLater).ok());
   const absl::Status refused = shedder.Enter(CallLane::kNewcomer, kLater);
@@ -34,22 +36,32 @@ TEST(LoadShedderTest, NewcomersGiveWayAtHalfTheBoundAndVisitorsAtAllOfIt) {
 }
 
 TEST(LoadShedderTest, ACallWhoseDeadlinePassedDoesNothing) {
-  LoadShedder shedder(4, [] { return kNow; });
+  testing::SimulatedClock clock(kNow);
+  LoadShedder shedder(4, &clock);
   const absl::Status late = shedder.Enter(CallLane::kVisitor, kNow);
   EXPECT_EQ(late.code(), absl::StatusCode::kDeadlineExceeded);
   EXPECT_EQ(ShedReason(late), "deadline");
   EXPECT_EQ(shedder.in_flight(), 0);
-  EXPECT_EQ(shedder.Enter(CallLane::kNewcomer, kNow - std::chrono::seconds(1)).code(),
+  EXPECT_EQ(shedder.Enter(CallLane::kNewcomer, kNow - absl::Seconds(1)).code(),
             absl::StatusCode::kDeadlineExceeded);
-  EXPECT_TRUE(shedder.Enter(CallLane::kNewcomer, Clock::time_point::max()).ok())
+  // gRPC's "no deadline" (the largest time point) is one that never passes.
+  EXPECT_TRUE(shedder
+                  .Enter(CallLane::kNewcomer,
+                         absl::FromChrono(std::chrono::system_clock::time_point::max()))
+                  .ok())
       << "no deadline at all";
+  // The deadline is read on the shedder's clock, as it moves.
+  EXPECT_TRUE(shedder.Enter(CallLane::kNewcomer, kLater).ok());
+  clock.Advance(absl::Seconds(1));
+  EXPECT_EQ(shedder.Enter(CallLane::kNewcomer, kLater).code(), absl::StatusCode::kDeadlineExceeded);
 }
 
 TEST(LoadShedderTest, ABoundOfOneStillLetsANewcomerInAndZeroMeansNoBound) {
-  LoadShedder one(1, [] { return kNow; });
+  testing::SimulatedClock clock(kNow);
+  LoadShedder one(1, &clock);
   EXPECT_TRUE(one.Enter(CallLane::kNewcomer, kLater).ok());
   EXPECT_FALSE(one.Enter(CallLane::kVisitor, kLater).ok());
-  LoadShedder unbounded(0, [] { return kNow; });
+  LoadShedder unbounded(0, &clock);
   for (int i = 0; i < 10000; ++i) ASSERT_TRUE(unbounded.Enter(CallLane::kNewcomer, kLater).ok());
   EXPECT_EQ(unbounded.in_flight(), 10000);
 }
