@@ -29,18 +29,6 @@ gpr_timespec DeadlineIn(absl::Duration d) {
 
 }  // namespace
 
-std::string PrefixEnd(absl::string_view prefix) {
-  std::string end(prefix);
-  while (!end.empty()) {
-    if (static_cast<unsigned char>(end.back()) != 0xff) {
-      end.back() = static_cast<char>(static_cast<unsigned char>(end.back()) + 1);
-      return end;
-    }
-    end.pop_back();
-  }
-  return std::string(1, '\0');  // every key
-}
-
 absl::StatusOr<std::vector<std::string>> EtcdClient::ParseEndpoints(absl::string_view text,
                                                                     absl::string_view flag) {
   std::vector<std::string> endpoints;
@@ -166,8 +154,10 @@ absl::StatusOr<int64_t> EtcdClient::GrantLease(absl::Duration ttl, absl::Duratio
   return response.id();
 }
 
-absl::StatusOr<EtcdClient::Renewal> EtcdClient::KeepAlive(int64_t lease, absl::Duration timeout,
-                                                          absl::Duration attempt_timeout) {
+std::string EtcdClient::Describe() const { return absl::StrJoin(options_.endpoints, ","); }
+
+absl::StatusOr<Etcd::Renewal> EtcdClient::KeepAlive(int64_t lease, absl::Duration timeout,
+                                                    absl::Duration attempt_timeout) {
   etcdserverpb::LeaseKeepAliveResponse response;
   absl::Time sent;
   absl::Status s = OnAnyMember(

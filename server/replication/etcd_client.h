@@ -11,20 +11,16 @@
 #include "base/clock.h"
 #include "base/mutex.h"
 #include "etcd/etcdserver/etcdserverpb/rpc.grpc.pb.h"
+#include "server/replication/etcd.h"
 
 namespace anteroom::replication {
 
-// A client of an etcd cluster over etcd's own gRPC API (v3: KV, Lease, Maintenance), with the
-// few calls replication needs. Each call has a deadline; a call that gets no answer from one
-// member (UNAVAILABLE, DEADLINE_EXCEEDED) is tried on the next, until `timeout` has passed.
-// Reads are linearizable (etcd's default), so a member cut off from its quorum answers
-// nothing rather than something stale.
-//
-// Errors: UNAVAILABLE when no member answered in time (the outcome of a write is then
-// unknown: it may have been applied); etcd's own refusals otherwise.
+// The real Etcd: a client of an etcd cluster over etcd's own gRPC API (v3: KV, Lease,
+// Maintenance). A call that gets no answer from one member (UNAVAILABLE, DEADLINE_EXCEEDED)
+// is tried on the next, until its timeout has passed.
 //
 // Thread-safe.
-class EtcdClient {
+class EtcdClient final : public Etcd {
  public:
   struct Options {
     // host:port of each member's client URL (plaintext). At least one.
@@ -43,31 +39,22 @@ class EtcdClient {
   static absl::StatusOr<std::unique_ptr<EtcdClient>> Create(Options options);
 
   absl::StatusOr<etcdserverpb::TxnResponse> Txn(const etcdserverpb::TxnRequest& request,
-                                                absl::Duration timeout);
+                                                absl::Duration timeout) override;
   absl::StatusOr<etcdserverpb::RangeResponse> Range(const etcdserverpb::RangeRequest& request,
-                                                    absl::Duration timeout);
-  // A new lease of `ttl` (whole seconds, at least 1); its id.
-  absl::StatusOr<int64_t> GrantLease(absl::Duration ttl, absl::Duration timeout);
-  // A renewal of a lease: the time to live etcd gave it (zero or less: it had expired), and
-  // when the attempt that renewed it was sent, on the clock's monotonic time (etcd cannot
-  // have renewed it before).
-  struct Renewal {
-    absl::Duration ttl;
-    absl::Time sent;
-  };
-  // Renews `lease`, trying member after member (each for at most `attempt_timeout`) until
-  // one answers or `timeout` passes. A member without a leader (an election under way) holds
-  // the renewal until it has one, then forwards it.
+                                                    absl::Duration timeout) override;
+  absl::StatusOr<int64_t> GrantLease(absl::Duration ttl, absl::Duration timeout) override;
+  // Tries member after member. A member without a leader (an election under way) holds the
+  // renewal until it has one, then forwards it.
   absl::StatusOr<Renewal> KeepAlive(int64_t lease, absl::Duration timeout,
-                                    absl::Duration attempt_timeout);
-  absl::Status RevokeLease(int64_t lease, absl::Duration timeout);
-  // Drops the history before `revision` (the log behind a snapshot).
-  absl::Status Compact(int64_t revision, absl::Duration timeout);
-  // One member's status (database size, raft index); for metrics and figures.
-  absl::StatusOr<etcdserverpb::StatusResponse> MemberStatus(size_t member, absl::Duration timeout);
+                                    absl::Duration attempt_timeout) override;
+  absl::Status RevokeLease(int64_t lease, absl::Duration timeout) override;
+  absl::Status Compact(int64_t revision, absl::Duration timeout) override;
+  base::Clock* clock() const override { return options_.clock; }
+  std::string Describe() const override;
 
+  // One member's status (database size, raft index, leader); for metrics and figures.
+  absl::StatusOr<etcdserverpb::StatusResponse> MemberStatus(size_t member, absl::Duration timeout);
   const std::vector<std::string>& endpoints() const { return options_.endpoints; }
-  base::Clock* clock() const { return options_.clock; }
 
  private:
   struct Member {
@@ -88,8 +75,5 @@ class EtcdClient {
   base::Mutex mu_;
   size_t current_ ABSL_GUARDED_BY(mu_) = 0;  // the member that answered last
 };
-
-// The key that follows every key starting with `prefix` (etcd's range_end for a prefix).
-std::string PrefixEnd(absl::string_view prefix);
 
 }  // namespace anteroom::replication

@@ -5,24 +5,11 @@
 
 namespace anteroom::replication {
 
-absl::Status FencedPut(EtcdClient* etcd, const std::string& owner_key, int64_t owner_revision,
+absl::Status FencedPut(Etcd* etcd, const std::string& owner_key, int64_t owner_revision,
                        const std::string& key, const std::string& value, bool only_new,
                        absl::Time deadline, const std::function<bool()>& stop) {
-  etcdserverpb::TxnRequest txn;
-  RequireCreateRevision(&txn, owner_key, owner_revision);
-  if (only_new) {
-    etcdserverpb::Compare* free = txn.add_compare();
-    free->set_key(key);
-    free->set_target(etcdserverpb::Compare::VERSION);
-    free->set_result(etcdserverpb::Compare::EQUAL);
-    free->set_version(0);
-  }
-  etcdserverpb::PutRequest* put = txn.add_success()->mutable_request_put();
-  put->set_key(key);
-  put->set_value(value);
-  txn.add_failure()->mutable_request_range()->set_key(owner_key);
-  txn.add_failure()->mutable_request_range()->set_key(key);
-
+  const etcdserverpb::TxnRequest txn =
+      FencedPutRequest(owner_key, owner_revision, key, value, only_new);
   base::Clock* const clock = etcd->clock();
   const absl::Time started = clock->Monotonic();
   absl::Status last = absl::UnavailableError("no attempt");
@@ -66,20 +53,14 @@ absl::Status FencedPut(EtcdClient* etcd, const std::string& owner_key, int64_t o
                    ", so whether the write landed is unknown: ", last.message()));
 }
 
-absl::StatusOr<uint64_t> LastLogEntry(EtcdClient* etcd, const LogKeys& keys) {
-  etcdserverpb::RangeRequest read;
-  read.set_key(keys.LogPrefix());
-  read.set_range_end(PrefixEnd(keys.LogPrefix()));
-  read.set_sort_order(etcdserverpb::RangeRequest::DESCEND);
-  read.set_sort_target(etcdserverpb::RangeRequest::KEY);
-  read.set_limit(1);
-  read.set_keys_only(true);
-  absl::StatusOr<etcdserverpb::RangeResponse> last = etcd->Range(read, absl::Seconds(2));
+absl::StatusOr<uint64_t> LastLogEntry(Etcd* etcd, const LogKeys& keys) {
+  absl::StatusOr<etcdserverpb::RangeResponse> last =
+      etcd->Range(LastEntryRequest(keys), absl::Seconds(2));
   if (!last.ok()) return last.status();
   return last->kvs_size() > 0 ? keys.SeqOf(last->kvs(0).key()) : 0;
 }
 
-EtcdCommitLog::EtcdCommitLog(EtcdClient* etcd, const LogKeys& keys, int64_t owner_revision,
+EtcdCommitLog::EtcdCommitLog(Etcd* etcd, const LogKeys& keys, int64_t owner_revision,
                              const AppliedMark& last, storage::Store* store,
                              std::function<void(const absl::Status&)> on_lost,
                              const Options& options, service::Metrics* metrics)

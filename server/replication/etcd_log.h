@@ -6,7 +6,7 @@
 #include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "base/mutex.h"
-#include "server/replication/etcd_client.h"
+#include "server/replication/etcd.h"
 #include "server/replication/log_format.h"
 #include "server/service/commit_log.h"
 #include "server/service/metrics.h"
@@ -21,13 +21,13 @@ namespace anteroom::replication {
 // most a second). OK once etcd has it (also when an earlier attempt had landed); FAILED_
 // PRECONDITION when the claim is gone; UNAVAILABLE when the outcome is unknown; etcd's
 // refusal otherwise (nothing written).
-absl::Status FencedPut(EtcdClient* etcd, const std::string& owner_key, int64_t owner_revision,
+absl::Status FencedPut(Etcd* etcd, const std::string& owner_key, int64_t owner_revision,
                        const std::string& key, const std::string& value, bool only_new,
                        absl::Time deadline, const std::function<bool()>& stop);
 
 // The number of the last entry of the log in etcd (0 when it is empty: new, or truncated
 // behind a snapshot).
-absl::StatusOr<uint64_t> LastLogEntry(EtcdClient* etcd, const LogKeys& keys);
+absl::StatusOr<uint64_t> LastLogEntry(Etcd* etcd, const LogKeys& keys);
 
 // The owner's commit path in replicated mode: each group commit becomes log entry P/log/<seq>
 // in etcd, written by one transaction that succeeds only while P/owner is still this node's
@@ -58,10 +58,9 @@ class EtcdCommitLog final : public service::CommitLog {
   // create revision of keys.Owner() when this node claimed it, also each entry's term). All
   // pointers must outlive the log.
   // `metrics` (may be null) shows each committed entry (anteroom_replica_log_entry).
-  EtcdCommitLog(EtcdClient* etcd, const LogKeys& keys, int64_t owner_revision,
-                const AppliedMark& last, storage::Store* store,
-                std::function<void(const absl::Status&)> on_lost, const Options& options,
-                service::Metrics* metrics = nullptr);
+  EtcdCommitLog(Etcd* etcd, const LogKeys& keys, int64_t owner_revision, const AppliedMark& last,
+                storage::Store* store, std::function<void(const absl::Status&)> on_lost,
+                const Options& options, service::Metrics* metrics = nullptr);
 
   absl::Status Append(const storage::WriteBatch& batch) override;
 
@@ -78,7 +77,7 @@ class EtcdCommitLog final : public service::CommitLog {
                    absl::Time deadline);
   absl::Status Lost(const absl::Status& why);
 
-  EtcdClient* const etcd_;
+  Etcd* const etcd_;
   const LogKeys keys_;
   const int64_t owner_revision_;
   storage::Store* const store_;

@@ -38,6 +38,18 @@ std::string LogKeys::SnapChunk(uint64_t seq, uint32_t i) const {
   return absl::StrCat(SnapPrefix(seq), absl::StrFormat("%06d", i));
 }
 
+std::string PrefixEnd(absl::string_view prefix) {
+  std::string end(prefix);
+  while (!end.empty()) {
+    if (static_cast<unsigned char>(end.back()) != 0xff) {
+      end.back() = static_cast<char>(static_cast<unsigned char>(end.back()) + 1);
+      return end;
+    }
+    end.pop_back();
+  }
+  return std::string(1, '\0');  // every key
+}
+
 void RequireCreateRevision(etcdserverpb::TxnRequest* txn, const std::string& owner_key,
                            int64_t create_revision) {
   etcdserverpb::Compare* compare = txn->add_compare();
@@ -45,6 +57,61 @@ void RequireCreateRevision(etcdserverpb::TxnRequest* txn, const std::string& own
   compare->set_target(etcdserverpb::Compare::CREATE);
   compare->set_result(etcdserverpb::Compare::EQUAL);
   compare->set_create_revision(create_revision);
+}
+
+etcdserverpb::TxnRequest FollowRequest(const LogKeys& keys, uint64_t next, int64_t batch) {
+  etcdserverpb::TxnRequest read;
+  etcdserverpb::RangeRequest* log = read.add_success()->mutable_request_range();
+  log->set_key(keys.Log(next));
+  log->set_range_end(PrefixEnd(keys.LogPrefix()));
+  log->set_limit(batch);
+  read.add_success()->mutable_request_range()->set_key(keys.Owner());
+  read.add_success()->mutable_request_range()->set_key(keys.Snapshot());
+  read.add_success()->mutable_request_range()->set_key(keys.LogId());
+  return read;
+}
+
+etcdserverpb::TxnRequest ClaimRequest(const LogKeys& keys, const storage::v1::OwnerRecord& owner,
+                                      int64_t lease) {
+  etcdserverpb::TxnRequest claim;
+  RequireCreateRevision(&claim, keys.Owner(), 0);  // nobody owns the rooms
+  etcdserverpb::PutRequest* put = claim.add_success()->mutable_request_put();
+  put->set_key(keys.Owner());
+  put->set_value(owner.SerializeAsString());
+  put->set_lease(lease);
+  claim.add_failure()->mutable_request_range()->set_key(keys.Owner());
+  return claim;
+}
+
+etcdserverpb::TxnRequest FencedPutRequest(const std::string& owner_key, int64_t owner_revision,
+                                          const std::string& key, const std::string& value,
+                                          bool only_new) {
+  etcdserverpb::TxnRequest txn;
+  RequireCreateRevision(&txn, owner_key, owner_revision);
+  if (only_new) {
+    etcdserverpb::Compare* free = txn.add_compare();
+    free->set_key(key);
+    free->set_target(etcdserverpb::Compare::VERSION);
+    free->set_result(etcdserverpb::Compare::EQUAL);
+    free->set_version(0);
+  }
+  etcdserverpb::PutRequest* put = txn.add_success()->mutable_request_put();
+  put->set_key(key);
+  put->set_value(value);
+  txn.add_failure()->mutable_request_range()->set_key(owner_key);
+  txn.add_failure()->mutable_request_range()->set_key(key);
+  return txn;
+}
+
+etcdserverpb::RangeRequest LastEntryRequest(const LogKeys& keys) {
+  etcdserverpb::RangeRequest read;
+  read.set_key(keys.LogPrefix());
+  read.set_range_end(PrefixEnd(keys.LogPrefix()));
+  read.set_sort_order(etcdserverpb::RangeRequest::DESCEND);
+  read.set_sort_target(etcdserverpb::RangeRequest::KEY);
+  read.set_limit(1);
+  read.set_keys_only(true);
+  return read;
 }
 
 storage::v1::WriteBatchRecord ToRecord(const storage::WriteBatch& batch) {

@@ -57,10 +57,31 @@ inline constexpr absl::string_view kLogBytesKey = "replica/log_bytes";
 inline constexpr absl::string_view kPrefixKey = "replica/prefix";
 inline constexpr absl::string_view kLogIdKey = "replica/log_id";
 
+// The key that follows every key starting with `prefix` (etcd's range_end for a prefix).
+std::string PrefixEnd(absl::string_view prefix);
+
 // Makes `txn` conditional on `owner_key` having been created at `create_revision` (0: on
 // its being absent): the fence of every write of an owner, and the claim itself.
 void RequireCreateRevision(etcdserverpb::TxnRequest* txn, const std::string& owner_key,
                            int64_t create_revision);
+
+// The requests replication makes of etcd, built here beside the keys they name.
+//
+// A follower's one read: up to `batch` log entries from entry `next` on, then P/owner,
+// P/snapshot and P/log_id (the transaction's responses in that order).
+etcdserverpb::TxnRequest FollowRequest(const LogKeys& keys, uint64_t next, int64_t batch);
+// A claim of P/owner for `owner` under `lease`, made only if nobody holds it; when it fails,
+// its response reads P/owner (the claim of an earlier attempt, whose answer was lost, shows
+// as this lease's).
+etcdserverpb::TxnRequest ClaimRequest(const LogKeys& keys, const storage::v1::OwnerRecord& owner,
+                                      int64_t lease);
+// key=value while `owner_key` is the claim made at `owner_revision` (and, with `only_new`,
+// `key` is absent); when it fails, its response reads `owner_key` then `key`.
+etcdserverpb::TxnRequest FencedPutRequest(const std::string& owner_key, int64_t owner_revision,
+                                          const std::string& key, const std::string& value,
+                                          bool only_new);
+// A read of the last P/log/ key (its key only).
+etcdserverpb::RangeRequest LastEntryRequest(const LogKeys& keys);
 
 // A batch as a record, and back (DATA_LOSS for a write the store does not know).
 storage::v1::WriteBatchRecord ToRecord(const storage::WriteBatch& batch);

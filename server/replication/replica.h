@@ -10,7 +10,7 @@
 #include "base/clock.h"
 #include "base/mutex.h"
 #include "base/random.h"
-#include "server/replication/etcd_client.h"
+#include "server/replication/etcd.h"
 #include "server/replication/etcd_log.h"
 #include "server/replication/log_format.h"
 #include "server/replication/snapshot.h"
@@ -91,7 +91,7 @@ class Replica {
  public:
   // All pointers must outlive the replica. `metrics` (not null) is shared by the node's terms
   // as owner.
-  Replica(EtcdClient* etcd, storage::Store* store, base::Clock* clock, base::RandomSource* random,
+  Replica(Etcd* etcd, storage::Store* store, base::Clock* clock, base::RandomSource* random,
           service::Metrics* metrics, ReplicaOptions options);
   ~Replica();
 
@@ -107,7 +107,16 @@ class Replica {
   int admin_port() const { return admin_port_; }
 
  private:
+  // Entries read per request while following (each at most about 1 MiB: larger batches go in
+  // parts).
+  static constexpr int64_t kFollowBatch = 64;
+  // Timeout of the reads and claims of the role loop.
+  static constexpr absl::Duration kCallTimeout = absl::Seconds(2);
+  static constexpr absl::string_view kBehindTheLog = "this store is behind the log's start";
+
+  // replica.cc: the role loop.
   void Run();
+  // replica_follow.cc: following the log as a standby.
   // Applies what is new in the log (up to kFollowBatch entries), or restores the snapshot
   // when the store cannot follow on; records the owner seen.
   // Sets `*more` when the log may hold more, `*owner_seen` when a node owns the rooms.
@@ -115,8 +124,9 @@ class Replica {
   absl::Status ApplyEntry(uint64_t seq, const std::string& value);
   // Claims P/owner; the claim's create revision, or 0 when another node has it.
   absl::StatusOr<int64_t> Campaign(int64_t lease);
-  // One term as owner under `lease` (granted by a request sent at `granted`); returns when it
-  // ends.
+  // replica_term.cc: a term as owner.
+  // One term as owner under `lease` (granted by a request sent at `granted`, monotonic);
+  // returns when it ends.
   void Own(int64_t lease, int64_t revision, absl::Time granted);
   // The start of a term: reads the log to its end, gives a new log its identity (seeding etcd
   // when it lost data), and serves the rooms through a commit log fenced by `revision`.
@@ -124,8 +134,9 @@ class Replica {
                          std::unique_ptr<service::Instance>* instance);
   // Makes sure etcd's log has an identity, and that this store's entries are all in it.
   absl::Status EnsureLogIdentity(int64_t revision);
-  // Keeps the lease from the claim to the end of the term (LeasePolicyFor); marks the term
-  // lost when the lease lapsed, or could not be renewed for LeasePolicy::serve_for.
+  // replica_lease.cc: keeps the lease from the claim to the end of the term (LeasePolicyFor);
+  // marks the term lost when the lease lapsed, or could not be renewed for
+  // LeasePolicy::serve_for.
   void RenewLease(int64_t lease, absl::Time granted);
   // Marks the term lost (the first reason is kept) and wakes the role thread.
   void LoseTerm(const std::string& why);
@@ -140,7 +151,7 @@ class Replica {
   // Waits `d` or until stopping/lost; false when stopping.
   bool Pause(absl::Duration d);
 
-  EtcdClient* const etcd_;
+  Etcd* const etcd_;
   storage::Store* const store_;
   base::Clock* const clock_;
   base::RandomSource* const random_;

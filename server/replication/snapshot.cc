@@ -17,10 +17,9 @@ std::string EndOfKeys() { return std::string(16, '\xff'); }
 
 }  // namespace
 
-absl::StatusOr<SnapshotTaken> TakeSnapshot(EtcdClient* etcd, const LogKeys& keys,
-                                           int64_t owner_revision, storage::Store* store,
-                                           size_t chunk_bytes, base::Clock* clock,
-                                           const std::function<bool()>& stop,
+absl::StatusOr<SnapshotTaken> TakeSnapshot(Etcd* etcd, const LogKeys& keys, int64_t owner_revision,
+                                           storage::Store* store, size_t chunk_bytes,
+                                           base::Clock* clock, const std::function<bool()>& stop,
                                            const std::string& new_log_id) {
   SnapshotTaken taken;
   storage::v1::WriteBatchRecord chunk;
@@ -121,7 +120,7 @@ absl::StatusOr<SnapshotTaken> TakeSnapshot(EtcdClient* etcd, const LogKeys& keys
   return taken;
 }
 
-absl::StatusOr<std::optional<storage::v1::SnapshotRecord>> ReadSnapshotRecord(EtcdClient* etcd,
+absl::StatusOr<std::optional<storage::v1::SnapshotRecord>> ReadSnapshotRecord(Etcd* etcd,
                                                                               const LogKeys& keys) {
   etcdserverpb::RangeRequest read;
   read.set_key(keys.Snapshot());
@@ -134,7 +133,7 @@ absl::StatusOr<std::optional<storage::v1::SnapshotRecord>> ReadSnapshotRecord(Et
   return std::optional<storage::v1::SnapshotRecord>(*std::move(record));
 }
 
-absl::Status RestoreSnapshot(EtcdClient* etcd, const LogKeys& keys,
+absl::Status RestoreSnapshot(Etcd* etcd, const LogKeys& keys,
                              const storage::v1::SnapshotRecord& record, storage::Store* store) {
   storage::WriteBatch batch;
   for (int t = 0; t < storage::kTableCount; ++t) {

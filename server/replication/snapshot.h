@@ -4,7 +4,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
-#include "server/replication/etcd_client.h"
+#include "server/replication/etcd.h"
 #include "server/replication/log_format.h"
 #include "storage/store.h"
 
@@ -30,21 +30,20 @@ struct SnapshotTaken {
 // With `new_log_id`, the snapshot seeds a new log: it carries that identity (in its record
 // and its copy of the store's meta), and P/log_id is set to it in the same transaction that
 // publishes the snapshot.
-absl::StatusOr<SnapshotTaken> TakeSnapshot(EtcdClient* etcd, const LogKeys& keys,
-                                           int64_t owner_revision, storage::Store* store,
-                                           size_t chunk_bytes, base::Clock* clock,
-                                           const std::function<bool()>& stop,
+absl::StatusOr<SnapshotTaken> TakeSnapshot(Etcd* etcd, const LogKeys& keys, int64_t owner_revision,
+                                           storage::Store* store, size_t chunk_bytes,
+                                           base::Clock* clock, const std::function<bool()>& stop,
                                            const std::string& new_log_id = "");
 
 // The latest snapshot in etcd (nullopt when there is none).
-absl::StatusOr<std::optional<storage::v1::SnapshotRecord>> ReadSnapshotRecord(EtcdClient* etcd,
+absl::StatusOr<std::optional<storage::v1::SnapshotRecord>> ReadSnapshotRecord(Etcd* etcd,
                                                                               const LogKeys& keys);
 
 // Replaces everything in `store` with snapshot `record` (one atomic write; the snapshot's
 // meta records its entry as applied, and its log identity). FAILED_PRECONDITION when a chunk
 // is gone (a newer snapshot replaced it meanwhile: read the record again). Holds the whole
 // state in memory while writing it.
-absl::Status RestoreSnapshot(EtcdClient* etcd, const LogKeys& keys,
+absl::Status RestoreSnapshot(Etcd* etcd, const LogKeys& keys,
                              const storage::v1::SnapshotRecord& record, storage::Store* store);
 
 }  // namespace anteroom::replication
