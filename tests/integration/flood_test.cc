@@ -41,9 +41,7 @@ class FloodTest : public ::testing::Test {
 
   // A page view from `from` carrying `cookie`: the reply.
   testing::HttpReply View(const std::string& from, const std::string& cookie = "") {
-    std::vector<std::pair<std::string, std::string>> headers = {{"Sec-Fetch-Dest", "document"}};
-    if (!cookie.empty()) headers.emplace_back("Cookie", cookie);
-    auto reply = testing::HttpFetch(stack_->site(), "GET", "/", headers, from);
+    auto reply = testing::PageView(stack_->site(), from, cookie);
     EXPECT_TRUE(reply.ok()) << reply.status();
     return reply.ok() ? *reply : testing::HttpReply{};
   }

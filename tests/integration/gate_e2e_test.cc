@@ -4,90 +4,44 @@
 // A finishes; B's page reloads itself into the site. Screenshots go to
 // <build>/e2e-screenshots/.
 
-#include <filesystem>
 #include <sstream>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "base/program.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
 #include "gtest/gtest.h"
 #include "httplib.h"
+#include "tests/testing/browser_stack.h"
 #include "tests/testing/daemon.h"
-#include "tests/testing/nginx_stack.h"
 #include "tests/testing/reflection_client.h"
-#include "tests/testing/webdriver.h"
 
 namespace anteroom {
 namespace {
 
-namespace fs = std::filesystem;
 constexpr char kAnteroomd[] = ANTEROOMD_PATH;
 constexpr char kGate[] = ANTEROOM_GATE_PATH;
 constexpr char kSource[] = ANTEROOM_SOURCE_DIR;
 constexpr char kScreenshots[] = ANTEROOM_SCREENSHOT_DIR;
 
-class GateEndToEndTest : public ::testing::Test {
+class GateEndToEndTest : public testing::BrowserStackTest {
  protected:
   void SetUp() override {
-    anteroom::base::PromptGrpcReconnects();
-    fs::create_directories(kScreenshots);
     // anteroomd with one room of one slot, the gate with its defaults, nginx as shipped.
-    auto stack = testing::NginxStack::Start(
-        {kAnteroomd,
-         kGate,
-         kSource,
-         "room { id: \"clinic\" settings { max_active_sessions: 1 "
-         "session_ttl { seconds: 60 } place_hold { seconds: 60 } max_queue_length: 2 } }\n",
-         "clinic",
-         {"--site_name=E2E Clinic"}});
-    ASSERT_TRUE(stack.ok()) << stack.status();
-    stack_ = *std::move(stack);
-    port_ = stack_->port();
-    dir_ = stack_->dir();
-
-    auto driver = testing::StartChromedriver(dir_ + "/chromedriver.log", &driver_port_);
-    ASSERT_TRUE(driver.ok()) << driver.status();
-    driver_ = *std::move(driver);
+    StartStack({kAnteroomd,
+                kGate,
+                kSource,
+                "room { id: \"clinic\" settings { max_active_sessions: 1 "
+                "session_ttl { seconds: 60 } place_hold { seconds: 60 } max_queue_length: 2 } }\n",
+                "clinic",
+                {"--site_name=E2E Clinic"}},
+               kScreenshots);
   }
 
-  void TearDown() override {
-    const bool failed = HasFailure();
-    if (failed) {
-      // Kept for a look: the logs, and the browsers' profiles.
-      std::cerr << stack_->Logs() << "---- chromedriver.log\n"
-                << testing::ReadFile(dir_ + "/chromedriver.log").substr(0, 4000) << "\n";
-    }
-    // Each stops as it expects, and nothing it started may outlive it.
-    if (driver_) {
-      if (absl::Status s = driver_->Stop(); !s.ok()) ADD_FAILURE() << s;
-    }
-    if (stack_) {
-      if (absl::Status s = stack_->Stop(/*keep=*/failed); !s.ok()) ADD_FAILURE() << s;
-    }
-  }
-
-  std::unique_ptr<testing::Browser> OpenBrowser(const std::string& name, bool javascript) {
+  testing::Browser* OpenBrowser(const std::string& name, bool javascript) {
     testing::Browser::Options options;
     options.javascript = javascript;
-    options.user_data_dir = dir_ + "/profile-" + name;
-    auto browser = testing::Browser::Open(driver_port_, options);
-    EXPECT_TRUE(browser.ok()) << browser.status();
-    return browser.ok() ? std::move(*browser) : nullptr;
-  }
-
-  // The browser's title once it is `want` (a newcomer's first page is the cookie check,
-  // which reloads itself within a second), or what it is after 15 s.
-  std::string TitleOnceItIs(testing::Browser& browser, const std::string& want) {
-    std::string title;
-    testing::WaitUntil(
-        [&] {
-          title = browser.Title().value_or("");
-          return absl::StartsWith(title, want);
-        },
-        absl::Seconds(15));
-    return title;
+    return BrowserStackTest::OpenBrowser(name, options);
   }
 
   // An app's JSON request, as one that keeps cookies makes it: the first answer is the
@@ -98,16 +52,6 @@ class GateEndToEndTest : public ::testing::Test {
     const std::string id = first->get_header_value("Set-Cookie");
     return app.Get(path, {{"Accept", "application/json"}, {"Cookie", id.substr(0, id.find(';'))}});
   }
-
-  std::string Url(const std::string& path = "/") {
-    return absl::StrCat("http://127.0.0.1:", port_, path);
-  }
-
-  std::unique_ptr<testing::NginxStack> stack_;
-  std::string dir_;
-  int port_ = 0;
-  int driver_port_ = 0;
-  std::unique_ptr<testing::Process> driver_;
 };
 
 TEST_F(GateEndToEndTest, TheSecondBrowserWaitsThenItsPageLetsItInWhenTheFirstFinishes) {
@@ -126,10 +70,7 @@ TEST_F(GateEndToEndTest, TheSecondBrowserWaitsThenItsPageLetsItInWhenTheFirstFin
   EXPECT_NE(waiting.find("You are next in line"), std::string::npos) << waiting;
   EXPECT_NE(waiting.find("<dd id=\"position\">1</dd>"), std::string::npos) << waiting;
   EXPECT_TRUE(absl::StartsWith(b->Cookie("anteroom_clinic").value_or(""), "t.clinic."));
-  const std::string shot = std::string(kScreenshots) + "/waiting-page.png";
-  ASSERT_TRUE(b->Screenshot(shot).ok());
-  EXPECT_GT(fs::file_size(shot), 10000u);
-  std::cout << "waiting page screenshot: " << shot << "\n";
+  Screenshot(*b, "waiting-page.png");
 
   // What cannot show a page takes no place through nginx: HEAD, an image under a protected
   // path, and the favicon (not protected at all in deploy/nginx/demo.conf.in).
@@ -160,7 +101,7 @@ TEST_F(GateEndToEndTest, TheSecondBrowserWaitsThenItsPageLetsItInWhenTheFirstFin
   ASSERT_TRUE(testing::WaitUntil(
       [&] { return a->Title().value_or("") == "Thank you – E2E Clinic"; }, absl::Seconds(10)))
       << a->Source().value_or("");
-  ASSERT_TRUE(a->Screenshot(std::string(kScreenshots) + "/finished-page.png").ok());
+  Screenshot(*a, "finished-page.png");
 
   // Nobody touches B: its page reloads itself (meta refresh, no JavaScript) into the site.
   const absl::Time left = absl::Now();
@@ -172,7 +113,7 @@ TEST_F(GateEndToEndTest, TheSecondBrowserWaitsThenItsPageLetsItInWhenTheFirstFin
   EXPECT_TRUE(absl::EndsWith(b->CurrentUrl().value_or(""), "/appointments"))
       << "B stays on the address it asked for";
   EXPECT_TRUE(absl::StartsWith(b->Cookie("anteroom_clinic").value_or(""), "s.clinic."));
-  ASSERT_TRUE(b->Screenshot(std::string(kScreenshots) + "/admitted.png").ok());
+  Screenshot(*b, "admitted.png");
 }
 
 // A script that never keeps cookies, through nginx as shipped: 200 page views and 200 JSON
@@ -232,7 +173,7 @@ TEST_F(GateEndToEndTest, WithTheChallengeOnABrowserSolvesItAndAClientThatSkipsIt
   EXPECT_EQ(TitleOnceItIs(*plain, "Joining the queue"), "Joining the queue – E2E Clinic");
   EXPECT_NE(plain->Source().value_or("").find("Please turn JavaScript on"), std::string::npos)
       << plain->Source().value_or("");
-  ASSERT_TRUE(plain->Screenshot(std::string(kScreenshots) + "/challenge-no-script.png").ok());
+  Screenshot(*plain, "challenge-no-script.png");
   EXPECT_EQ(depth("active_sessions"), "0");
 
   // A browser: the page solves the challenge and goes on into the site.
@@ -263,7 +204,7 @@ TEST_F(GateEndToEndTest, WhenTheQueueIsFullABrowserIsAskedToComeBackLater) {
   ASSERT_TRUE(c->Navigate(Url()).ok());
   EXPECT_EQ(TitleOnceItIs(*c, "Please try again later"), "Please try again later – E2E Clinic");
   EXPECT_NE(c->Source().value_or("").find("queue is full"), std::string::npos);
-  ASSERT_TRUE(c->Screenshot(std::string(kScreenshots) + "/queue-full-page.png").ok());
+  Screenshot(*c, "queue-full-page.png");
 }
 
 TEST_F(GateEndToEndTest, BeforeAnEventOpensTheBrowserSeesWhenItOpens) {
@@ -288,7 +229,7 @@ TEST_F(GateEndToEndTest, BeforeAnEventOpensTheBrowserSeesWhenItOpens) {
   EXPECT_TRUE(page.find("in 30 minutes") != std::string::npos ||
               page.find("in 29 minutes") != std::string::npos)
       << page;
-  ASSERT_TRUE(d->Screenshot(std::string(kScreenshots) + "/prequeue-page.png").ok());
+  Screenshot(*d, "prequeue-page.png");
 }
 
 }  // namespace

@@ -10,14 +10,12 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "base/program.h"
 #include "client/gate/catalog.h"
 #include "gtest/gtest.h"
 #include "httplib.h"
+#include "tests/testing/browser_stack.h"
 #include "tests/testing/daemon.h"
 #include "tests/testing/http_get.h"
-#include "tests/testing/nginx_stack.h"
-#include "tests/testing/webdriver.h"
 
 namespace anteroom {
 namespace {
@@ -60,14 +58,12 @@ bool HasScript(const std::string& text, char32_t first, char32_t last, int n) {
   return count >= n;
 }
 
-class GateRoutesEndToEndTest : public ::testing::Test {
+class GateRoutesEndToEndTest : public testing::BrowserStackTest {
  protected:
   void SetUp() override {
-    anteroom::base::PromptGrpcReconnects();
     // Korean needs a font with Hangul (DejaVu, always there, has Arabic).
     ASSERT_TRUE(fs::exists("/usr/share/fonts/truetype/nanum"))
         << "fonts-nanum is missing: run .ci/install-deps";
-    fs::create_directories(kScreenshots);
     routes_dir_ = testing::MakeTempDir("anteroom-routes");
     routes_ = routes_dir_ + "/routes.textproto";
     std::ofstream(routes_) << kRoutes;
@@ -78,31 +74,11 @@ class GateRoutesEndToEndTest : public ::testing::Test {
                       "place_hold { seconds: 120 } } }\n");
     }
     // The room comes from the routes: nginx's $anteroom_room is left empty.
-    auto stack = testing::NginxStack::Start(
-        {kAnteroomd, kGate, kSource, rooms, "", {"--routes=" + routes_}});
-    ASSERT_TRUE(stack.ok()) << stack.status();
-    stack_ = *std::move(stack);
-    port_ = stack_->port();
-    dir_ = stack_->dir();
-
-    auto driver = testing::StartChromedriver(dir_ + "/chromedriver.log", &driver_port_);
-    ASSERT_TRUE(driver.ok()) << driver.status();
-    driver_ = *std::move(driver);
+    StartStack({kAnteroomd, kGate, kSource, rooms, "", {"--routes=" + routes_}}, kScreenshots);
   }
 
   void TearDown() override {
-    const bool failed = HasFailure();
-    if (failed && stack_) {
-      std::cerr << stack_->Logs() << "---- chromedriver.log\n"
-                << testing::ReadFile(dir_ + "/chromedriver.log").substr(0, 4000) << "\n";
-    }
-    browsers_.clear();  // each closes its Chromium
-    if (driver_) {
-      if (absl::Status s = driver_->Stop(); !s.ok()) ADD_FAILURE() << s;
-    }
-    if (stack_) {
-      if (absl::Status s = stack_->Stop(/*keep=*/failed); !s.ok()) ADD_FAILURE() << s;
-    }
+    BrowserStackTest::TearDown();
     std::error_code ignored;
     fs::remove_all(routes_dir_, ignored);
   }
@@ -110,18 +86,13 @@ class GateRoutesEndToEndTest : public ::testing::Test {
   // A browser whose languages are `accept_language`, reaching every *.example on loopback.
   testing::Browser* OpenBrowser(const std::string& name, const std::string& accept_language) {
     testing::Browser::Options options;
-    options.user_data_dir = dir_ + "/profile-" + name;
     options.accept_language = accept_language;
     options.host_resolver_rules = "MAP *.example 127.0.0.1";
-    auto browser = testing::Browser::Open(driver_port_, options);
-    EXPECT_TRUE(browser.ok()) << browser.status();
-    if (!browser.ok()) return nullptr;
-    browsers_.push_back(*std::move(browser));
-    return browsers_.back().get();
+    return BrowserStackTest::OpenBrowser(name, options);
   }
 
   std::string Url(const std::string& host, const std::string& path) {
-    return absl::StrCat("http://", host, ":", port_, path);
+    return BrowserStackTest::Url(path, host);
   }
 
   // An app with no browser takes the room's one slot: the cookie check, then in.
@@ -157,13 +128,6 @@ class GateRoutesEndToEndTest : public ::testing::Test {
     return gate::Catalogs::Builtin()->Find(tag)->Format(id, args);
   }
 
-  void Screenshot(testing::Browser& browser, const std::string& name) {
-    const std::string path = absl::StrCat(kScreenshots, "/", name);
-    ASSERT_TRUE(browser.Screenshot(path).ok());
-    EXPECT_GT(fs::file_size(path), 10000u);
-    std::cout << "screenshot: " << path << "\n";
-  }
-
   // Sends the gate SIGHUP and waits for its log to say `line` (one more time than now).
   bool ReloadAndWaitFor(const std::string& line) {
     auto count = [&] {
@@ -177,12 +141,7 @@ class GateRoutesEndToEndTest : public ::testing::Test {
     return testing::WaitUntil([&] { return count() > before; }, absl::Seconds(10));
   }
 
-  std::unique_ptr<testing::NginxStack> stack_;
-  std::string dir_, routes_dir_, routes_;
-  int port_ = 0;
-  int driver_port_ = 0;
-  std::unique_ptr<testing::Process> driver_;
-  std::vector<std::unique_ptr<testing::Browser>> browsers_;
+  std::string routes_dir_, routes_;
 };
 
 TEST_F(GateRoutesEndToEndTest, FourRoomsBehindOneGateEachInTheVisitorsLanguage) {

@@ -1,6 +1,6 @@
-// Runs every grpcurl recipe in README.md ("Operating with grpcurl"), as written, against the
-// real anteroomd through a client that knows no .proto file and learns everything from
-// server reflection, as grpcurl does. A recipe that drifts from the API fails here.
+// Runs every grpcurl recipe in docs/operations.md ("Operating with grpcurl"), as written,
+// against the real anteroomd through a client that knows no .proto file and learns everything
+// from server reflection, as grpcurl does. A recipe that drifts from the API fails here.
 
 #include <filesystem>
 #include <fstream>
@@ -21,7 +21,7 @@ namespace anteroom {
 namespace {
 
 constexpr char kBinary[] = ANTEROOMD_PATH;
-constexpr char kReadme[] = ANTEROOM_README;
+constexpr char kRecipes[] = ANTEROOM_OPERATIONS_DOC;
 
 struct Recipe {
   std::string line;
@@ -32,7 +32,7 @@ struct Recipe {
 };
 
 std::vector<Recipe> ReadRecipes() {
-  std::ifstream in(kReadme);
+  std::ifstream in(kRecipes);
   std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   const size_t begin = text.find("<!-- recipes:begin -->");
   const size_t end = text.find("<!-- recipes:end -->");
@@ -75,7 +75,7 @@ std::vector<Recipe> ReadRecipes() {
 TEST(RecipesTest, EveryReadmeRecipeWorksThroughReflectionAlone) {
   anteroom::base::PromptGrpcReconnects();
   const std::vector<Recipe> recipes = ReadRecipes();
-  ASSERT_GE(recipes.size(), 15u) << "recipes not found in " << kReadme;
+  ASSERT_GE(recipes.size(), 15u) << "recipes not found in " << kRecipes;
   const std::string dir = testing::MakeTempDir("anteroom-recipes");
   auto daemon =
       testing::Daemon::Start(kBinary, dir + "/data", {"--backup_dir=" + dir + "/backups"});

@@ -247,9 +247,8 @@ class SoakTest : public ::testing::Test {
   void Flood() {
     for (int64_t i = 0; !stop_; ++i) {
       const std::string from = absl::StrCat("127.0.2.", 1 + i % 250);
-      std::vector<std::pair<std::string, std::string>> headers = {{"Sec-Fetch-Dest", "document"}};
-      if (i % 7 == 0) headers.emplace_back("Cookie", "anteroom_soak=t.soak.forged");
-      auto reply = testing::HttpFetch(stack_->site(), "GET", "/", headers, from);
+      auto reply =
+          testing::PageView(stack_->site(), from, i % 7 == 0 ? "anteroom_soak=t.soak.forged" : "");
       if (!reply.ok()) {
         tally_.Violation(absl::StrCat("flood request failed: ", reply.status().ToString()));
         continue;
@@ -261,12 +260,9 @@ class SoakTest : public ::testing::Test {
       }
       if (i % 20 == 0) {  // the cookie-keeping bot, from 127.0.3.x
         const std::string bot = absl::StrCat("127.0.3.", 1 + i % 250);
-        auto id =
-            testing::HttpFetch(stack_->site(), "GET", "/", {{"Sec-Fetch-Dest", "document"}}, bot);
+        auto id = testing::PageView(stack_->site(), bot);
         if (!id.ok()) continue;
-        auto placed =
-            testing::HttpFetch(stack_->site(), "GET", "/",
-                               {{"Sec-Fetch-Dest", "document"}, {"Cookie", id->CookiePair()}}, bot);
+        auto placed = testing::PageView(stack_->site(), bot, id->CookiePair());
         if (placed.ok()) {
           const std::string state = placed->Header("X-Anteroom-State");
           tally_.Count(

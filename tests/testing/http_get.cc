@@ -115,4 +115,11 @@ absl::StatusOr<std::string> HttpGet(const std::string& host_port, const std::str
   return reply->body;
 }
 
+absl::StatusOr<HttpReply> PageView(const std::string& site, const std::string& from_address,
+                                   const std::string& cookie, const std::string& path) {
+  std::vector<std::pair<std::string, std::string>> headers = {{"Sec-Fetch-Dest", "document"}};
+  if (!cookie.empty()) headers.emplace_back("Cookie", cookie);
+  return HttpFetch(site, "GET", path, headers, from_address);
+}
+
 }  // namespace anteroom::testing

@@ -27,6 +27,11 @@ absl::StatusOr<HttpReply> HttpFetch(
     const std::vector<std::pair<std::string, std::string>>& headers = {},
     const std::string& from_address = "");
 
+// A page load of `path` on `site` as a browser sends it (Sec-Fetch-Dest: document), from
+// `from_address`, carrying the Cookie header `cookie` unless it is empty.
+absl::StatusOr<HttpReply> PageView(const std::string& site, const std::string& from_address,
+                                   const std::string& cookie = "", const std::string& path = "/");
+
 // Sends `bytes` as they are and reads until the server closes the connection: every answer
 // it gave, as sent.
 absl::StatusOr<std::string> HttpExchange(const std::string& host_port, const std::string& bytes,
