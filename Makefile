@@ -10,7 +10,7 @@ BENCH_OUT ?= build/bench
 # Seconds per row of the methods table: 3 keeps make bench under 10 minutes from a fresh clone.
 BENCH_SECONDS ?= 3
 
-.PHONY: all deps build run demo bench test test-default test-asan test-tsan test-clang fuzz soak lint tidy clean
+.PHONY: all deps build run demo bench test test-default test-asan test-tsan fuzz soak lint clean
 
 all: build
 
@@ -31,8 +31,20 @@ run: build
 demo: build
 	@deploy/nginx/demo.sh
 
-# Every test: the default build, ASan+UBSan, TSan, clang's lock-annotation check, and lint.
-test: lint test-default test-asan test-tsan test-clang
+# Every test, in legs (docs/testing.md says what each checks and how long it takes): lint;
+# the default build (gcc) and every test; clang with AddressSanitizer and UBSan, lock
+# annotations enforced (-Wthread-safety -Werror), the tests that run our code, clang-tidy
+# and the fuzzers; ThreadSanitizer and the unit tests. Each leg's time goes to
+# build-times.txt. With ccache (installed by deps) a machine that has built once before
+# compiles little again.
+test:
+	@rm -f build-times.txt
+	@.ci/timed lint $(MAKE) --no-print-directory lint
+	@.ci/timed default $(MAKE) --no-print-directory test-default
+	@.ci/timed asan $(MAKE) --no-print-directory test-asan
+	@.ci/timed tsan $(MAKE) --no-print-directory test-tsan
+	@awk '{ s += $$2; printf "  %-8s %3d min %2d s  %s\n", $$1, $$2 / 60, $$2 % 60, $$3 } \
+	  END { printf "make test: %d min %d s\n", s / 60, s % 60 }' build-times.txt
 
 lint:
 	@.ci/lint
@@ -40,39 +52,35 @@ lint:
 test-default: build
 	cd build && $(CTEST) -LE soak
 
+# Tests labelled `once` (layout in Chromium, the benchmark's smoke runs, configuration files)
+# check what the sanitizers add nothing to: they run in the default leg only.
 test-asan: deps
 	@cmake --preset asan >/dev/null
 	@cmake --build build-asan -j$(JOBS)
-	cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 $(CTEST) -LE soak
+	cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 $(CTEST) -LE 'soak|once'
+	@JOBS=$(JOBS) .ci/tidy build-asan
+	@$(MAKE) --no-print-directory fuzz
 
 test-tsan: deps
 	@cmake --preset tsan >/dev/null
-	@cmake --build build-tsan -j$(JOBS) --target base_test wire_test core_test service_test storage_test client_test
+	@cmake --build build-tsan -j$(JOBS) --target unit_tests
 	cd build-tsan && TSAN_OPTIONS="suppressions=$(CURDIR)/.ci/tsan.supp halt_on_error=1" \
 	  $(CTEST) -L unit
 
-# Compiles everything with clang -Wthread-safety -Werror (a lock annotation that does not
-# hold fails the build), runs clang-tidy over our sources (.ci/tidy), then fuzzes the room
-# core for $(FUZZ_SECONDS) s.
-test-clang: deps
-	@cmake --preset clang >/dev/null
-	@cmake --build build-clang -j$(JOBS)
-	@JOBS=$(JOBS) .ci/tidy build-clang
-	@$(MAKE) --no-print-directory fuzz
-
 # libFuzzer on the room core (tests/core/room_fuzz.cc), on the service's requests
 # (tests/service/service_fuzz.cc) and on the gate's routing of request paths
-# (tests/client/routes_fuzz.cc), each from its checked-in corpus; new inputs go to
-# build-clang/fuzz-corpus-* (copy interesting ones to the test's fuzz_corpus/).
+# (tests/client/gate/routes_fuzz.cc), each from its checked-in corpus, in the ASan build
+# (clang; every library instrumented for coverage); new inputs go to build-asan/fuzz-corpus-*
+# (copy interesting ones to the test's fuzz_corpus/).
 fuzz:
-	@cmake --preset clang >/dev/null
-	@cmake --build build-clang -j$(JOBS) --target room_fuzz service_fuzz routes_fuzz
-	@for f in core/room_fuzz service/service_fuzz client/routes_fuzz; do \
-	  name=$$(basename $$f); mkdir -p build-clang/fuzz-corpus-$$name; \
-	  ./build-clang/tests/$$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
-	    build-clang/fuzz-corpus-$$name tests/$$(dirname $$f)/fuzz_corpus > build-clang/$$name.log 2>&1 \
-	    || { tail -n 40 build-clang/$$name.log; echo "fuzz: $$name failed (input saved as crash-*)"; exit 1; }; \
-	  echo "$$name: $$(grep -E '^Done' build-clang/$$name.log)"; \
+	@cmake --preset asan >/dev/null
+	@cmake --build build-asan -j$(JOBS) --target room_fuzz service_fuzz routes_fuzz
+	@for f in core/room_fuzz service/service_fuzz client/gate/routes_fuzz; do \
+	  name=$$(basename $$f); mkdir -p build-asan/fuzz-corpus-$$name; \
+	  ./build-asan/tests/$$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+	    build-asan/fuzz-corpus-$$name tests/$$(dirname $$f)/fuzz_corpus > build-asan/$$name.log 2>&1 \
+	    || { tail -n 40 build-asan/$$name.log; echo "fuzz: $$name failed (input saved as crash-*)"; exit 1; }; \
+	  echo "$$name: $$(grep -E '^Done' build-asan/$$name.log), $$(grep -oE 'cov: [0-9]+' build-asan/$$name.log | tail -n 1)"; \
 	done
 
 # The benchmark (docs/benchmarks.md): each gateway method against anteroomd, gRPC alone and
@@ -92,7 +100,7 @@ bench: deps
 	@echo "plot: docs/benchmarks.png; JSON lines: $(BENCH_OUT)/methods.log, $(BENCH_OUT)/surge.log"
 
 clean:
-	rm -rf build build-asan build-tsan build-clang
+	rm -rf build build-asan build-tsan build-clang build-times.txt
 
 # Ten minutes (SOAK_SECONDS) of mixed load, bad input and a flood on the real binaries behind
 # nginx; prints memory, calls and errors by code (tests/integration/soak_test.cc). Not part
