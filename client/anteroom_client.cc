@@ -116,6 +116,8 @@ absl::StatusOr<std::unique_ptr<Client>> Client::Create(ClientOptions options) {
     return absl::InvalidArgumentError("call_timeout must be at least attempt_timeout");
   if (options.session_check_interval < absl::ZeroDuration())
     return absl::InvalidArgumentError("session_check_interval must not be negative");
+  if (options.session_renewal_threads < 0 || options.session_renewal_threads > 64)
+    return absl::InvalidArgumentError("session_renewal_threads must be between 0 and 64");
   if (options.max_reconnect_backoff < absl::Milliseconds(1))
     return absl::InvalidArgumentError("max_reconnect_backoff must be at least 1ms");
   return std::unique_ptr<Client>(new Client(std::move(options)));
@@ -138,6 +140,13 @@ Client::Client(ClientOptions options) : options_(std::move(options)) {
       ring_.emplace_back(StableHash(absl::StrCat(options_.servers[i], "#", p)), i);
   }
   std::sort(ring_.begin(), ring_.end());
+  SessionCacheOptions cache;
+  cache.interval = options_.session_check_interval;
+  cache.capacity = options_.session_cache_size;
+  cache.renewal_threads = options_.session_renewal_threads;
+  cache.clock = clock_;
+  sessions_ = std::make_unique<SessionCache>(
+      cache, [this](const wire::Token& session) { return Heartbeat(session); });
 }
 
 size_t Client::ServerIndexFor(absl::string_view room) const {
@@ -260,11 +269,7 @@ absl::StatusOr<v1::VisitorStatus> Client::Heartbeat(const wire::Token& session) 
 }
 
 absl::StatusOr<bool> Client::Leave(const wire::Token& token) {
-  {
-    base::MutexLock lock(&mu_);
-    Forget(token.text());
-    ++leaves_;
-  }
+  sessions_->Forget(token.text());
   v1::LeaveRequest request;
   request.set_token(token.text());
   absl::StatusOr<v1::LeaveResponse> response =
@@ -301,78 +306,7 @@ SessionCheck Client::CheckSession(absl::string_view session) {
   return CheckSession(*token);
 }
 
-SessionCheck Client::CheckSession(const wire::Token& token) {
-  const std::string& session = token.text();
-  SessionCheck check;
-  uint64_t leaves_before = 0;
-  {
-    base::MutexLock lock(&mu_);
-    leaves_before = leaves_;
-    auto it = sessions_.find(session);
-    if (it != sessions_.end()) {
-      const absl::Time now = clock_->Now();
-      // Fresh, or being renewed by another request right now: valid at its last check.
-      if (now - it->second.checked < options_.session_check_interval || it->second.refreshing) {
-        lru_.splice(lru_.begin(), lru_, it->second.lru);
-        ++cache_hits_;
-        check.result = SessionCheck::Result::kValid;
-        check.cached = true;
-        return check;
-      }
-      it->second.refreshing = true;
-    }
-    ++cache_misses_;
-  }
-  absl::StatusOr<v1::VisitorStatus> status = Heartbeat(token);
-  base::MutexLock lock(&mu_);
-  auto known = sessions_.find(session);
-  if (known != sessions_.end()) known->second.refreshing = false;
-  if (!status.ok() && IsBusy(status.status())) {
-    // Overloaded: a session seen valid before stays valid (the server favours heartbeats,
-    // so the next check is likely answered); an unknown one must wait.
-    check.result = known != sessions_.end() && leaves_ == leaves_before
-                       ? SessionCheck::Result::kValid
-                       : SessionCheck::Result::kBusy;
-    check.cached = check.result == SessionCheck::Result::kValid;
-    check.status = status.status();
-    return check;
-  }
-  if (status.ok() && status->state() == v1::ADMITTED) {
-    if (leaves_ == leaves_before) Remember(session, clock_->Now());
-    check.result = SessionCheck::Result::kValid;
-  } else if (!status.ok() && IsUnreachable(status.status())) {
-    check.result = SessionCheck::Result::kUnreachable;
-    check.status = status.status();
-  } else {
-    Forget(session);
-    check.result = SessionCheck::Result::kEnded;
-    check.status = status.ok() ? absl::OkStatus() : status.status();
-  }
-  return check;
-}
-
-void Client::Remember(const std::string& session, absl::Time now) {
-  if (options_.session_check_interval == absl::ZeroDuration()) return;
-  auto [it, inserted] = sessions_.try_emplace(session);
-  if (inserted) {
-    lru_.push_front(session);
-    it->second.lru = lru_.begin();
-  } else {
-    lru_.splice(lru_.begin(), lru_, it->second.lru);
-  }
-  it->second.checked = now;
-  while (sessions_.size() > options_.session_cache_size) {
-    sessions_.erase(lru_.back());
-    lru_.pop_back();
-  }
-}
-
-void Client::Forget(const std::string& session) {
-  auto it = sessions_.find(session);
-  if (it == sessions_.end()) return;
-  lru_.erase(it->second.lru);
-  sessions_.erase(it);
-}
+SessionCheck Client::CheckSession(const wire::Token& token) { return sessions_->Check(token); }
 
 ClientStats Client::stats() const {
   ClientStats s;
@@ -380,8 +314,10 @@ ClientStats Client::stats() const {
   s.attempts = attempts_;
   s.retries = retries_;
   s.unreachable = unreachable_;
-  s.session_cache_hits = cache_hits_;
-  s.session_cache_misses = cache_misses_;
+  const SessionCacheStats cache = sessions_->stats();
+  s.session_cache_hits = cache.hits;
+  s.session_cache_misses = cache.misses;
+  s.session_renewals = cache.renewals;
   return s;
 }
 

@@ -2,19 +2,17 @@
 
 #include <atomic>
 #include <cstdint>
-#include <list>
 #include <memory>
 #include <string>
 #include <vector>
 
-#include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "anteroom/v1/waiting_room.grpc.pb.h"
 #include "base/clock.h"
-#include "base/mutex.h"
+#include "client/session_cache.h"
 #include "client/waiting_room.h"
 #include "grpcpp/channel.h"
 #include "grpcpp/security/credentials.h"
@@ -71,12 +69,17 @@ struct ClientOptions {
   absl::Duration max_reconnect_backoff = kMaxReconnectBackoff;
   // See FailureMode. Default fail closed.
   FailureMode failure_mode = FailureMode::kFailClosed;
-  // A session found valid is not checked again (no Heartbeat) for this long: a busy visitor
-  // costs about one Heartbeat per interval (requests that arrive while that Heartbeat is in
-  // flight are answered from the cache too). Must be shorter than the rooms' session TTL,
-  // since the Heartbeat is what renews the lease. Revocation shows within one interval (plus
-  // one call's time). Default 10 s. Zero: no cache; every CheckSession calls Heartbeat.
+  // A session found valid is not checked again on a request's path (no Heartbeat) for this
+  // long. A busy visitor's session is renewed in the background once 3/4 of it has passed
+  // (one Heartbeat, however many requests meanwhile), so that only a visitor's first request,
+  // or the first after an idle interval, waits for a call (see SessionCache). Must be shorter
+  // than the rooms' session TTL, since the Heartbeat is what renews the lease. Revocation
+  // shows within one interval (plus one call's time). Default 10 s. Zero: no cache; every
+  // CheckSession calls Heartbeat.
   absl::Duration session_check_interval = absl::Seconds(10);
+  // Threads that renew busy sessions in the background. Zero: renewed on a request's path
+  // once the interval has passed. Default 2.
+  int session_renewal_threads = 2;
   // Sessions remembered at most (least recently checked are forgotten first). Default 100,000.
   size_t session_cache_size = 100000;
   // Time source for the session cache. Default (null): the system clock.
@@ -91,6 +94,7 @@ struct ClientStats {
   uint64_t unreachable = 0;  // calls that failed on every attempt (UNAVAILABLE/DEADLINE)
   uint64_t session_cache_hits = 0;
   uint64_t session_cache_misses = 0;
+  uint64_t session_renewals = 0;  // sessions renewed in the background
 };
 
 // A gateway's handle on a set of Anteroom servers: routes each room to its server, puts a
@@ -114,9 +118,12 @@ class Client final : public WaitingRoom {
 
   // The WaitingRoom calls.
   absl::StatusOr<v1::VisitorStatus> Admit(absl::string_view room, absl::string_view client_id,
-                                          absl::string_view source = "",
-                                          const v1::Solution* solution = nullptr,
-                                          absl::string_view entry_token = "") override;
+                                          absl::string_view source, const v1::Solution* solution,
+                                          absl::string_view entry_token) override;
+  // Admit with no source, proof of work or entry token.
+  absl::StatusOr<v1::VisitorStatus> Admit(absl::string_view room, absl::string_view client_id) {
+    return Admit(room, client_id, "", nullptr, "");
+  }
   absl::StatusOr<v1::VisitorStatus> Poll(const wire::Token& ticket) override;
   absl::StatusOr<v1::VisitorStatus> Heartbeat(const wire::Token& session) override;
   // The session cache forgets the token and does not take it back from a Heartbeat that was
@@ -146,12 +153,6 @@ class Client final : public WaitingRoom {
     std::vector<std::unique_ptr<v1::WaitingRoom::Stub>> stubs;
     std::atomic<size_t> owner{0};  // the node believed to own the rooms
   };
-  struct CacheEntry {
-    absl::Time checked;
-    bool refreshing = false;
-    std::list<std::string>::iterator lru;
-  };
-
   explicit Client(ClientOptions options);
   size_t ServerIndexFor(absl::string_view room) const;
   // The server of the room `token` names.
@@ -164,8 +165,6 @@ class Client final : public WaitingRoom {
   template <typename Request, typename Response>
   absl::StatusOr<Response> Call(Server* server, StubMethod<Request, Response> method,
                                 const Request& request);
-  void Remember(const std::string& session, absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void Forget(const std::string& session) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const ClientOptions options_;
   std::unique_ptr<base::Clock> own_clock_;
@@ -173,15 +172,9 @@ class Client final : public WaitingRoom {
   std::vector<std::unique_ptr<Server>> servers_;
   std::vector<std::pair<uint64_t, size_t>> ring_;  // (point, server index), sorted
 
-  base::Mutex mu_;
-  absl::flat_hash_map<std::string, CacheEntry> sessions_ ABSL_GUARDED_BY(mu_);
-  std::list<std::string> lru_ ABSL_GUARDED_BY(mu_);  // front: most recently checked
-  // Leave calls made so far: a Heartbeat's answer is cached only if no Leave came while it
-  // was in flight (it may have been that session's).
-  uint64_t leaves_ ABSL_GUARDED_BY(mu_) = 0;
-
   std::atomic<uint64_t> calls_{0}, attempts_{0}, retries_{0}, unreachable_{0};
-  std::atomic<uint64_t> cache_hits_{0}, cache_misses_{0};
+  // Last, so that it stops its renewals (which call the servers) first.
+  std::unique_ptr<SessionCache> sessions_;
 };
 
 }  // namespace anteroom::client

@@ -57,12 +57,13 @@ class WaitingRoom {
   // `source` (optional) names the visitor's network for per-source limits: a keyed hash of
   // the address prefix, never an address (see AdmitRequest.source). `solution` (optional) is
   // the newcomer's solved proof of work when the room asked for one (state CHALLENGED).
-  // `entry_token` (optional) is an operator-signed entry token the visitor brought.
+  // `entry_token` (optional) is an operator-signed entry token the visitor brought. ("" and
+  // null: none.)
   virtual absl::StatusOr<v1::VisitorStatus> Admit(absl::string_view room,
                                                   absl::string_view client_id,
-                                                  absl::string_view source = "",
-                                                  const v1::Solution* solution = nullptr,
-                                                  absl::string_view entry_token = "") = 0;
+                                                  absl::string_view source,
+                                                  const v1::Solution* solution,
+                                                  absl::string_view entry_token) = 0;
   virtual absl::StatusOr<v1::VisitorStatus> Poll(const wire::Token& ticket) = 0;
   virtual absl::StatusOr<v1::VisitorStatus> Heartbeat(const wire::Token& session) = 0;
   // True when the token was live and has now ended.

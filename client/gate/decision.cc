@@ -78,7 +78,7 @@ Outcome Decider::Enter(const RequestFacts& facts, absl::string_view held) const 
     ANTEROOM_LOG(kWarning, "gate: entry token refused in room %s: %s", room,
                  status.status().message());
     entry_refused = true;
-    status = anteroom_->Admit(room, client_id, facts.source, solution);
+    status = anteroom_->Admit(room, client_id, facts.source, solution, "");
   }
   Outcome placed =
       status.ok() ? FromStatus(room, *status, /*start_position=*/0) : Failed(room, status.status());

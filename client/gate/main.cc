@@ -58,8 +58,12 @@ ABSL_FLAG(std::string, failure_mode, "closed",
           "When Anteroom cannot be reached: \"closed\" shows \"temporarily unavailable\"; "
           "\"open\" lets visitors through unchecked.");
 ABSL_FLAG(absl::Duration, session_check_interval, absl::Seconds(10),
-          "An admitted visitor costs at most one Heartbeat per interval (shorter than the "
-          "room's session TTL).");
+          "A session found valid is let through without a call for this long; a busy "
+          "visitor's is renewed in the background after 3/4 of it (one Heartbeat, never on "
+          "a request's path). Shorter than the room's session TTL.");
+ABSL_FLAG(int, session_renewal_threads, 2,
+          "Threads that renew busy visitors' sessions in the background (0: on the request's "
+          "path once --session_check_interval has passed).");
 ABSL_FLAG(absl::Duration, attempt_timeout, absl::Milliseconds(300), "Deadline of one call.");
 ABSL_FLAG(absl::Duration, call_timeout, absl::Seconds(1), "Deadline of a call with retries.");
 ABSL_FLAG(int, max_attempts, 3, "Attempts per call (retried on UNAVAILABLE/DEADLINE_EXCEEDED).");
@@ -159,6 +163,7 @@ int Run() {
   if (!failure_mode.ok()) return Fail(failure_mode.status());
   client_options.failure_mode = *failure_mode;
   client_options.session_check_interval = absl::GetFlag(FLAGS_session_check_interval);
+  client_options.session_renewal_threads = absl::GetFlag(FLAGS_session_renewal_threads);
   client_options.attempt_timeout = absl::GetFlag(FLAGS_attempt_timeout);
   client_options.call_timeout = absl::GetFlag(FLAGS_call_timeout);
   client_options.max_attempts = absl::GetFlag(FLAGS_max_attempts);

@@ -16,6 +16,7 @@ namespace {
 
 using testing::InProcessServer;
 using testing::SimulatedClock;
+using testing::WaitUntil;
 
 ClientOptions OptionsFor(std::vector<std::string> servers, base::Clock* clock = nullptr) {
   ClientOptions o;
@@ -128,7 +129,7 @@ TEST(ClientTest, UnavailableIsRetriedAndTheRetrySucceeds) {
   EXPECT_EQ(client->stats().attempts, before + 1);
 }
 
-TEST(ClientTest, ABusySessionCostsOneHeartbeatPerInterval) {
+TEST(ClientTest, ABusySessionIsRenewedInTheBackgroundAndAnIdleOneOnItsNextRequest) {
   InProcessServer server;
   server.CreateRoom("hall", 2);
   SimulatedClock gateway_clock;
@@ -148,12 +149,21 @@ TEST(ClientTest, ABusySessionCostsOneHeartbeatPerInterval) {
   }
   EXPECT_EQ(server.CallsAnswered("Heartbeat") - before, 1);
 
-  gateway_clock.Advance(absl::Seconds(6));  // the interval has passed
+  // Past 3/4 of the interval: answered from memory, renewed by one Heartbeat in the
+  // background.
+  gateway_clock.Advance(absl::Seconds(3));
+  for (int i = 0; i < 10; ++i) EXPECT_TRUE(client->CheckSession(session).cached);
+  ASSERT_TRUE(WaitUntil([&] { return client->stats().session_renewals == 1; }, absl::Seconds(10)));
+  EXPECT_EQ(server.CallsAnswered("Heartbeat") - before, 2);
+  gateway_clock.Advance(absl::Seconds(6));  // 14 s after the first check, 6 s after the renewal
+  EXPECT_TRUE(client->CheckSession(session).cached);
+
+  gateway_clock.Advance(absl::Seconds(11));  // idle for a whole interval
   SessionCheck renewed = client->CheckSession(session);
   EXPECT_EQ(renewed.result, SessionCheck::Result::kValid);
   EXPECT_FALSE(renewed.cached);
-  EXPECT_EQ(server.CallsAnswered("Heartbeat") - before, 2);
-  EXPECT_EQ(client->stats().session_cache_hits, 99u);
+  EXPECT_EQ(server.CallsAnswered("Heartbeat") - before, 3);
+  EXPECT_EQ(client->stats().session_cache_hits, 110u);
 }
 
 TEST(ClientTest, RevocationShowsWithinOneIntervalAndLeaveAtOnce) {
