@@ -132,6 +132,9 @@ class Client final : public WaitingRoom {
   // Answered from the cache when the session was found valid less than
   // `session_check_interval` ago.
   SessionCheck CheckSession(const wire::Token& session) override;
+  std::optional<SessionCheck> CheckSessionInMemory(const wire::Token& session) override {
+    return sessions_->TryCheck(session);
+  }
   // The same, for a token's text (INVALID_ARGUMENT naming the field when it is not one).
   absl::StatusOr<v1::VisitorStatus> Poll(absl::string_view ticket);
   absl::StatusOr<v1::VisitorStatus> Heartbeat(absl::string_view session);

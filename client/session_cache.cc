@@ -21,37 +21,45 @@ SessionCache::~SessionCache() {
 }
 
 SessionCheck SessionCache::Check(const wire::Token& session) {
-  const std::string& key = session.text();
   uint64_t leaves_before = 0;
   {
     base::MutexLock lock(&mu_);
+    if (std::optional<SessionCheck> known = FromMemory(session, /*claim=*/true)) return *known;
     leaves_before = leaves_;
-    auto it = sessions_.find(key);
-    if (it != sessions_.end()) {
-      Entry& entry = it->second;
-      const absl::Duration age = options_.clock->Now() - entry.checked;
-      // Fresh, or being checked on another thread right now: valid at its last check.
-      if (age < options_.interval || entry.checking) {
-        if (!entry.renewing && !entry.checking && !renewers_.empty() &&
-            age >= options_.interval * 3 / 4) {
-          entry.renewing = true;
-          to_renew_.push_back(session);
-          renew_wanted_.SignalAll();
-        }
-        lru_.splice(lru_.begin(), lru_, entry.lru);
-        ++stats_.hits;
-        SessionCheck check;
-        check.result = SessionCheck::Result::kValid;
-        check.cached = true;
-        return check;
-      }
-      entry.checking = true;
-    }
     ++stats_.misses;
   }
   const absl::StatusOr<v1::VisitorStatus> status = heartbeat_(session);
   base::MutexLock lock(&mu_);
-  return Settle(key, status, leaves_before, /*renewal=*/false);
+  return Settle(session.text(), status, leaves_before, /*renewal=*/false);
+}
+
+std::optional<SessionCheck> SessionCache::TryCheck(const wire::Token& session) {
+  base::MutexLock lock(&mu_);
+  return FromMemory(session, /*claim=*/false);
+}
+
+std::optional<SessionCheck> SessionCache::FromMemory(const wire::Token& session, bool claim) {
+  auto it = sessions_.find(session.text());
+  if (it == sessions_.end()) return std::nullopt;
+  Entry& entry = it->second;
+  const absl::Duration age = options_.clock->Now() - entry.checked;
+  // Fresh, or being checked on another thread right now: valid at its last check.
+  if (age < options_.interval || entry.checking) {
+    if (!entry.renewing && !entry.checking && !renewers_.empty() &&
+        age >= options_.interval * 3 / 4) {
+      entry.renewing = true;
+      to_renew_.push_back(session);
+      renew_wanted_.SignalAll();
+    }
+    lru_.splice(lru_.begin(), lru_, entry.lru);
+    ++stats_.hits;
+    SessionCheck check;
+    check.result = SessionCheck::Result::kValid;
+    check.cached = true;
+    return check;
+  }
+  if (claim) entry.checking = true;
+  return std::nullopt;
 }
 
 SessionCheck SessionCache::Settle(const std::string& session,

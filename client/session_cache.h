@@ -64,6 +64,10 @@ class SessionCache {
   SessionCache& operator=(const SessionCache&) = delete;
 
   SessionCheck Check(const wire::Token& session);
+  // Check's answer when it needs no call on the caller's thread (the session is fresh, or
+  // being checked elsewhere; a renewal may be started in the background), else nullopt.
+  // Never blocks on Anteroom: for a thread that serves many connections.
+  std::optional<SessionCheck> TryCheck(const wire::Token& session);
   // The session left: it is forgotten, and a Heartbeat already under way does not bring it
   // back.
   void Forget(const std::string& session);
@@ -86,6 +90,10 @@ class SessionCache {
                       uint64_t leaves_before, bool renewal) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // The next session to renew, or nullopt once stopping; sets leaves_before.
   std::optional<wire::Token> NextRenewal(uint64_t* leaves_before);
+  // The locked part of Check: its answer from memory, or nullopt (the session then marked as
+  // being checked when `claim`).
+  std::optional<SessionCheck> FromMemory(const wire::Token& session, bool claim)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Remember(const std::string& session, absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Erase(const std::string& session) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void RenewLoop();

@@ -1,5 +1,7 @@
 #pragma once
 
+#include <optional>
+
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -71,6 +73,9 @@ class WaitingRoom {
   // Is this session still admitted? Answered from a cache when it was found valid less than
   // an interval ago; otherwise a Heartbeat (which also renews the lease).
   virtual SessionCheck CheckSession(const wire::Token& session) = 0;
+  // CheckSession's answer when it is in memory, without a call (nullopt otherwise). Never
+  // blocks on Anteroom: what an event loop may ask.
+  virtual std::optional<SessionCheck> CheckSessionInMemory(const wire::Token& session) = 0;
 
   virtual FailureMode failure_mode() const = 0;
 };

@@ -10,18 +10,34 @@
 
 namespace anteroom::gate {
 
+namespace {
+
+Outcome Pass() {
+  Outcome o;
+  o.pass = true;
+  o.decisions.push_back("pass");
+  return o;
+}
+
+}  // namespace
+
+std::optional<Outcome> Decider::DecideWithoutCalls(const RequestFacts& facts) const {
+  if (!facts.cookie.token || facts.cookie.token->kind() != wire::TokenKind::kSession)
+    return std::nullopt;
+  const std::optional<client::SessionCheck> check =
+      anteroom_->CheckSessionInMemory(*facts.cookie.token);
+  if (!check || check->result != client::SessionCheck::Result::kValid) return std::nullopt;
+  return Pass();
+}
+
 Outcome Decider::Decide(const RequestFacts& facts) const {
   if (!facts.cookie.token) return Enter(facts, facts.cookie.other);
   const wire::Token& token = *facts.cookie.token;
   if (token.kind() == wire::TokenKind::kSession) {
     const client::SessionCheck check = anteroom_->CheckSession(token);
     switch (check.result) {
-      case client::SessionCheck::Result::kValid: {
-        Outcome o;
-        o.pass = true;
-        o.decisions.push_back("pass");
-        return o;
-      }
+      case client::SessionCheck::Result::kValid:
+        return Pass();
       case client::SessionCheck::Result::kUnreachable:
       case client::SessionCheck::Result::kBusy:
         return Failed(facts.room, check.status);

@@ -79,6 +79,9 @@ class Decider {
       : options_(options), anteroom_(anteroom), signer_(signer), random_(random) {}
 
   Outcome Decide(const RequestFacts& facts) const;
+  // Decide's outcome when it needs no call to Anteroom (a session the client holds as valid
+  // in memory), else nullopt: what an event loop may decide without blocking.
+  std::optional<Outcome> DecideWithoutCalls(const RequestFacts& facts) const;
 
  private:
   // A visitor with no usable token: placed if `held` (the cookie's value) is a visitor id

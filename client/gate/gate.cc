@@ -65,6 +65,14 @@ Gate::Gate(GateOptions options, client::WaitingRoom* anteroom, base::Clock* cloc
 }
 
 HttpResponse Gate::Handle(const HttpRequest& request) {
+  return *Answer(request, /*may_call=*/true);
+}
+
+std::optional<HttpResponse> Gate::HandleWithoutCalls(const HttpRequest& request) {
+  return Answer(request, /*may_call=*/false);
+}
+
+std::optional<HttpResponse> Gate::Answer(const HttpRequest& request, bool may_call) {
   base::Stopwatch watch;
   const Config config = CurrentConfig();
   HttpResponse response;
@@ -92,7 +100,11 @@ HttpResponse Gate::Handle(const HttpRequest& request) {
         response.headers.emplace_back("Cache-Control", "no-store");
       }
     } else if (request.path == "/check") {
-      response = Check(request, *target);
+      std::optional<HttpResponse> checked = Check(request, *target, may_call);
+      if (!checked) return std::nullopt;
+      response = *std::move(checked);
+    } else if (!may_call) {
+      return std::nullopt;
     } else if (request.path == "/wait") {
       response = Wait(request, *target);
     } else {
@@ -179,8 +191,17 @@ void Gate::Reload(std::shared_ptr<const Catalogs> catalogs,
   config_.routes = std::move(routes);
 }
 
-HttpResponse Gate::Check(const HttpRequest& request, const Target& target) {
-  const Outcome d = Decide(request, target);
+std::optional<HttpResponse> Gate::Check(const HttpRequest& request, const Target& target,
+                                        bool may_call) {
+  std::optional<Outcome> decided;
+  if (may_call) {
+    decided = Decide(request, target);
+  } else {
+    decided = decider_.DecideWithoutCalls(Facts(request, target));
+    if (!decided) return std::nullopt;
+    Count(*decided);
+  }
+  const Outcome& d = *decided;
   HttpResponse response;
   if (d.cookie) {
     response.headers.emplace_back("Set-Cookie", RoomCookie(request, target, *d.cookie));
@@ -299,9 +320,13 @@ RequestFacts Gate::Facts(const HttpRequest& request, const Target& target) const
 
 Outcome Gate::Decide(const HttpRequest& request, const Target& target) {
   Outcome outcome = decider_.Decide(Facts(request, target));
+  Count(outcome);
+  return outcome;
+}
+
+void Gate::Count(const Outcome& outcome) {
   for (absl::string_view d : outcome.decisions) metrics_.Count(d);
   if (!outcome.error.ok()) metrics_.CountError(outcome.error);
-  return outcome;
 }
 
 std::string Gate::RoomCookie(const HttpRequest& request, const Target& target,

@@ -56,6 +56,11 @@ class Gate {
        base::RandomSource* random, prometheus::Registry* registry);
 
   HttpResponse Handle(const HttpRequest& request);
+  // Handle's answer when it needs no call to Anteroom (/healthz, a refusal, a suspended
+  // route, an admitted visitor's /check answered from the session cache), else nullopt.
+  // Never blocks: the HTTP server calls it on its event loop and hands the rest to Handle
+  // on a handler thread.
+  std::optional<HttpResponse> HandleWithoutCalls(const HttpRequest& request);
 
   // Swaps in new languages and routes (SIGHUP); requests under way finish with the old.
   void Reload(std::shared_ptr<const Catalogs> catalogs, std::shared_ptr<const RouteTable> routes);
@@ -78,7 +83,10 @@ class Gate {
   // The request's route and room; nullopt with `error` set when there is none.
   std::optional<Target> Resolve(const HttpRequest& request, const Config& config,
                                 HttpResponse* error) const;
-  HttpResponse Check(const HttpRequest& request, const Target& target);
+  // Handle and HandleWithoutCalls (`may_call` false: nullopt where Anteroom must be asked).
+  std::optional<HttpResponse> Answer(const HttpRequest& request, bool may_call);
+  std::optional<HttpResponse> Check(const HttpRequest& request, const Target& target,
+                                    bool may_call);
   HttpResponse Wait(const HttpRequest& request, const Target& target);
   HttpResponse LeaveVisit(const HttpRequest& request, const Target& target);
 
@@ -86,6 +94,7 @@ class Gate {
   RequestFacts Facts(const HttpRequest& request, const Target& target) const;
   // Decides (Decider) and counts what was decided.
   Outcome Decide(const HttpRequest& request, const Target& target);
+  void Count(const Outcome& outcome);
   // The Set-Cookie of the visitor's room cookie holding `value` ("" clears it).
   std::string RoomCookie(const HttpRequest& request, const Target& target,
                          absl::string_view value) const;

@@ -60,9 +60,10 @@ std::optional<Refusal> RefusalFor(const ErrorCode& ec) {
 
 class HttpServer::Impl {
  public:
-  Impl(const HttpServerOptions& options, Handler handler)
+  Impl(const HttpServerOptions& options, Handler handler, QuickHandler quick)
       : options_(options),
         handler_(std::move(handler)),
+        quick_(std::move(quick)),
         io_(options.io_threads),
         acceptor_(asio::make_strand(io_)),
         workers_(static_cast<size_t>(options.handler_threads)) {}
@@ -78,6 +79,7 @@ class HttpServer::Impl {
 
   const HttpServerOptions options_;
   const Handler handler_;
+  const QuickHandler quick_;  // may be empty
   asio::io_context io_;
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work_;
   tcp::acceptor acceptor_;
@@ -178,6 +180,12 @@ class HttpServer::Impl::Connection : public std::enable_shared_from_this<Connect
     if (!ignored) request->peer = peer.address().to_string();
     const bool keep_alive = message.keep_alive();
     const bool head = message.method() == http::verb::head;
+    // Answered here, on the event loop, when that needs no call to Anteroom.
+    if (server_->quick_) {
+      if (std::optional<HttpResponse> quick = server_->quick_(*request)) {
+        return Write(*std::move(quick), keep_alive && !server_->stopping_.load(), head);
+      }
+    }
     handling_ = true;
     stream_.expires_never();
     // The handler may block (it calls Anteroom): on a handler thread, then back here.
@@ -345,7 +353,7 @@ void HttpServer::Impl::Stop() {
 }
 
 absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(const HttpServerOptions& options,
-                                                              Handler handler) {
+                                                              Handler handler, QuickHandler quick) {
   const size_t colon = options.listen.rfind(':');
   int port = -1;
   if (colon == std::string::npos || !absl::SimpleAtoi(options.listen.substr(colon + 1), &port) ||
@@ -364,7 +372,7 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(const HttpServerOp
   std::string host = options.listen.substr(0, colon);
   if (host.size() > 1 && host.front() == '[' && host.back() == ']')
     host = host.substr(1, host.size() - 2);
-  auto impl = std::make_unique<Impl>(options, std::move(handler));
+  auto impl = std::make_unique<Impl>(options, std::move(handler), std::move(quick));
   if (absl::Status s = impl->Bind(host, port); !s.ok()) return s;
   impl->Run();
   return std::unique_ptr<HttpServer>(new HttpServer(std::move(impl)));

@@ -2,6 +2,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -50,11 +51,15 @@ struct HttpServerOptions {
 class HttpServer {
  public:
   using Handler = std::function<HttpResponse(const HttpRequest&)>;
+  // Tried first, on the thread that reads the connection: answers a request that needs no
+  // blocking (nullopt hands it to `handler` on a handler thread). Must never block.
+  using QuickHandler = std::function<std::optional<HttpResponse>(const HttpRequest&)>;
 
   // Binds and starts serving. UNAVAILABLE when the address cannot be bound (in use), and
   // INVALID_ARGUMENT naming the option when an option is wrong.
   static absl::StatusOr<std::unique_ptr<HttpServer>> Start(const HttpServerOptions& options,
-                                                           Handler handler);
+                                                           Handler handler,
+                                                           QuickHandler quick = nullptr);
   // Stop().
   ~HttpServer();
 

@@ -237,7 +237,8 @@ int Run() {
   http_options.listen = listen;
   http_options.handler_threads = absl::GetFlag(FLAGS_threads);
   auto http = gate::HttpServer::Start(
-      http_options, [&gate](const gate::HttpRequest& request) { return gate.Handle(request); });
+      http_options, [&gate](const gate::HttpRequest& request) { return gate.Handle(request); },
+      [&gate](const gate::HttpRequest& request) { return gate.HandleWithoutCalls(request); });
   if (!http.ok()) return Fail(http.status());
   const std::string address = absl::StrCat(base::HostOf(listen), ":", (*http)->port());
   // Where each request's room comes from.

@@ -126,6 +126,28 @@ TEST_F(DecisionTest, ASessionPassesWhileValidAndEntersAnewOnceEnded) {
   EXPECT_EQ(o.page.kind, K::kCookieCheck) << "an ended session buys no place";
 }
 
+TEST_F(DecisionTest, WithoutCallsOnlyASessionHeldValidInMemoryIsDecided) {
+  const Decider decider = MakeDecider();
+  client::SessionCheck valid;
+  valid.result = client::SessionCheck::Result::kValid;
+  valid.cached = true;
+  anteroom_.ScriptInMemory(valid);
+  const std::optional<Outcome> held = decider.DecideWithoutCalls(Facts(Session()));
+  ASSERT_TRUE(held.has_value());
+  EXPECT_TRUE(held->pass);
+  EXPECT_FALSE(held->cookie.has_value());
+  EXPECT_EQ(held->decisions, Decisions{"pass"});
+
+  // Not in memory, a ticket, an id, no cookie: left to Decide, and nothing called.
+  EXPECT_FALSE(decider.DecideWithoutCalls(Facts(Session())).has_value());
+  EXPECT_FALSE(decider.DecideWithoutCalls(Facts(Ticket())).has_value());
+  EXPECT_FALSE(decider.DecideWithoutCalls(Facts()).has_value());
+  EXPECT_EQ(anteroom_.asked_in_memory(), (std::vector<std::string>{Session(), Session()}));
+  EXPECT_TRUE(anteroom_.checked().empty());
+  EXPECT_TRUE(anteroom_.polled().empty());
+  EXPECT_TRUE(anteroom_.admit_calls().empty());
+}
+
 TEST_F(DecisionTest, WhenAnteroomIsUnreachableTheFailureModeDecidesAndPlacesAreKept) {
   const Decider decider = MakeDecider();
   client::SessionCheck unreachable;

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <deque>
+#include <optional>
 #include <string>
 #include <type_traits>
 #include <vector>
@@ -81,6 +82,12 @@ class FakeWaitingRoom final : public client::WaitingRoom {
     valid.result = client::SessionCheck::Result::kValid;
     return Next(&checks_, valid);
   }
+  // Unscripted: nothing in memory (every check is a call).
+  std::optional<client::SessionCheck> CheckSessionInMemory(const wire::Token& session) override {
+    base::MutexLock lock(&mu_);
+    asked_in_memory_.push_back(session.text());
+    return Next(&in_memory_, std::optional<client::SessionCheck>());
+  }
   client::FailureMode failure_mode() const override {
     base::MutexLock lock(&mu_);
     return mode_;
@@ -93,6 +100,14 @@ class FakeWaitingRoom final : public client::WaitingRoom {
   std::vector<std::string> polled() const {
     base::MutexLock lock(&mu_);
     return polled_;
+  }
+  std::vector<std::string> asked_in_memory() const {
+    base::MutexLock lock(&mu_);
+    return asked_in_memory_;
+  }
+  void ScriptInMemory(std::optional<client::SessionCheck> answer) {
+    base::MutexLock lock(&mu_);
+    in_memory_.push_back(std::move(answer));
   }
   std::vector<std::string> checked() const {
     base::MutexLock lock(&mu_);
@@ -141,6 +156,8 @@ class FakeWaitingRoom final : public client::WaitingRoom {
   std::deque<absl::StatusOr<v1::VisitorStatus>> admits_ ABSL_GUARDED_BY(mu_);
   std::deque<absl::StatusOr<v1::VisitorStatus>> polls_ ABSL_GUARDED_BY(mu_);
   std::deque<client::SessionCheck> checks_ ABSL_GUARDED_BY(mu_);
+  std::deque<std::optional<client::SessionCheck>> in_memory_ ABSL_GUARDED_BY(mu_);
+  std::vector<std::string> asked_in_memory_ ABSL_GUARDED_BY(mu_);
   std::deque<absl::StatusOr<bool>> leaves_ ABSL_GUARDED_BY(mu_);
   client::FailureMode mode_ ABSL_GUARDED_BY(mu_) = client::FailureMode::kFailClosed;
   std::vector<AdmitCall> admit_calls_ ABSL_GUARDED_BY(mu_);

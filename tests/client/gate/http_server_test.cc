@@ -4,6 +4,7 @@
 #include "client/gate/http_server.h"
 
 #include <atomic>
+#include <optional>
 #include <thread>
 
 #include "absl/strings/match.h"
@@ -161,6 +162,48 @@ TEST(HttpServerTest, StopAnswersTheRequestUnderWayAndClosesTheRest) {
   EXPECT_FALSE(HttpFetch(address, "GET", "/").ok());
 }
 
+// The quick handler answers on the event loop, even while every handler thread is busy; what
+// it declines goes to the handler.
+TEST(HttpServerTest, TheQuickHandlerAnswersWithoutAHandlerThread) {
+  std::atomic<bool> entered{false};
+  std::atomic<bool> release{false};
+  HttpServerOptions options;
+  options.listen = "127.0.0.1:0";
+  options.handler_threads = 1;
+  auto server = HttpServer::Start(
+      options,
+      [&](const HttpRequest& request) {
+        entered = true;
+        testing::WaitUntil([&] { return release.load(); }, absl::Seconds(30));
+        HttpResponse response;
+        response.body = "handler " + request.path;
+        return response;
+      },
+      [](const HttpRequest& request) -> std::optional<HttpResponse> {
+        if (request.path != "/quick") return std::nullopt;
+        HttpResponse response;
+        response.body = "quick";
+        return response;
+      });
+  ASSERT_TRUE(server.ok()) << server.status();
+  const std::string address = Address(**server);
+  std::string slow_answer;
+  std::thread slow([&] {
+    auto reply = HttpFetch(address, "GET", "/slow");
+    slow_answer = reply.ok() ? reply->body : reply.status().ToString();
+  });
+  ASSERT_TRUE(testing::WaitUntil([&] { return entered.load(); }, absl::Seconds(10)));
+  // The only handler thread is held: the quick answer comes all the same.
+  for (int i = 0; i < 3; ++i) {
+    auto reply = HttpFetch(address, "GET", "/quick");
+    ASSERT_TRUE(reply.ok()) << reply.status();
+    EXPECT_EQ(reply->body, "quick");
+  }
+  release = true;
+  slow.join();
+  EXPECT_EQ(slow_answer, "handler /slow");
+}
+
 TEST(HttpServerTest, HeadHasTheLengthButNoBody) {
   auto server = EchoServer();
   ASSERT_NE(server, nullptr);
@@ -234,6 +277,45 @@ TEST(GateHttpTest, ServesTheGateOverHttp) {
   EXPECT_EQ(waiting->Header("Content-Type"), "application/json");
   EXPECT_NE(waiting->body.find("\"position\":1"), std::string::npos) << waiting->body;
   (*http)->Stop();
+}
+
+// What the event loop may answer itself: an admitted visitor's /check whose session the client
+// holds in memory. Everything that needs Anteroom is left to Handle.
+TEST(GateHttpTest, OnlyWhatNeedsNoCallIsAnsweredWithoutCalls) {
+  FakeWaitingRoom anteroom;
+  SimulatedClock clock;
+  SeededRandom random;
+  prometheus::Registry registry;
+  GateOptions options;
+  options.default_room = "clinic";
+  Gate gate(options, &anteroom, &clock, &random, &registry);
+  const std::string session = FakeWaitingRoom::Token(wire::TokenKind::kSession, "clinic", 2);
+  auto request = [&](const std::string& path, const std::string& cookie) {
+    HttpRequest r;
+    r.method = "GET";
+    r.path = path;
+    if (!cookie.empty()) r.headers.emplace("cookie", "anteroom_clinic=" + cookie);
+    return r;
+  };
+  client::SessionCheck valid;
+  valid.result = client::SessionCheck::Result::kValid;
+  valid.cached = true;
+  anteroom.ScriptInMemory(valid);
+  const std::optional<HttpResponse> admitted = gate.HandleWithoutCalls(request("/check", session));
+  ASSERT_TRUE(admitted.has_value());
+  EXPECT_EQ(admitted->status, 204);
+  EXPECT_FALSE(gate.HandleWithoutCalls(request("/check", session)).has_value())
+      << "not in memory any more: Anteroom must be asked";
+  EXPECT_FALSE(gate.HandleWithoutCalls(request("/check", "")).has_value()) << "a newcomer";
+  EXPECT_FALSE(gate.HandleWithoutCalls(request("/wait", session)).has_value());
+  EXPECT_FALSE(gate.HandleWithoutCalls(request("/leave", session)).has_value());
+  const std::optional<HttpResponse> health = gate.HandleWithoutCalls(request("/healthz", ""));
+  ASSERT_TRUE(health.has_value());
+  EXPECT_EQ(health->status, 200);
+  EXPECT_TRUE(anteroom.checked().empty());
+  EXPECT_TRUE(anteroom.admit_calls().empty());
+  EXPECT_EQ(gate.Handle(request("/check", session)).status, 204) << "Handle asks Anteroom";
+  EXPECT_EQ(anteroom.checked(), std::vector<std::string>{session});
 }
 
 // Each of these reaches /tickets/buy on an origin that reads the path literally (or decodes it
