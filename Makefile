@@ -10,7 +10,7 @@ BENCH_OUT ?= build/bench
 # Seconds per row of the methods table: 3 keeps make bench under 10 minutes from a fresh clone.
 BENCH_SECONDS ?= 3
 
-.PHONY: all deps build run demo bench test test-default test-asan test-tsan fuzz soak lint clean
+.PHONY: all deps build run demo bench bench-front test test-default test-asan test-tsan fuzz soak lint clean
 
 all: build
 
@@ -98,6 +98,13 @@ bench: deps
 	@cat $(BENCH_OUT)/methods.md
 	@grep -v '^{' $(BENCH_OUT)/surge.log
 	@echo "plot: docs/benchmarks.png; JSON lines: $(BENCH_OUT)/methods.log, $(BENCH_OUT)/surge.log"
+	@$(MAKE) --no-print-directory bench-front
+
+# The front door through real nginx: nginx alone, admitted and waiting visitors through the
+# gate, and the nginx + Lua + Redis peer, at 16, 64 and 1,024 connections (tests/bench/front.sh;
+# SECONDS_PER_ROW=10). The table goes to $(BENCH_OUT)/front.md.
+bench-front: build
+	@SECONDS_PER_ROW=$(or $(SECONDS_PER_ROW),10) tests/bench/front.sh $(BENCH_OUT)
 
 clean:
 	rm -rf build build-asan build-tsan build-clang build-times.txt
