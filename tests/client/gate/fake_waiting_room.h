@@ -146,10 +146,11 @@ class FakeWaitingRoom final : public client::WaitingRoom {
  private:
   template <typename T>
   static T Next(std::deque<T>* scripted, std::type_identity_t<T> otherwise) {
-    if (scripted->empty()) return otherwise;
-    T next = std::move(scripted->front());
-    scripted->pop_front();
-    return next;
+    if (!scripted->empty()) {
+      otherwise = std::move(scripted->front());
+      scripted->pop_front();
+    }
+    return otherwise;
   }
 
   mutable base::Mutex mu_;
