@@ -103,6 +103,7 @@ TEST(GateStallTest, AStoppedAnteroomHoldsUpNoAdmittedVisitorAndNoOneBeyondTheCal
   std::move(resume).Invoke();
   EXPECT_TRUE(
       testing::WaitUntil([&] { return view(kAdmitted, ids[0]).status == 200; }, absl::Seconds(10)));
+  if (::testing::Test::HasFailure()) std::cout << (*stack)->Logs() << "\n";
   if (absl::Status s = (*stack)->Stop(); !s.ok()) ADD_FAILURE() << s;
 }
 
