@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <future>
 #include <random>
 
 #include "absl/strings/ascii.h"
@@ -9,6 +10,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "base/program.h"
+#include "grpcpp/alarm.h"
 #include "grpcpp/client_context.h"
 #include "grpcpp/create_channel.h"
 #include "wire/token.h"
@@ -116,8 +118,6 @@ absl::StatusOr<std::unique_ptr<Client>> Client::Create(ClientOptions options) {
     return absl::InvalidArgumentError("call_timeout must be at least attempt_timeout");
   if (options.session_check_interval < absl::ZeroDuration())
     return absl::InvalidArgumentError("session_check_interval must not be negative");
-  if (options.session_renewal_threads < 0 || options.session_renewal_threads > 64)
-    return absl::InvalidArgumentError("session_renewal_threads must be between 0 and 64");
   if (options.max_reconnect_backoff < absl::Milliseconds(1))
     return absl::InvalidArgumentError("max_reconnect_backoff must be at least 1ms");
   return std::unique_ptr<Client>(new Client(std::move(options)));
@@ -143,10 +143,26 @@ Client::Client(ClientOptions options) : options_(std::move(options)) {
   SessionCacheOptions cache;
   cache.interval = options_.session_check_interval;
   cache.capacity = options_.session_cache_size;
-  cache.renewal_threads = options_.session_renewal_threads;
   cache.clock = clock_;
   sessions_ = std::make_unique<SessionCache>(
-      cache, [this](const wire::Token& session) { return Heartbeat(session); });
+      cache, [this](const wire::Token& session, Done<absl::StatusOr<v1::VisitorStatus>> done) {
+        Heartbeat(session, std::move(done));
+      });
+}
+
+Client::~Client() {
+  base::MutexLock lock(&mu_);
+  while (in_flight_ > 0) idle_.Wait(&mu_);
+}
+
+void Client::Began() {
+  base::MutexLock lock(&mu_);
+  ++in_flight_;
+}
+
+void Client::Ended() {
+  base::MutexLock lock(&mu_);
+  if (--in_flight_ == 0) idle_.SignalAll();
 }
 
 size_t Client::ServerIndexFor(absl::string_view room) const {
@@ -173,74 +189,199 @@ bool IsBusy(const absl::Status& status) {
   return status.code() == absl::StatusCode::kResourceExhausted;
 }
 
+// One call's attempts: each made with gRPC's callback API; the pause before a retry is an
+// alarm, so no thread waits for either.
 template <typename Request, typename Response>
-absl::StatusOr<Response> Client::Call(Server* server, StubMethod<Request, Response> method,
-                                      const Request& request) {
-  ++calls_;
-  const bool replicated = server->nodes.size() > 1;
-  // Deadlines are real time (gRPC's), independent of the injected clock. A replicated
-  // cluster gets failover_timeout: its nodes are tried until one answers as owner.
-  const absl::Time call_deadline =
-      absl::Now() + (replicated ? std::max(options_.failover_timeout, options_.call_timeout)
-                                : options_.call_timeout);
-  thread_local std::minstd_rand jitter(std::random_device{}());
-  absl::Duration backoff = options_.retry_backoff;
-  absl::Status status;
-  for (int i = 0; replicated || i < options_.max_attempts; ++i) {
-    if (i > 0) {
-      const double factor = 0.5 + std::uniform_real_distribution<double>(0, 1)(jitter);
-      const absl::Duration pause = backoff * factor;
-      if (absl::Now() + pause >= call_deadline) break;
-      absl::SleepFor(pause);
-      backoff = std::min(backoff * 2, absl::Milliseconds(250));
-      ++retries_;
-    }
-    ++attempts_;
-    const size_t node = server->owner.load();
-    grpc::ClientContext context;
-    context.set_deadline(ToChrono(std::min(absl::Now() + options_.attempt_timeout, call_deadline)));
-    Response response;
-    status = ToAbsl((server->stubs[node].get()->*method)(&context, request, &response));
-    if (status.ok()) return response;
+class Client::Attempts {
+ public:
+  Attempts(Client* client, Server* server, StubMethod<Request, Response> method, Request request,
+           Done<absl::StatusOr<Response>> done)
+      : client_(client),
+        server_(server),
+        method_(method),
+        request_(std::move(request)),
+        done_(std::move(done)),
+        replicated_(server->nodes.size() > 1),
+        // Deadlines are real time (gRPC's), independent of the injected clock. A replicated
+        // cluster gets failover_timeout: its nodes are tried until one answers as owner.
+        deadline_(absl::Now() + (replicated_ ? std::max(client->options_.failover_timeout,
+                                                        client->options_.call_timeout)
+                                             : client->options_.call_timeout)),
+        backoff_(client->options_.retry_backoff) {}
+
+  // Makes the next attempt; `self` is this, kept alive until the call is answered.
+  static void Attempt(std::shared_ptr<Attempts> self) {
+    Attempts* a = self.get();
+    ++a->client_->attempts_;
+    ++a->made_;
+    a->node_ = a->server_->owner.load();
+    a->context_ = std::make_unique<grpc::ClientContext>();
+    a->context_->set_deadline(
+        ToChrono(std::min(absl::Now() + a->client_->options_.attempt_timeout, a->deadline_)));
+    a->response_.Clear();
+    (a->server_->stubs[a->node_]->async()->*(a->method_))(
+        a->context_.get(), &a->request_, &a->response_,
+        [self = std::move(self)](const grpc::Status& status) mutable {
+          Answered(std::move(self), ToAbsl(status));
+        });
+  }
+
+ private:
+  static void Answered(std::shared_ptr<Attempts> self, absl::Status status) {
+    Attempts* a = self.get();
+    if (status.ok()) return a->Finish(std::move(a->response_));
     // A node stepping down cancels the calls it still holds: for a replicated cluster that
     // is "try the owner" (every call is idempotent).
-    if (replicated && status.code() == absl::StatusCode::kCancelled) {
+    if (a->replicated_ && status.code() == absl::StatusCode::kCancelled) {
       status = absl::UnavailableError(
           absl::StrCat("the node stopped serving during the call: ", status.message()));
     }
-    if (!IsUnreachable(status)) return status;
-    if (replicated) {
-      // A standby names the owner; otherwise (no answer, or no owner yet) try the next node.
-      size_t next = (node + 1) % server->nodes.size();
-      const auto& trailers = context.GetServerTrailingMetadata();
-      if (auto named = trailers.find(
-              grpc::string_ref(wire::kOwnerMetadata.data(), wire::kOwnerMetadata.size()));
-          named != trailers.end()) {
-        const absl::string_view owner(named->second.data(), named->second.size());
-        for (size_t n = 0; n < server->nodes.size(); ++n) {
-          if (server->nodes[n] == owner) next = n;
-        }
-        if (next != node) backoff = options_.retry_backoff;  // a redirect: go at once
-      }
-      size_t expected = node;
-      server->owner.compare_exchange_strong(expected, next);
-    }
+    if (!IsUnreachable(status)) return a->Finish(status);
+    if (a->replicated_) a->FollowOwner();
+    if (!a->replicated_ && a->made_ >= a->client_->options_.max_attempts) return a->GiveUp(status);
+    thread_local std::minstd_rand jitter(std::random_device{}());
+    const double factor = 0.5 + std::uniform_real_distribution<double>(0, 1)(jitter);
+    const absl::Duration pause = a->backoff_ * factor;
+    if (absl::Now() + pause >= a->deadline_) return a->GiveUp(status);
+    a->backoff_ = std::min(a->backoff_ * 2, absl::Milliseconds(250));
+    ++a->client_->retries_;
+    a->alarm_ = std::make_unique<grpc::Alarm>();
+    a->alarm_->Set(ToChrono(absl::Now() + pause),
+                   [self = std::move(self)](bool) mutable { Attempt(std::move(self)); });
   }
-  ++unreachable_;
-  return status;
+
+  // A standby names the owner; otherwise (no answer, or no owner yet) the next node is tried.
+  void FollowOwner() {
+    size_t next = (node_ + 1) % server_->nodes.size();
+    const auto& trailers = context_->GetServerTrailingMetadata();
+    if (auto named = trailers.find(
+            grpc::string_ref(wire::kOwnerMetadata.data(), wire::kOwnerMetadata.size()));
+        named != trailers.end()) {
+      const absl::string_view owner(named->second.data(), named->second.size());
+      for (size_t n = 0; n < server_->nodes.size(); ++n) {
+        if (server_->nodes[n] == owner) next = n;
+      }
+      if (next != node_) backoff_ = client_->options_.retry_backoff;  // a redirect: go at once
+    }
+    size_t expected = node_;
+    server_->owner.compare_exchange_strong(expected, next);
+  }
+
+  void GiveUp(const absl::Status& status) {
+    ++client_->unreachable_;
+    Finish(status);
+  }
+
+  void Finish(absl::StatusOr<Response> answer) {
+    Client* client = client_;
+    done_(std::move(answer));
+    client->Ended();
+  }
+
+  Client* const client_;
+  Server* const server_;
+  const StubMethod<Request, Response> method_;
+  const Request request_;
+  const Done<absl::StatusOr<Response>> done_;
+  const bool replicated_;
+  const absl::Time deadline_;
+  absl::Duration backoff_;
+  int made_ = 0;
+  size_t node_ = 0;
+  std::unique_ptr<grpc::ClientContext> context_;
+  Response response_;
+  std::unique_ptr<grpc::Alarm> alarm_;
+};
+
+template <typename Request, typename Response>
+void Client::Call(Server* server, StubMethod<Request, Response> method, Request request,
+                  Done<absl::StatusOr<Response>> done) {
+  ++calls_;
+  Began();
+  Attempts<Request, Response>::Attempt(std::make_shared<Attempts<Request, Response>>(
+      this, server, method, std::move(request), std::move(done)));
 }
 
-absl::StatusOr<v1::VisitorStatus> Client::Admit(absl::string_view room, absl::string_view client_id,
-                                                absl::string_view source,
-                                                const v1::Solution* solution,
-                                                absl::string_view entry_token) {
+namespace {
+
+// Runs an asynchronous call and waits for its answer.
+template <typename T, typename Start>
+T Await(Start start) {
+  std::promise<T> answered;
+  std::future<T> answer = answered.get_future();
+  start([&answered](T value) { answered.set_value(std::move(value)); });
+  return answer.get();
+}
+
+}  // namespace
+
+void Client::Admit(absl::string_view room, absl::string_view client_id, absl::string_view source,
+                   const v1::Solution* solution, absl::string_view entry_token,
+                   Done<absl::StatusOr<v1::VisitorStatus>> done) {
   v1::AdmitRequest request;
   request.set_room(std::string(room));
   request.set_client_id(std::string(client_id));
   request.set_source(std::string(source));
   if (solution != nullptr) *request.mutable_solution() = *solution;
   request.set_entry_token(std::string(entry_token));
-  return Call(servers_[ServerIndexFor(room)].get(), &v1::WaitingRoom::Stub::Admit, request);
+  Call(servers_[ServerIndexFor(room)].get(), &v1::WaitingRoom::Stub::async::Admit,
+       std::move(request), std::move(done));
+}
+
+void Client::Poll(const wire::Token& ticket, Done<absl::StatusOr<v1::VisitorStatus>> done) {
+  v1::PollRequest request;
+  request.set_ticket(ticket.text());
+  Call(ServerForToken(ticket), &v1::WaitingRoom::Stub::async::Poll, std::move(request),
+       std::move(done));
+}
+
+void Client::Heartbeat(const wire::Token& session, Done<absl::StatusOr<v1::VisitorStatus>> done) {
+  v1::HeartbeatRequest request;
+  request.set_session(session.text());
+  Call(ServerForToken(session), &v1::WaitingRoom::Stub::async::Heartbeat, std::move(request),
+       std::move(done));
+}
+
+void Client::Leave(const wire::Token& token, Done<absl::StatusOr<bool>> done) {
+  sessions_->Forget(token.text());
+  v1::LeaveRequest request;
+  request.set_token(token.text());
+  Call(ServerForToken(token), &v1::WaitingRoom::Stub::async::Leave, std::move(request),
+       Done<absl::StatusOr<v1::LeaveResponse>>(
+           [done = std::move(done)](absl::StatusOr<v1::LeaveResponse> response) {
+             if (!response.ok()) return done(response.status());
+             done(response->ended());
+           }));
+}
+
+void Client::CheckSession(const wire::Token& session, Done<SessionCheck> done) {
+  sessions_->Check(session, std::move(done));
+}
+
+absl::StatusOr<v1::VisitorStatus> Client::Admit(absl::string_view room, absl::string_view client_id,
+                                                absl::string_view source,
+                                                const v1::Solution* solution,
+                                                absl::string_view entry_token) {
+  return Await<absl::StatusOr<v1::VisitorStatus>>(
+      [&](auto done) { Admit(room, client_id, source, solution, entry_token, std::move(done)); });
+}
+
+absl::StatusOr<v1::VisitorStatus> Client::Poll(const wire::Token& ticket) {
+  return Await<absl::StatusOr<v1::VisitorStatus>>(
+      [&](auto done) { Poll(ticket, std::move(done)); });
+}
+
+absl::StatusOr<v1::VisitorStatus> Client::Heartbeat(const wire::Token& session) {
+  return Await<absl::StatusOr<v1::VisitorStatus>>(
+      [&](auto done) { Heartbeat(session, std::move(done)); });
+}
+
+absl::StatusOr<bool> Client::Leave(const wire::Token& token) {
+  return Await<absl::StatusOr<bool>>([&](auto done) { Leave(token, std::move(done)); });
+}
+
+SessionCheck Client::CheckSession(const wire::Token& session) {
+  return Await<SessionCheck>([&](auto done) { CheckSession(session, std::move(done)); });
 }
 
 namespace {
@@ -255,28 +396,6 @@ absl::StatusOr<wire::Token> ParseField(absl::string_view text, absl::string_view
 }
 
 }  // namespace
-
-absl::StatusOr<v1::VisitorStatus> Client::Poll(const wire::Token& ticket) {
-  v1::PollRequest request;
-  request.set_ticket(ticket.text());
-  return Call(ServerForToken(ticket), &v1::WaitingRoom::Stub::Poll, request);
-}
-
-absl::StatusOr<v1::VisitorStatus> Client::Heartbeat(const wire::Token& session) {
-  v1::HeartbeatRequest request;
-  request.set_session(session.text());
-  return Call(ServerForToken(session), &v1::WaitingRoom::Stub::Heartbeat, request);
-}
-
-absl::StatusOr<bool> Client::Leave(const wire::Token& token) {
-  sessions_->Forget(token.text());
-  v1::LeaveRequest request;
-  request.set_token(token.text());
-  absl::StatusOr<v1::LeaveResponse> response =
-      Call(ServerForToken(token), &v1::WaitingRoom::Stub::Leave, request);
-  if (!response.ok()) return response.status();
-  return response->ended();
-}
 
 absl::StatusOr<v1::VisitorStatus> Client::Poll(absl::string_view ticket) {
   absl::StatusOr<wire::Token> token = ParseField(ticket, "ticket");
@@ -305,8 +424,6 @@ SessionCheck Client::CheckSession(absl::string_view session) {
   }
   return CheckSession(*token);
 }
-
-SessionCheck Client::CheckSession(const wire::Token& token) { return sessions_->Check(token); }
 
 ClientStats Client::stats() const {
   ClientStats s;

@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -12,6 +13,7 @@
 #include "absl/time/time.h"
 #include "anteroom/v1/waiting_room.grpc.pb.h"
 #include "base/clock.h"
+#include "base/mutex.h"
 #include "client/session_cache.h"
 #include "client/waiting_room.h"
 #include "grpcpp/channel.h"
@@ -77,9 +79,6 @@ struct ClientOptions {
   // shows within one interval (plus one call's time). Default 10 s. Zero: no cache; every
   // CheckSession calls Heartbeat.
   absl::Duration session_check_interval = absl::Seconds(10);
-  // Threads that renew busy sessions in the background. Zero: renewed on a request's path
-  // once the interval has passed. Default 2.
-  int session_renewal_threads = 2;
   // Sessions remembered at most (least recently checked are forgotten first). Default 100,000.
   size_t session_cache_size = 100000;
   // Time source for the session cache. Default (null): the system clock.
@@ -105,10 +104,15 @@ struct ClientStats {
 // "now + TTL", and a repeated Leave ends nothing more (a retry after a lost answer may
 // report `false`: the first attempt already ended it).
 //
-// Thread-safe; create one per server set and share it.
+// Calls are asynchronous (gRPC's callback API): no thread waits for an answer, or for the
+// pause before a retry. Each has a blocking form too, for tools and tests.
+//
+// Thread-safe; create one per server set and share it. Destroying it waits for the calls
+// under way.
 class Client final : public WaitingRoom {
  public:
   static absl::StatusOr<std::unique_ptr<Client>> Create(ClientOptions options);
+  ~Client() override;
 
   // The server (as given in the options) that holds `room`. Depends only on the set of
   // server strings (not their order), so every gateway must spell each server identically
@@ -117,24 +121,27 @@ class Client final : public WaitingRoom {
   const std::string& ServerFor(absl::string_view room) const;
 
   // The WaitingRoom calls.
-  absl::StatusOr<v1::VisitorStatus> Admit(absl::string_view room, absl::string_view client_id,
-                                          absl::string_view source, const v1::Solution* solution,
-                                          absl::string_view entry_token) override;
-  // Admit with no source, proof of work or entry token.
-  absl::StatusOr<v1::VisitorStatus> Admit(absl::string_view room, absl::string_view client_id) {
-    return Admit(room, client_id, "", nullptr, "");
-  }
-  absl::StatusOr<v1::VisitorStatus> Poll(const wire::Token& ticket) override;
-  absl::StatusOr<v1::VisitorStatus> Heartbeat(const wire::Token& session) override;
+  void Admit(absl::string_view room, absl::string_view client_id, absl::string_view source,
+             const v1::Solution* solution, absl::string_view entry_token,
+             Done<absl::StatusOr<v1::VisitorStatus>> done) override;
+  void Poll(const wire::Token& ticket, Done<absl::StatusOr<v1::VisitorStatus>> done) override;
+  void Heartbeat(const wire::Token& session, Done<absl::StatusOr<v1::VisitorStatus>> done);
   // The session cache forgets the token and does not take it back from a Heartbeat that was
   // in flight meanwhile.
-  absl::StatusOr<bool> Leave(const wire::Token& token) override;
-  // Answered from the cache when the session was found valid less than
+  void Leave(const wire::Token& token, Done<absl::StatusOr<bool>> done) override;
+  // Answered at once from the cache when the session was found valid less than
   // `session_check_interval` ago.
-  SessionCheck CheckSession(const wire::Token& session) override;
-  std::optional<SessionCheck> CheckSessionInMemory(const wire::Token& session) override {
-    return sessions_->TryCheck(session);
-  }
+  void CheckSession(const wire::Token& session, Done<SessionCheck> done) override;
+
+  // The same calls, blocking until answered.
+  absl::StatusOr<v1::VisitorStatus> Admit(absl::string_view room, absl::string_view client_id,
+                                          absl::string_view source = "",
+                                          const v1::Solution* solution = nullptr,
+                                          absl::string_view entry_token = "");
+  absl::StatusOr<v1::VisitorStatus> Poll(const wire::Token& ticket);
+  absl::StatusOr<v1::VisitorStatus> Heartbeat(const wire::Token& session);
+  absl::StatusOr<bool> Leave(const wire::Token& token);
+  SessionCheck CheckSession(const wire::Token& session);
   // The same, for a token's text (INVALID_ARGUMENT naming the field when it is not one).
   absl::StatusOr<v1::VisitorStatus> Poll(absl::string_view ticket);
   absl::StatusOr<v1::VisitorStatus> Heartbeat(absl::string_view session);
@@ -156,18 +163,25 @@ class Client final : public WaitingRoom {
     std::vector<std::unique_ptr<v1::WaitingRoom::Stub>> stubs;
     std::atomic<size_t> owner{0};  // the node believed to own the rooms
   };
+  template <typename Request, typename Response>
+  class Attempts;
+  template <typename Request, typename Response>
+  using StubMethod = void (v1::WaitingRoom::Stub::async::*)(grpc::ClientContext*, const Request*,
+                                                            Response*,
+                                                            std::function<void(grpc::Status)>);
+
   explicit Client(ClientOptions options);
   size_t ServerIndexFor(absl::string_view room) const;
   // The server of the room `token` names.
   Server* ServerForToken(const wire::Token& token);
-  template <typename Request, typename Response>
-  using StubMethod = grpc::Status (v1::WaitingRoom::Stub::*)(grpc::ClientContext*, const Request&,
-                                                             Response*);
   // One call with its deadlines and retries. Only for idempotent calls (every WaitingRoom
   // call is): an attempt that timed out may have taken effect.
   template <typename Request, typename Response>
-  absl::StatusOr<Response> Call(Server* server, StubMethod<Request, Response> method,
-                                const Request& request);
+  void Call(Server* server, StubMethod<Request, Response> method, Request request,
+            Done<absl::StatusOr<Response>> done);
+  // Counts a call under way (the destructor waits for none), and its end.
+  void Began();
+  void Ended();
 
   const ClientOptions options_;
   std::unique_ptr<base::Clock> own_clock_;
@@ -176,7 +190,10 @@ class Client final : public WaitingRoom {
   std::vector<std::pair<uint64_t, size_t>> ring_;  // (point, server index), sorted
 
   std::atomic<uint64_t> calls_{0}, attempts_{0}, retries_{0}, unreachable_{0};
-  // Last, so that it stops its renewals (which call the servers) first.
+  base::Mutex mu_;
+  base::CondVar idle_;
+  int64_t in_flight_ ABSL_GUARDED_BY(mu_) = 0;
+  // Last, so that it is destroyed first: it waits for its Heartbeats, which are calls.
   std::unique_ptr<SessionCache> sessions_;
 };
 

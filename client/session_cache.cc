@@ -5,61 +5,69 @@
 namespace anteroom::client {
 
 SessionCache::SessionCache(SessionCacheOptions options, Heartbeat heartbeat)
-    : options_(options), heartbeat_(std::move(heartbeat)) {
-  if (options_.interval <= absl::ZeroDuration()) return;
-  for (int i = 0; i < options_.renewal_threads; ++i)
-    renewers_.emplace_back([this] { RenewLoop(); });
-}
+    : options_(options), heartbeat_(std::move(heartbeat)) {}
 
 SessionCache::~SessionCache() {
-  {
-    base::MutexLock lock(&mu_);
-    stopping_ = true;
-  }
-  renew_wanted_.SignalAll();
-  for (std::thread& t : renewers_) t.join();
+  base::MutexLock lock(&mu_);
+  while (in_flight_ > 0) idle_.Wait(&mu_);
 }
 
-SessionCheck SessionCache::Check(const wire::Token& session) {
+void SessionCache::Check(const wire::Token& session, Done<SessionCheck> done) {
+  Found found;
+  {
+    base::MutexLock lock(&mu_);
+    found = FromMemory(session);
+    if (!found.check) ++stats_.misses;
+  }
+  if (found.renew) Ask(session, /*renewal=*/true, nullptr);
+  if (found.check) return done(*found.check);
+  Ask(session, /*renewal=*/false, std::move(done));
+}
+
+void SessionCache::Ask(const wire::Token& session, bool renewal, Done<SessionCheck> done) {
   uint64_t leaves_before = 0;
   {
     base::MutexLock lock(&mu_);
-    if (std::optional<SessionCheck> known = FromMemory(session, /*claim=*/true)) return *known;
     leaves_before = leaves_;
-    ++stats_.misses;
+    ++in_flight_;
   }
-  const absl::StatusOr<v1::VisitorStatus> status = heartbeat_(session);
-  base::MutexLock lock(&mu_);
-  return Settle(session.text(), status, leaves_before, /*renewal=*/false);
+  heartbeat_(session, [this, text = session.text(), renewal, leaves_before,
+                       done = std::move(done)](const absl::StatusOr<v1::VisitorStatus>& status) {
+    SessionCheck check;
+    {
+      base::MutexLock lock(&mu_);
+      if (renewal) ++stats_.renewals;
+      // A renewal that found Anteroom unreachable leaves the entry to age: once the interval
+      // has passed, a check asks again and meets the failure mode.
+      check = Settle(text, status, leaves_before, renewal);
+    }
+    if (done) done(check);
+    base::MutexLock lock(&mu_);
+    if (--in_flight_ == 0) idle_.SignalAll();
+  });
 }
 
-std::optional<SessionCheck> SessionCache::TryCheck(const wire::Token& session) {
-  base::MutexLock lock(&mu_);
-  return FromMemory(session, /*claim=*/false);
-}
-
-std::optional<SessionCheck> SessionCache::FromMemory(const wire::Token& session, bool claim) {
+SessionCache::Found SessionCache::FromMemory(const wire::Token& session) {
+  Found found;
   auto it = sessions_.find(session.text());
-  if (it == sessions_.end()) return std::nullopt;
+  if (it == sessions_.end()) return found;
   Entry& entry = it->second;
   const absl::Duration age = options_.clock->Now() - entry.checked;
-  // Fresh, or being checked on another thread right now: valid at its last check.
+  // Fresh, or being checked for another request right now: valid at its last check.
   if (age < options_.interval || entry.checking) {
-    if (!entry.renewing && !entry.checking && !renewers_.empty() &&
-        age >= options_.interval * 3 / 4) {
+    if (!entry.renewing && !entry.checking && age >= options_.interval * 3 / 4) {
       entry.renewing = true;
-      to_renew_.push_back(session);
-      renew_wanted_.SignalAll();
+      found.renew = true;
     }
     lru_.splice(lru_.begin(), lru_, entry.lru);
     ++stats_.hits;
-    SessionCheck check;
-    check.result = SessionCheck::Result::kValid;
-    check.cached = true;
-    return check;
+    found.check.emplace();
+    found.check->result = SessionCheck::Result::kValid;
+    found.check->cached = true;
+    return found;
   }
-  if (claim) entry.checking = true;
-  return std::nullopt;
+  entry.checking = true;
+  return found;
 }
 
 SessionCheck SessionCache::Settle(const std::string& session,
@@ -90,37 +98,6 @@ SessionCheck SessionCache::Settle(const std::string& session,
     check.status = status.ok() ? absl::OkStatus() : status.status();
   }
   return check;
-}
-
-std::optional<wire::Token> SessionCache::NextRenewal(uint64_t* leaves_before) {
-  base::MutexLock lock(&mu_);
-  while (true) {
-    while (!stopping_ && to_renew_.empty()) renew_wanted_.Wait(&mu_);
-    if (stopping_) return std::nullopt;
-    wire::Token session = std::move(to_renew_.front());
-    to_renew_.pop_front();
-    // Skip one forgotten meanwhile, or checked again on a caller's thread since it was asked.
-    auto it = sessions_.find(session.text());
-    if (it == sessions_.end() || !it->second.renewing) continue;
-    if (options_.clock->Now() - it->second.checked < options_.interval * 3 / 4) {
-      it->second.renewing = false;
-      continue;
-    }
-    *leaves_before = leaves_;
-    return session;
-  }
-}
-
-void SessionCache::RenewLoop() {
-  uint64_t leaves_before = 0;
-  while (std::optional<wire::Token> session = NextRenewal(&leaves_before)) {
-    const absl::StatusOr<v1::VisitorStatus> status = heartbeat_(*session);
-    base::MutexLock lock(&mu_);
-    ++stats_.renewals;
-    // An answer that Anteroom could not be reached leaves the entry to age: once the
-    // interval has passed, a check asks again on its own thread and meets the failure mode.
-    Settle(session->text(), status, leaves_before, /*renewal=*/true);
-  }
 }
 
 void SessionCache::Forget(const std::string& session) {

@@ -1,6 +1,6 @@
 #pragma once
 
-#include <optional>
+#include <functional>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -44,9 +44,17 @@ struct SessionCheck {
   absl::Status status;
 };
 
+// A call's answer, delivered once, on whichever thread has it: the caller's own, before the
+// call returns, when no call to Anteroom is needed (a session the cache holds as valid), or
+// a thread of gRPC's once Anteroom answers. It must not block.
+template <typename T>
+using Done = std::function<void(T)>;
+
 // What a gateway asks of Anteroom for its visitors: the WaitingRoom calls (see
-// anteroom/v1/waiting_room.proto), and a session's validity, cached. Client is the real one,
-// over gRPC; tests give the gate a fake (tests/client/gate/fake_waiting_room.h).
+// anteroom/v1/waiting_room.proto), and a session's validity, cached. Every call is
+// asynchronous: it returns at once and answers through `done`, so one thread serves many
+// visitors whose calls are under way. Client is the real one, over gRPC; tests give the gate
+// a fake (tests/client/gate/fake_waiting_room.h).
 //
 // Errors are the server's status, or UNAVAILABLE / DEADLINE_EXCEEDED when no answer came in
 // time (IsUnreachable), or RESOURCE_EXHAUSTED when Anteroom shed the call (IsBusy).
@@ -60,22 +68,16 @@ class WaitingRoom {
   // the address prefix, never an address (see AdmitRequest.source). `solution` (optional) is
   // the newcomer's solved proof of work when the room asked for one (state CHALLENGED).
   // `entry_token` (optional) is an operator-signed entry token the visitor brought. ("" and
-  // null: none.)
-  virtual absl::StatusOr<v1::VisitorStatus> Admit(absl::string_view room,
-                                                  absl::string_view client_id,
-                                                  absl::string_view source,
-                                                  const v1::Solution* solution,
-                                                  absl::string_view entry_token) = 0;
-  virtual absl::StatusOr<v1::VisitorStatus> Poll(const wire::Token& ticket) = 0;
-  virtual absl::StatusOr<v1::VisitorStatus> Heartbeat(const wire::Token& session) = 0;
+  // null: none; each is copied before the call returns.)
+  virtual void Admit(absl::string_view room, absl::string_view client_id, absl::string_view source,
+                     const v1::Solution* solution, absl::string_view entry_token,
+                     Done<absl::StatusOr<v1::VisitorStatus>> done) = 0;
+  virtual void Poll(const wire::Token& ticket, Done<absl::StatusOr<v1::VisitorStatus>> done) = 0;
   // True when the token was live and has now ended.
-  virtual absl::StatusOr<bool> Leave(const wire::Token& token) = 0;
-  // Is this session still admitted? Answered from a cache when it was found valid less than
-  // an interval ago; otherwise a Heartbeat (which also renews the lease).
-  virtual SessionCheck CheckSession(const wire::Token& session) = 0;
-  // CheckSession's answer when it is in memory, without a call (nullopt otherwise). Never
-  // blocks on Anteroom: what an event loop may ask.
-  virtual std::optional<SessionCheck> CheckSessionInMemory(const wire::Token& session) = 0;
+  virtual void Leave(const wire::Token& token, Done<absl::StatusOr<bool>> done) = 0;
+  // Is this session still admitted? Answered at once, from a cache, when it was found valid
+  // less than an interval ago; otherwise by a Heartbeat (which also renews the lease).
+  virtual void CheckSession(const wire::Token& session, Done<SessionCheck> done) = 0;
 
   virtual FailureMode failure_mode() const = 0;
 };

@@ -21,44 +21,44 @@ Outcome Pass() {
 
 }  // namespace
 
-std::optional<Outcome> Decider::DecideWithoutCalls(const RequestFacts& facts) const {
-  if (!facts.cookie.token || facts.cookie.token->kind() != wire::TokenKind::kSession)
-    return std::nullopt;
-  const std::optional<client::SessionCheck> check =
-      anteroom_->CheckSessionInMemory(*facts.cookie.token);
-  if (!check || check->result != client::SessionCheck::Result::kValid) return std::nullopt;
-  return Pass();
-}
-
-Outcome Decider::Decide(const RequestFacts& facts) const {
-  if (!facts.cookie.token) return Enter(facts, facts.cookie.other);
-  const wire::Token& token = *facts.cookie.token;
+void Decider::Decide(RequestFacts facts, client::Done<Outcome> done) const {
+  if (!facts.cookie.token) {
+    const std::string held = facts.cookie.other;  // facts move on
+    return Enter(std::move(facts), held, std::move(done));
+  }
+  const wire::Token token = *facts.cookie.token;
   if (token.kind() == wire::TokenKind::kSession) {
-    const client::SessionCheck check = anteroom_->CheckSession(token);
-    switch (check.result) {
-      case client::SessionCheck::Result::kValid:
-        return Pass();
-      case client::SessionCheck::Result::kUnreachable:
-      case client::SessionCheck::Result::kBusy:
-        return Failed(facts.room, check.status);
-      case client::SessionCheck::Result::kEnded:
-        return Enter(facts, "");
-    }
+    anteroom_->CheckSession(token, [this, facts = std::move(facts), done = std::move(done)](
+                                       const client::SessionCheck& check) mutable {
+      switch (check.result) {
+        case client::SessionCheck::Result::kValid:
+          return done(Pass());
+        case client::SessionCheck::Result::kUnreachable:
+        case client::SessionCheck::Result::kBusy:
+          return done(Failed(facts.room, check.status));
+        case client::SessionCheck::Result::kEnded:
+          return Enter(std::move(facts), "", std::move(done));
+      }
+    });
+    return;
   }
-  absl::StatusOr<v1::VisitorStatus> status = anteroom_->Poll(token);
-  if (!status.ok()) {
-    if (client::IsUnreachable(status.status()) || client::IsBusy(status.status())) {
-      return Failed(facts.room, status.status());  // the place is kept
+  anteroom_->Poll(token, [this, facts = std::move(facts), done = std::move(done)](
+                             absl::StatusOr<v1::VisitorStatus> status) mutable {
+    if (!status.ok()) {
+      if (client::IsUnreachable(status.status()) || client::IsBusy(status.status())) {
+        return done(Failed(facts.room, status.status()));  // the place is kept
+      }
+      return Enter(std::move(facts), "",
+                   std::move(done));  // e.g. the room was deleted and made again
     }
-    return Enter(facts, "");  // e.g. the room was deleted and made again
-  }
-  // An ended token is no newcomer's id: a well-formed but dead token must not buy a place
-  // without the cookie check.
-  if (status->state() == v1::EXPIRED) return Enter(facts, "");
-  return FromStatus(facts.room, *status, facts.cookie.start_position);
+    // An ended token is no newcomer's id: a well-formed but dead token must not buy a place
+    // without the cookie check.
+    if (status->state() == v1::EXPIRED) return Enter(std::move(facts), "", std::move(done));
+    FromStatus(facts.room, *status, facts.cookie.start_position, std::move(done));
+  });
 }
 
-Outcome Decider::Enter(const RequestFacts& facts, absl::string_view held) const {
+void Decider::Enter(RequestFacts facts, absl::string_view held, client::Done<Outcome> done) const {
   const std::string& room = facts.room;
   Outcome o;
   o.page.room = room;
@@ -66,7 +66,7 @@ Outcome Decider::Enter(const RequestFacts& facts, absl::string_view held) const 
     o.page.kind = PageState::Kind::kNotPlaced;
     o.page.refresh_after = options_.retry_after;
     o.decisions.push_back("not_placed");
-    return o;
+    return done(std::move(o));
   }
   std::string client_id = SignedVisitorId(*signer_, room, held);
   const bool returning = !client_id.empty();
@@ -80,48 +80,75 @@ Outcome Decider::Enter(const RequestFacts& facts, absl::string_view held) const 
       o.page.refresh_after = absl::Seconds(1);
       o.cookie = SignedVisitorCookie(*signer_, room, client_id);
       o.decisions.push_back("cookie_check");
-      return o;
+      return done(std::move(o));
     }
   }
+  // The answer's handler holds its own copies: Admit copies its arguments before returning.
+  auto placed = [this, facts, client_id, returning,
+                 done = std::move(done)](absl::StatusOr<v1::VisitorStatus> status) mutable {
+    Placed(std::move(facts), std::move(client_id), returning, /*retried=*/false, std::move(status),
+           std::move(done));
+  };
   const v1::Solution* solution = facts.solution ? &*facts.solution : nullptr;
-  absl::StatusOr<v1::VisitorStatus> status =
-      anteroom_->Admit(room, client_id, facts.source, solution, facts.entry_token);
-  bool entry_refused = false;
-  if (!facts.entry_token.empty() && !status.ok() &&
+  anteroom_->Admit(room, client_id, facts.source, solution, facts.entry_token, std::move(placed));
+}
+
+void Decider::Placed(RequestFacts facts, std::string client_id, bool returning, bool retried,
+                     absl::StatusOr<v1::VisitorStatus> status, client::Done<Outcome> done) const {
+  const std::string& room = facts.room;
+  if (!retried && !facts.entry_token.empty() && !status.ok() &&
       absl::StartsWith(status.status().message(), "entry_token")) {
     // Expired, another room's, not signed with Anteroom's keys: the visitor comes in as
     // anyone does.
     ANTEROOM_LOG(kWarning, "gate: entry token refused in room %s: %s", room,
                  status.status().message());
-    entry_refused = true;
-    status = anteroom_->Admit(room, client_id, facts.source, solution, "");
+    facts.entry_token.clear();
+    auto again = [this, facts, client_id, returning,
+                  done = std::move(done)](absl::StatusOr<v1::VisitorStatus> status) mutable {
+      Placed(std::move(facts), std::move(client_id), returning, /*retried=*/true, std::move(status),
+             std::move(done));
+    };
+    const v1::Solution* solution = facts.solution ? &*facts.solution : nullptr;
+    anteroom_->Admit(room, client_id, facts.source, solution, "", std::move(again));
+    return;
   }
-  Outcome placed =
-      status.ok() ? FromStatus(room, *status, /*start_position=*/0) : Failed(room, status.status());
-  if (entry_refused) placed.decisions.insert(placed.decisions.begin(), "entry_refused");
-  if (status.ok() && placed.page.kind == PageState::Kind::kChallenge && !returning) {
-    // The challenge is for this visitor id: the solution must come back with it.
-    placed.cookie = SignedVisitorCookie(*signer_, room, client_id);
+  if (!status.ok()) {
+    Outcome failed = Failed(room, status.status());
+    if (retried) failed.decisions.insert(failed.decisions.begin(), "entry_refused");
+    return done(std::move(failed));
   }
-  return placed;
+  FromStatus(
+      room, *status, /*start_position=*/0,
+      [this, room, client_id, returning, retried, done = std::move(done)](Outcome placed) mutable {
+        if (retried) placed.decisions.insert(placed.decisions.begin(), "entry_refused");
+        if (placed.page.kind == PageState::Kind::kChallenge && !returning) {
+          // The challenge is for this visitor id: the solution must come back with it.
+          placed.cookie = SignedVisitorCookie(*signer_, room, client_id);
+        }
+        done(std::move(placed));
+      });
 }
 
-Outcome Decider::FromStatus(const std::string& room, const v1::VisitorStatus& status,
-                            uint64_t start_position) const {
+void Decider::FromStatus(const std::string& room, const v1::VisitorStatus& status,
+                         uint64_t start_position, client::Done<Outcome> done) const {
   Outcome o;
   o.page.room = room;
   o.page.refresh_after = Refresh(status);
   switch (status.state()) {
-    case v1::ADMITTED:
-      // This request is the visitor arriving on the site: say so (a room's arrival_ttl
-      // would otherwise end the session of someone reading their first page), and cache
-      // the session for their next requests.
-      if (std::optional<wire::Token> session = wire::Token::Parse(status.session()))
-        anteroom_->CheckSession(*session);
+    case v1::ADMITTED: {
       o.pass = true;
       o.cookie = status.session();
       o.decisions.push_back("pass");
-      return o;
+      // This request is the visitor arriving on the site: say so (a room's arrival_ttl
+      // would otherwise end the session of someone reading their first page), and cache
+      // the session for their next requests.
+      std::optional<wire::Token> session = wire::Token::Parse(status.session());
+      if (!session) return done(std::move(o));
+      anteroom_->CheckSession(*session,
+                              [o = std::move(o), done = std::move(done)](
+                                  const client::SessionCheck&) mutable { done(std::move(o)); });
+      return;
+    }
     case v1::QUEUED:
       o.page.kind = PageState::Kind::kWaiting;
       o.page.position = status.position();
@@ -131,13 +158,13 @@ Outcome Decider::FromStatus(const std::string& room, const v1::VisitorStatus& st
       o.page.wait_unknown = status.estimated_wait_unknown();
       if (start_position == 0) o.cookie = absl::StrCat(status.ticket(), "~", status.position());
       o.decisions.push_back("wait");
-      return o;
+      return done(std::move(o));
     case v1::PRE_QUEUED:
       o.page.kind = PageState::Kind::kPrequeue;
       o.page.event_starts_at = FromProtoTime(status.event_starts_at());
       if (start_position == 0) o.cookie = status.ticket();
       o.decisions.push_back("prequeue");
-      return o;
+      return done(std::move(o));
     case v1::CHALLENGED:
       // A newcomer in a room that wants a proof of work first; nothing is held meanwhile.
       o.page.kind = PageState::Kind::kChallenge;
@@ -147,14 +174,14 @@ Outcome Decider::FromStatus(const std::string& room, const v1::VisitorStatus& st
       o.page.challenge.max_number = status.challenge().max_number();
       o.page.challenge.cookie = SolutionCookieName(room);
       o.decisions.push_back("challenge");
-      return o;
+      return done(std::move(o));
     default:
       o.page.kind = PageState::Kind::kFull;
       o.page.reason = status.reason();
       o.page.refresh_after = options_.retry_after;
       o.cookie = "";
       o.decisions.push_back("full");
-      return o;
+      return done(std::move(o));
   }
 }
 

@@ -78,18 +78,24 @@ class Decider {
           base::RandomSource* random)
       : options_(options), anteroom_(anteroom), signer_(signer), random_(random) {}
 
-  Outcome Decide(const RequestFacts& facts) const;
-  // Decide's outcome when it needs no call to Anteroom (a session the client holds as valid
-  // in memory), else nullopt: what an event loop may decide without blocking.
-  std::optional<Outcome> DecideWithoutCalls(const RequestFacts& facts) const;
+  // Decides, answering through `done`: before returning when no call to Anteroom is needed
+  // (a newcomer's cookie check, a session the client holds as valid), otherwise on the
+  // thread that has Anteroom's answer. Never blocks.
+  void Decide(RequestFacts facts, client::Done<Outcome> done) const;
 
  private:
   // A visitor with no usable token: placed if `held` (the cookie's value) is a visitor id
   // this gate signed for the room (or when there is no cookie check), else given one.
-  Outcome Enter(const RequestFacts& facts, absl::string_view held) const;
+  void Enter(RequestFacts facts, absl::string_view held, client::Done<Outcome> done) const;
+  // Anteroom's answer to a newcomer's Admit. `returning`: the visitor brought their id;
+  // `retried`: this is the Admit again without a refused entry token.
+  void Placed(RequestFacts facts, std::string client_id, bool returning, bool retried,
+              absl::StatusOr<v1::VisitorStatus> status, client::Done<Outcome> done) const;
   Outcome Failed(const std::string& room, const absl::Status& status) const;
-  Outcome FromStatus(const std::string& room, const v1::VisitorStatus& status,
-                     uint64_t start_position) const;
+  // What Anteroom's answer means for the visitor. An admitted visitor's arrival is told to
+  // Anteroom first (CheckSession) and `done` follows its answer.
+  void FromStatus(const std::string& room, const v1::VisitorStatus& status, uint64_t start_position,
+                  client::Done<Outcome> done) const;
   absl::Duration Refresh(const v1::VisitorStatus& status) const;
 
   const DecisionOptions options_;

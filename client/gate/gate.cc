@@ -64,55 +64,50 @@ Gate::Gate(GateOptions options, client::WaitingRoom* anteroom, base::Clock* cloc
   config_.routes = RoutesOf(options_, config_.catalogs);
 }
 
-HttpResponse Gate::Handle(const HttpRequest& request) {
-  return *Answer(request, /*may_call=*/true);
-}
-
-std::optional<HttpResponse> Gate::HandleWithoutCalls(const HttpRequest& request) {
-  return Answer(request, /*may_call=*/false);
-}
-
-std::optional<HttpResponse> Gate::Answer(const HttpRequest& request, bool may_call) {
-  base::Stopwatch watch;
-  const Config config = CurrentConfig();
-  HttpResponse response;
-  absl::string_view endpoint = "other";
-  if (request.path == "/healthz") {
-    endpoint = "healthz";
+void Gate::Handle(HttpRequest request, Respond respond) {
+  const base::Stopwatch watch;
+  const absl::string_view endpoint = request.path == "/check"     ? "check"
+                                     : request.path == "/wait"    ? "wait"
+                                     : request.path == "/leave"   ? "leave"
+                                     : request.path == "/healthz" ? "healthz"
+                                                                  : "other";
+  // Every answer is timed, given here or once Anteroom has answered.
+  Respond answer = [this, watch, endpoint, respond = std::move(respond)](HttpResponse response) {
+    metrics_.ObserveLatency(endpoint, watch.ElapsedSeconds());
+    respond(std::move(response));
+  };
+  if (endpoint == "healthz") {
+    HttpResponse response;
     response.body = "ok\n";
     response.headers.emplace_back("Content-Type", "text/plain; charset=utf-8");
-  } else if (request.path != "/check" && request.path != "/wait" && request.path != "/leave") {
-    response = PlainText(404, "not found: the gate serves /check, /wait, /leave and /healthz");
-  } else {
-    endpoint = absl::string_view(request.path).substr(1);
-    std::optional<Target> target = Resolve(request, config, &response);
-    if (!target) {
-      // `response` says why.
-    } else if (target->route->suspended && request.path != "/leave") {
-      // Everyone passes, unseen by the room.
-      metrics_.Count("suspended");
-      if (request.path == "/check") {
-        response.status = 204;
-      } else {
-        const std::string original = request.Header("x-original-uri");
-        response.status = 303;
-        response.headers.emplace_back("Location", IsLocalPath(original) ? original : "/");
-        response.headers.emplace_back("Cache-Control", "no-store");
-      }
-    } else if (request.path == "/check") {
-      std::optional<HttpResponse> checked = Check(request, *target, may_call);
-      if (!checked) return std::nullopt;
-      response = *std::move(checked);
-    } else if (!may_call) {
-      return std::nullopt;
-    } else if (request.path == "/wait") {
-      response = Wait(request, *target);
-    } else {
-      response = LeaveVisit(request, *target);
-    }
+    return answer(std::move(response));
   }
-  metrics_.ObserveLatency(endpoint, watch.ElapsedSeconds());
-  return response;
+  if (endpoint == "other")
+    return answer(PlainText(404, "not found: the gate serves /check, /wait, /leave and /healthz"));
+  auto x = std::make_shared<Exchange>();
+  x->request = std::move(request);
+  x->config = CurrentConfig();
+  HttpResponse refused;
+  std::optional<Target> target = Resolve(x->request, x->config, &refused);
+  if (!target) return answer(std::move(refused));
+  x->target = *std::move(target);
+  if (x->target.route->suspended && endpoint != "leave") {
+    // Everyone passes, unseen by the room.
+    metrics_.Count("suspended");
+    HttpResponse response;
+    if (endpoint == "check") {
+      response.status = 204;
+    } else {
+      const std::string original = x->request.Header("x-original-uri");
+      response.status = 303;
+      response.headers.emplace_back("Location", IsLocalPath(original) ? original : "/");
+      response.headers.emplace_back("Cache-Control", "no-store");
+    }
+    return answer(std::move(response));
+  }
+  if (endpoint == "check") return Check(x, std::move(answer));
+  if (endpoint == "wait") return Wait(x, std::move(answer));
+  LeaveVisit(x, std::move(answer));
 }
 
 std::optional<Gate::Target> Gate::Resolve(const HttpRequest& request, const Config& config,
@@ -191,20 +186,18 @@ void Gate::Reload(std::shared_ptr<const Catalogs> catalogs,
   config_.routes = std::move(routes);
 }
 
-std::optional<HttpResponse> Gate::Check(const HttpRequest& request, const Target& target,
-                                        bool may_call) {
-  std::optional<Outcome> decided;
-  if (may_call) {
-    decided = Decide(request, target);
-  } else {
-    decided = decider_.DecideWithoutCalls(Facts(request, target));
-    if (!decided) return std::nullopt;
-    Count(*decided);
-  }
-  const Outcome& d = *decided;
+void Gate::Check(const ExchangePtr& x, Respond respond) {
+  decider_.Decide(Facts(x->request, x->target),
+                  [this, x, respond = std::move(respond)](const Outcome& decided) {
+                    Count(decided);
+                    respond(CheckAnswer(*x, decided));
+                  });
+}
+
+HttpResponse Gate::CheckAnswer(const Exchange& x, const Outcome& d) const {
   HttpResponse response;
   if (d.cookie) {
-    response.headers.emplace_back("Set-Cookie", RoomCookie(request, target, *d.cookie));
+    response.headers.emplace_back("Set-Cookie", RoomCookie(x.request, x.target, *d.cookie));
     // The response that carries a visitor's token must not be stored by a shared cache
     // (which would hand the token to others); nginx adds this to the site's response.
     response.headers.emplace_back("X-Anteroom-Cache-Control", "private, no-store");
@@ -219,69 +212,79 @@ std::optional<HttpResponse> Gate::Check(const HttpRequest& request, const Target
   return response;
 }
 
-HttpResponse Gate::Wait(const HttpRequest& request, const Target& target) {
-  const std::string& room = target.room;
-  if (auto page = DecodeHandoff(request.Header("x-anteroom-handoff"))) {
+void Gate::Wait(const ExchangePtr& x, Respond respond) {
+  const std::string& room = x->target.room;
+  if (auto page = DecodeHandoff(x->request.Header("x-anteroom-handoff"))) {
     page->room = room;
     if (page->kind == PageState::Kind::kChallenge)
       page->challenge.cookie = SolutionCookieName(room);
-    return RenderPage(request, *page, target);
+    return respond(RenderPage(x->request, *page, x->target));
   }
   // Called without nginx's handoff (another proxy, or a client asking directly).
-  const Outcome d = Decide(request, target);
-  HttpResponse response;
-  if (d.pass) {
-    // Their turn: back to where they were going.
-    const std::string original = request.Header("x-original-uri");
-    response.status = 303;
-    response.headers.emplace_back("Location", IsLocalPath(original) ? original : "/");
-    response.headers.emplace_back("Cache-Control", "no-store");
-  } else {
-    response = RenderPage(request, d.page, target);
-  }
-  if (d.cookie) response.headers.emplace_back("Set-Cookie", RoomCookie(request, target, *d.cookie));
-  return response;
+  decider_.Decide(
+      Facts(x->request, x->target), [this, x, respond = std::move(respond)](const Outcome& d) {
+        Count(d);
+        HttpResponse response;
+        if (d.pass) {
+          // Their turn: back to where they were going.
+          const std::string original = x->request.Header("x-original-uri");
+          response.status = 303;
+          response.headers.emplace_back("Location", IsLocalPath(original) ? original : "/");
+          response.headers.emplace_back("Cache-Control", "no-store");
+        } else {
+          response = RenderPage(x->request, d.page, x->target);
+        }
+        if (d.cookie)
+          response.headers.emplace_back("Set-Cookie", RoomCookie(x->request, x->target, *d.cookie));
+        respond(std::move(response));
+      });
 }
 
-HttpResponse Gate::LeaveVisit(const HttpRequest& request, const Target& target) {
-  const std::string& room = target.room;
-  HttpResponse response;
-  const bool json = WantsJson(request);
+void Gate::LeaveVisit(const ExchangePtr& x, Respond respond) {
+  const HttpRequest& request = x->request;
+  const std::string& room = x->target.room;
   if (request.method != "POST") {
     // A link followed, or the address typed: ending a visit needs the visitor's say-so (a
     // GET may be a prefetch), so show the button that posts it.
-    if (json) {
+    if (WantsJson(request)) {
+      HttpResponse response;
       response.status = 405;
       response.headers.emplace_back("Allow", "POST");
       response.headers.emplace_back("Cache-Control", "no-store");
       response.headers.emplace_back("Content-Type", "application/json");
       response.body = "{\"error\":\"use POST to end a visit\"}";
-      return response;
+      return respond(std::move(response));
     }
     PageState page;
     page.kind = PageState::Kind::kConfirmLeave;
     page.room = room;
-    return RenderPage(request, page, target);
+    return respond(RenderPage(request, page, x->target));
   }
   const VisitorCookie cookie = ReadVisitorCookie(
-      target.cookies.Get(RoomCookieName(room, target.route->cookie_suffix)), room);
-  bool ended = false;
-  if (cookie.token) {
-    absl::StatusOr<bool> left = anteroom_->Leave(*cookie.token);
-    if (left.ok()) {
-      ended = *left;
-    } else if (client::IsUnreachable(left.status()) || client::IsBusy(left.status())) {
-      // Not ended: say so, and keep the cookie so that a retry can end it.
-      metrics_.CountError(left.status());
-      response.status = 503;
-      response.headers.emplace_back("Retry-After", "5");
-      response.headers.emplace_back("Cache-Control", "no-store");
-      response.headers.emplace_back("Content-Type", "text/plain; charset=utf-8");
-      response.body = "could not end the visit just now; please try again\n";
-      return response;
-    }
-    // Other errors: a malformed or foreign token; nothing to end.
-  }
+      x->target.cookies.Get(RoomCookieName(room, x->target.route->cookie_suffix)), room);
+  if (!cookie.token) return respond(LeftAnswer(*x, /*ended=*/false));
+  anteroom_->Leave(
+      *cookie.token, [this, x, respond = std::move(respond)](const absl::StatusOr<bool>& left) {
+        if (!left.ok() && (client::IsUnreachable(left.status()) || client::IsBusy(left.status()))) {
+          // Not ended: say so, and keep the cookie so that a retry can end it.
+          metrics_.CountError(left.status());
+          HttpResponse response;
+          response.status = 503;
+          response.headers.emplace_back("Retry-After", "5");
+          response.headers.emplace_back("Cache-Control", "no-store");
+          response.headers.emplace_back("Content-Type", "text/plain; charset=utf-8");
+          response.body = "could not end the visit just now; please try again\n";
+          return respond(std::move(response));
+        }
+        // Other errors: a malformed or foreign token; nothing to end.
+        respond(LeftAnswer(*x, left.ok() && *left));
+      });
+}
+
+HttpResponse Gate::LeftAnswer(const Exchange& x, bool ended) const {
+  const HttpRequest& request = x.request;
+  const bool json = WantsJson(request);
+  HttpResponse response;
   const std::string next = request.query.contains("next") ? request.query.at("next") : "";
   if (IsLocalPath(next) && !json) {
     response.status = 303;
@@ -294,10 +297,10 @@ HttpResponse Gate::LeaveVisit(const HttpRequest& request, const Target& target) 
   } else {
     PageState page;
     page.kind = PageState::Kind::kLeft;
-    page.room = room;
-    response = RenderPage(request, page, target);  // sets Cache-Control
+    page.room = x.target.room;
+    response = RenderPage(request, page, x.target);  // sets Cache-Control
   }
-  response.headers.emplace_back("Set-Cookie", RoomCookie(request, target, ""));
+  response.headers.emplace_back("Set-Cookie", RoomCookie(request, x.target, ""));
   return response;
 }
 
@@ -318,12 +321,6 @@ RequestFacts Gate::Facts(const HttpRequest& request, const Target& target) const
   return facts;
 }
 
-Outcome Gate::Decide(const HttpRequest& request, const Target& target) {
-  Outcome outcome = decider_.Decide(Facts(request, target));
-  Count(outcome);
-  return outcome;
-}
-
 void Gate::Count(const Outcome& outcome) {
   for (absl::string_view d : outcome.decisions) metrics_.Count(d);
   if (!outcome.error.ok()) metrics_.CountError(outcome.error);
@@ -336,7 +333,7 @@ std::string Gate::RoomCookie(const HttpRequest& request, const Target& target,
 }
 
 HttpResponse Gate::RenderPage(const HttpRequest& request, const PageState& page,
-                              const Target& target) {
+                              const Target& target) const {
   return PageResponse(request, target.cookies, page, *target.route, *target.catalogs, clock_->Now(),
                       cookie_policy_);
 }

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -55,12 +56,12 @@ class Gate {
   Gate(GateOptions options, client::WaitingRoom* anteroom, base::Clock* clock,
        base::RandomSource* random, prometheus::Registry* registry);
 
-  HttpResponse Handle(const HttpRequest& request);
-  // Handle's answer when it needs no call to Anteroom (/healthz, a refusal, a suspended
-  // route, an admitted visitor's /check answered from the session cache), else nullopt.
-  // Never blocks: the HTTP server calls it on its event loop and hands the rest to Handle
-  // on a handler thread.
-  std::optional<HttpResponse> HandleWithoutCalls(const HttpRequest& request);
+  // Where an answer goes: called once, on the caller's thread before Handle returns when no
+  // call to Anteroom is needed (/healthz, a refusal, a suspended route, an admitted visitor
+  // the session cache knows, a page from nginx's hand-off), else on the thread that has
+  // Anteroom's answer. Never blocks: an event loop calls Handle.
+  using Respond = std::function<void(HttpResponse)>;
+  void Handle(HttpRequest request, Respond respond);
 
   // Swaps in new languages and routes (SIGHUP); requests under way finish with the old.
   void Reload(std::shared_ptr<const Catalogs> catalogs, std::shared_ptr<const RouteTable> routes);
@@ -73,32 +74,41 @@ class Gate {
   };
   // What a request is for: its route, its room, and the languages; and its cookies, split.
   struct Target {
-    const Route* route;
+    const Route* route = nullptr;
     std::string room;
-    const Catalogs* catalogs;
+    const Catalogs* catalogs = nullptr;
     CookieJar cookies;
   };
+  // A request, with what it is for, held while Anteroom is asked (the config keeps the route
+  // and the languages alive).
+  struct Exchange {
+    HttpRequest request;
+    Config config;
+    Target target;
+  };
+  using ExchangePtr = std::shared_ptr<const Exchange>;
 
   Config CurrentConfig() const;
   // The request's route and room; nullopt with `error` set when there is none.
   std::optional<Target> Resolve(const HttpRequest& request, const Config& config,
                                 HttpResponse* error) const;
-  // Handle and HandleWithoutCalls (`may_call` false: nullopt where Anteroom must be asked).
-  std::optional<HttpResponse> Answer(const HttpRequest& request, bool may_call);
-  std::optional<HttpResponse> Check(const HttpRequest& request, const Target& target,
-                                    bool may_call);
-  HttpResponse Wait(const HttpRequest& request, const Target& target);
-  HttpResponse LeaveVisit(const HttpRequest& request, const Target& target);
+  void Check(const ExchangePtr& x, Respond respond);
+  void Wait(const ExchangePtr& x, Respond respond);
+  void LeaveVisit(const ExchangePtr& x, Respond respond);
+  // /check's answer to a decision.
+  HttpResponse CheckAnswer(const Exchange& x, const Outcome& d) const;
+  // /leave's answer once the visit has ended (`ended`: it was live until now).
+  HttpResponse LeftAnswer(const Exchange& x, bool ended) const;
 
   // The decision's facts, read from the request.
   RequestFacts Facts(const HttpRequest& request, const Target& target) const;
-  // Decides (Decider) and counts what was decided.
-  Outcome Decide(const HttpRequest& request, const Target& target);
+  // Counts what was decided.
   void Count(const Outcome& outcome);
   // The Set-Cookie of the visitor's room cookie holding `value` ("" clears it).
   std::string RoomCookie(const HttpRequest& request, const Target& target,
                          absl::string_view value) const;
-  HttpResponse RenderPage(const HttpRequest& request, const PageState& page, const Target& target);
+  HttpResponse RenderPage(const HttpRequest& request, const PageState& page,
+                          const Target& target) const;
 
   const GateOptions options_;
   client::WaitingRoom* const anteroom_;

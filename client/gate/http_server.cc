@@ -19,7 +19,6 @@
 #include "boost/asio/post.hpp"
 #include "boost/asio/steady_timer.hpp"
 #include "boost/asio/strand.hpp"
-#include "boost/asio/thread_pool.hpp"
 #include "boost/beast/core/flat_buffer.hpp"
 #include "boost/beast/core/tcp_stream.hpp"
 #include "boost/beast/http/error.hpp"
@@ -60,13 +59,11 @@ std::optional<Refusal> RefusalFor(const ErrorCode& ec) {
 
 class HttpServer::Impl {
  public:
-  Impl(const HttpServerOptions& options, Handler handler, QuickHandler quick)
+  Impl(const HttpServerOptions& options, Handler handler)
       : options_(options),
         handler_(std::move(handler)),
-        quick_(std::move(quick)),
-        io_(options.io_threads),
-        acceptor_(asio::make_strand(io_)),
-        workers_(static_cast<size_t>(options.handler_threads)) {}
+        io_(options.threads),
+        acceptor_(asio::make_strand(io_)) {}
 
   absl::Status Bind(const std::string& host, int port);
   void Run();
@@ -79,12 +76,10 @@ class HttpServer::Impl {
 
   const HttpServerOptions options_;
   const Handler handler_;
-  const QuickHandler quick_;  // may be empty
   asio::io_context io_;
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work_;
   tcp::acceptor acceptor_;
-  asio::thread_pool workers_;
-  std::vector<std::thread> io_threads_;
+  std::vector<std::thread> threads_;
   int port_ = 0;
   std::atomic<bool> stopping_{false};
   std::atomic<int64_t> open_{0};  // connections not yet destroyed
@@ -95,9 +90,9 @@ class HttpServer::Impl {
   std::vector<std::weak_ptr<Connection>> connections_ ABSL_GUARDED_BY(mu_);
 };
 
-// One client connection: reads a request, hands it to a handler thread, writes the answer,
-// and reads the next while the client keeps the connection alive. Its operations run on its
-// own strand, one at a time.
+// One client connection: reads a request, hands it to the handler, writes the answer once it
+// comes, and reads the next while the client keeps the connection alive. Its operations run
+// on its own strand, one at a time.
 class HttpServer::Impl::Connection : public std::enable_shared_from_this<Connection> {
  public:
   Connection(Impl* server, tcp::socket socket) : server_(server), stream_(std::move(socket)) {
@@ -163,7 +158,7 @@ class HttpServer::Impl::Connection : public std::enable_shared_from_this<Connect
     // The server is stopping: no new request starts (Stop waits for those under way).
     if (server_->stopping_.load()) return Close();
     const http::request<http::string_body>& message = parser_->get();
-    auto request = std::make_shared<HttpRequest>();
+    auto request = std::make_unique<HttpRequest>();
     request->method = std::string(message.method_string());
     const absl::string_view target(message.target().data(), message.target().size());
     const size_t question = target.find('?');
@@ -180,23 +175,17 @@ class HttpServer::Impl::Connection : public std::enable_shared_from_this<Connect
     if (!ignored) request->peer = peer.address().to_string();
     const bool keep_alive = message.keep_alive();
     const bool head = message.method() == http::verb::head;
-    // Answered here, on the event loop, when that needs no call to Anteroom.
-    if (server_->quick_) {
-      if (std::optional<HttpResponse> quick = server_->quick_(*request)) {
-        return Write(*std::move(quick), keep_alive && !server_->stopping_.load(), head);
-      }
-    }
     handling_ = true;
     stream_.expires_never();
-    // The handler may block (it calls Anteroom): on a handler thread, then back here.
-    asio::post(server_->workers_, [self = shared_from_this(), request, keep_alive, head] {
-      HttpResponse response = self->server_->handler_(*request);
-      asio::post(self->stream_.get_executor(), [self, response = std::move(response), keep_alive,
-                                                head]() mutable {
-        self->handling_ = false;
-        self->Write(std::move(response), keep_alive && !self->server_->stopping_.load(), head);
-      });
-    });
+    // The answer may come at once or from another thread: it is written on this strand.
+    server_->handler_(
+        std::move(*request), [self = shared_from_this(), keep_alive, head](HttpResponse response) {
+          asio::dispatch(self->stream_.get_executor(), [self, response = std::move(response),
+                                                        keep_alive, head]() mutable {
+            self->handling_ = false;
+            self->Write(std::move(response), keep_alive && !self->server_->stopping_.load(), head);
+          });
+        });
   }
 
   void Write(HttpResponse response, bool keep_alive, bool head) {
@@ -283,11 +272,11 @@ absl::Status HttpServer::Impl::Bind(const std::string& host, int port) {
 }
 
 void HttpServer::Impl::Run() {
-  // The I/O threads run until Stop says so, not until they run out of work: while every
-  // connection waits for its handler, none has an operation pending.
+  // The threads run until Stop says so, not until they run out of work: while every
+  // connection waits for its answer, none has an operation pending.
   work_.emplace(io_.get_executor());
   Accept();
-  for (int i = 0; i < options_.io_threads; ++i) io_threads_.emplace_back([this] { io_.run(); });
+  for (int i = 0; i < options_.threads; ++i) threads_.emplace_back([this] { io_.run(); });
 }
 
 void HttpServer::Impl::Accept() {
@@ -342,18 +331,17 @@ void HttpServer::Impl::Stop() {
   for (const auto& weak : connections) {
     if (auto connection = weak.lock()) connection->CloseIfIdle();
   }
-  // Requests being handled are answered (their handlers are bounded by their own deadlines),
-  // then their connections close; each closes within request_timeout otherwise (a write to a
-  // client that reads nothing times out). Only then do the handler threads go.
+  // Requests being handled are answered (the handler's waits are bounded by their own
+  // deadlines), then their connections close; each closes within request_timeout otherwise
+  // (a write to a client that reads nothing times out). Only then do the threads go.
   while (open_.load() > 0) std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  workers_.join();
   work_.reset();
   io_.stop();
-  for (std::thread& t : io_threads_) t.join();
+  for (std::thread& t : threads_) t.join();
 }
 
 absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(const HttpServerOptions& options,
-                                                              Handler handler, QuickHandler quick) {
+                                                              Handler handler) {
   const size_t colon = options.listen.rfind(':');
   int port = -1;
   if (colon == std::string::npos || !absl::SimpleAtoi(options.listen.substr(colon + 1), &port) ||
@@ -361,10 +349,7 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(const HttpServerOp
     return absl::InvalidArgumentError(
         absl::StrCat("listen: \"", options.listen, "\" is not host:port"));
   }
-  if (options.handler_threads < 1) {
-    return absl::InvalidArgumentError("handler_threads (--threads) must be at least 1");
-  }
-  if (options.io_threads < 1) return absl::InvalidArgumentError("io_threads must be at least 1");
+  if (options.threads < 1) return absl::InvalidArgumentError("threads must be at least 1");
   if (options.backlog < 1) return absl::InvalidArgumentError("backlog must be at least 1");
   if (options.request_timeout <= absl::ZeroDuration()) {
     return absl::InvalidArgumentError("request_timeout must be positive");
@@ -372,7 +357,7 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(const HttpServerOp
   std::string host = options.listen.substr(0, colon);
   if (host.size() > 1 && host.front() == '[' && host.back() == ']')
     host = host.substr(1, host.size() - 2);
-  auto impl = std::make_unique<Impl>(options, std::move(handler), std::move(quick));
+  auto impl = std::make_unique<Impl>(options, std::move(handler));
   if (absl::Status s = impl->Bind(host, port); !s.ok()) return s;
   impl->Run();
   return std::unique_ptr<HttpServer>(new HttpServer(std::move(impl)));

@@ -14,12 +14,10 @@ namespace anteroom::gate {
 struct HttpServerOptions {
   // "host:port" ("[::1]:port" for IPv6); port 0 picks a free one. Default 127.0.0.1:8090.
   std::string listen = "127.0.0.1:8090";
-  // Threads that run the handler: each request holds one while it is handled (the gate calls
-  // Anteroom on it). Bounds the requests handled at once, not the connections. Default 64.
-  int handler_threads = 64;
-  // Threads that accept, read and write connections. Connections are served by events: an
-  // open connection, idle or not, costs memory, not a thread. Default 1.
-  int io_threads = 1;
+  // Threads that accept, read and write connections and run the handler. Connections are
+  // served by events: an open connection, idle or waiting for its answer, costs memory, not
+  // a thread. Default 1.
+  int threads = 1;
   // Connections the kernel queues for accepting (listen()'s backlog; the kernel caps it at
   // net.core.somaxconn). A full queue drops a connecting client's SYN, which it repeats only
   // a second later. Default 4096.
@@ -46,26 +44,27 @@ struct HttpServerOptions {
 // Transfer-Encoding, a head or body over its bound) is answered 400, 431 or 413 and its
 // connection closed: the handler never sees it.
 //
-// Thread-safe (Stop waits for one already under way), but Stop must not be called from the
-// handler. The handler is called concurrently from the handler threads.
+// The handler runs on the server's threads, concurrently when there are several, and must
+// never block: it answers through `respond`, at once or later from any thread (once what it
+// waits for has come), exactly once.
+//
+// Thread-safe (Stop waits for the answers still owed), but Stop must not be called from the
+// handler.
 class HttpServer {
  public:
-  using Handler = std::function<HttpResponse(const HttpRequest&)>;
-  // Tried first, on the thread that reads the connection: answers a request that needs no
-  // blocking (nullopt hands it to `handler` on a handler thread). Must never block.
-  using QuickHandler = std::function<std::optional<HttpResponse>(const HttpRequest&)>;
+  using Respond = std::function<void(HttpResponse)>;
+  using Handler = std::function<void(HttpRequest, Respond)>;
 
   // Binds and starts serving. UNAVAILABLE when the address cannot be bound (in use), and
   // INVALID_ARGUMENT naming the option when an option is wrong.
   static absl::StatusOr<std::unique_ptr<HttpServer>> Start(const HttpServerOptions& options,
-                                                           Handler handler,
-                                                           QuickHandler quick = nullptr);
+                                                           Handler handler);
   // Stop().
   ~HttpServer();
 
   int port() const;
-  // Stops accepting, answers the requests being handled (with "Connection: close"), closes
-  // every connection and joins the threads. Idempotent.
+  // Stops accepting, waits for the answers to the requests being handled (sent with
+  // "Connection: close"), closes every connection and joins the threads. Idempotent.
   void Stop();
 
  private:

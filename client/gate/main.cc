@@ -3,10 +3,12 @@
 
 #include <signal.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <thread>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
@@ -61,9 +63,6 @@ ABSL_FLAG(absl::Duration, session_check_interval, absl::Seconds(10),
           "A session found valid is let through without a call for this long; a busy "
           "visitor's is renewed in the background after 3/4 of it (one Heartbeat, never on "
           "a request's path). Shorter than the room's session TTL.");
-ABSL_FLAG(int, session_renewal_threads, 2,
-          "Threads that renew busy visitors' sessions in the background (0: on the request's "
-          "path once --session_check_interval has passed).");
 ABSL_FLAG(absl::Duration, attempt_timeout, absl::Milliseconds(300), "Deadline of one call.");
 ABSL_FLAG(absl::Duration, call_timeout, absl::Seconds(1), "Deadline of a call with retries.");
 ABSL_FLAG(int, max_attempts, 3, "Attempts per call (retried on UNAVAILABLE/DEADLINE_EXCEEDED).");
@@ -85,9 +84,9 @@ ABSL_FLAG(int, source_prefix_v4, 24,
           "Visitors' sources (for rooms' per-source limits) are their networks: this many "
           "leading bits of an IPv4 address.");
 ABSL_FLAG(int, source_prefix_v6, 56, "The same for IPv6 addresses.");
-ABSL_FLAG(int, threads, 64,
-          "Threads that handle requests: requests handled at once (each holds one while the gate "
-          "calls Anteroom). Open connections, idle or not, hold none.");
+ABSL_FLAG(int, threads, 0,
+          "Threads that serve HTTP (read, decide, write); 0: one per core. Connections, idle or "
+          "waiting for Anteroom's answer, hold none: calls to Anteroom are asynchronous.");
 ABSL_FLAG(std::string, tls_ca, "",
           "PEM CA bundle to verify Anteroom's certificate; set to talk TLS to Anteroom.");
 ABSL_FLAG(std::string, tls_cert, "", "PEM client certificate (Anteroom's --gateway_client_ca).");
@@ -163,7 +162,6 @@ int Run() {
   if (!failure_mode.ok()) return Fail(failure_mode.status());
   client_options.failure_mode = *failure_mode;
   client_options.session_check_interval = absl::GetFlag(FLAGS_session_check_interval);
-  client_options.session_renewal_threads = absl::GetFlag(FLAGS_session_renewal_threads);
   client_options.attempt_timeout = absl::GetFlag(FLAGS_attempt_timeout);
   client_options.call_timeout = absl::GetFlag(FLAGS_call_timeout);
   client_options.max_attempts = absl::GetFlag(FLAGS_max_attempts);
@@ -235,10 +233,15 @@ int Run() {
   const std::string listen = absl::GetFlag(FLAGS_listen);
   gate::HttpServerOptions http_options;
   http_options.listen = listen;
-  http_options.handler_threads = absl::GetFlag(FLAGS_threads);
+  http_options.threads = absl::GetFlag(FLAGS_threads);
+  if (http_options.threads < 0)
+    return Fail(absl::InvalidArgumentError("--threads must not be negative"));
+  if (http_options.threads == 0)
+    http_options.threads = std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
   auto http = gate::HttpServer::Start(
-      http_options, [&gate](const gate::HttpRequest& request) { return gate.Handle(request); },
-      [&gate](const gate::HttpRequest& request) { return gate.HandleWithoutCalls(request); });
+      http_options, [&gate](gate::HttpRequest request, gate::HttpServer::Respond respond) {
+        gate.Handle(std::move(request), std::move(respond));
+      });
   if (!http.ok()) return Fail(http.status());
   const std::string address = absl::StrCat(base::HostOf(listen), ":", (*http)->port());
   // Where each request's room comes from.

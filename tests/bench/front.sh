@@ -7,12 +7,12 @@
 #
 #   tests/bench/front.sh [OUT_DIR]     (make bench-front; SECONDS_PER_ROW=10 by default)
 #   PROFILE_OUT=gate.perf tests/bench/front.sh   (only the admitted row at 64 connections,
-#                                                  the gate recorded by perf)
+#                                                  the gate recorded by perf; PROFILE_ROW=waiting
+#                                                  for the waiting row)
 #
 # Rows, each at 16, 64 and 1,024 connections:
 #   nginx alone      the page through an unprotected location (the baseline)
 #   admitted         200 admitted visitors, a cookie each, in turn (the gate's session cache)
-#   admitted, renewal on the request's path   the same with --session_renewal_threads=0
 #   waiting          200 waiting visitors' refreshes (the page rendered by the gate)
 #   Lua + Redis      the peer: admitted (the session key exists and is renewed: PEXPIRE)
 #                    and waiting (ZRANK, a page with the position)
@@ -70,7 +70,6 @@ pids+=($!)
 await anteroomd test -s "$run/anteroomd.ports"
 gateway="$(sed -n 's/^gateway=//p' "$run/anteroomd.ports")"
 
-# Two gates: renewals in the background (the default) and on the request's path.
 start_gate() {  # start_gate NAME EXTRA-FLAGS...
   local name="$1"
   shift
@@ -81,9 +80,7 @@ start_gate() {  # start_gate NAME EXTRA-FLAGS...
   await "$name" test -s "$run/$name.ports"
 }
 start_gate gate
-start_gate gate_inline --session_renewal_threads=0
 gate_port="$(sed -n 's/^http=.*://p' "$run/gate.ports")"
-inline_port="$(sed -n 's/^http=.*://p' "$run/gate_inline.ports")"
 
 redis_port="$(free_port)"
 redis-server --port "$redis_port" --bind 127.0.0.1 --save "" --appendonly no \
@@ -96,7 +93,6 @@ python3 -c 'print("<!doctype html><title>Site</title><p>" + "x" * 2000 + "</p>")
 chmod -R a+rX "$run/site"
 origin_port="$(free_port)"
 admit_port="$(free_port)"
-inline_admit_port="$(free_port)"
 wait_port="$(free_port)"
 peer_port="$(free_port)"
 
@@ -162,9 +158,7 @@ server_block() {  # server_block PORT ROOM GATE-UPSTREAM
 BLOCK
 }
 # deploy/nginx/anteroom-gate.conf as shipped, pointed at each gate's upstream.
-for g in gate gate_inline; do
-  sed "s|http://anteroom_gate|http://$g|g" "$root/deploy/nginx/anteroom-gate.conf" >"$run/gate-$g.conf"
-done
+sed "s|http://anteroom_gate|http://gate|g" "$root/deploy/nginx/anteroom-gate.conf" >"$run/gate-gate.conf"
 cat >"$run/nginx.conf" <<NGINX
 load_module $ndk_module;
 load_module $lua_module;
@@ -185,10 +179,8 @@ http {
     proxy_http_version 1.1;
     proxy_set_header Connection "";
     upstream gate { server 127.0.0.1:$gate_port; keepalive 64; keepalive_timeout 4s; }
-    upstream gate_inline { server 127.0.0.1:$inline_port; keepalive 64; keepalive_timeout 4s; }
     upstream origin { server 127.0.0.1:$origin_port; keepalive 64; }
 $(server_block "$admit_port" bench gate)
-$(server_block "$inline_admit_port" bench gate_inline)
 $(server_block "$wait_port" line gate)
     server {
         listen 127.0.0.1:$peer_port backlog=4096;
@@ -278,10 +270,14 @@ PY
   tail -1 "$tsv"
 }
 if [ -n "${PROFILE_OUT:-}" ]; then
-  # Where the gate's time goes for admitted visitors at 64 connections: perf's call graph.
+  # Where the gate's time goes at 64 connections: perf's call graph.
   perf record -F 999 -g -o "$PROFILE_OUT" -p "$(cat "$run/gate.pid")" -- sleep "$seconds" \
     >/dev/null 2>&1 &
-  measure "admitted (profiled)" 64 "http://127.0.0.1:$admit_port/" "$run/admitted.txt"
+  if [ "${PROFILE_ROW:-admitted}" = waiting ]; then
+    measure "waiting (profiled)" 64 "http://127.0.0.1:$wait_port/" "$run/waiting.txt"
+  else
+    measure "admitted (profiled)" 64 "http://127.0.0.1:$admit_port/" "$run/admitted.txt"
+  fi
   wait $!
   echo "profile: perf report -i $PROFILE_OUT"
   exit 0
@@ -289,8 +285,6 @@ fi
 for c in 16 64 1024; do
   measure "nginx alone" "$c" "http://127.0.0.1:$admit_port/plain/"
   measure "admitted" "$c" "http://127.0.0.1:$admit_port/" "$run/admitted.txt"
-  measure "admitted, renewal on the request's path" "$c" \
-    "http://127.0.0.1:$inline_admit_port/" "$run/admitted.txt"
   measure "Lua + Redis, admitted" "$c" "http://127.0.0.1:$peer_port/" "$run/peer-admitted.txt"
   measure "waiting" "$c" "http://127.0.0.1:$wait_port/" "$run/waiting.txt"
   measure "Lua + Redis, waiting" "$c" "http://127.0.0.1:$peer_port/" "$run/peer-waiting.txt"

@@ -1,11 +1,13 @@
 #include "client/session_cache.h"
 
+#include <atomic>
 #include <memory>
+#include <optional>
 #include <thread>
+#include <vector>
 
 #include "base/mutex.h"
 #include "gtest/gtest.h"
-#include "tests/testing/daemon.h"
 #include "tests/testing/sim_clock.h"
 
 namespace anteroom::client {
@@ -26,15 +28,19 @@ v1::VisitorStatus WithState(v1::VisitorState state) {
   return status;
 }
 
-// Anteroom as the cache sees it: answers Heartbeats with `answer`, counts them, and can hold
-// them until released (to show that a check does not wait for one).
+// Anteroom as the cache sees it: answers Heartbeats with `answer` at once, counts them, and
+// can hold them until released (to show that a check does not wait for one).
 class ScriptedAnteroom {
  public:
-  absl::StatusOr<v1::VisitorStatus> Heartbeat(const wire::Token&) {
-    base::MutexLock lock(&mu_);
-    ++calls_;
-    while (held_) released_.Wait(&mu_);
-    return answer_;
+  void Heartbeat(const wire::Token&, Done<absl::StatusOr<v1::VisitorStatus>> done) {
+    absl::StatusOr<v1::VisitorStatus> answer;
+    {
+      base::MutexLock lock(&mu_);
+      ++calls_;
+      if (held_) return owed_.push_back(std::move(done));
+      answer = answer_;
+    }
+    done(answer);
   }
   void Answer(absl::StatusOr<v1::VisitorStatus> answer) {
     base::MutexLock lock(&mu_);
@@ -44,12 +50,17 @@ class ScriptedAnteroom {
     base::MutexLock lock(&mu_);
     held_ = true;
   }
+  // Answers the held Heartbeats, on this thread.
   void Release() {
+    std::vector<Done<absl::StatusOr<v1::VisitorStatus>>> owed;
+    absl::StatusOr<v1::VisitorStatus> answer;
     {
       base::MutexLock lock(&mu_);
       held_ = false;
+      owed.swap(owed_);
+      answer = answer_;
     }
-    released_.SignalAll();
+    for (auto& done : owed) done(answer);
   }
   int calls() {
     base::MutexLock lock(&mu_);
@@ -58,24 +69,28 @@ class ScriptedAnteroom {
 
  private:
   base::Mutex mu_;
-  base::CondVar released_;
   absl::StatusOr<v1::VisitorStatus> answer_ ABSL_GUARDED_BY(mu_) = WithState(v1::ADMITTED);
   bool held_ ABSL_GUARDED_BY(mu_) = false;
+  std::vector<Done<absl::StatusOr<v1::VisitorStatus>>> owed_ ABSL_GUARDED_BY(mu_);
   int calls_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 class SessionCacheTest : public ::testing::Test {
  protected:
-  std::unique_ptr<SessionCache> MakeCache(int renewal_threads = 2) {
+  std::unique_ptr<SessionCache> MakeCache() {
     SessionCacheOptions options;
     options.interval = kInterval;
-    options.renewal_threads = renewal_threads;
     options.clock = &clock_;
     return std::make_unique<SessionCache>(
-        options, [this](const wire::Token& t) { return anteroom_.Heartbeat(t); });
+        options, [this](const wire::Token& t, Done<absl::StatusOr<v1::VisitorStatus>> done) {
+          anteroom_.Heartbeat(t, std::move(done));
+        });
   }
-  bool RenewalsReach(SessionCache* cache, uint64_t n) {
-    return testing::WaitUntil([&] { return cache->stats().renewals >= n; }, absl::Seconds(10));
+  // The check's answer, which must come before Check returns (nullopt when it did not).
+  static std::optional<SessionCheck> Check(SessionCache* cache, const wire::Token& session) {
+    std::optional<SessionCheck> answer;
+    cache->Check(session, [&answer](SessionCheck check) { answer = check; });
+    return answer;
   }
 
   testing::SimulatedClock clock_;
@@ -84,12 +99,13 @@ class SessionCacheTest : public ::testing::Test {
 
 TEST_F(SessionCacheTest, TheFirstCheckAsksAndTheNextAreAnsweredFromMemory) {
   auto cache = MakeCache();
-  EXPECT_EQ(cache->Check(Session(1)).result, Result::kValid);
+  EXPECT_EQ(Check(cache.get(), Session(1))->result, Result::kValid);
   EXPECT_EQ(anteroom_.calls(), 1);
   clock_.Advance(absl::Seconds(7));
-  const SessionCheck again = cache->Check(Session(1));
-  EXPECT_EQ(again.result, Result::kValid);
-  EXPECT_TRUE(again.cached);
+  const std::optional<SessionCheck> again = Check(cache.get(), Session(1));
+  ASSERT_TRUE(again.has_value());
+  EXPECT_EQ(again->result, Result::kValid);
+  EXPECT_TRUE(again->cached);
   EXPECT_EQ(anteroom_.calls(), 1) << "no renewal before 3/4 of the interval";
   EXPECT_EQ(cache->stats().hits, 1u);
   EXPECT_EQ(cache->stats().misses, 1u);
@@ -97,102 +113,114 @@ TEST_F(SessionCacheTest, TheFirstCheckAsksAndTheNextAreAnsweredFromMemory) {
 
 TEST_F(SessionCacheTest, ABusySessionIsRenewedInTheBackgroundOnceWhileChecksGoOn) {
   auto cache = MakeCache();
-  ASSERT_EQ(cache->Check(Session(1)).result, Result::kValid);
+  ASSERT_EQ(Check(cache.get(), Session(1))->result, Result::kValid);
   clock_.Advance(absl::Seconds(8));
   anteroom_.Hold();
   // Answered at once although the renewal's Heartbeat is held: no check waits for it.
   for (int i = 0; i < 50; ++i) {
-    const SessionCheck check = cache->Check(Session(1));
-    EXPECT_EQ(check.result, Result::kValid);
-    EXPECT_TRUE(check.cached);
+    const std::optional<SessionCheck> check = Check(cache.get(), Session(1));
+    ASSERT_TRUE(check.has_value());
+    EXPECT_EQ(check->result, Result::kValid);
+    EXPECT_TRUE(check->cached);
   }
-  ASSERT_TRUE(testing::WaitUntil([&] { return anteroom_.calls() == 2; }, absl::Seconds(10)));
-  anteroom_.Release();
-  ASSERT_TRUE(RenewalsReach(cache.get(), 1));
   EXPECT_EQ(anteroom_.calls(), 2) << "one renewal for fifty checks";
+  EXPECT_EQ(cache->stats().renewals, 0u);
+  anteroom_.Release();
+  EXPECT_EQ(cache->stats().renewals, 1u);
   // Renewed at 8 s: still valid at 17 s, when the first check alone would have lapsed.
   clock_.Advance(absl::Seconds(9));
-  EXPECT_TRUE(cache->Check(Session(1)).cached);
+  EXPECT_TRUE(Check(cache.get(), Session(1))->cached);
   EXPECT_EQ(cache->stats().misses, 1u);
 }
 
 TEST_F(SessionCacheTest, ARevokedSessionIsNoticedByItsRenewalWithinTheInterval) {
   auto cache = MakeCache();
-  ASSERT_EQ(cache->Check(Session(1)).result, Result::kValid);
+  ASSERT_EQ(Check(cache.get(), Session(1))->result, Result::kValid);
   anteroom_.Answer(absl::NotFoundError("the session has ended"));
   clock_.Advance(absl::Seconds(8));
-  EXPECT_EQ(cache->Check(Session(1)).result, Result::kValid) << "last seen valid 8 s ago";
-  ASSERT_TRUE(RenewalsReach(cache.get(), 1));
+  EXPECT_EQ(Check(cache.get(), Session(1))->result, Result::kValid) << "last seen valid 8 s ago";
+  EXPECT_EQ(cache->stats().renewals, 1u);
   clock_.Advance(absl::Seconds(1));
-  EXPECT_EQ(cache->Check(Session(1)).result, Result::kEnded) << "9 s after its last check";
+  EXPECT_EQ(Check(cache.get(), Session(1))->result, Result::kEnded) << "9 s after its last check";
 }
 
 TEST_F(SessionCacheTest, AFailedRenewalLeavesTheSessionToLapseAndMeetTheFailureMode) {
   auto cache = MakeCache();
-  ASSERT_EQ(cache->Check(Session(1)).result, Result::kValid);
+  ASSERT_EQ(Check(cache.get(), Session(1))->result, Result::kValid);
   anteroom_.Answer(absl::UnavailableError("no answer"));
   clock_.Advance(absl::Seconds(8));
-  EXPECT_EQ(cache->Check(Session(1)).result, Result::kValid);
-  ASSERT_TRUE(RenewalsReach(cache.get(), 1));
+  EXPECT_EQ(Check(cache.get(), Session(1))->result, Result::kValid);
+  EXPECT_EQ(cache->stats().renewals, 1u);
   clock_.Advance(absl::Seconds(1));
-  EXPECT_EQ(cache->Check(Session(1)).result, Result::kValid) << "still within its interval";
+  EXPECT_EQ(Check(cache.get(), Session(1))->result, Result::kValid) << "still within its interval";
   clock_.Advance(absl::Seconds(1));
-  const SessionCheck lapsed = cache->Check(Session(1));
-  EXPECT_EQ(lapsed.result, Result::kUnreachable) << "asked on the caller's thread at 10 s";
-  EXPECT_FALSE(lapsed.cached);
+  const std::optional<SessionCheck> lapsed = Check(cache.get(), Session(1));
+  EXPECT_EQ(lapsed->result, Result::kUnreachable) << "a check at 10 s waits for a Heartbeat";
+  EXPECT_FALSE(lapsed->cached);
 }
 
-TEST_F(SessionCacheTest, AnIdleSessionIsCheckedOnTheCallersThread) {
+TEST_F(SessionCacheTest, AnIdleSessionWaitsForAHeartbeat) {
   auto cache = MakeCache();
-  ASSERT_EQ(cache->Check(Session(1)).result, Result::kValid);
+  ASSERT_EQ(Check(cache.get(), Session(1))->result, Result::kValid);
   clock_.Advance(kInterval);
-  const SessionCheck check = cache->Check(Session(1));
-  EXPECT_EQ(check.result, Result::kValid);
-  EXPECT_FALSE(check.cached);
+  const std::optional<SessionCheck> check = Check(cache.get(), Session(1));
+  EXPECT_EQ(check->result, Result::kValid);
+  EXPECT_FALSE(check->cached);
   EXPECT_EQ(cache->stats().renewals, 0u);
   EXPECT_EQ(anteroom_.calls(), 2);
 }
 
+// The check that asks is answered when Anteroom is; meanwhile other checks of the session
+// are answered at once, as valid at its last check.
+TEST_F(SessionCacheTest, ACheckThatAsksIsAnsweredWhenTheHeartbeatIs) {
+  auto cache = MakeCache();
+  ASSERT_EQ(Check(cache.get(), Session(1))->result, Result::kValid);
+  clock_.Advance(kInterval);
+  anteroom_.Hold();
+  std::optional<SessionCheck> asked;
+  cache->Check(Session(1), [&asked](SessionCheck check) { asked = check; });
+  EXPECT_FALSE(asked.has_value()) << "Check returned without waiting";
+  const std::optional<SessionCheck> meanwhile = Check(cache.get(), Session(1));
+  ASSERT_TRUE(meanwhile.has_value());
+  EXPECT_TRUE(meanwhile->cached);
+  EXPECT_EQ(anteroom_.calls(), 2) << "one Heartbeat under way for the session";
+  anteroom_.Release();
+  ASSERT_TRUE(asked.has_value());
+  EXPECT_EQ(asked->result, Result::kValid);
+  EXPECT_FALSE(asked->cached);
+}
+
 TEST_F(SessionCacheTest, ASessionThatLeftDuringItsRenewalIsNotTakenBack) {
   auto cache = MakeCache();
-  ASSERT_EQ(cache->Check(Session(1)).result, Result::kValid);
+  ASSERT_EQ(Check(cache.get(), Session(1))->result, Result::kValid);
   clock_.Advance(absl::Seconds(8));
   anteroom_.Hold();
-  ASSERT_TRUE(cache->Check(Session(1)).cached);
-  ASSERT_TRUE(testing::WaitUntil([&] { return anteroom_.calls() == 2; }, absl::Seconds(10)));
+  ASSERT_TRUE(Check(cache.get(), Session(1))->cached);
+  ASSERT_EQ(anteroom_.calls(), 2);
   cache->Forget(Session(1).text());
   anteroom_.Release();  // the renewal then answers ADMITTED, from before the Leave
-  ASSERT_TRUE(RenewalsReach(cache.get(), 1));
-  const SessionCheck check = cache->Check(Session(1));
-  EXPECT_FALSE(check.cached) << "forgotten: asked again";
+  EXPECT_EQ(cache->stats().renewals, 1u);
+  const std::optional<SessionCheck> check = Check(cache.get(), Session(1));
+  EXPECT_FALSE(check->cached) << "forgotten: asked again";
   EXPECT_EQ(anteroom_.calls(), 3);
 }
 
-TEST_F(SessionCacheTest, WithoutRenewalThreadsALapsingSessionIsAskedForOnTheCallersThread) {
-  auto cache = MakeCache(/*renewal_threads=*/0);
-  ASSERT_EQ(cache->Check(Session(1)).result, Result::kValid);
-  clock_.Advance(absl::Seconds(9));
-  EXPECT_TRUE(cache->Check(Session(1)).cached);
-  EXPECT_EQ(anteroom_.calls(), 1);
-  clock_.Advance(absl::Seconds(1));
-  EXPECT_FALSE(cache->Check(Session(1)).cached);
-  EXPECT_EQ(anteroom_.calls(), 2);
-}
-
-TEST_F(SessionCacheTest, StoppingWaitsForTheRenewalUnderWay) {
-  auto cache = MakeCache(/*renewal_threads=*/1);
-  for (uint64_t id = 1; id <= 5; ++id) ASSERT_EQ(cache->Check(Session(id)).result, Result::kValid);
+TEST_F(SessionCacheTest, DestroyingTheCacheWaitsForTheHeartbeatsUnderWay) {
+  auto cache = MakeCache();
+  for (uint64_t id = 1; id <= 5; ++id) ASSERT_TRUE(Check(cache.get(), Session(id)).has_value());
   clock_.Advance(absl::Seconds(8));
   anteroom_.Hold();
-  for (uint64_t id = 1; id <= 5; ++id) ASSERT_TRUE(cache->Check(Session(id)).cached);
-  ASSERT_TRUE(testing::WaitUntil([&] { return anteroom_.calls() == 6; }, absl::Seconds(10)));
-  // Destroying the cache returns once the held renewal is answered (the renewal thread uses
-  // the cache until then); those still queued may be dropped.
-  std::thread release([&] { anteroom_.Release(); });
-  cache.reset();
-  release.join();
-  EXPECT_GE(anteroom_.calls(), 6);
-  EXPECT_LE(anteroom_.calls(), 10);
+  for (uint64_t id = 1; id <= 5; ++id) ASSERT_TRUE(Check(cache.get(), Session(id))->cached);
+  ASSERT_EQ(anteroom_.calls(), 10);
+  // The held renewals answer into the cache: destroying it returns only once they have.
+  std::atomic<bool> destroyed{false};
+  std::thread destroy([&] {
+    cache.reset();
+    destroyed = true;
+  });
+  anteroom_.Release();
+  destroy.join();
+  EXPECT_TRUE(destroyed.load());
 }
 
 }  // namespace

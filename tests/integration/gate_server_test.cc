@@ -13,6 +13,7 @@
 #include "gtest/gtest.h"
 #include "tests/testing/challenge_solver.h"
 #include "tests/testing/daemon.h"
+#include "tests/testing/gate_answer.h"
 #include "tests/testing/in_process_server.h"
 #include "wire/entry_token.h"
 
@@ -58,7 +59,7 @@ class GateTest : public ::testing::Test {
     r.path = path;
     if (!cookie.empty()) r.headers["cookie"] = cookie;
     for (auto& [k, v] : headers) r.headers[absl::AsciiStrToLower(k)] = v;
-    return gate_->Handle(r);
+    return testing::AnswerOf(*gate_, r);
   }
 
   HttpResponse PostLeave(const std::string& cookie, const std::string& next = "") {
@@ -67,7 +68,7 @@ class GateTest : public ::testing::Test {
     r.path = "/leave";
     r.headers["cookie"] = cookie;
     if (!next.empty()) r.query["next"] = next;
-    return gate_->Handle(r);
+    return testing::AnswerOf(*gate_, r);
   }
 
   // A newcomer, as a browser is one: the first answer gives the visitor id to bring back
@@ -179,7 +180,7 @@ TEST_F(GateTest, TheProgressBarShowsTheShareOfTheLineServedSinceArrival) {
     leave.path = "/leave";
     leave.headers["cookie"] = cookies[i];
     leave.headers["x-anteroom-room"] = "hall";
-    ASSERT_EQ(gate_->Handle(leave).status, 200);
+    ASSERT_EQ(testing::AnswerOf(*gate_, leave).status, 200);
   }
   HttpResponse r = Get("/wait", cookies[4], {{"X-Anteroom-Room", "hall"}});
   EXPECT_NE(r.body.find("<dd id=\"position\">2</dd>"), std::string::npos) << r.body;
@@ -191,7 +192,7 @@ TEST_F(GateTest, TheProgressBarShowsTheShareOfTheLineServedSinceArrival) {
   leave.path = "/leave";
   leave.headers["cookie"] = cookies[2];
   leave.headers["x-anteroom-room"] = "hall";
-  ASSERT_EQ(gate_->Handle(leave).status, 200);
+  ASSERT_EQ(testing::AnswerOf(*gate_, leave).status, 200);
   r = Get("/wait", cookies[4], {{"X-Anteroom-Room", "hall"}});
   ASSERT_NE(r.body.find("<dd id=\"position\">1</dd>"), std::string::npos) << r.body;
   EXPECT_NE(r.body.find("value=\"75\""), std::string::npos) << r.body;
@@ -219,12 +220,12 @@ TEST_F(GateTest, APausedRoomSaysTheWaitIsNotKnown) {
   wait.path = "/wait";
   wait.headers["x-anteroom-room"] = "paused";
   wait.headers["x-anteroom-handoff"] = check.Header("X-Anteroom-Handoff");
-  HttpResponse page = gate_->Handle(wait);
+  HttpResponse page = testing::AnswerOf(*gate_, wait);
   EXPECT_NE(page.body.find("<dd id=\"wait\">Not known yet</dd>"), std::string::npos) << page.body;
   EXPECT_NE(page.body.find("Nobody is being let in at the moment"), std::string::npos);
   EXPECT_EQ(page.body.find("less than a minute"), std::string::npos) << "no promised wait";
   wait.headers["accept"] = "application/json";
-  HttpResponse json = gate_->Handle(wait);
+  HttpResponse json = testing::AnswerOf(*gate_, wait);
   EXPECT_NE(json.body.find("\"estimated_wait_seconds\":null,\"estimated_wait_max_seconds\":null,"
                            "\"estimated_wait_unknown\":true"),
             std::string::npos)
@@ -245,7 +246,7 @@ TEST_F(GateTest, RequestsThatCannotShowAPageTakeNoPlace) {
   HttpRequest head;
   head.method = "HEAD";
   head.path = "/check";
-  EXPECT_TRUE(gate_->Handle(head).Header("Set-Cookie").empty()) << "HEAD";
+  EXPECT_TRUE(testing::AnswerOf(*gate_, head).Header("Set-Cookie").empty()) << "HEAD";
   // Through nginx: the auth subrequest is a GET, the visitor's method a header.
   EXPECT_TRUE(Get("/check", "", {{"X-Anteroom-Method", "HEAD"}}).Header("Set-Cookie").empty());
   EXPECT_EQ(QueueDepth(), 0u) << "nobody took a place";
@@ -534,7 +535,7 @@ TEST_F(GateTest, AFullQueueSaysTryLaterWithRetryAfter) {
   wait.path = "/wait";
   wait.headers["x-anteroom-room"] = "tiny";
   wait.headers["x-anteroom-handoff"] = full.Header("X-Anteroom-Handoff");
-  HttpResponse page = gate_->Handle(wait);
+  HttpResponse page = testing::AnswerOf(*gate_, wait);
   EXPECT_EQ(page.status, 503);
   EXPECT_EQ(page.Header("Retry-After"), "30");
   EXPECT_EQ(page.Header("X-Anteroom-State"), "full");
@@ -651,7 +652,7 @@ route { host: "city.example" path_prefix: "/permits" room: "permits" suspended: 
   leave.query["room"] = "tickets";
   leave.headers["x-anteroom-host"] = "city.example";
   leave.headers["cookie"] = CookiePair(t1);
-  HttpResponse left = gate_->Handle(leave);
+  HttpResponse left = testing::AnswerOf(*gate_, leave);
   EXPECT_EQ(left.status, 200);
   EXPECT_NE(left.Header("Set-Cookie").find("anteroom_tickets.v2=;"), std::string::npos);
   HttpResponse t2_in = Get("/check", CookiePair(t2), at("city.example", "/tickets"));
@@ -666,7 +667,7 @@ route { host: "city.example" path_prefix: "/permits" room: "permits" suspended: 
   by_cookie.headers["x-original-uri"] = "/anteroom/leave";
   ASSERT_TRUE(absl::StartsWith(CookiePair(t2_in), "anteroom_tickets.v2=s.tickets."));
   by_cookie.headers["cookie"] = absl::StrCat("anteroom-lang=ar; ", CookiePair(t2_in));
-  HttpResponse left_by_cookie = gate_->Handle(by_cookie);
+  HttpResponse left_by_cookie = testing::AnswerOf(*gate_, by_cookie);
   EXPECT_EQ(left_by_cookie.status, 200) << left_by_cookie.body;
   EXPECT_NE(left_by_cookie.Header("Set-Cookie").find("anteroom_tickets.v2=;"), std::string::npos)
       << left_by_cookie.Header("Set-Cookie");
@@ -675,7 +676,7 @@ route { host: "city.example" path_prefix: "/permits" room: "permits" suspended: 
       << "the session ended";
 
   leave.query["room"] = "tikets";
-  HttpResponse typo = gate_->Handle(leave);
+  HttpResponse typo = testing::AnswerOf(*gate_, leave);
   EXPECT_EQ(typo.status, 404);
   EXPECT_EQ(typo.body, "no route of host \"city.example\" has the room \"tikets\"\n");
 
@@ -717,7 +718,7 @@ TEST_F(GateTest, WithoutARoomOfItsOwnTheGateEndsTheVisitOfTheRoomLeaveNames) {
   leave.path = "/leave";
   leave.query["room"] = "clinic";
   leave.headers["cookie"] = CookiePair(in);
-  HttpResponse left = gate_->Handle(leave);
+  HttpResponse left = testing::AnswerOf(*gate_, leave);
   EXPECT_EQ(left.status, 200) << left.body;
   EXPECT_NE(left.Header("Set-Cookie").find("anteroom_clinic=;"), std::string::npos);
   EXPECT_EQ(Get("/check", CookiePair(in), {{"X-Anteroom-Room", "clinic"}}).status, 401);

@@ -3,6 +3,8 @@
 
 #include "client/gate/decision.h"
 
+#include <optional>
+
 #include "absl/strings/match.h"
 #include "client/gate/visitor.h"
 #include "gtest/gtest.h"
@@ -42,13 +44,21 @@ class DecisionTest : public ::testing::Test {
     return FakeWaitingRoom::Token(wire::TokenKind::kSession, kRoom, id);
   }
 
+  // Decides, and checks that the answer came before Decide returned (the fake answers at once).
+  static Outcome DecideNow(const Decider& decider, RequestFacts facts) {
+    std::optional<Outcome> decided;
+    decider.Decide(std::move(facts), [&decided](Outcome o) { decided = std::move(o); });
+    EXPECT_TRUE(decided.has_value()) << "not answered at once";
+    return decided ? *std::move(decided) : Outcome();
+  }
+
   FakeWaitingRoom anteroom_;
   wire::Signer signer_;
   testing::SeededRandom random_;
 };
 
 TEST_F(DecisionTest, ANewcomerFirstGetsAVisitorIdToBringBackAndNoPlace) {
-  const Outcome o = MakeDecider().Decide(Facts());
+  const Outcome o = DecideNow(MakeDecider(), Facts());
   EXPECT_FALSE(o.pass);
   EXPECT_EQ(o.page.kind, K::kCookieCheck);
   EXPECT_EQ(o.page.refresh_after, absl::Seconds(1));
@@ -60,9 +70,9 @@ TEST_F(DecisionTest, ANewcomerFirstGetsAVisitorIdToBringBackAndNoPlace) {
 
 TEST_F(DecisionTest, TheIdBroughtBackIsAdmittedUnderItAndQueued) {
   const Decider decider = MakeDecider();
-  const std::string id_cookie = *decider.Decide(Facts()).cookie;
+  const std::string id_cookie = *DecideNow(decider, Facts()).cookie;
   anteroom_.ScriptAdmit(FakeWaitingRoom::Queued(kRoom, 12));
-  const Outcome o = decider.Decide(Facts(id_cookie));
+  const Outcome o = DecideNow(decider, Facts(id_cookie));
   ASSERT_EQ(anteroom_.admit_calls().size(), 1u);
   const FakeWaitingRoom::AdmitCall call = anteroom_.admit_calls()[0];
   EXPECT_EQ(call.room, kRoom);
@@ -77,19 +87,19 @@ TEST_F(DecisionTest, TheIdBroughtBackIsAdmittedUnderItAndQueued) {
 }
 
 TEST_F(DecisionTest, AnIdSignedForAnotherRoomOrWithOtherKeysIsNoId) {
-  const std::string hall_id = *MakeDecider().Decide(Facts()).cookie;
+  const std::string hall_id = *DecideNow(MakeDecider(), Facts()).cookie;
   RequestFacts other = Facts(hall_id);
   other.room = "other";
   other.cookie = ReadVisitorCookie(hall_id, "other");
-  EXPECT_EQ(MakeDecider().Decide(other).page.kind, K::kCookieCheck);
+  EXPECT_EQ(DecideNow(MakeDecider(), other).page.kind, K::kCookieCheck);
   std::string forged = hall_id;
   forged.back() = forged.back() == 'A' ? 'B' : 'A';
-  EXPECT_EQ(MakeDecider().Decide(Facts(forged)).page.kind, K::kCookieCheck);
+  EXPECT_EQ(DecideNow(MakeDecider(), Facts(forged)).page.kind, K::kCookieCheck);
   EXPECT_TRUE(anteroom_.admit_calls().empty());
 }
 
 TEST_F(DecisionTest, WithoutTheCookieCheckANewcomerIsPlacedAtOnce) {
-  const Outcome o = MakeDecider(/*cookie_check=*/false).Decide(Facts());
+  const Outcome o = DecideNow(MakeDecider(/*cookie_check=*/false), Facts());
   EXPECT_EQ(anteroom_.admit_calls().size(), 1u);
   EXPECT_EQ(o.page.kind, K::kWaiting);
 }
@@ -97,7 +107,7 @@ TEST_F(DecisionTest, WithoutTheCookieCheckANewcomerIsPlacedAtOnce) {
 TEST_F(DecisionTest, ARequestThatCannotShowAPageTakesNoPlace) {
   RequestFacts facts = Facts();
   facts.can_show_page = false;
-  const Outcome o = MakeDecider(false).Decide(facts);
+  const Outcome o = DecideNow(MakeDecider(false), facts);
   EXPECT_EQ(o.page.kind, K::kNotPlaced);
   EXPECT_FALSE(o.cookie.has_value());
   EXPECT_TRUE(anteroom_.admit_calls().empty());
@@ -105,7 +115,7 @@ TEST_F(DecisionTest, ARequestThatCannotShowAPageTakesNoPlace) {
 
 TEST_F(DecisionTest, AnAdmittedNewcomerPassesWithTheSessionAndArrives) {
   anteroom_.ScriptAdmit(FakeWaitingRoom::Admitted(kRoom));
-  const Outcome o = MakeDecider(false).Decide(Facts());
+  const Outcome o = DecideNow(MakeDecider(false), Facts());
   EXPECT_TRUE(o.pass);
   EXPECT_EQ(*o.cookie, Session());
   EXPECT_EQ(anteroom_.checked(), std::vector<std::string>{Session()})
@@ -115,37 +125,40 @@ TEST_F(DecisionTest, AnAdmittedNewcomerPassesWithTheSessionAndArrives) {
 
 TEST_F(DecisionTest, ASessionPassesWhileValidAndEntersAnewOnceEnded) {
   const Decider decider = MakeDecider();
-  Outcome o = decider.Decide(Facts(Session()));
+  Outcome o = DecideNow(decider, Facts(Session()));
   EXPECT_TRUE(o.pass);
   EXPECT_FALSE(o.cookie.has_value()) << "the cookie stays";
   client::SessionCheck ended;
   ended.result = client::SessionCheck::Result::kEnded;
   anteroom_.ScriptCheck(ended);
-  o = decider.Decide(Facts(Session()));
+  o = DecideNow(decider, Facts(Session()));
   EXPECT_FALSE(o.pass);
   EXPECT_EQ(o.page.kind, K::kCookieCheck) << "an ended session buys no place";
 }
 
-TEST_F(DecisionTest, WithoutCallsOnlyASessionHeldValidInMemoryIsDecided) {
+TEST_F(DecisionTest, ADecisionThatAsksAnteroomIsAnsweredWhenAnteroomAnswers) {
   const Decider decider = MakeDecider();
-  client::SessionCheck valid;
-  valid.result = client::SessionCheck::Result::kValid;
-  valid.cached = true;
-  anteroom_.ScriptInMemory(valid);
-  const std::optional<Outcome> held = decider.DecideWithoutCalls(Facts(Session()));
-  ASSERT_TRUE(held.has_value());
-  EXPECT_TRUE(held->pass);
-  EXPECT_FALSE(held->cookie.has_value());
-  EXPECT_EQ(held->decisions, Decisions{"pass"});
+  anteroom_.Hold();
+  std::optional<Outcome> polled;
+  decider.Decide(Facts(Ticket() + "~4"), [&](Outcome o) { polled = std::move(o); });
+  EXPECT_FALSE(polled.has_value()) << "Decide returned without waiting for the Poll";
+  ASSERT_EQ(anteroom_.held(), 1u);
 
-  // Not in memory, a ticket, an id, no cookie: left to Decide, and nothing called.
-  EXPECT_FALSE(decider.DecideWithoutCalls(Facts(Session())).has_value());
-  EXPECT_FALSE(decider.DecideWithoutCalls(Facts(Ticket())).has_value());
-  EXPECT_FALSE(decider.DecideWithoutCalls(Facts()).has_value());
-  EXPECT_EQ(anteroom_.asked_in_memory(), (std::vector<std::string>{Session(), Session()}));
-  EXPECT_TRUE(anteroom_.checked().empty());
-  EXPECT_TRUE(anteroom_.polled().empty());
-  EXPECT_TRUE(anteroom_.admit_calls().empty());
+  // Meanwhile a session the cache holds as valid is decided at once, with no call.
+  client::SessionCheck cached;
+  cached.result = client::SessionCheck::Result::kValid;
+  cached.cached = true;
+  anteroom_.ScriptCheck(cached);
+  std::optional<Outcome> admitted;
+  decider.Decide(Facts(Session()), [&](Outcome o) { admitted = std::move(o); });
+  ASSERT_TRUE(admitted.has_value());
+  EXPECT_TRUE(admitted->pass);
+  EXPECT_EQ(anteroom_.held(), 1u);
+
+  anteroom_.Release();
+  ASSERT_TRUE(polled.has_value());
+  EXPECT_EQ(polled->page.kind, K::kWaiting);
+  EXPECT_EQ(polled->page.start_position, 4u);
 }
 
 TEST_F(DecisionTest, WhenAnteroomIsUnreachableTheFailureModeDecidesAndPlacesAreKept) {
@@ -154,19 +167,19 @@ TEST_F(DecisionTest, WhenAnteroomIsUnreachableTheFailureModeDecidesAndPlacesAreK
   unreachable.result = client::SessionCheck::Result::kUnreachable;
   unreachable.status = absl::UnavailableError("down");
   anteroom_.ScriptCheck(unreachable);
-  Outcome o = decider.Decide(Facts(Session()));
+  Outcome o = DecideNow(decider, Facts(Session()));
   EXPECT_EQ(o.page.kind, K::kUnavailable);
   EXPECT_EQ(o.page.refresh_after, absl::Seconds(30));
   EXPECT_EQ(o.error.code(), absl::StatusCode::kUnavailable);
   EXPECT_EQ(o.decisions, Decisions{"unavailable"});
   anteroom_.ScriptPoll(absl::DeadlineExceededError("slow"));
-  o = decider.Decide(Facts(Ticket() + "~4"));
+  o = DecideNow(decider, Facts(Ticket() + "~4"));
   EXPECT_EQ(o.page.kind, K::kUnavailable);
   EXPECT_FALSE(o.cookie.has_value()) << "the place is kept";
 
   anteroom_.set_failure_mode(client::FailureMode::kFailOpen);
   anteroom_.ScriptPoll(absl::UnavailableError("down"));
-  o = decider.Decide(Facts(Ticket()));
+  o = DecideNow(decider, Facts(Ticket()));
   EXPECT_TRUE(o.pass);
   EXPECT_TRUE(o.failed_open);
   EXPECT_EQ(o.decisions, Decisions{"fail_open"});
@@ -175,7 +188,7 @@ TEST_F(DecisionTest, WhenAnteroomIsUnreachableTheFailureModeDecidesAndPlacesAreK
 TEST_F(DecisionTest, ARefusalIsAMisconfigurationAndNeverFailsOpen) {
   anteroom_.set_failure_mode(client::FailureMode::kFailOpen);
   anteroom_.ScriptAdmit(absl::NotFoundError("room hall not found"));
-  const Outcome o = MakeDecider(false).Decide(Facts());
+  const Outcome o = DecideNow(MakeDecider(false), Facts());
   EXPECT_FALSE(o.pass);
   EXPECT_EQ(o.page.kind, K::kUnavailable);
   EXPECT_EQ(o.decisions, Decisions{"error"});
@@ -183,7 +196,7 @@ TEST_F(DecisionTest, ARefusalIsAMisconfigurationAndNeverFailsOpen) {
 
 TEST_F(DecisionTest, WhenAnteroomShedsLoadTheVisitorRetriesSoonAndKeepsTheirCookie) {
   anteroom_.ScriptPoll(absl::ResourceExhaustedError("overloaded"));
-  const Outcome o = MakeDecider().Decide(Facts(Ticket()));
+  const Outcome o = DecideNow(MakeDecider(), Facts(Ticket()));
   EXPECT_EQ(o.page.kind, K::kBusy);
   EXPECT_GE(o.page.refresh_after, absl::Seconds(2));
   EXPECT_LT(o.page.refresh_after, absl::Seconds(5));
@@ -193,7 +206,7 @@ TEST_F(DecisionTest, WhenAnteroomShedsLoadTheVisitorRetriesSoonAndKeepsTheirCook
 
 TEST_F(DecisionTest, AWaitingVisitorsPollKeepsThePositionFirstSeen) {
   anteroom_.ScriptPoll(FakeWaitingRoom::Queued(kRoom, 3));
-  const Outcome o = MakeDecider().Decide(Facts(Ticket() + "~40"));
+  const Outcome o = DecideNow(MakeDecider(), Facts(Ticket() + "~40"));
   EXPECT_EQ(anteroom_.polled(), std::vector<std::string>{Ticket()});
   EXPECT_EQ(o.page.position, 3u);
   EXPECT_EQ(o.page.start_position, 40u);
@@ -205,12 +218,12 @@ TEST_F(DecisionTest, AnEndedOrUnknownTicketEntersAnew) {
   v1::VisitorStatus expired;
   expired.set_state(v1::EXPIRED);
   anteroom_.ScriptPoll(expired);
-  EXPECT_EQ(MakeDecider().Decide(Facts(Ticket())).page.kind, K::kCookieCheck);
+  EXPECT_EQ(DecideNow(MakeDecider(), Facts(Ticket())).page.kind, K::kCookieCheck);
   anteroom_.ScriptPoll(absl::NotFoundError("no such ticket"));
-  EXPECT_EQ(MakeDecider().Decide(Facts(Ticket())).page.kind, K::kCookieCheck);
+  EXPECT_EQ(DecideNow(MakeDecider(), Facts(Ticket())).page.kind, K::kCookieCheck);
   // Another room's token in this room's cookie is no token of this room.
   const std::string other = FakeWaitingRoom::Token(wire::TokenKind::kTicket, "other", 1);
-  EXPECT_EQ(MakeDecider().Decide(Facts(other)).page.kind, K::kCookieCheck);
+  EXPECT_EQ(DecideNow(MakeDecider(), Facts(other)).page.kind, K::kCookieCheck);
   EXPECT_EQ(anteroom_.polled().size(), 2u);
 }
 
@@ -219,7 +232,7 @@ TEST_F(DecisionTest, AFullRoomTurnsTheVisitorAwayAndClearsTheCookie) {
   rejected.set_state(v1::REJECTED);
   rejected.set_reason("queue full");
   anteroom_.ScriptAdmit(rejected);
-  const Outcome o = MakeDecider(false).Decide(Facts());
+  const Outcome o = DecideNow(MakeDecider(false), Facts());
   EXPECT_EQ(o.page.kind, K::kFull);
   EXPECT_EQ(o.page.reason, "queue full");
   EXPECT_EQ(*o.cookie, "") << "cleared";
@@ -234,7 +247,7 @@ TEST_F(DecisionTest, AChallengeIsForTheVisitorIdItWasIssuedTo) {
   challenged.mutable_challenge()->set_signature("g");
   challenged.mutable_challenge()->set_max_number(1000);
   anteroom_.ScriptAdmit(challenged);
-  Outcome o = MakeDecider(false).Decide(Facts());
+  Outcome o = DecideNow(MakeDecider(false), Facts());
   EXPECT_EQ(o.page.kind, K::kChallenge);
   EXPECT_EQ(o.page.challenge.max_number, 1000u);
   EXPECT_EQ(o.page.challenge.cookie, "anteroom-pow_hall");
@@ -245,7 +258,7 @@ TEST_F(DecisionTest, AChallengeIsForTheVisitorIdItWasIssuedTo) {
   solved.solution = ParseSolution("s.c.g.42");
   ASSERT_TRUE(solved.solution.has_value());
   anteroom_.ScriptAdmit(FakeWaitingRoom::Queued(kRoom, 1));
-  o = MakeDecider(false).Decide(solved);
+  o = DecideNow(MakeDecider(false), solved);
   EXPECT_EQ(o.page.kind, K::kWaiting);
   ASSERT_EQ(anteroom_.admit_calls().size(), 2u);
   EXPECT_EQ(anteroom_.admit_calls()[0].client_id, anteroom_.admit_calls()[1].client_id);
@@ -256,7 +269,7 @@ TEST_F(DecisionTest, ARefusedEntryTokenCountsForNothing) {
   anteroom_.ScriptAdmit(absl::InvalidArgumentError("entry_token has expired"));
   RequestFacts facts = Facts();
   facts.entry_token = "e.bad";
-  const Outcome o = MakeDecider(false).Decide(facts);
+  const Outcome o = DecideNow(MakeDecider(false), facts);
   ASSERT_EQ(anteroom_.admit_calls().size(), 2u);
   EXPECT_EQ(anteroom_.admit_calls()[0].entry_token, "e.bad");
   EXPECT_EQ(anteroom_.admit_calls()[1].entry_token, "") << "placed as anyone is";
@@ -271,8 +284,8 @@ TEST_F(DecisionTest, ThePageReloadsAtTheHintWithinTheBounds) {
   slow.mutable_poll_after()->set_seconds(600);
   anteroom_.ScriptPoll(fast);
   anteroom_.ScriptPoll(slow);
-  EXPECT_EQ(MakeDecider().Decide(Facts(Ticket())).page.refresh_after, absl::Seconds(2));
-  EXPECT_EQ(MakeDecider().Decide(Facts(Ticket())).page.refresh_after, absl::Seconds(20));
+  EXPECT_EQ(DecideNow(MakeDecider(), Facts(Ticket())).page.refresh_after, absl::Seconds(2));
+  EXPECT_EQ(DecideNow(MakeDecider(), Facts(Ticket())).page.refresh_after, absl::Seconds(20));
 }
 
 }  // namespace

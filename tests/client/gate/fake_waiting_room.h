@@ -1,7 +1,7 @@
 #pragma once
 
 #include <deque>
-#include <optional>
+#include <functional>
 #include <string>
 #include <type_traits>
 #include <vector>
@@ -17,7 +17,8 @@ namespace anteroom::testing {
 // the gate's decisions tested against every answer Anteroom can give, without a server.
 //
 // Unscripted calls answer as a room with a free place would: Admit and Poll QUEUED at
-// position 1 (with a ticket of the room), Heartbeat and CheckSession valid, Leave true.
+// position 1 (with a ticket of the room), CheckSession valid, Leave true. Answers come before
+// the call returns, or, while held (Hold), once released.
 //
 // Thread-safe.
 class FakeWaitingRoom final : public client::WaitingRoom {
@@ -49,44 +50,51 @@ class FakeWaitingRoom final : public client::WaitingRoom {
     mode_ = mode;
   }
 
-  absl::StatusOr<v1::VisitorStatus> Admit(absl::string_view room, absl::string_view client_id,
-                                          absl::string_view source, const v1::Solution* solution,
-                                          absl::string_view entry_token) override {
-    base::MutexLock lock(&mu_);
-    admit_calls_.push_back({std::string(room), std::string(client_id), std::string(source),
-                            std::string(entry_token), solution != nullptr});
-    return Next(&admits_, Queued(room));
+  // Answers before returning, unless held (Hold): then once released.
+  void Admit(absl::string_view room, absl::string_view client_id, absl::string_view source,
+             const v1::Solution* solution, absl::string_view entry_token,
+             client::Done<absl::StatusOr<v1::VisitorStatus>> done) override {
+    absl::StatusOr<v1::VisitorStatus> answer;
+    {
+      base::MutexLock lock(&mu_);
+      admit_calls_.push_back({std::string(room), std::string(client_id), std::string(source),
+                              std::string(entry_token), solution != nullptr});
+      answer = Next(&admits_, Queued(room));
+    }
+    Answer(std::move(done), std::move(answer));
   }
-  absl::StatusOr<v1::VisitorStatus> Poll(const wire::Token& ticket) override {
-    base::MutexLock lock(&mu_);
-    polled_.push_back(ticket.text());
-    return Next(&polls_, Queued(ticket.room()));
+  void Poll(const wire::Token& ticket,
+            client::Done<absl::StatusOr<v1::VisitorStatus>> done) override {
+    absl::StatusOr<v1::VisitorStatus> answer;
+    {
+      base::MutexLock lock(&mu_);
+      polled_.push_back(ticket.text());
+      answer = Next(&polls_, Queued(ticket.room()));
+    }
+    Answer(std::move(done), std::move(answer));
   }
-  absl::StatusOr<v1::VisitorStatus> Heartbeat(const wire::Token& session) override {
-    base::MutexLock lock(&mu_);
-    heartbeated_.push_back(session.text());
-    v1::VisitorStatus admitted;
-    admitted.set_state(v1::ADMITTED);
-    admitted.set_session(session.text());
-    return admitted;
+  void Leave(const wire::Token& token, client::Done<absl::StatusOr<bool>> done) override {
+    absl::StatusOr<bool> answer;
+    {
+      base::MutexLock lock(&mu_);
+      left_.push_back(token.text());
+      answer = Next(&leaves_, absl::StatusOr<bool>(true));
+    }
+    Answer(std::move(done), std::move(answer));
   }
-  absl::StatusOr<bool> Leave(const wire::Token& token) override {
-    base::MutexLock lock(&mu_);
-    left_.push_back(token.text());
-    return Next(&leaves_, absl::StatusOr<bool>(true));
-  }
-  client::SessionCheck CheckSession(const wire::Token& session) override {
-    base::MutexLock lock(&mu_);
-    checked_.push_back(session.text());
-    client::SessionCheck valid;
-    valid.result = client::SessionCheck::Result::kValid;
-    return Next(&checks_, valid);
-  }
-  // Unscripted: nothing in memory (every check is a call).
-  std::optional<client::SessionCheck> CheckSessionInMemory(const wire::Token& session) override {
-    base::MutexLock lock(&mu_);
-    asked_in_memory_.push_back(session.text());
-    return Next(&in_memory_, std::optional<client::SessionCheck>());
+  // Unscripted: valid. A check scripted as cached (SessionCheck::cached) answers at once
+  // even while calls are held, as the real cache does from memory.
+  void CheckSession(const wire::Token& session, client::Done<client::SessionCheck> done) override {
+    client::SessionCheck answer;
+    {
+      base::MutexLock lock(&mu_);
+      checked_.push_back(session.text());
+      client::SessionCheck valid;
+      valid.result = client::SessionCheck::Result::kValid;
+      answer = Next(&checks_, valid);
+    }
+    if (answer.cached) return done(answer);
+    Answer(std::move(done), std::move(answer));
   }
   client::FailureMode failure_mode() const override {
     base::MutexLock lock(&mu_);
@@ -101,13 +109,25 @@ class FakeWaitingRoom final : public client::WaitingRoom {
     base::MutexLock lock(&mu_);
     return polled_;
   }
-  std::vector<std::string> asked_in_memory() const {
+  // From now on, calls are answered only once released: a call under way, as a stalled
+  // Anteroom leaves it.
+  void Hold() {
     base::MutexLock lock(&mu_);
-    return asked_in_memory_;
+    held_ = true;
   }
-  void ScriptInMemory(std::optional<client::SessionCheck> answer) {
+  // Answers the held calls, on this thread, and stops holding.
+  void Release() {
+    std::vector<std::function<void()>> answers;
+    {
+      base::MutexLock lock(&mu_);
+      held_ = false;
+      answers.swap(held_answers_);
+    }
+    for (auto& answer : answers) answer();
+  }
+  size_t held() const {
     base::MutexLock lock(&mu_);
-    in_memory_.push_back(std::move(answer));
+    return held_answers_.size();
   }
   std::vector<std::string> checked() const {
     base::MutexLock lock(&mu_);
@@ -152,18 +172,29 @@ class FakeWaitingRoom final : public client::WaitingRoom {
     }
     return otherwise;
   }
+  template <typename T>
+  void Answer(client::Done<T> done, T answer) {
+    {
+      base::MutexLock lock(&mu_);
+      if (held_) {
+        held_answers_.push_back(
+            [done = std::move(done), answer = std::move(answer)] { done(answer); });
+        return;
+      }
+    }
+    done(std::move(answer));
+  }
 
   mutable base::Mutex mu_;
   std::deque<absl::StatusOr<v1::VisitorStatus>> admits_ ABSL_GUARDED_BY(mu_);
   std::deque<absl::StatusOr<v1::VisitorStatus>> polls_ ABSL_GUARDED_BY(mu_);
   std::deque<client::SessionCheck> checks_ ABSL_GUARDED_BY(mu_);
-  std::deque<std::optional<client::SessionCheck>> in_memory_ ABSL_GUARDED_BY(mu_);
-  std::vector<std::string> asked_in_memory_ ABSL_GUARDED_BY(mu_);
+  bool held_ ABSL_GUARDED_BY(mu_) = false;
+  std::vector<std::function<void()>> held_answers_ ABSL_GUARDED_BY(mu_);
   std::deque<absl::StatusOr<bool>> leaves_ ABSL_GUARDED_BY(mu_);
   client::FailureMode mode_ ABSL_GUARDED_BY(mu_) = client::FailureMode::kFailClosed;
   std::vector<AdmitCall> admit_calls_ ABSL_GUARDED_BY(mu_);
   std::vector<std::string> polled_ ABSL_GUARDED_BY(mu_);
-  std::vector<std::string> heartbeated_ ABSL_GUARDED_BY(mu_);
   std::vector<std::string> checked_ ABSL_GUARDED_BY(mu_);
   std::vector<std::string> left_ ABSL_GUARDED_BY(mu_);
 };

@@ -3,12 +3,13 @@
 
 #include "client/gate/http_server.h"
 
-#include <atomic>
-#include <optional>
+#include <string>
 #include <thread>
+#include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "base/mutex.h"
 #include "client/gate/gate.h"
 #include "gtest/gtest.h"
 #include "tests/client/gate/fake_waiting_room.h"
@@ -29,8 +30,7 @@ using testing::SimulatedClock;
 // A server whose handler echoes what it was given.
 std::unique_ptr<HttpServer> EchoServer(HttpServerOptions options = {}) {
   options.listen = "127.0.0.1:0";
-  options.handler_threads = 2;
-  auto server = HttpServer::Start(options, [](const HttpRequest& request) {
+  auto server = HttpServer::Start(options, [](HttpRequest request, HttpServer::Respond respond) {
     HttpResponse response;
     response.body = absl::StrCat("method=", request.method, "\npath=", request.path,
                                  "\nx-original-uri=", request.Header("x-original-uri"),
@@ -41,13 +41,19 @@ std::unique_ptr<HttpServer> EchoServer(HttpServerOptions options = {}) {
     }
     response.headers.emplace_back("Set-Cookie", "a=1");
     response.headers.emplace_back("Set-Cookie", "b=2");
-    return response;
+    respond(std::move(response));
   });
   EXPECT_TRUE(server.ok()) << server.status();
   return server.ok() ? *std::move(server) : nullptr;
 }
 
 std::string Address(const HttpServer& server) { return absl::StrCat("127.0.0.1:", server.port()); }
+
+HttpServer::Handler GateHandler(Gate* gate) {
+  return [gate](HttpRequest request, HttpServer::Respond respond) {
+    gate->Handle(std::move(request), std::move(respond));
+  };
+}
 
 TEST(HttpServerTest, TheHandlerSeesThePathAndHeadersAsSent) {
   auto server = EchoServer();
@@ -132,20 +138,50 @@ TEST(HttpServerTest, RefusesMalformedAndOversizedRequestsWithClearCodes) {
   EXPECT_EQ(status_of("GET / HTTP/1.1\r\nHost: a\r\n"), 0);
 }
 
-// Stop answers the request being handled, closes idle connections and returns.
+// Answers the requests for /slow only when told to, and every other at once: a handler whose
+// answer waits for something (the gate's for Anteroom).
+class Deferred {
+ public:
+  HttpServer::Handler Handler() {
+    return [this](HttpRequest request, HttpServer::Respond respond) {
+      if (request.path != "/slow") {
+        HttpResponse response;
+        response.body = "at once " + request.path;
+        return respond(std::move(response));
+      }
+      base::MutexLock lock(&mu_);
+      owed_.push_back(std::move(respond));
+    };
+  }
+  size_t owed() {
+    base::MutexLock lock(&mu_);
+    return owed_.size();
+  }
+  // Answers every request owed, on this thread.
+  void AnswerAll(const std::string& body) {
+    std::vector<HttpServer::Respond> owed;
+    {
+      base::MutexLock lock(&mu_);
+      owed.swap(owed_);
+    }
+    for (auto& respond : owed) {
+      HttpResponse response;
+      response.body = body;
+      respond(std::move(response));
+    }
+  }
+
+ private:
+  base::Mutex mu_;
+  std::vector<HttpServer::Respond> owed_ ABSL_GUARDED_BY(mu_);
+};
+
+// Stop waits for the answer still owed, sends it, closes idle connections and returns.
 TEST(HttpServerTest, StopAnswersTheRequestUnderWayAndClosesTheRest) {
-  std::atomic<bool> entered{false};
-  std::atomic<bool> release{false};
+  Deferred handler;
   HttpServerOptions options;
   options.listen = "127.0.0.1:0";
-  options.handler_threads = 2;
-  auto server = HttpServer::Start(options, [&](const HttpRequest&) {
-    entered = true;
-    testing::WaitUntil([&] { return release.load(); }, absl::Seconds(30));
-    HttpResponse response;
-    response.body = "late";
-    return response;
-  });
+  auto server = HttpServer::Start(options, handler.Handler());
   ASSERT_TRUE(server.ok()) << server.status();
   const std::string address = Address(**server);
   std::string answer;
@@ -153,55 +189,43 @@ TEST(HttpServerTest, StopAnswersTheRequestUnderWayAndClosesTheRest) {
     auto reply = HttpFetch(address, "GET", "/slow");
     answer = reply.ok() ? reply->body : reply.status().ToString();
   });
-  ASSERT_TRUE(testing::WaitUntil([&] { return entered.load(); }, absl::Seconds(10)));
+  ASSERT_TRUE(testing::WaitUntil([&] { return handler.owed() == 1; }, absl::Seconds(10)));
   std::thread stopper([&] { (*server)->Stop(); });
-  release = true;  // the handler finishes while Stop waits for it
+  handler.AnswerAll("late");  // answered while Stop waits for it
   stopper.join();
   slow.join();
   EXPECT_EQ(answer, "late");
   EXPECT_FALSE(HttpFetch(address, "GET", "/").ok());
 }
 
-// The quick handler answers on the event loop, even while every handler thread is busy; what
-// it declines goes to the handler.
-TEST(HttpServerTest, TheQuickHandlerAnswersWithoutAHandlerThread) {
-  std::atomic<bool> entered{false};
-  std::atomic<bool> release{false};
+// Requests waiting for their answers hold no thread: with one thread and fifty requests
+// owed, other connections are answered at once; the fifty are when their answers come.
+TEST(HttpServerTest, RequestsWaitingForTheirAnswersHoldNoThread) {
+  Deferred handler;
   HttpServerOptions options;
   options.listen = "127.0.0.1:0";
-  options.handler_threads = 1;
-  auto server = HttpServer::Start(
-      options,
-      [&](const HttpRequest& request) {
-        entered = true;
-        testing::WaitUntil([&] { return release.load(); }, absl::Seconds(30));
-        HttpResponse response;
-        response.body = "handler " + request.path;
-        return response;
-      },
-      [](const HttpRequest& request) -> std::optional<HttpResponse> {
-        if (request.path != "/quick") return std::nullopt;
-        HttpResponse response;
-        response.body = "quick";
-        return response;
-      });
+  options.threads = 1;
+  auto server = HttpServer::Start(options, handler.Handler());
   ASSERT_TRUE(server.ok()) << server.status();
   const std::string address = Address(**server);
-  std::string slow_answer;
-  std::thread slow([&] {
-    auto reply = HttpFetch(address, "GET", "/slow");
-    slow_answer = reply.ok() ? reply->body : reply.status().ToString();
-  });
-  ASSERT_TRUE(testing::WaitUntil([&] { return entered.load(); }, absl::Seconds(10)));
-  // The only handler thread is held: the quick answer comes all the same.
+  constexpr int kOwed = 50;
+  std::vector<std::string> answers(kOwed);
+  std::vector<std::thread> waiting;
+  for (int i = 0; i < kOwed; ++i) {
+    waiting.emplace_back([&, i] {
+      auto reply = HttpFetch(address, "GET", "/slow");
+      answers[i] = reply.ok() ? reply->body : reply.status().ToString();
+    });
+  }
+  ASSERT_TRUE(testing::WaitUntil([&] { return handler.owed() == kOwed; }, absl::Seconds(10)));
   for (int i = 0; i < 3; ++i) {
     auto reply = HttpFetch(address, "GET", "/quick");
     ASSERT_TRUE(reply.ok()) << reply.status();
-    EXPECT_EQ(reply->body, "quick");
+    EXPECT_EQ(reply->body, "at once /quick");
   }
-  release = true;
-  slow.join();
-  EXPECT_EQ(slow_answer, "handler /slow");
+  handler.AnswerAll("answered later");
+  for (std::thread& t : waiting) t.join();
+  for (const std::string& answer : answers) EXPECT_EQ(answer, "answered later");
 }
 
 TEST(HttpServerTest, HeadHasTheLengthButNoBody) {
@@ -221,21 +245,20 @@ TEST(HttpServerTest, RefusesATakenPortAndBadOptions) {
   ASSERT_NE(server, nullptr);
   HttpServerOptions taken;
   taken.listen = Address(*server);
-  auto second = HttpServer::Start(taken, [](const HttpRequest&) { return HttpResponse{}; });
+  auto answer = [](HttpRequest, HttpServer::Respond respond) { respond(HttpResponse{}); };
+  auto second = HttpServer::Start(taken, answer);
   ASSERT_FALSE(second.ok());
   EXPECT_NE(second.status().message().find("in use"), std::string::npos) << second.status();
   for (const char* listen : {"nonsense", "127.0.0.1:http", "127.0.0.1:99999"}) {
     HttpServerOptions bad;
     bad.listen = listen;
-    auto refused = HttpServer::Start(bad, [](const HttpRequest&) { return HttpResponse{}; });
+    auto refused = HttpServer::Start(bad, answer);
     EXPECT_EQ(refused.status().code(), absl::StatusCode::kInvalidArgument) << listen;
   }
   HttpServerOptions no_threads;
   no_threads.listen = "127.0.0.1:0";
-  no_threads.handler_threads = 0;
-  EXPECT_EQ(HttpServer::Start(no_threads, [](const HttpRequest&) { return HttpResponse{}; })
-                .status()
-                .code(),
+  no_threads.threads = 0;
+  EXPECT_EQ(HttpServer::Start(no_threads, answer).status().code(),
             absl::StatusCode::kInvalidArgument);
   server->Stop();
   server->Stop();                                          // idempotent
@@ -253,9 +276,7 @@ TEST(GateHttpTest, ServesTheGateOverHttp) {
   Gate gate(options, &anteroom, &clock, &random, &registry);
   HttpServerOptions http_options;
   http_options.listen = "127.0.0.1:0";
-  http_options.handler_threads = 4;
-  auto http = HttpServer::Start(
-      http_options, [&gate](const HttpRequest& request) { return gate.Handle(request); });
+  auto http = HttpServer::Start(http_options, GateHandler(&gate));
   ASSERT_TRUE(http.ok()) << http.status();
   const std::string address = Address(**http);
 
@@ -279,9 +300,11 @@ TEST(GateHttpTest, ServesTheGateOverHttp) {
   (*http)->Stop();
 }
 
-// What the event loop may answer itself: an admitted visitor's /check whose session the client
-// holds in memory. Everything that needs Anteroom is left to Handle.
-TEST(GateHttpTest, OnlyWhatNeedsNoCallIsAnsweredWithoutCalls) {
+// A visitor whose call to Anteroom is under way holds no thread: with Anteroom stalled and
+// one thread, a returning visitor's /check waits while an admitted visitor the session cache
+// knows, a newcomer's cookie check and /healthz are answered; once Anteroom answers, so is
+// the waiting visitor.
+TEST(GateHttpTest, AStalledCallHoldsNoThread) {
   FakeWaitingRoom anteroom;
   SimulatedClock clock;
   SeededRandom random;
@@ -289,33 +312,43 @@ TEST(GateHttpTest, OnlyWhatNeedsNoCallIsAnsweredWithoutCalls) {
   GateOptions options;
   options.default_room = "clinic";
   Gate gate(options, &anteroom, &clock, &random, &registry);
+  HttpServerOptions http_options;
+  http_options.listen = "127.0.0.1:0";
+  http_options.threads = 1;
+  auto http = HttpServer::Start(http_options, GateHandler(&gate));
+  ASSERT_TRUE(http.ok()) << http.status();
+  const std::string address = Address(**http);
+  const std::string ticket = FakeWaitingRoom::Token(wire::TokenKind::kTicket, "clinic", 1);
   const std::string session = FakeWaitingRoom::Token(wire::TokenKind::kSession, "clinic", 2);
-  auto request = [&](const std::string& path, const std::string& cookie) {
-    HttpRequest r;
-    r.method = "GET";
-    r.path = path;
-    if (!cookie.empty()) r.headers.emplace("cookie", "anteroom_clinic=" + cookie);
-    return r;
-  };
-  client::SessionCheck valid;
-  valid.result = client::SessionCheck::Result::kValid;
-  valid.cached = true;
-  anteroom.ScriptInMemory(valid);
-  const std::optional<HttpResponse> admitted = gate.HandleWithoutCalls(request("/check", session));
-  ASSERT_TRUE(admitted.has_value());
+
+  anteroom.Hold();
+  int waiting_status = 0;
+  std::thread waiting([&] {
+    auto reply = HttpFetch(address, "GET", "/check", {{"Cookie", "anteroom_clinic=" + ticket}});
+    waiting_status = reply.ok() ? reply->status : -1;
+  });
+  ASSERT_TRUE(testing::WaitUntil([&] { return anteroom.held() == 1; }, absl::Seconds(10)));
+
+  client::SessionCheck cached;
+  cached.result = client::SessionCheck::Result::kValid;
+  cached.cached = true;
+  anteroom.ScriptCheck(cached);
+  auto admitted = HttpFetch(address, "GET", "/check", {{"Cookie", "anteroom_clinic=" + session}});
+  ASSERT_TRUE(admitted.ok()) << admitted.status();
   EXPECT_EQ(admitted->status, 204);
-  EXPECT_FALSE(gate.HandleWithoutCalls(request("/check", session)).has_value())
-      << "not in memory any more: Anteroom must be asked";
-  EXPECT_FALSE(gate.HandleWithoutCalls(request("/check", "")).has_value()) << "a newcomer";
-  EXPECT_FALSE(gate.HandleWithoutCalls(request("/wait", session)).has_value());
-  EXPECT_FALSE(gate.HandleWithoutCalls(request("/leave", session)).has_value());
-  const std::optional<HttpResponse> health = gate.HandleWithoutCalls(request("/healthz", ""));
-  ASSERT_TRUE(health.has_value());
+  auto newcomer = HttpFetch(address, "GET", "/check");
+  ASSERT_TRUE(newcomer.ok()) << newcomer.status();
+  EXPECT_EQ(newcomer->status, 401) << "the cookie check, which needs no call";
+  auto health = HttpFetch(address, "GET", "/healthz");
+  ASSERT_TRUE(health.ok()) << health.status();
   EXPECT_EQ(health->status, 200);
-  EXPECT_TRUE(anteroom.checked().empty());
-  EXPECT_TRUE(anteroom.admit_calls().empty());
-  EXPECT_EQ(gate.Handle(request("/check", session)).status, 204) << "Handle asks Anteroom";
-  EXPECT_EQ(anteroom.checked(), std::vector<std::string>{session});
+  EXPECT_EQ(anteroom.held(), 1u);
+
+  anteroom.Release();
+  waiting.join();
+  EXPECT_EQ(waiting_status, 401) << "queued: the waiting page";
+  EXPECT_EQ(anteroom.polled(), std::vector<std::string>{ticket});
+  (*http)->Stop();
 }
 
 // Each of these reaches /tickets/buy on an origin that reads the path literally (or decodes it
@@ -335,9 +368,7 @@ TEST(GateHttpTest, NoSpellingOfAPathWalksPastItsRoomOverHttp) {
   Gate gate(options, &anteroom, &clock, &random, &registry);
   HttpServerOptions http_options;
   http_options.listen = "127.0.0.1:0";
-  http_options.handler_threads = 2;
-  auto http = HttpServer::Start(
-      http_options, [&gate](const HttpRequest& request) { return gate.Handle(request); });
+  auto http = HttpServer::Start(http_options, GateHandler(&gate));
   ASSERT_TRUE(http.ok()) << http.status();
   const std::string address = Address(**http);
   auto check = [&](const std::string& uri) {
