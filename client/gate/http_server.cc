@@ -19,8 +19,8 @@
 #include "boost/asio/post.hpp"
 #include "boost/asio/steady_timer.hpp"
 #include "boost/asio/strand.hpp"
+#include "boost/beast/core/basic_stream.hpp"
 #include "boost/beast/core/flat_buffer.hpp"
-#include "boost/beast/core/tcp_stream.hpp"
 #include "boost/beast/http/error.hpp"
 #include "boost/beast/http/parser.hpp"
 #include "boost/beast/http/read.hpp"
@@ -35,6 +35,11 @@ namespace beast = boost::beast;
 namespace http = boost::beast::http;
 using tcp = asio::ip::tcp;
 using ErrorCode = boost::system::error_code;
+// Each connection's operations run on its own strand, named by its concrete type (a
+// type-erased executor costs a call through a table on every operation).
+using Strand = asio::strand<asio::io_context::executor_type>;
+using Socket = asio::basic_stream_socket<tcp, Strand>;
+using Stream = beast::basic_stream<tcp, Strand>;
 
 // The answer to a request the parser refused, and why (for the log).
 struct Refusal {
@@ -95,8 +100,11 @@ class HttpServer::Impl {
 // on its own strand, one at a time.
 class HttpServer::Impl::Connection : public std::enable_shared_from_this<Connection> {
  public:
-  Connection(Impl* server, tcp::socket socket) : server_(server), stream_(std::move(socket)) {
+  Connection(Impl* server, Socket socket) : server_(server), stream_(std::move(socket)) {
     ++server_->open_;
+    ErrorCode ignored;
+    const tcp::endpoint peer = stream_.socket().remote_endpoint(ignored);
+    if (!ignored) peer_ = peer.address().to_string();
   }
   ~Connection() { --server_->open_; }
 
@@ -170,9 +178,7 @@ class HttpServer::Impl::Connection : public std::enable_shared_from_this<Connect
                                                                        field.name_string().size())),
                                std::string(field.value()));
     }
-    ErrorCode ignored;
-    const tcp::endpoint peer = stream_.socket().remote_endpoint(ignored);
-    if (!ignored) request->peer = peer.address().to_string();
+    request->peer = peer_;
     const bool keep_alive = message.keep_alive();
     const bool head = message.method() == http::verb::head;
     handling_ = true;
@@ -238,7 +244,8 @@ class HttpServer::Impl::Connection : public std::enable_shared_from_this<Connect
   }
 
   Impl* const server_;
-  beast::tcp_stream stream_;
+  Stream stream_;
+  std::string peer_;  // the client's address, "" when unknown
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   http::response<http::string_body> response_;
@@ -280,7 +287,7 @@ void HttpServer::Impl::Run() {
 }
 
 void HttpServer::Impl::Accept() {
-  acceptor_.async_accept(asio::make_strand(io_), [this](const ErrorCode& ec, tcp::socket socket) {
+  acceptor_.async_accept(asio::make_strand(io_), [this](const ErrorCode& ec, Socket socket) {
     if (!ec) {
       ErrorCode ignored;
       // A page is written as headers then body: without this, Nagle's algorithm holds the

@@ -79,7 +79,7 @@ start_gate() {  # start_gate NAME EXTRA-FLAGS...
   echo $! >"$run/$name.pid"
   await "$name" test -s "$run/$name.ports"
 }
-start_gate gate
+start_gate gate ${GATE_FLAGS:-}
 gate_port="$(sed -n 's/^http=.*://p' "$run/gate.ports")"
 
 redis_port="$(free_port)"
