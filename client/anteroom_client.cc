@@ -150,20 +150,7 @@ Client::Client(ClientOptions options) : options_(std::move(options)) {
       });
 }
 
-Client::~Client() {
-  base::MutexLock lock(&mu_);
-  while (in_flight_ > 0) idle_.Wait(&mu_);
-}
-
-void Client::Began() {
-  base::MutexLock lock(&mu_);
-  ++in_flight_;
-}
-
-void Client::Ended() {
-  base::MutexLock lock(&mu_);
-  if (--in_flight_ == 0) idle_.SignalAll();
-}
+Client::~Client() { under_way_.WaitForNone(); }
 
 size_t Client::ServerIndexFor(absl::string_view room) const {
   const uint64_t h = StableHash(room);
@@ -275,7 +262,7 @@ class Client::Attempts {
   void Finish(absl::StatusOr<Response> answer) {
     Client* client = client_;
     done_(std::move(answer));
-    client->Ended();
+    client->under_way_.End();
   }
 
   Client* const client_;
@@ -297,7 +284,7 @@ template <typename Request, typename Response>
 void Client::Call(Server* server, StubMethod<Request, Response> method, Request request,
                   Done<absl::StatusOr<Response>> done) {
   ++calls_;
-  Began();
+  under_way_.Begin();
   Attempts<Request, Response>::Attempt(std::make_shared<Attempts<Request, Response>>(
       this, server, method, std::move(request), std::move(done)));
 }

@@ -13,7 +13,7 @@
 #include "absl/time/time.h"
 #include "anteroom/v1/waiting_room.grpc.pb.h"
 #include "base/clock.h"
-#include "base/mutex.h"
+#include "base/in_flight.h"
 #include "client/session_cache.h"
 #include "client/waiting_room.h"
 #include "grpcpp/channel.h"
@@ -179,9 +179,6 @@ class Client final : public WaitingRoom {
   template <typename Request, typename Response>
   void Call(Server* server, StubMethod<Request, Response> method, Request request,
             Done<absl::StatusOr<Response>> done);
-  // Counts a call under way (the destructor waits for none), and its end.
-  void Began();
-  void Ended();
 
   const ClientOptions options_;
   std::unique_ptr<base::Clock> own_clock_;
@@ -190,9 +187,7 @@ class Client final : public WaitingRoom {
   std::vector<std::pair<uint64_t, size_t>> ring_;  // (point, server index), sorted
 
   std::atomic<uint64_t> calls_{0}, attempts_{0}, retries_{0}, unreachable_{0};
-  base::Mutex mu_;
-  base::CondVar idle_;
-  int64_t in_flight_ ABSL_GUARDED_BY(mu_) = 0;
+  base::InFlight under_way_;  // calls; the destructor waits for none
   // Last, so that it is destroyed first: it waits for its Heartbeats, which are calls.
   std::unique_ptr<SessionCache> sessions_;
 };

@@ -7,10 +7,7 @@ namespace anteroom::client {
 SessionCache::SessionCache(SessionCacheOptions options, Heartbeat heartbeat)
     : options_(options), heartbeat_(std::move(heartbeat)) {}
 
-SessionCache::~SessionCache() {
-  base::MutexLock lock(&mu_);
-  while (in_flight_ > 0) idle_.Wait(&mu_);
-}
+SessionCache::~SessionCache() { heartbeats_.WaitForNone(); }
 
 void SessionCache::Check(const wire::Token& session, Done<SessionCheck> done) {
   Found found;
@@ -29,8 +26,8 @@ void SessionCache::Ask(const wire::Token& session, bool renewal, Done<SessionChe
   {
     base::MutexLock lock(&mu_);
     leaves_before = leaves_;
-    ++in_flight_;
   }
+  heartbeats_.Begin();
   heartbeat_(session, [this, text = session.text(), renewal, leaves_before,
                        done = std::move(done)](const absl::StatusOr<v1::VisitorStatus>& status) {
     SessionCheck check;
@@ -42,8 +39,7 @@ void SessionCache::Ask(const wire::Token& session, bool renewal, Done<SessionChe
       check = Settle(text, status, leaves_before, renewal);
     }
     if (done) done(check);
-    base::MutexLock lock(&mu_);
-    if (--in_flight_ == 0) idle_.SignalAll();
+    heartbeats_.End();
   });
 }
 

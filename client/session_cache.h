@@ -11,6 +11,7 @@
 #include "absl/time/time.h"
 #include "anteroom/v1/waiting_room.pb.h"
 #include "base/clock.h"
+#include "base/in_flight.h"
 #include "base/mutex.h"
 #include "client/waiting_room.h"
 #include "wire/token.h"
@@ -98,14 +99,13 @@ class SessionCache {
   const Heartbeat heartbeat_;
 
   mutable base::Mutex mu_;
-  base::CondVar idle_;  // signalled when the last Heartbeat under way is answered
   absl::flat_hash_map<std::string, Entry> sessions_ ABSL_GUARDED_BY(mu_);
   std::list<std::string> lru_ ABSL_GUARDED_BY(mu_);  // front: most recently checked
-  int64_t in_flight_ ABSL_GUARDED_BY(mu_) = 0;
   // Leaves so far: a Heartbeat's answer is remembered only if no Leave came while it was
   // under way (it may have been that session's).
   uint64_t leaves_ ABSL_GUARDED_BY(mu_) = 0;
   SessionCacheStats stats_ ABSL_GUARDED_BY(mu_);
+  base::InFlight heartbeats_;  // the destructor waits for none
 };
 
 }  // namespace anteroom::client

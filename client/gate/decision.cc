@@ -48,8 +48,8 @@ void Decider::Decide(RequestFacts facts, client::Done<Outcome> done) const {
       if (client::IsUnreachable(status.status()) || client::IsBusy(status.status())) {
         return done(Failed(facts.room, status.status()));  // the place is kept
       }
-      return Enter(std::move(facts), "",
-                   std::move(done));  // e.g. the room was deleted and made again
+      // e.g. the room was deleted and made again
+      return Enter(std::move(facts), "", std::move(done));
     }
     // An ended token is no newcomer's id: a well-formed but dead token must not buy a place
     // without the cookie check.
@@ -83,14 +83,20 @@ void Decider::Enter(RequestFacts facts, absl::string_view held, client::Done<Out
       return done(std::move(o));
     }
   }
+  Place(std::move(facts), std::move(client_id), returning, /*retried=*/false, std::move(done));
+}
+
+void Decider::Place(RequestFacts facts, std::string client_id, bool returning, bool retried,
+                    client::Done<Outcome> done) const {
   // The answer's handler holds its own copies: Admit copies its arguments before returning.
-  auto placed = [this, facts, client_id, returning,
+  auto placed = [this, facts, client_id, returning, retried,
                  done = std::move(done)](absl::StatusOr<v1::VisitorStatus> status) mutable {
-    Placed(std::move(facts), std::move(client_id), returning, /*retried=*/false, std::move(status),
+    Placed(std::move(facts), std::move(client_id), returning, retried, std::move(status),
            std::move(done));
   };
   const v1::Solution* solution = facts.solution ? &*facts.solution : nullptr;
-  anteroom_->Admit(room, client_id, facts.source, solution, facts.entry_token, std::move(placed));
+  anteroom_->Admit(facts.room, client_id, facts.source, solution, facts.entry_token,
+                   std::move(placed));
 }
 
 void Decider::Placed(RequestFacts facts, std::string client_id, bool returning, bool retried,
@@ -103,14 +109,8 @@ void Decider::Placed(RequestFacts facts, std::string client_id, bool returning, 
     ANTEROOM_LOG(kWarning, "gate: entry token refused in room %s: %s", room,
                  status.status().message());
     facts.entry_token.clear();
-    auto again = [this, facts, client_id, returning,
-                  done = std::move(done)](absl::StatusOr<v1::VisitorStatus> status) mutable {
-      Placed(std::move(facts), std::move(client_id), returning, /*retried=*/true, std::move(status),
-             std::move(done));
-    };
-    const v1::Solution* solution = facts.solution ? &*facts.solution : nullptr;
-    anteroom_->Admit(room, client_id, facts.source, solution, "", std::move(again));
-    return;
+    return Place(std::move(facts), std::move(client_id), returning, /*retried=*/true,
+                 std::move(done));
   }
   if (!status.ok()) {
     Outcome failed = Failed(room, status.status());

@@ -87,8 +87,12 @@ class Decider {
   // A visitor with no usable token: placed if `held` (the cookie's value) is a visitor id
   // this gate signed for the room (or when there is no cookie check), else given one.
   void Enter(RequestFacts facts, absl::string_view held, client::Done<Outcome> done) const;
-  // Anteroom's answer to a newcomer's Admit. `returning`: the visitor brought their id;
-  // `retried`: this is the Admit again without a refused entry token.
+  // Asks Anteroom for a newcomer's place (Admit); the answer goes to Placed. `returning`:
+  // the visitor brought their id; `retried`: this is the Admit again, without a refused
+  // entry token.
+  void Place(RequestFacts facts, std::string client_id, bool returning, bool retried,
+             client::Done<Outcome> done) const;
+  // Anteroom's answer to a newcomer's Admit (Place's arguments, and the answer).
   void Placed(RequestFacts facts, std::string client_id, bool returning, bool retried,
               absl::StatusOr<v1::VisitorStatus> status, client::Done<Outcome> done) const;
   Outcome Failed(const std::string& room, const absl::Status& status) const;

@@ -76,12 +76,7 @@ void Gate::Handle(HttpRequest request, Respond respond) {
     metrics_.ObserveLatency(endpoint, watch.ElapsedSeconds());
     respond(std::move(response));
   };
-  if (endpoint == "healthz") {
-    HttpResponse response;
-    response.body = "ok\n";
-    response.headers.emplace_back("Content-Type", "text/plain; charset=utf-8");
-    return answer(std::move(response));
-  }
+  if (endpoint == "healthz") return answer(PlainText(200, "ok"));
   if (endpoint == "other")
     return answer(PlainText(404, "not found: the gate serves /check, /wait, /leave and /healthz"));
   auto x = std::make_shared<Exchange>();
@@ -263,22 +258,19 @@ void Gate::LeaveVisit(const ExchangePtr& x, Respond respond) {
   const VisitorCookie cookie = ReadVisitorCookie(
       x->target.cookies.Get(RoomCookieName(room, x->target.route->cookie_suffix)), room);
   if (!cookie.token) return respond(LeftAnswer(*x, /*ended=*/false));
-  anteroom_->Leave(
-      *cookie.token, [this, x, respond = std::move(respond)](const absl::StatusOr<bool>& left) {
-        if (!left.ok() && (client::IsUnreachable(left.status()) || client::IsBusy(left.status()))) {
-          // Not ended: say so, and keep the cookie so that a retry can end it.
-          metrics_.CountError(left.status());
-          HttpResponse response;
-          response.status = 503;
-          response.headers.emplace_back("Retry-After", "5");
-          response.headers.emplace_back("Cache-Control", "no-store");
-          response.headers.emplace_back("Content-Type", "text/plain; charset=utf-8");
-          response.body = "could not end the visit just now; please try again\n";
-          return respond(std::move(response));
-        }
-        // Other errors: a malformed or foreign token; nothing to end.
-        respond(LeftAnswer(*x, left.ok() && *left));
-      });
+  anteroom_->Leave(*cookie.token, [this, x,
+                                   respond = std::move(respond)](const absl::StatusOr<bool>& left) {
+    if (!left.ok() && (client::IsUnreachable(left.status()) || client::IsBusy(left.status()))) {
+      // Not ended: say so, and keep the cookie so that a retry can end it.
+      metrics_.CountError(left.status());
+      HttpResponse response = PlainText(503, "could not end the visit just now; please try again");
+      response.headers.emplace_back("Retry-After", "5");
+      response.headers.emplace_back("Cache-Control", "no-store");
+      return respond(std::move(response));
+    }
+    // Other errors: a malformed or foreign token; nothing to end.
+    respond(LeftAnswer(*x, left.ok() && *left));
+  });
 }
 
 HttpResponse Gate::LeftAnswer(const Exchange& x, bool ended) const {

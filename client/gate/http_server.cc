@@ -166,26 +166,26 @@ class HttpServer::Impl::Connection : public std::enable_shared_from_this<Connect
     // The server is stopping: no new request starts (Stop waits for those under way).
     if (server_->stopping_.load()) return Close();
     const http::request<http::string_body>& message = parser_->get();
-    auto request = std::make_unique<HttpRequest>();
-    request->method = std::string(message.method_string());
+    HttpRequest request;
+    request.method = std::string(message.method_string());
     const absl::string_view target(message.target().data(), message.target().size());
     const size_t question = target.find('?');
-    request->path = std::string(target.substr(0, question));
+    request.path = std::string(target.substr(0, question));
     if (question != absl::string_view::npos)
-      ParseQuery(target.substr(question + 1), &request->query);
+      ParseQuery(target.substr(question + 1), &request.query);
     for (const auto& field : message) {
-      request->headers.emplace(absl::AsciiStrToLower(absl::string_view(field.name_string().data(),
-                                                                       field.name_string().size())),
-                               std::string(field.value()));
+      request.headers.emplace(absl::AsciiStrToLower(absl::string_view(field.name_string().data(),
+                                                                      field.name_string().size())),
+                              std::string(field.value()));
     }
-    request->peer = peer_;
+    request.peer = peer_;
     const bool keep_alive = message.keep_alive();
     const bool head = message.method() == http::verb::head;
     handling_ = true;
     stream_.expires_never();
     // The answer may come at once or from another thread: it is written on this strand.
     server_->handler_(
-        std::move(*request), [self = shared_from_this(), keep_alive, head](HttpResponse response) {
+        std::move(request), [self = shared_from_this(), keep_alive, head](HttpResponse response) {
           asio::dispatch(self->stream_.get_executor(), [self, response = std::move(response),
                                                         keep_alive, head]() mutable {
             self->handling_ = false;

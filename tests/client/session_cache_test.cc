@@ -212,15 +212,16 @@ TEST_F(SessionCacheTest, DestroyingTheCacheWaitsForTheHeartbeatsUnderWay) {
   anteroom_.Hold();
   for (uint64_t id = 1; id <= 5; ++id) ASSERT_TRUE(Check(cache.get(), Session(id))->cached);
   ASSERT_EQ(anteroom_.calls(), 10);
-  // The held renewals answer into the cache: destroying it returns only once they have.
-  std::atomic<bool> destroyed{false};
-  std::thread destroy([&] {
-    cache.reset();
-    destroyed = true;
+  // The held renewals answer into the cache: destroying it returns only once they have
+  // (they are released on another thread, after the destruction has begun).
+  std::atomic<bool> released{false};
+  std::thread release([&] {
+    released = true;
+    anteroom_.Release();
   });
-  anteroom_.Release();
-  destroy.join();
-  EXPECT_TRUE(destroyed.load());
+  cache.reset();
+  EXPECT_TRUE(released.load()) << "the cache was gone before its Heartbeats were answered";
+  release.join();
 }
 
 }  // namespace
