@@ -1,6 +1,7 @@
 #include "client/gate/http_server.h"
 
 #include <atomic>
+#include <future>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -331,10 +332,16 @@ void HttpServer::Impl::Stop() {
     stopping_ = true;
     connections.swap(connections_);
   }
-  asio::post(acceptor_.get_executor(), [this] {
+  // Closed on the acceptor's strand, and waited for: nothing listens once Stop returns (a
+  // close left queued when the threads stop would keep the socket open until destruction,
+  // and connections made meanwhile would hang unanswered).
+  std::promise<void> closed;
+  asio::post(acceptor_.get_executor(), [this, &closed] {
     ErrorCode ignored;
     acceptor_.close(ignored);
+    closed.set_value();
   });
+  closed.get_future().wait();
   for (const auto& weak : connections) {
     if (auto connection = weak.lock()) connection->CloseIfIdle();
   }
