@@ -14,6 +14,8 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
+#include <random>
 #include <sstream>
 #include <thread>
 
@@ -245,19 +247,42 @@ std::string PortsFileValue(const std::string& path, const std::string& key) {
   return "";
 }
 
-int FreeLoopbackPort() {
+namespace {
+
+// Binds `port` on 127.0.0.1 (0: any) and returns the port bound, or 0.
+int BindLoopback(int port) {
   const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return 0;
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = htons(static_cast<uint16_t>(port));
   socklen_t len = sizeof(addr);
-  int port = 0;
+  int bound = 0;
   if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0 &&
       getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
-    port = ntohs(addr.sin_port);
+    bound = ntohs(addr.sin_port);
   }
   close(fd);
-  return port;
+  return bound;
+}
+
+}  // namespace
+
+int FreeLoopbackPort() {
+  int ephemeral_low = 32768;
+  std::ifstream("/proc/sys/net/ipv4/ip_local_port_range") >> ephemeral_low;
+  constexpr int kLowest = 10000;
+  if (ephemeral_low - kLowest >= 1000) {
+    static std::mutex mu;
+    static std::mt19937 draw(std::random_device{}());
+    std::lock_guard<std::mutex> lock(mu);
+    std::uniform_int_distribution<int> below(kLowest, ephemeral_low - 1);
+    for (int attempt = 0; attempt < 100; ++attempt) {
+      if (const int port = BindLoopback(below(draw)); port != 0) return port;
+    }
+  }
+  return BindLoopback(0);  // no room below the range: any port the kernel picks
 }
 
 ExitResult RunToExit(const std::string& binary, const std::vector<std::string>& args,

@@ -112,7 +112,12 @@ absl::StatusOr<T> WithFreshPorts(const Start& start, int attempts = 3) {
 std::string PortsFileValue(const std::string& path, const std::string& key);
 
 // A loopback TCP port that was free a moment ago (for programs that cannot report the port
-// they bound).
+// they bound), drawn at random below the kernel's ephemeral range
+// (/proc/sys/net/ipv4/ip_local_port_range). The kernel hands ports of that range to every
+// outgoing connection and to every server that binds port 0, so one of those could take a
+// port chosen there between the choice and the program's bind, or while a test restarts a
+// program on the same port; below the range only another test's FreeLoopbackPort can, and
+// two tests drawing the same port among thousands is rare (WithFreshPorts retries it).
 int FreeLoopbackPort();
 
 // A fresh, empty directory under $TMPDIR (or /tmp), removed by the caller if wanted.
