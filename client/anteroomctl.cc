@@ -20,6 +20,7 @@
 #include "anteroom/v1/waiting_room.grpc.pb.h"
 #include "base/program.h"
 #include "client/anteroom_client.h"
+#include "client/channel.h"
 #include "google/protobuf/util/json_util.h"
 #include "grpcpp/security/credentials.h"
 #include "proto/time_convert.h"
