@@ -1,5 +1,9 @@
 #include "client/gate/gate_metrics.h"
 
+#include <utility>
+
+#include "client/anteroom_client.h"
+
 namespace anteroom::gate {
 namespace {
 
@@ -7,6 +11,16 @@ constexpr absl::string_view kEndpoints[] = {"check", "wait", "leave", "healthz",
 constexpr absl::string_view kDecisions[] = {
     "pass",       "wait",         "prequeue", "full",      "unavailable",   "fail_open", "error",
     "not_placed", "cookie_check", "busy",     "challenge", "entry_refused", "suspended"};
+
+prometheus::MetricFamily Counter(std::string name, std::string help, uint64_t value) {
+  prometheus::MetricFamily family;
+  family.name = std::move(name);
+  family.help = std::move(help);
+  family.type = prometheus::MetricType::Counter;
+  family.metric.emplace_back();
+  family.metric.back().counter.value = static_cast<double>(value);
+  return family;
+}
 
 }  // namespace
 
@@ -48,6 +62,31 @@ void GateMetrics::CountError(const absl::Status& status) {
 
 void GateMetrics::ObserveLatency(absl::string_view endpoint, double seconds) {
   latency_.at(endpoint)->Observe(seconds);
+}
+
+ClientStatsCollector::ClientStatsCollector(std::function<client::ClientStats()> stats)
+    : stats_(std::move(stats)) {}
+
+std::vector<prometheus::MetricFamily> ClientStatsCollector::Collect() const {
+  const client::ClientStats s = stats_();
+  return {
+      Counter("anteroom_gate_calls_total", "Calls made to Anteroom (retries not counted)", s.calls),
+      Counter("anteroom_gate_call_attempts_total",
+              "Attempts of calls to Anteroom, retries included", s.attempts),
+      Counter("anteroom_gate_call_retries_total", "Attempts after a call's first", s.retries),
+      Counter("anteroom_gate_calls_unreachable_total",
+              "Calls to Anteroom that failed on every attempt (unavailable or past the deadline)",
+              s.unreachable),
+      Counter("anteroom_gate_session_cache_hits_total",
+              "Admitted visitors' checks answered from the session cache, with no call",
+              s.session_cache_hits),
+      Counter("anteroom_gate_session_cache_misses_total",
+              "Admitted visitors' checks that needed a call (a session not known or lapsed)",
+              s.session_cache_misses),
+      Counter("anteroom_gate_session_cache_renewals_total",
+              "Busy sessions renewed in the background (one Heartbeat per session per interval)",
+              s.session_renewals),
+  };
 }
 
 }  // namespace anteroom::gate

@@ -1,13 +1,21 @@
 #pragma once
 
+#include <functional>
 #include <string>
+#include <vector>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
+#include "prometheus/collectable.h"
 #include "prometheus/counter.h"
 #include "prometheus/histogram.h"
+#include "prometheus/metric_family.h"
 #include "prometheus/registry.h"
+
+namespace anteroom::client {
+struct ClientStats;
+}  // namespace anteroom::client
 
 namespace anteroom::gate {
 
@@ -33,6 +41,22 @@ class GateMetrics {
   prometheus::Family<prometheus::Counter>& errors_;
   absl::flat_hash_map<std::string, prometheus::Counter*> decisions_;
   absl::flat_hash_map<std::string, prometheus::Histogram*> latency_;
+};
+
+// The gate's client of Anteroom, read at each scrape (client::ClientStats): calls made
+// (anteroom_gate_calls_total), their attempts and retries, those that failed on every
+// attempt (anteroom_gate_calls_unreachable_total), and the session cache's hits, misses and
+// background renewals (anteroom_gate_session_cache_*_total).
+//
+// Thread-safe when `stats` is.
+class ClientStatsCollector : public prometheus::Collectable {
+ public:
+  explicit ClientStatsCollector(std::function<client::ClientStats()> stats);
+
+  std::vector<prometheus::MetricFamily> Collect() const override;
+
+ private:
+  const std::function<client::ClientStats()> stats_;
 };
 
 }  // namespace anteroom::gate

@@ -18,7 +18,9 @@
 #include "base/log.h"
 #include "base/program.h"
 #include "client/anteroom_client.h"
+#include "client/channel.h"
 #include "client/gate/gate.h"
+#include "client/gate/gate_metrics.h"
 #include "client/gate/http_server.h"
 #include "client/gate/preview.h"
 #include "prometheus/exposer.h"
@@ -226,6 +228,8 @@ int Run() {
                                                       " (address in use?): ", e.what())));
     }
     exposer->RegisterCollectable(registry);
+    exposer->RegisterCollectable(
+        std::make_shared<gate::ClientStatsCollector>([c = client->get()] { return c->stats(); }));
     metrics_address =
         absl::StrCat(base::HostOf(metrics_listen), ":", exposer->GetListeningPorts().front());
   }
