@@ -10,7 +10,7 @@ BENCH_OUT ?= build/bench
 # Seconds per row of the methods table: 3 keeps make bench under 10 minutes from a fresh clone.
 BENCH_SECONDS ?= 3
 
-.PHONY: all deps build run demo bench bench-front test test-default test-asan test-tsan fuzz soak lint clean
+.PHONY: all deps build binaries run demo bench bench-front test test-default test-asan test-tsan fuzz soak lint clean
 
 all: build
 
@@ -21,18 +21,23 @@ build: deps
 	@cmake --preset default >/dev/null
 	@cmake --build build -j$(JOBS)
 
+# Only what `make run` and `make demo` start: anteroomd, anteroomctl and anteroom-gate.
+binaries: deps
+	@cmake --preset default >/dev/null
+	@cmake --build build -j$(JOBS) --target anteroomd anteroomctl anteroom-gate
+
 # Starts anteroomd in the foreground with its defaults (gateway 127.0.0.1:50051, admin
 # 127.0.0.1:50052, metrics http://127.0.0.1:9464/metrics, data in ./data) and a demo room.
-run: build
+run: binaries
 	./build/server/anteroomd --data_dir=$(DATA_DIR) --create_data_dir --rooms=deploy/rooms.demo.textproto
 
 # The waiting room in front of a demo site: anteroomd, anteroom-gate, nginx and a demo origin
 # on localhost, a room of 1 slot. Open the printed URL in two browsers. PORT=8080 by default.
-demo: build
+demo: binaries
 	@deploy/nginx/demo.sh
 
 # Every test, in legs (docs/testing.md says what each checks and how long it takes): lint;
-# the default build (gcc) and every test; clang with AddressSanitizer and UBSan, lock
+# the default build (gcc) and every test but the unit tests; clang with AddressSanitizer and UBSan, lock
 # annotations enforced (-Wthread-safety -Werror), the tests that run our code, clang-tidy
 # and the fuzzers; ThreadSanitizer and the unit tests. Each leg's time goes to
 # build-times.txt. With ccache (installed by deps) a machine that has built once before
@@ -49,8 +54,12 @@ test:
 lint:
 	@.ci/lint
 
-test-default: build
-	cd build && $(CTEST) -LE soak
+# The unit tests run in the asan and tsan legs (two compilers, two sanitizers); this leg builds
+# and runs the rest: the binaries, the integration tests and those labelled `once`.
+test-default: deps
+	@cmake --preset default >/dev/null
+	@cmake --build build -j$(JOBS) --target integration_tests
+	cd build && $(CTEST) -LE 'soak|unit'
 
 # Tests labelled `once` (layout in Chromium, the benchmark's smoke runs, configuration files)
 # check what the sanitizers add nothing to: they run in the default leg only.
