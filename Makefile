@@ -37,9 +37,9 @@ demo: binaries
 	@deploy/nginx/demo.sh
 
 # Every test, in legs (docs/testing.md says what each checks and how long it takes): lint;
-# the default build (gcc) and every test but the unit tests; clang with AddressSanitizer and UBSan, lock
-# annotations enforced (-Wthread-safety -Werror), the tests that run our code, clang-tidy
-# and the fuzzers; ThreadSanitizer and the unit tests. Each leg's time goes to
+# the release build (gcc) and the tests labelled `once`; clang with AddressSanitizer and
+# UBSan, lock annotations enforced (-Wthread-safety -Werror), every other test, clang-tidy
+# and the fuzzers; ThreadSanitizer and the threaded unit tests. Each leg's time goes to
 # build-times.txt. With ccache (installed by deps) a machine that has built once before
 # compiles little again.
 test:
@@ -54,15 +54,15 @@ test:
 lint:
 	@.ci/lint
 
-# The unit tests run in the asan and tsan legs (two compilers, two sanitizers); this leg builds
-# and runs the rest: the binaries, the integration tests and those labelled `once`.
+# The tests labelled `once` (layout in Chromium, the benchmark's smoke runs, `make demo`'s
+# script, configuration files: what the sanitizers add nothing to) on the release build.
 test-default: deps
 	@cmake --preset default >/dev/null
-	@cmake --build build -j$(JOBS) --target integration_tests
-	cd build && $(CTEST) -LE 'soak|unit'
+	@cmake --build build -j$(JOBS) --target once_tests
+	cd build && $(CTEST) -L once
 
-# Tests labelled `once` (layout in Chromium, the benchmark's smoke runs, configuration files)
-# check what the sanitizers add nothing to: they run in the default leg only.
+# Every test but `once` and `soak`, unit and integration, on binaries built with ASan and
+# UBSan, where they check the most.
 test-asan: deps
 	@cmake --preset asan >/dev/null
 	@cmake --build build-asan -j$(JOBS)
@@ -77,9 +77,9 @@ test-asan: deps
 
 test-tsan: deps
 	@cmake --preset tsan >/dev/null
-	@cmake --build build-tsan -j$(JOBS) --target unit_tests
+	@cmake --build build-tsan -j$(JOBS) --target threaded_unit_tests
 	cd build-tsan && TSAN_OPTIONS="suppressions=$(CURDIR)/.ci/tsan.supp halt_on_error=1" \
-	  $(CTEST) -L unit
+	  $(CTEST) -L threads
 
 # libFuzzer on the room core (tests/core/room_fuzz.cc), on the service's requests
 # (tests/service/service_fuzz.cc) and on the gate's routing of request paths

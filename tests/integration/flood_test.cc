@@ -26,12 +26,14 @@ class FloodTest : public ::testing::Test {
  protected:
   void SetUp() override {
     anteroom::base::PromptGrpcReconnects();
+    // Places are held for an hour: the honest visitors do not poll during the flood, however
+    // long a loaded machine or an unoptimized build takes to send it.
     auto stack = testing::NginxStack::Start(
         {kAnteroomd,
          kGate,
          kSource,
          absl::StrCat("room { id: \"drop\" settings { max_active_sessions: 1 "
-                      "place_hold { seconds: 60 } max_places_per_source: ",
+                      "place_hold { seconds: 3600 } max_places_per_source: ",
                       kCap, " } }\n"),
          "drop",
          {}});
