@@ -21,6 +21,13 @@ namespace anteroom::base {
 // gateway then answers "unavailable" for 5 to 10 s after the server is back.
 void PromptGrpcReconnects();
 
+// Turns off Abseil's lock-order checks (absl::Mutex deadlock detection) in a release build.
+// Debian builds Abseil without NDEBUG, which leaves them on: each lock gRPC takes (its
+// mutexes are Abseil's) is then recorded in a process-wide graph of lock orders, a cost on
+// every call. Abseil's own release builds have them off; so do ours (the sanitizer builds,
+// without NDEBUG, keep them). Call it first in main.
+void SkipLockOrderChecksInRelease();
+
 // Sets the --help text: `usage`, then the flags defined in `main_file` (pass __FILE__ from
 // the file that defines the program's flags). absl's default would list only flags of a
 // file named after the binary, which ours are not ("No flags matched").

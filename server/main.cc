@@ -204,6 +204,7 @@ int Run() {
 
 int main(int argc, char** argv) {
   anteroom::base::PromptGrpcReconnects();  // before anything starts gRPC
+  anteroom::base::SkipLockOrderChecksInRelease();
   anteroom::base::SetProgramUsage(
       "Anteroom waiting-room server.\nUsage: anteroomd [--listen=ADDR] [--admin_listen=ADDR] "
       "[--metrics_listen=ADDR] [--data_dir=DIR] [--sync_writes] [--rooms=FILE]",

@@ -292,6 +292,7 @@ int Run() {
 
 int main(int argc, char** argv) {
   anteroom::base::PromptGrpcReconnects();  // before anything starts gRPC
+  anteroom::base::SkipLockOrderChecksInRelease();
   anteroom::base::SetProgramUsage(
       "Anteroom's HTTP gate for nginx auth_request.\nUsage: anteroom-gate [--listen=ADDR] "
       "[--anteroom=HOST:PORT,...] [--room=ROOM] [--failure_mode=closed|open] [--template=FILE]",
