@@ -16,6 +16,10 @@
 #   waiting          200 waiting visitors' refreshes (the page rendered by the gate)
 #   Lua + Redis      the peer: admitted (the session key exists and is renewed: PEXPIRE)
 #                    and waiting (ZRANK, a page with the position)
+#   stub             the same snippets with a second nginx in the gate's place, answering
+#                    from memory: 204 (admitted), or 401 and the page the gate rendered
+#                    (waiting). What nginx's auth_request costs by itself: no gate behind
+#                    these snippets can be faster.
 # and the gate's threads and RSS with 10,000 connections open to it.
 #
 # Writes OUT_DIR/front.md (the table) and OUT_DIR/front.tsv; stops everything it started.
@@ -95,6 +99,9 @@ origin_port="$(free_port)"
 admit_port="$(free_port)"
 wait_port="$(free_port)"
 peer_port="$(free_port)"
+admit_stub_port="$(free_port)"
+wait_stub_port="$(free_port)"
+stub_port="$(free_port)"
 
 # The peer's check, as a site would write it: one round trip to Redis per request (RESP over
 # ngx.socket.tcp, pooled), PEXPIRE renewing an admitted visitor's session key and ZRANK
@@ -159,29 +166,39 @@ BLOCK
 }
 # deploy/nginx/anteroom-gate.conf as shipped, pointed at each gate's upstream.
 sed "s|http://anteroom_gate|http://gate|g" "$root/deploy/nginx/anteroom-gate.conf" >"$run/gate-gate.conf"
-cat >"$run/nginx.conf" <<NGINX
-load_module $ndk_module;
-load_module $lua_module;
+sed "s|http://anteroom_gate|http://stub|g" "$root/deploy/nginx/anteroom-gate.conf" >"$run/gate-stub.conf"
+# One nginx worker and what every instance here shares, up to the inside of http { }.
+nginx_head() {  # nginx_head NAME
+  cat <<HEAD
 worker_processes 1;
 worker_rlimit_nofile 65536;
-pid $run/nginx.pid;
-error_log $run/nginx-error.log warn;
+pid $run/$1.pid;
+error_log $run/$1-error.log warn;
 daemon off;
 events { worker_connections 30000; }
 http {
     access_log off;
-    client_body_temp_path $run/client_body;
-    proxy_temp_path $run/proxy;
-    fastcgi_temp_path $run/fastcgi;
-    uwsgi_temp_path $run/uwsgi;
-    scgi_temp_path $run/scgi;
+    client_body_temp_path $run/$1-client_body;
+    proxy_temp_path $run/$1-proxy;
+    fastcgi_temp_path $run/$1-fastcgi;
+    uwsgi_temp_path $run/$1-uwsgi;
+    scgi_temp_path $run/$1-scgi;
+HEAD
+}
+cat >"$run/nginx.conf" <<NGINX
+load_module $ndk_module;
+load_module $lua_module;
+$(nginx_head nginx)
     default_type text/html;
     proxy_http_version 1.1;
     proxy_set_header Connection "";
     upstream gate { server 127.0.0.1:$gate_port; keepalive 64; keepalive_timeout 4s; }
     upstream origin { server 127.0.0.1:$origin_port; keepalive 64; }
+    upstream stub { server 127.0.0.1:$stub_port; keepalive 64; keepalive_timeout 4s; }
 $(server_block "$admit_port" bench gate)
 $(server_block "$wait_port" line gate)
+$(server_block "$admit_stub_port" bench stub)
+$(server_block "$wait_stub_port" line stub)
     server {
         listen 127.0.0.1:$peer_port backlog=4096;
         location / {
@@ -225,6 +242,41 @@ grep -c "anteroom_bench=s\." "$run/admitted.txt" | grep -qx "$visitors" ||
   { echo "front.sh: not every visitor was admitted: $(head -3 "$run/admitted.txt")"; exit 1; }
 grep -c "anteroom_line=t\." "$run/waiting.txt" | grep -qx "$visitors" ||
   { echo "front.sh: not every visitor is waiting: $(head -3 "$run/waiting.txt")"; exit 1; }
+
+# The stub in the gate's place: a second nginx (one worker, a process of its own as the gate
+# is) answering /check for room "bench" with 204 and for "line" with 401 and a hand-off, and
+# /wait with the page the gate renders for a waiting visitor, byte for byte.
+mkdir -p "$run/stub"
+wait_status="$(curl -s -o "$run/stub/waiting.html" -w '%{http_code}' -H 'Sec-Fetch-Dest: document' \
+  -H "Cookie: $(head -1 "$run/waiting.txt")" "http://127.0.0.1:$wait_port/")"
+chmod -R a+rX "$run/stub"
+cat >"$run/stub.conf" <<NGINX
+$(nginx_head stub)
+    default_type text/html;
+    server {
+        listen 127.0.0.1:$stub_port backlog=4096;
+        root $run/stub;
+        location = /check {
+            if (\$http_x_anteroom_room = line) {
+                add_header X-Anteroom-Handoff "w.1.stub" always;
+                return 401;
+            }
+            return 204;
+        }
+        location = /wait {
+            error_page 599 =$wait_status /waiting.html;
+            return 599;
+        }
+        location = /waiting.html {
+            internal;
+            add_header Cache-Control "no-store" always;
+        }
+    }
+}
+NGINX
+nginx -c "$run/stub.conf" -p "$run" >"$run/stub.log" 2>&1 &
+pids+=($!)
+await stub curl -sf -o /dev/null -H "X-Anteroom-Room: bench" "http://127.0.0.1:$stub_port/check"
 for i in $(seq 0 $((visitors - 1))); do
   echo "SET session:s$i 1 PX 600000"
   echo "ZADD line $i w$i"
@@ -288,6 +340,8 @@ for c in 16 64 1024; do
   measure "Lua + Redis, admitted" "$c" "http://127.0.0.1:$peer_port/" "$run/peer-admitted.txt"
   measure "waiting" "$c" "http://127.0.0.1:$wait_port/" "$run/waiting.txt"
   measure "Lua + Redis, waiting" "$c" "http://127.0.0.1:$peer_port/" "$run/peer-waiting.txt"
+  measure "stub, admitted" "$c" "http://127.0.0.1:$admit_stub_port/" "$run/admitted.txt"
+  measure "stub, waiting" "$c" "http://127.0.0.1:$wait_stub_port/" "$run/waiting.txt"
 done
 
 # 10,000 connections open to the gate at once (most idle), 16 of them busy with /check.
