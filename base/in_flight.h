@@ -23,6 +23,20 @@ class InFlight {
     while (count_ > 0) none_.Wait(&mu_);
   }
 
+  // Begun when made, ended when destroyed. As the first member of an object that another
+  // thread destroys, it ends the work only once every other member is gone, so a WaitForNone
+  // that returns leaves nothing of the work behind.
+  class Hold {
+   public:
+    explicit Hold(InFlight* in_flight) : in_flight_(in_flight) { in_flight_->Begin(); }
+    ~Hold() { in_flight_->End(); }
+    Hold(const Hold&) = delete;
+    Hold& operator=(const Hold&) = delete;
+
+   private:
+    InFlight* const in_flight_;
+  };
+
  private:
   Mutex mu_;
   CondVar none_;

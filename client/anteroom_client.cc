@@ -147,7 +147,8 @@ class Client::Attempts {
  public:
   Attempts(Client* client, Server* server, StubMethod<Request, Response> method, Request request,
            Done<absl::StatusOr<Response>> done)
-      : client_(client),
+      : under_way_(&client->under_way_),
+        client_(client),
         server_(server),
         method_(method),
         request_(std::move(request)),
@@ -166,21 +167,32 @@ class Client::Attempts {
     ++a->client_->attempts_;
     ++a->made_;
     a->node_ = a->server_->owner.load();
-    a->context_ = std::make_unique<grpc::ClientContext>();
-    a->context_->set_deadline(
+    // A context and a response per attempt, owned by its callback alone (see Try).
+    auto attempt = std::make_shared<Try>();
+    attempt->call = std::move(self);
+    Try* const t = attempt.get();
+    t->context.set_deadline(
         ToChrono(std::min(absl::Now() + a->client_->options_.attempt_timeout, a->deadline_)));
-    a->response_.Clear();
     (a->server_->stubs[a->node_]->async()->*(a->method_))(
-        a->context_.get(), &a->request_, &a->response_,
-        [self = std::move(self)](const grpc::Status& status) mutable {
-          Answered(std::move(self), ToAbsl(status));
+        &t->context, &a->request_, &t->response,
+        [attempt = std::move(attempt)](const grpc::Status& status) {
+          Answered(*attempt, ToAbsl(status));
         });
   }
 
  private:
-  static void Answered(std::shared_ptr<Attempts> self, absl::Status status) {
-    Attempts* a = self.get();
-    if (status.ok()) return a->Finish(std::move(a->response_));
+  // Its context (perhaps holding a channel) goes before the call, whose Hold goes last: the
+  // Client's references to its channels are the last, dropped on its thread. (A channel
+  // released last on a gRPC callback thread stops that thread's queue: gRPC cannot join it.)
+  struct Try {
+    std::shared_ptr<Attempts> call;
+    grpc::ClientContext context;
+    Response response;
+  };
+
+  static void Answered(Try& attempt, absl::Status status) {
+    Attempts* a = attempt.call.get();
+    if (status.ok()) return a->Finish(std::move(attempt.response));
     // A node stepping down cancels the calls it still holds: for a replicated cluster that
     // is "try the owner" (every call is idempotent).
     if (a->replicated_ && status.code() == absl::StatusCode::kCancelled) {
@@ -188,7 +200,7 @@ class Client::Attempts {
           absl::StrCat("the node stopped serving during the call: ", status.message()));
     }
     if (!IsUnreachable(status)) return a->Finish(status);
-    if (a->replicated_) a->FollowOwner();
+    if (a->replicated_) a->FollowOwner(attempt.context);
     if (!a->replicated_ && a->made_ >= a->client_->options_.max_attempts) return a->GiveUp(status);
     thread_local std::minstd_rand jitter(std::random_device{}());
     const double factor = 0.5 + std::uniform_real_distribution<double>(0, 1)(jitter);
@@ -196,15 +208,16 @@ class Client::Attempts {
     if (absl::Now() + pause >= a->deadline_) return a->GiveUp(status);
     a->backoff_ = std::min(a->backoff_ * 2, absl::Milliseconds(250));
     ++a->client_->retries_;
-    a->alarm_ = std::make_unique<grpc::Alarm>();
-    a->alarm_->Set(ToChrono(absl::Now() + pause),
-                   [self = std::move(self)](bool) mutable { Attempt(std::move(self)); });
+    // Alarms live as long as the call: none is destroyed while its callback may be returning.
+    a->alarms_.push_back(std::make_unique<grpc::Alarm>());
+    a->alarms_.back()->Set(ToChrono(absl::Now() + pause),
+                           [self = attempt.call](bool) mutable { Attempt(std::move(self)); });
   }
 
   // A standby names the owner; otherwise (no answer, or no owner yet) the next node is tried.
-  void FollowOwner() {
+  void FollowOwner(grpc::ClientContext& context) {
     size_t next = (node_ + 1) % server_->nodes.size();
-    const auto& trailers = context_->GetServerTrailingMetadata();
+    const auto& trailers = context.GetServerTrailingMetadata();
     if (auto named = trailers.find(
             grpc::string_ref(wire::kOwnerMetadata.data(), wire::kOwnerMetadata.size()));
         named != trailers.end()) {
@@ -223,12 +236,11 @@ class Client::Attempts {
     Finish(status);
   }
 
-  void Finish(absl::StatusOr<Response> answer) {
-    Client* client = client_;
-    done_(std::move(answer));
-    client->under_way_.End();
-  }
+  void Finish(absl::StatusOr<Response> answer) { done_(std::move(answer)); }
 
+  // The call is under way until all of it is destroyed (its contexts, alarms and callback):
+  // the Client's destructor waits for that, not merely for the answer.
+  const base::InFlight::Hold under_way_;
   Client* const client_;
   Server* const server_;
   const StubMethod<Request, Response> method_;
@@ -239,16 +251,13 @@ class Client::Attempts {
   absl::Duration backoff_;
   int made_ = 0;
   size_t node_ = 0;
-  std::unique_ptr<grpc::ClientContext> context_;
-  Response response_;
-  std::unique_ptr<grpc::Alarm> alarm_;
+  std::vector<std::unique_ptr<grpc::Alarm>> alarms_;
 };
 
 template <typename Request, typename Response>
 void Client::Call(Server* server, StubMethod<Request, Response> method, Request request,
                   Done<absl::StatusOr<Response>> done) {
   ++calls_;
-  under_way_.Begin();
   Attempts<Request, Response>::Attempt(std::make_shared<Attempts<Request, Response>>(
       this, server, method, std::move(request), std::move(done)));
 }
@@ -262,6 +271,15 @@ T Await(Start start) {
   std::future<T> answer = answered.get_future();
   start([&answered](T value) { answered.set_value(std::move(value)); });
   return answer.get();
+}
+
+// A token's text, parsed; INVALID_ARGUMENT naming `field` when it is not a token.
+absl::StatusOr<wire::Token> ParseField(absl::string_view text, absl::string_view field) {
+  std::optional<wire::Token> token = wire::Token::Parse(text);
+  if (!token) {
+    return absl::InvalidArgumentError(absl::StrCat(field, " is not a valid Anteroom token"));
+  }
+  return *std::move(token);
 }
 
 }  // namespace
@@ -334,19 +352,6 @@ absl::StatusOr<bool> Client::Leave(const wire::Token& token) {
 SessionCheck Client::CheckSession(const wire::Token& session) {
   return Await<SessionCheck>([&](auto done) { CheckSession(session, std::move(done)); });
 }
-
-namespace {
-
-// A token's text, parsed; INVALID_ARGUMENT naming `field` when it is not a token.
-absl::StatusOr<wire::Token> ParseField(absl::string_view text, absl::string_view field) {
-  std::optional<wire::Token> token = wire::Token::Parse(text);
-  if (!token) {
-    return absl::InvalidArgumentError(absl::StrCat(field, " is not a valid Anteroom token"));
-  }
-  return *std::move(token);
-}
-
-}  // namespace
 
 absl::StatusOr<v1::VisitorStatus> Client::Poll(absl::string_view ticket) {
   absl::StatusOr<wire::Token> token = ParseField(ticket, "ticket");

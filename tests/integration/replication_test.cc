@@ -20,6 +20,7 @@
 #include <optional>
 #include <thread>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -467,14 +468,18 @@ TEST_F(ReplicationTest, APausedOwnerIsFencedStepsDownAndTheCapHolds) {
   }
   const int old_owner = Owner(absl::Seconds(10));
   ASSERT_GE(old_owner, 0);
-  ASSERT_EQ(kill(nodes_[old_owner]->pid(), SIGSTOP), 0);
-  // Calls sent straight to the paused owner wait in its queue.
-  std::vector<std::thread> stale;
-  std::atomic<bool> unused{false};
-  testing::StopAndJoin join_on_exit(&unused, &stale);  // however the test ends
+  // What the calls sent straight to the paused owner report, declared before the threads
+  // that write it are joined: however the test ends, they are joined first.
   base::Mutex stale_mu;
   std::vector<v1::VisitorStatus> stale_acknowledged;  // guarded by stale_mu
   std::map<grpc::StatusCode, int> stale_codes;        // guarded by stale_mu
+  std::vector<std::thread> stale;
+  std::atomic<bool> unused{false};
+  testing::StopAndJoin join_on_exit(&unused, &stale);  // however the test ends
+  ASSERT_EQ(kill(nodes_[old_owner]->pid(), SIGSTOP), 0);
+  // Resumed before the threads are joined, if the test ends early.
+  absl::Cleanup resume = [&] { kill(nodes_[old_owner]->pid(), SIGCONT); };
+  // Calls sent straight to the paused owner wait in its queue.
   for (int i = 0; i < 10; ++i) {
     stale.emplace_back([&, i] {
       auto stub = v1::WaitingRoom::NewStub(
@@ -512,7 +517,7 @@ TEST_F(ReplicationTest, APausedOwnerIsFencedStepsDownAndTheCapHolds) {
   // by it while deposed, and it steps down. (A call gRPC retried after the node's listeners
   // closed may be answered by the cluster's owner later, even by this node again if it won a
   // later term: then it is acknowledged for real, and must be in the rooms.)
-  ASSERT_EQ(kill(nodes_[old_owner]->pid(), SIGCONT), 0);
+  std::move(resume).Invoke();
   for (std::thread& t : stale) t.join();
   stale.clear();
   // Each was answered, OK or UNAVAILABLE (which gateways retry); none was cut off.
